@@ -1,0 +1,247 @@
+import { readFile, stat } from "node:fs/promises";
+import path from "node:path";
+import semver from "semver";
+import { In, type EntityManager, QueryFailedError } from "typeorm";
+import {
+  type ExtractedPackage,
+  type SkillManifest,
+  SkillyardError,
+  parseManifest,
+  parseSkillMdFrontMatter,
+  withExtractedPackage,
+} from "@skillyard/core";
+import { type RequestContext, requireViewer } from "../common/request-context";
+import { Membership } from "../identity/membership.entity";
+import { Team } from "../identity/team.entity";
+import { PackageBlob } from "../packages/package-blob.entity";
+import { catalogueEntryName } from "./permission-catalogue.service";
+import { nameSkeleton } from "./name-skeleton";
+import { Skill } from "./skill.entity";
+import { SkillVersion } from "./skill-version.entity";
+import { VersionDependency } from "./version-dependency.entity";
+import { VersionPermission } from "./version-permission.entity";
+import { isInstallable, VersionStatus } from "./version-lifecycle";
+import type { SkillSearchService } from "./skill-search.service";
+
+const README_MAX_BYTES = 512 * 1024;
+const MANIFEST_MAX_BYTES = 256 * 1024;
+
+export interface PublishInput {
+  packageSha256: string;
+  /** Needed for SKILL.md-only packages; must match skill.yaml when both are given. */
+  version?: string | null;
+  /** Owning team for a first publish when the publisher belongs to several. */
+  team?: string | null;
+}
+
+export interface PublishResult {
+  version: SkillVersion;
+  /** False when the same bytes were already published as this name@version (idempotent retry). */
+  created: boolean;
+  warnings: string[];
+}
+
+interface InspectedPackage {
+  manifest: SkillManifest;
+  warnings: string[];
+  readme: string | null;
+  files: ExtractedPackage["files"];
+}
+
+const UNIQUE_VIOLATION = "23505";
+
+function isUniqueViolation(error: unknown): boolean {
+  return error instanceof QueryFailedError && (error.driverError as { code?: string }).code === UNIQUE_VIOLATION;
+}
+
+async function readRootFile(pkg: ExtractedPackage, name: string, maxBytes: number): Promise<string | undefined> {
+  const entry = pkg.files.find((f) => f.path === name);
+  if (!entry) return undefined;
+  const file = path.join(pkg.dir, name);
+  if ((await stat(file)).size > maxBytes) {
+    throw new SkillyardError("MANIFEST_INVALID", `${name} is over ${maxBytes} bytes.`, { errors: [{ path: `/${name}`, message: "too large" }] });
+  }
+  return readFile(file, "utf8");
+}
+
+export class PublishService {
+  constructor(private readonly search: SkillSearchService) {}
+
+  /**
+   * Publishes name@version from an uploaded package. Versions are immutable: the same bytes again
+   * succeed without change; different bytes under a taken name@version fail with VERSION_EXISTS,
+   * whatever the existing version's status (yanked included).
+   */
+  async publishSkillVersion(ctx: RequestContext, input: PublishInput): Promise<PublishResult> {
+    const viewer = requireViewer(ctx);
+    const { dataSource, blobStore, config } = ctx.runtime;
+    const blob = await dataSource.getRepository(PackageBlob).findOneBy({ sha256: input.packageSha256 });
+    if (!blob || !blobStore.has(blob.sha256)) {
+      throw new SkillyardError("PACKAGE_NOT_FOUND", `No package with sha256 ${input.packageSha256} was uploaded (POST /packages first).`, {
+        packageSha256: input.packageSha256,
+      });
+    }
+    const knownPermissions = await ctx.runtime.services.permissionCatalogue.names(dataSource.manager);
+    const inspected = await withExtractedPackage(
+      blobStore.pathOf(blob.sha256),
+      {
+        maxEntries: config.limits.maxPackageEntries,
+        maxPathDepth: config.limits.maxPathDepth,
+        maxUnpackedBytes: config.limits.maxUnpackedBytes,
+        maxCompressionRatio: config.limits.maxCompressionRatio,
+      },
+      blobStore.tmpDir,
+      async (pkg): Promise<InspectedPackage> => {
+        const skillYaml = await readRootFile(pkg, "skill.yaml", MANIFEST_MAX_BYTES);
+        const skillMd = await readRootFile(pkg, "SKILL.md", MANIFEST_MAX_BYTES);
+        const { manifest, warnings } = parseManifest({ skillYaml, skillMd }, { version: input.version ?? undefined, knownPermissions });
+        const readme = (await readRootFile(pkg, "README.md", README_MAX_BYTES)) ?? skillMdBody(skillMd);
+        return { manifest, warnings, readme, files: pkg.files };
+      },
+    );
+    // Two publishers racing on a new name both pass the checks; the unique index decides and the loser retries once.
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await dataSource.transaction((em) => this.record(ctx, em, viewer.user.id, blob, inspected, input.team ?? null));
+      } catch (error) {
+        if (attempt === 0 && isUniqueViolation(error)) continue;
+        throw error;
+      }
+    }
+  }
+
+  private async record(
+    ctx: RequestContext,
+    em: EntityManager,
+    userId: string,
+    blob: PackageBlob,
+    inspected: InspectedPackage,
+    teamName: string | null,
+  ): Promise<PublishResult> {
+    const { manifest } = inspected;
+    let skill = await em.getRepository(Skill).findOne({ where: { name: manifest.name }, lock: { mode: "pessimistic_write" } });
+    if (skill) {
+      await this.assertMember(em, userId, skill.teamId, `Only members of the team that owns "${skill.name}" can publish it.`);
+      const existing = await em.getRepository(SkillVersion).findOneBy({ skillId: skill.id, version: manifest.version });
+      if (existing) {
+        if (existing.packageSha256 === blob.sha256) return { version: existing, created: false, warnings: inspected.warnings };
+        throw new SkillyardError(
+          "VERSION_EXISTS",
+          `${manifest.name}@${manifest.version} already exists with different contents; versions are immutable, publish a new version.`,
+          { name: manifest.name, version: manifest.version, existingSha256: existing.packageSha256 },
+        );
+      }
+    } else {
+      const lookAlike = await em.getRepository(Skill).findOneBy({ nameSkeleton: nameSkeleton(manifest.name) });
+      if (lookAlike) {
+        throw new SkillyardError(
+          "NAME_TOO_SIMILAR",
+          `"${manifest.name}" is too similar to the existing skill "${lookAlike.name}"; choose a clearly different name.`,
+          { name: manifest.name, similarTo: lookAlike.name },
+        );
+      }
+      const teamId = await this.owningTeam(em, userId, teamName);
+      skill = await em.getRepository(Skill).save(
+        em.getRepository(Skill).create({
+          name: manifest.name,
+          nameSkeleton: nameSkeleton(manifest.name),
+          teamId,
+          description: manifest.description,
+          category: manifest.category,
+          tags: manifest.tags,
+        }),
+      );
+    }
+    const dependencySkills = await this.dependencySkills(em, manifest);
+    const permissionNames = await ctx.runtime.services.permissionCatalogue.names(em);
+    const version = await em.getRepository(SkillVersion).save(
+      em.getRepository(SkillVersion).create({
+        skillId: skill.id,
+        version: manifest.version,
+        // The publish gate (sandboxed tests, then review) starts from UPLOADED; until it exists a
+        // validated upload goes straight to PUBLISHED, a transition the lifecycle allows.
+        status: VersionStatus.PUBLISHED,
+        statusReason: null,
+        manifest,
+        packageSha256: blob.sha256,
+        packageSize: blob.size,
+        readme: inspected.readme,
+        files: inspected.files.map(({ path: p, size, sha256 }) => ({ path: p, size, sha256 })),
+        publishedById: userId,
+        publishedAt: new Date(),
+      }),
+    );
+    if (manifest.dependencies.length > 0) {
+      await em.getRepository(VersionDependency).insert(
+        manifest.dependencies.map((d) => ({ versionId: version.id, dependencySkillId: dependencySkills.get(d.name)!.id, range: d.range })),
+      );
+    }
+    if (manifest.permissions.length > 0) {
+      await em.getRepository(VersionPermission).insert(
+        manifest.permissions.map((name) => ({ versionId: version.id, name, catalogueEntryName: catalogueEntryName(name, permissionNames)! })),
+      );
+    }
+    await this.refreshLatest(em, skill.id);
+    return { version, created: true, warnings: inspected.warnings };
+  }
+
+  /** Points `latestVersionId` at the highest installable version (stable releases before pre-releases). */
+  async refreshLatest(em: EntityManager, skillId: string): Promise<void> {
+    const versions = await em.getRepository(SkillVersion).find({ where: { skillId }, select: { id: true, version: true, status: true, manifest: true, publishedAt: true } });
+    const latest = pickLatest(versions.filter((v) => isInstallable(v.status)));
+    await em.getRepository(Skill).update(skillId, {
+      latestVersionId: latest?.id ?? null,
+      lastPublishedAt: latest ? versions.reduce<Date | null>((max, v) => (v.publishedAt && (!max || v.publishedAt > max) ? v.publishedAt : max), null) : null,
+      ...(latest ? { description: latest.manifest.description, category: latest.manifest.category, tags: latest.manifest.tags } : {}),
+    });
+    await this.search.refreshSearchVector(em, skillId);
+  }
+
+  private async dependencySkills(em: EntityManager, manifest: SkillManifest): Promise<Map<string, Skill>> {
+    const names = manifest.dependencies.map((d) => d.name);
+    if (names.length === 0) return new Map();
+    const found = await em.getRepository(Skill).findBy({ name: In(names) });
+    const byName = new Map(found.map((s) => [s.name, s]));
+    const missing = names.filter((n) => !byName.has(n));
+    if (missing.length > 0) {
+      throw new SkillyardError("DEPENDENCY_NOT_FOUND", `Dependencies that do not exist in the catalog: ${missing.join(", ")}.`, { missing });
+    }
+    return byName;
+  }
+
+  private async owningTeam(em: EntityManager, userId: string, teamName: string | null): Promise<string> {
+    const memberships = await em.getRepository(Membership).find({ where: { userId }, relations: { team: true } });
+    if (teamName) {
+      const membership = memberships.find((m) => m.team.name === teamName);
+      if (!membership) {
+        const exists = await em.getRepository(Team).existsBy({ name: teamName });
+        throw exists
+          ? new SkillyardError("FORBIDDEN", `You are not a member of team "${teamName}".`, { team: teamName })
+          : new SkillyardError("NOT_FOUND", `There is no team "${teamName}".`, { team: teamName });
+      }
+      return membership.teamId;
+    }
+    if (memberships.length === 1) return memberships[0].teamId;
+    if (memberships.length === 0) throw new SkillyardError("FORBIDDEN", "You must belong to a team to publish a new skill.");
+    throw new SkillyardError("BAD_USER_INPUT", `You belong to several teams; name the owning team (one of: ${memberships.map((m) => m.team.name).sort().join(", ")}).`, {
+      argument: "team",
+    });
+  }
+
+  private async assertMember(em: EntityManager, userId: string, teamId: string, message: string): Promise<void> {
+    if (!(await em.getRepository(Membership).existsBy({ userId, teamId }))) throw new SkillyardError("FORBIDDEN", message);
+  }
+}
+
+/** A SKILL.md-only package has no README: its Markdown body serves as one. */
+function skillMdBody(skillMd: string | undefined): string | null {
+  return skillMd === undefined ? null : parseSkillMdFrontMatter(skillMd).body.trim() || null;
+}
+
+/** The highest stable version, or the highest pre-release when there is no stable one. */
+export function pickLatest<T extends { version: string }>(versions: readonly T[]): T | null {
+  const stable = versions.filter((v) => semver.prerelease(v.version) === null);
+  const pool = stable.length > 0 ? stable : versions;
+  return pool.reduce<T | null>((best, v) => (!best || semver.gt(v.version, best.version) ? v : best), null);
+}
+

@@ -1,0 +1,54 @@
+import { Column, Entity, Index, ManyToOne } from "typeorm";
+import type { SkillManifest } from "@skillyard/core";
+import { BaseEntity } from "../common/base.entity";
+import { User } from "../identity/user.entity";
+import { Skill } from "./skill.entity";
+import { VersionStatus } from "./version-lifecycle";
+
+/** Immutable once created, except for its lifecycle status. */
+@Entity()
+@Index(["skillId", "version"], { unique: true })
+export class SkillVersion extends BaseEntity {
+  @ManyToOne(() => Skill, { onDelete: "CASCADE" })
+  skill: Skill;
+
+  @Column({ type: "uuid" })
+  skillId: string;
+
+  @Column({ type: "text" })
+  version: string;
+
+  @Index()
+  @Column({ type: "enum", enum: VersionStatus, enumName: "version_status" })
+  status: VersionStatus;
+
+  /** Why the version is in its status (rejection reason, yank reason, deprecation message). */
+  @Column({ type: "text", nullable: true })
+  statusReason: string | null;
+
+  @Column({ type: "jsonb" })
+  manifest: SkillManifest;
+
+  @Index()
+  @Column({ type: "char", length: 64 })
+  packageSha256: string;
+
+  @Column({ type: "integer" })
+  packageSize: number;
+
+  @Column({ type: "text", nullable: true })
+  readme: string | null;
+
+  /** Paths, sizes and digests of the files in the package (for diffs and review). */
+  @Column({ type: "jsonb", default: () => "'[]'" })
+  files: { path: string; size: number; sha256: string }[];
+
+  @ManyToOne(() => User, { onDelete: "RESTRICT" })
+  publishedBy: User;
+
+  @Column({ type: "uuid" })
+  publishedById: string;
+
+  @Column({ type: "timestamptz", nullable: true })
+  publishedAt: Date | null;
+}

@@ -1,0 +1,31 @@
+import type { DataSource } from "typeorm";
+import { SkillyardError } from "@skillyard/core";
+import type { Config } from "../config";
+import type { Logger } from "./logger";
+import type { Viewer } from "../identity/api-token.service";
+import type { FileBlobStore } from "../packages/blob-store";
+import type { CatalogLoaders } from "../catalog/catalog.loaders";
+import type { CommunityLoaders } from "../community/community.loaders";
+import type { Services } from "../services";
+
+/** Long-lived pieces shared by every request. */
+export interface AppRuntime {
+  config: Config;
+  dataSource: DataSource;
+  logger: Logger;
+  blobStore: FileBlobStore;
+  services: Services;
+}
+
+/** Built once per HTTP request; loaders live exactly as long as it does (no cross-request caching). */
+export interface RequestContext {
+  requestId: string;
+  viewer: Viewer | null;
+  runtime: AppRuntime;
+  loaders: { catalog: CatalogLoaders; community: CommunityLoaders };
+}
+
+export function requireViewer(ctx: RequestContext): Viewer {
+  if (!ctx.viewer) throw new SkillyardError("UNAUTHENTICATED", "Sign in with an API token (Authorization: Bearer <token>).");
+  return ctx.viewer;
+}

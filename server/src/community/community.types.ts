@@ -1,0 +1,145 @@
+import { Directive, Field, ID, InputType, Int, ObjectType, registerEnumType } from "type-graphql";
+import { connectionTypes } from "../common/connection";
+import { GlobalRole } from "../identity/user.entity";
+import type { Team } from "../identity/team.entity";
+
+registerEnumType(GlobalRole, { name: "GlobalRole" });
+
+@ObjectType("User")
+@Directive(`@key(fields: "id")`)
+export class UserType {
+  @Field(() => ID)
+  id: string;
+
+  @Field()
+  handle: string;
+
+  @Field(() => [GlobalRole])
+  roles: GlobalRole[];
+
+  @Field()
+  createdAt: Date;
+}
+
+@ObjectType("Team", { description: "A namespace that owns skills and a tenant that installs them." })
+@Directive(`@key(fields: "id")`)
+export class TeamType {
+  @Field(() => ID)
+  id: string;
+
+  @Field()
+  name: string;
+
+  @Field()
+  createdAt: Date;
+}
+
+/** The community subgraph's view of a catalog Skill: rating, reviews and downloads. */
+@ObjectType("Skill")
+@Directive(`@key(fields: "id")`)
+export class SkillStatsType {
+  @Field(() => ID)
+  id: string;
+}
+
+@ObjectType("SkillVersion")
+@Directive(`@key(fields: "id")`)
+export class SkillVersionStatsType {
+  @Field(() => ID)
+  id: string;
+}
+
+@ObjectType("Review")
+export class ReviewType {
+  @Field(() => ID)
+  id: string;
+
+  @Field(() => Int)
+  rating: number;
+
+  @Field()
+  text: string;
+
+  @Field()
+  createdAt: Date;
+
+  @Field()
+  updatedAt: Date;
+}
+
+export const { ConnectionType: ReviewConnection } = connectionTypes("Review", ReviewType);
+export const { ConnectionType: TeamConnection } = connectionTypes("Team", TeamType);
+
+@InputType()
+export class RateSkillInput {
+  @Field()
+  name: string;
+
+  @Field(() => Int, { description: "1 to 5." })
+  rating: number;
+
+  @Field(() => String, { nullable: true })
+  review: string | null;
+}
+
+@ObjectType()
+export class RateSkillPayload {
+  @Field(() => ReviewType)
+  review: ReviewType;
+
+  @Field(() => SkillStatsType)
+  skill: { id: string };
+}
+
+@InputType()
+export class InstallSkillInput {
+  @Field()
+  name: string;
+
+  @Field(() => String, { nullable: true, description: 'A semver range, or "latest" (the default).' })
+  range: string | null;
+
+  @Field(() => String, { nullable: true, description: "Team to install for; defaults to your only team." })
+  tenant: string | null;
+}
+
+@ObjectType("ResolvedSkill", { description: "One node of a resolved dependency tree, with what a client needs to fetch and verify it." })
+export class ResolvedSkillType {
+  @Field()
+  name: string;
+
+  @Field()
+  version: string;
+
+  @Field({ description: "The range this version was chosen for." })
+  range: string;
+
+  @Field()
+  sha256: string;
+
+  @Field(() => Int)
+  size: number;
+
+  @Field()
+  downloadUrl: string;
+
+  @Field(() => [String], { description: "name@version of each ancestor, root first; empty for the requested skill." })
+  requiredBy: string[];
+
+  @Field(() => SkillVersionStatsType)
+  skillVersion: { id: string };
+}
+
+@ObjectType()
+export class InstallSkillPayload {
+  @Field(() => TeamType)
+  tenant: Team;
+
+  @Field(() => ResolvedSkillType)
+  root: ResolvedSkillType;
+
+  @Field(() => [ResolvedSkillType], { description: "The whole tree (root first), one version per skill. Bounded by the tree, so not paginated." })
+  resolved: ResolvedSkillType[];
+}
+
+

@@ -1,0 +1,28 @@
+import { Check, Column, Entity, Index, ManyToOne } from "typeorm";
+import { BaseEntity } from "../common/base.entity";
+import { User } from "../identity/user.entity";
+import { Skill } from "../catalog/skill.entity";
+
+/** One review per user per skill, editable. */
+@Entity()
+@Index(["skillId", "userId"], { unique: true })
+@Check("review_rating_range", `"rating" BETWEEN 1 AND 5`)
+export class Review extends BaseEntity {
+  @ManyToOne(() => Skill, { onDelete: "CASCADE" })
+  skill: Skill;
+
+  @Column({ type: "uuid" })
+  skillId: string;
+
+  @ManyToOne(() => User, { onDelete: "CASCADE" })
+  user: User;
+
+  @Column({ type: "uuid" })
+  userId: string;
+
+  @Column({ type: "smallint" })
+  rating: number;
+
+  @Column({ type: "text", default: "" })
+  text: string;
+}

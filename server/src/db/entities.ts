@@ -1,0 +1,27 @@
+import { ApiToken } from "../identity/api-token.entity";
+import { Membership } from "../identity/membership.entity";
+import { Team } from "../identity/team.entity";
+import { User } from "../identity/user.entity";
+import { Permission } from "../catalog/permission.entity";
+import { Skill } from "../catalog/skill.entity";
+import { SkillVersion } from "../catalog/skill-version.entity";
+import { VersionDependency } from "../catalog/version-dependency.entity";
+import { VersionPermission } from "../catalog/version-permission.entity";
+import { Install } from "../community/install.entity";
+import { Review } from "../community/review.entity";
+import { PackageBlob } from "../packages/package-blob.entity";
+
+export const ENTITIES = [
+  User,
+  Team,
+  Membership,
+  ApiToken,
+  Permission,
+  Skill,
+  SkillVersion,
+  VersionDependency,
+  VersionPermission,
+  Review,
+  Install,
+  PackageBlob,
+];

@@ -1,0 +1,22 @@
+import { PermissionCatalogueService } from "./catalog/permission-catalogue.service";
+import { PublishService } from "./catalog/publish.service";
+import { SkillSearchService } from "./catalog/skill-search.service";
+import { InstallService } from "./community/install.service";
+import { ReviewService } from "./community/review.service";
+import { ApiTokenService } from "./identity/api-token.service";
+import type { DataSource } from "typeorm";
+
+/** Stateless domain services, created once per process; their methods take the request context first. */
+export function createServices(dataSource: DataSource) {
+  const search = new SkillSearchService();
+  return {
+    apiTokens: new ApiTokenService(dataSource),
+    permissionCatalogue: new PermissionCatalogueService(),
+    search,
+    publish: new PublishService(search),
+    installs: new InstallService(),
+    reviews: new ReviewService(),
+  };
+}
+
+export type Services = ReturnType<typeof createServices>;

@@ -1,0 +1,54 @@
+import "reflect-metadata";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import path from "node:path";
+import { describe, test } from "node:test";
+import { ConfigError, loadConfig } from "../src/config";
+import { repoRoot } from "../src/common/repo-root";
+
+function problems(env: Record<string, string>): string[] {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  return [];
+}
+
+describe("configuration", () => {
+  test("defaults: port 4000, .data under the repository, embedded PostgreSQL, loopback PUBLIC_URL", () => {
+    const config = loadConfig({});
+    assert.equal(config.port, 4000);
+    assert.equal(config.dataDir, path.join(repoRoot(), ".data"));
+    assert.equal(config.databaseUrl, undefined);
+    assert.equal(config.publicUrl, "http://127.0.0.1:4000");
+  });
+
+  test("every bad value is reported with the variable's name", () => {
+    const found = problems({
+      PORT: "eighty",
+      DATABASE_URL: "mysql://x",
+      PUBLIC_URL: "ftp://x",
+      NODE_ENV: "staging",
+      MAX_PACKAGE_BYTES: "-1",
+      SKILLYARD_BOOTSTRAP_TOKEN: "short",
+    });
+    for (const name of ["PORT", "DATABASE_URL", "PUBLIC_URL", "NODE_ENV", "MAX_PACKAGE_BYTES", "SKILLYARD_BOOTSTRAP_TOKEN"]) {
+      assert.ok(found.some((p) => p.startsWith(`${name} `)), `${name} not named in ${JSON.stringify(found)}`);
+    }
+    // Secrets are never echoed back.
+    assert.ok(!found.join("\n").includes("short"));
+  });
+
+  test("the server process refuses to start on a bad value and names the variable", () => {
+    const main = path.join(repoRoot(), "server", "src", "main.ts");
+    const result = spawnSync(process.execPath, ["-r", "@swc-node/register", main], {
+      env: { ...process.env, PORT: "99999", DATA_DIR: "/nonexistent-never-used" },
+      encoding: "utf8",
+      timeout: 30_000,
+    });
+    assert.equal(result.status, 1);
+    assert.match(result.stderr, /Invalid configuration:\n\s+- PORT /);
+  });
+});

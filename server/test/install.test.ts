@@ -1,0 +1,129 @@
+import "reflect-metadata";
+import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import { after, before, describe, test } from "node:test";
+import { skillYaml } from "./support/seed";
+import { publishOk } from "./support/publish";
+import { startTestServer, type TestServer } from "./support/test-server";
+
+const INSTALL = `mutation Install($input: InstallSkillInput!) {
+  installSkill(input: $input) {
+    tenant { name }
+    root { name version }
+    resolved { name version range sha256 size downloadUrl requiredBy skillVersion { id downloads } }
+  }
+}`;
+
+interface Resolved {
+  name: string;
+  version: string;
+  range: string;
+  sha256: string;
+  size: number;
+  downloadUrl: string;
+  requiredBy: string[];
+  skillVersion: { id: string; downloads: number };
+}
+
+describe("installSkill", () => {
+  let server: TestServer;
+  let author: string;
+  let installer: string;
+
+  const publish = (name: string, version: string, dependencies: Record<string, string> = {}) =>
+    publishOk(server, author, { "skill.yaml": skillYaml({ name, version, dependencies }) });
+  const install = (input: Record<string, unknown>, token = installer) =>
+    server.gql<{ installSkill: { tenant: { name: string }; root: { name: string; version: string }; resolved: Resolved[] } }>(INSTALL, { input }, token);
+
+  before(async () => {
+    server = await startTestServer();
+    author = (await server.seed.team("platform").member("author")).token;
+    installer = (await server.seed.team("analytics").member("installer")).token;
+    // leaf@1.0.0, 1.2.0, 2.0.0; mid depends on leaf ^1; app depends on mid ^1 and leaf ~1.2
+    await publish("leaf", "1.0.0");
+    await publish("leaf", "1.2.0");
+    await publish("leaf", "2.0.0");
+    await publish("mid", "1.0.0", { leaf: "^1.0.0" });
+    await publish("app", "1.0.0", { mid: "^1.0.0", leaf: "~1.2.0" });
+  });
+  after(() => server.close());
+
+  test("resolves the whole tree with the highest version satisfying each range, with digests and download URLs", async () => {
+    const res = await install({ name: "app" });
+    assert.equal(res.errors, undefined, JSON.stringify(res.errors));
+    const tree = res.data!.installSkill;
+    assert.equal(tree.tenant.name, "analytics");
+    assert.deepEqual(
+      tree.resolved.map((r) => [r.name, r.version, r.requiredBy.join(" > ")]),
+      [
+        ["app", "1.0.0", ""],
+        ["leaf", "1.2.0", "app@1.0.0"],
+        ["mid", "1.0.0", "app@1.0.0"],
+      ],
+    );
+    for (const node of tree.resolved) {
+      const download = await fetch(node.downloadUrl);
+      assert.equal(download.status, 200);
+      const bytes = Buffer.from(await download.arrayBuffer());
+      assert.equal(createHash("sha256").update(bytes).digest("hex"), node.sha256);
+      assert.equal(bytes.length, node.size);
+    }
+  });
+
+  test("records one install per node for the tenant; downloads count installs", async () => {
+    const before = await server.gql<{ skill: { downloads: number } }>(`{ skill(name: "mid") { downloads } }`);
+    await install({ name: "mid", range: "^1" });
+    const afterRes = await server.gql<{ skill: { downloads: number } }>(`{ skill(name: "mid") { downloads } }`);
+    assert.equal(afterRes.data!.skill.downloads, before.data!.skill.downloads + 1);
+    const rows: { count: number }[] = await server.runtime.dataSource.query(
+      `SELECT count(*)::int AS count FROM install i JOIN team t ON t.id = i.tenant_id WHERE t.name = 'analytics'`,
+    );
+    assert.ok(rows[0].count >= 2);
+  });
+
+  test("an explicit range picks the highest satisfying version", async () => {
+    const res = await install({ name: "leaf", range: "<2" });
+    assert.equal(res.data!.installSkill.root.version, "1.2.0");
+    const latest = await install({ name: "leaf" });
+    assert.equal(latest.data!.installSkill.root.version, "2.0.0");
+  });
+
+  test("incompatible ranges on one skill are a DEPENDENCY_CONFLICT naming both paths", async () => {
+    await publish("strict-leaf-user", "1.0.0", { leaf: "^2.0.0" });
+    await publish("conflicted", "1.0.0", { mid: "^1.0.0", "strict-leaf-user": "^1.0.0" });
+    const res = await install({ name: "conflicted" });
+    const error = res.errors?.[0];
+    assert.equal(error?.extensions.code, "DEPENDENCY_CONFLICT");
+    assert.match(error!.message, /conflicted@1\.0\.0 → mid@1\.0\.0/);
+    assert.match(error!.message, /strict-leaf-user@1\.0\.0/);
+  });
+
+  test("a dependency cycle is refused with the cycle's path", async () => {
+    await publish("ping", "1.0.0");
+    await publish("pong", "1.0.0", { ping: "^1.0.0" });
+    await publish("ping", "1.1.0", { pong: "^1.0.0" });
+    const res = await install({ name: "ping" });
+    assert.equal(res.errors?.[0].extensions.code, "DEPENDENCY_CYCLE");
+    assert.deepEqual(res.errors?.[0].extensions.path, ["ping@1.1.0", "pong@1.0.0", "ping"]);
+  });
+
+  test("no satisfying version is NO_MATCHING_VERSION; an unknown skill is NOT_FOUND; a bad range is BAD_USER_INPUT", async () => {
+    assert.equal((await install({ name: "leaf", range: "^9" })).errors?.[0].extensions.code, "NO_MATCHING_VERSION");
+    assert.equal((await install({ name: "no-such-skill" })).errors?.[0].extensions.code, "NOT_FOUND");
+    assert.equal((await install({ name: "leaf", range: "not a range!" })).errors?.[0].extensions.code, "BAD_USER_INPUT");
+  });
+
+  test("versions that are not installable are skipped by resolution", async () => {
+    await publish("gated", "1.0.0");
+    const v2 = await publish("gated", "1.1.0");
+    await server.runtime.dataSource.query(`UPDATE skill_version SET status = 'AWAITING_REVIEW' WHERE package_sha256 = $1`, [v2.version.packageSha256]);
+    const res = await install({ name: "gated", range: "^1" });
+    assert.equal(res.data!.installSkill.root.version, "1.0.0");
+  });
+
+  test("installing for a team you are not in is FORBIDDEN; anonymous is UNAUTHENTICATED", async () => {
+    assert.equal((await install({ name: "leaf", tenant: "platform" })).errors?.[0].extensions.code, "FORBIDDEN");
+    const anonymous = await server.gql(INSTALL, { input: { name: "leaf" } });
+    assert.equal(anonymous.errors?.[0].extensions.code, "UNAUTHENTICATED");
+  });
+});

@@ -1,0 +1,27 @@
+import assert from "node:assert/strict";
+import type { TestServer } from "./test-server";
+import { makePackage } from "./seed";
+
+export const PUBLISH = `mutation Publish($input: PublishSkillVersionInput!) {
+  publishSkillVersion(input: $input) { created warnings version { id version status packageSha256 skill { id name } } }
+}`;
+
+export interface PublishedVersion {
+  created: boolean;
+  warnings: string[];
+  version: { id: string; version: string; status: string; packageSha256: string; skill: { id: string; name: string } };
+}
+
+/** Uploads a package built from `files` and publishes it; answers the raw GraphQL response. */
+export async function uploadAndPublish(server: TestServer, token: string, files: Record<string, string>, extra: { version?: string; team?: string } = {}) {
+  const upload = await server.upload(await makePackage(files), token);
+  assert.equal(upload.status, 201, JSON.stringify(upload.body));
+  return server.gql<{ publishSkillVersion: PublishedVersion }>(PUBLISH, { input: { packageSha256: upload.body.sha256, ...extra } }, token);
+}
+
+/** Like uploadAndPublish but fails the test unless the publish succeeded. */
+export async function publishOk(server: TestServer, token: string, files: Record<string, string>, extra: { version?: string; team?: string } = {}): Promise<PublishedVersion> {
+  const res = await uploadAndPublish(server, token, files, extra);
+  assert.equal(res.errors, undefined, JSON.stringify(res.errors));
+  return res.data!.publishSkillVersion;
+}

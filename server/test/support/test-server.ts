@@ -1,0 +1,98 @@
+import "reflect-metadata";
+import { mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import type { Logger as TypeOrmLogger } from "typeorm";
+import { type RunningApp, startApp } from "../../src/app";
+import { createLogger } from "../../src/common/logger";
+import type { AppRuntime } from "../../src/common/request-context";
+import { loadConfig } from "../../src/config";
+import { createDataSource } from "../../src/db/data-source";
+import { freePort } from "../../src/db/free-port";
+import { FileBlobStore } from "../../src/packages/blob-store";
+import { createServices } from "../../src/services";
+import { createTestDatabase } from "./test-database";
+import { Seed } from "./seed";
+
+/** Counts SQL statements sent through TypeORM (the batching tests read it). */
+export class QueryCounter implements TypeOrmLogger {
+  count = 0;
+  statements: string[] = [];
+  logQuery(query: string): void {
+    this.count++;
+    this.statements.push(query);
+  }
+  logQueryError(): void {}
+  logQuerySlow(): void {}
+  logSchemaBuild(): void {}
+  logMigration(): void {}
+  log(): void {}
+  reset(): void {
+    this.count = 0;
+    this.statements = [];
+  }
+}
+
+export interface GraphQLResponse<T = Record<string, unknown>> {
+  status: number;
+  data?: T | null;
+  errors?: { message: string; path?: (string | number)[]; extensions: { code: string; [key: string]: unknown } }[];
+}
+
+export interface TestServer {
+  url: string;
+  runtime: AppRuntime;
+  app: RunningApp;
+  queries: QueryCounter;
+  seed: Seed;
+  /** POST /graphql as a JSON request, optionally with a bearer token. */
+  gql<T = Record<string, unknown>>(query: string, variables?: Record<string, unknown>, token?: string): Promise<GraphQLResponse<T>>;
+  /** POST /packages; answers the parsed JSON body and status. */
+  upload(body: Buffer, token?: string): Promise<{ status: number; body: Record<string, unknown> }>;
+  close(): Promise<void>;
+}
+
+/** A real server (own database cloned from the migrated template, own DATA_DIR) on a free loopback port. */
+export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
+  const database = await createTestDatabase();
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), "skillyard-test-data-"));
+  const port = await freePort();
+  const config = loadConfig({ NODE_ENV: "test", LOG_LEVEL: "silent", DATA_DIR: dataDir, DATABASE_URL: database.url, PORT: String(port), ...env });
+  const queries = new QueryCounter();
+  const dataSource = createDataSource({ url: database.url, queryLogger: queries, poolSize: 5 });
+  await dataSource.initialize();
+  const blobStore = new FileBlobStore(dataDir);
+  await blobStore.init();
+  const runtime: AppRuntime = { config, dataSource, logger: createLogger(config.logLevel), blobStore, services: createServices(dataSource) };
+  const app = await startApp(runtime, { host: "127.0.0.1", port });
+  return {
+    url: app.url,
+    runtime,
+    app,
+    queries,
+    seed: new Seed(runtime),
+    async gql<T>(query: string, variables: Record<string, unknown> = {}, token?: string) {
+      const res = await fetch(`${app.url}/graphql`, {
+        method: "POST",
+        headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
+        body: JSON.stringify({ query, variables }),
+      });
+      const body = (await res.json()) as GraphQLResponse<T>;
+      return { ...body, status: res.status };
+    },
+    async upload(body: Buffer, token?: string) {
+      const res = await fetch(`${app.url}/packages`, {
+        method: "POST",
+        headers: { "content-type": "application/gzip", ...(token ? { authorization: `Bearer ${token}` } : {}) },
+        body,
+      });
+      return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+    },
+    async close() {
+      await app.close();
+      await dataSource.destroy();
+      await database.drop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
