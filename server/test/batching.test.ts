@@ -1,0 +1,81 @@
+import "reflect-metadata";
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import { skillYaml } from "./support/seed";
+import { publishOk } from "./support/publish";
+import { startTestServer, type TestServer } from "./support/test-server";
+
+const NESTED = `query Nested($first: Int!) {
+  skills(first: $first, sort: RECENT) {
+    edges { node {
+      name rating reviewCount downloads
+      owner { name }
+      latestVersion { version }
+      versions(first: 5) { edges { node {
+        version downloads
+        dependencies(first: 5) { edges { node { range skill { name rating owner { name } } } } }
+        permissions(first: 5) { edges { node { name risk } } }
+      } } }
+    } }
+  }
+}`;
+
+interface NestedResult {
+  skills: { edges: { node: { name: string; owner: { name: string }; versions: { edges: { node: { dependencies: { edges: unknown[] } } }[] } } }[] };
+}
+
+/**
+ * Proves every list field is batched: the statement count for a nested list query is the same for
+ * 5 and 50 skills (each with versions, dependencies, permissions, ratings and an owner).
+ */
+describe("DataLoader batching", () => {
+  let server: TestServer;
+
+  before(async () => {
+    server = await startTestServer();
+    const teams = ["alpha", "beta", "gamma"];
+    const tokens: string[] = [];
+    for (const t of teams) tokens.push((await server.seed.team(t).member(`${t}-dev`)).token);
+    const rater = (await server.seed.team("raters").member("rater")).token;
+    await publishOk(server, tokens[0], { "skill.yaml": skillYaml({ name: "base-lib", version: "1.0.0" }) });
+    await publishOk(server, tokens[1], { "skill.yaml": skillYaml({ name: "util-lib", version: "1.0.0", permissions: ["filesystem:tmp"] }) });
+    for (let i = 0; i < 50; i++) {
+      const token = tokens[i % teams.length];
+      for (const version of ["1.0.0", "1.1.0"]) {
+        await publishOk(server, token, {
+          "skill.yaml": skillYaml({
+            name: `skill-${i}`,
+            version,
+            dependencies: { "base-lib": "^1.0.0", "util-lib": "^1.0.0" },
+            permissions: ["database:read", "network:outbound"],
+          }),
+        });
+      }
+      if (i % 2 === 0) {
+        await server.gql(`mutation { rateSkill(input: { name: "skill-${i}", rating: ${1 + (i % 5)} }) { review { rating } } }`, {}, rater);
+      }
+    }
+  });
+  after(() => server.close());
+
+  async function statementsFor(first: number): Promise<number> {
+    server.queries.reset();
+    const res = await server.gql<NestedResult>(NESTED, { first });
+    assert.equal(res.errors, undefined, JSON.stringify(res.errors));
+    // Make sure the query really walked `first` skills with their nested lists.
+    const skills = res.data!.skills.edges.filter((e) => e.node.name.startsWith("skill-"));
+    assert.ok(skills.length >= Math.min(first, 50) - 2);
+    assert.equal(skills[0].node.versions.edges.length, 2);
+    assert.equal(skills[0].node.versions.edges[0].node.dependencies.edges.length, 2);
+    return server.queries.count;
+  }
+
+  test("the SQL statement count does not grow with the number of skills", async () => {
+    const five = await statementsFor(5);
+    const fifty = await statementsFor(50);
+    assert.equal(fifty, five, `5 skills: ${five} statements, 50 skills: ${fifty}\n${server.queries.statements.join("\n")}`);
+    // One statement per relation level, not per item: search + load, versions, dependencies,
+    // permissions, latest versions, and on the community side stats, owners, version downloads.
+    assert.ok(fifty <= 12, `expected at most 12 statements, got ${fifty}`);
+  });
+});
