@@ -3,7 +3,7 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { startEmbeddedPostgres } from "../src/db/embedded-postgres";
+import { startEmbeddedPostgres, stopOnSignals } from "../src/db/embedded-postgres";
 import { createDataSource } from "../src/db/data-source";
 import { freePort } from "../src/db/free-port";
 import { createLogger } from "../src/common/logger";
@@ -20,6 +20,7 @@ async function main(): Promise<void> {
   const name = args.find((a) => !a.startsWith("--")) ?? "Migration";
   const scratch = mkdtempSync(path.join(os.tmpdir(), "skillyard-migrate-"));
   const pg = await startEmbeddedPostgres({ dataDir: scratch, port: await freePort(), logger: createLogger("warn") });
+  stopOnSignals(pg);
   try {
     const dataSource = createDataSource({ url: pg.url });
     await dataSource.initialize();

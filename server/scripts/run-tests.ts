@@ -1,12 +1,12 @@
 import "reflect-metadata";
-import { spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { Client } from "pg";
 import { createLogger } from "../src/common/logger";
 import { createDataSource } from "../src/db/data-source";
-import { startEmbeddedPostgres } from "../src/db/embedded-postgres";
+import { startEmbeddedPostgres, stopOnSignals } from "../src/db/embedded-postgres";
 import { freePort } from "../src/db/free-port";
 
 /**
@@ -17,6 +17,8 @@ import { freePort } from "../src/db/free-port";
 async function main(): Promise<void> {
   const scratch = mkdtempSync(path.join(os.tmpdir(), "skillyard-test-pg-"));
   const pg = await startEmbeddedPostgres({ dataDir: scratch, port: await freePort(), logger: createLogger("warn") });
+  let testRun: ChildProcess | null = null;
+  stopOnSignals(pg, () => testRun?.kill("SIGTERM"));
   let exitCode = 1;
   try {
     const admin = new Client({ connectionString: pg.url });
@@ -38,11 +40,11 @@ async function main(): Promise<void> {
           .sort()
           .map((f) => path.join(testDir, f));
     exitCode = await new Promise<number>((resolve) => {
-      const child = spawn(
+      const child = (testRun = spawn(
         process.execPath,
         ["--test", "--test-reporter=spec", `--test-concurrency=${Math.max(2, os.availableParallelism())}`, "-r", "@swc-node/register", ...files],
         { stdio: "inherit", env: { ...process.env, SKILLYARD_TEST_PG_URL: pg.url, SKILLYARD_TEST_TEMPLATE: "skillyard_template" } },
-      );
+      ));
       child.on("exit", (code, signal) => resolve(code ?? (signal ? 1 : 0)));
     });
   } finally {

