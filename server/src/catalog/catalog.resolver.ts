@@ -1,6 +1,6 @@
-import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from "type-graphql";
+import { Arg, Args, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from "type-graphql";
 import { SkillyardError } from "@skillyard/core";
-import { connectionFromArray, type Connection } from "../common/connection";
+import { connectionFromArray, type Connection, PageArgs } from "../common/connection";
 import { fromGlobalId, toGlobalId } from "../common/global-id";
 import type { RequestContext } from "../common/request-context";
 import { Permission, PermissionRisk } from "./permission.entity";
@@ -65,10 +65,9 @@ export class SkillResolver {
   async versions(
     @Ctx() ctx: RequestContext,
     @Root() skill: Skill,
-    @Arg("first", () => Int, { nullable: true }) first: number | null,
-    @Arg("after", () => String, { nullable: true }) after: string | null,
+    @Args() page: PageArgs,
   ): Promise<Connection<SkillVersion>> {
-    return connectionFromArray("versions", await ctx.loaders.catalog.versionsBySkillId.load(skill.id), { first, after });
+    return connectionFromArray("versions", await ctx.loaders.catalog.versionsBySkillId.load(skill.id), page);
   }
 
   @FieldResolver(() => TeamReference, { description: "The team that owns the skill's name and publishes it." })
@@ -80,13 +79,12 @@ export class SkillResolver {
   async dependents(
     @Ctx() ctx: RequestContext,
     @Root() skill: Skill,
-    @Arg("first", () => Int, { nullable: true }) first: number | null,
-    @Arg("after", () => String, { nullable: true }) after: string | null,
+    @Args() page: PageArgs,
   ): Promise<Connection<Skill>> {
     const edges = await ctx.loaders.catalog.dependentsBySkillId.load(skill.id);
     const skillIds = [...new Set(edges.map((d) => d.version.skillId))];
     const skills = (await ctx.loaders.catalog.skillById.loadMany(skillIds)).filter((s): s is Skill => s instanceof Skill);
-    return connectionFromArray("dependents", skills.sort((a, b) => a.name.localeCompare(b.name)), { first, after });
+    return connectionFromArray("dependents", skills.sort((a, b) => a.name.localeCompare(b.name)), page);
   }
 
   @Mutation(() => PublishSkillVersionPayload, { description: "Publishes name@version from a package uploaded with POST /packages." })
@@ -122,20 +120,18 @@ export class SkillVersionResolver {
   async dependencies(
     @Ctx() ctx: RequestContext,
     @Root() version: SkillVersion,
-    @Arg("first", () => Int, { nullable: true }) first: number | null,
-    @Arg("after", () => String, { nullable: true }) after: string | null,
+    @Args() page: PageArgs,
   ): Promise<Connection<VersionDependency>> {
-    return connectionFromArray("dependencies", await ctx.loaders.catalog.dependenciesByVersionId.load(version.id), { first, after });
+    return connectionFromArray("dependencies", await ctx.loaders.catalog.dependenciesByVersionId.load(version.id), page);
   }
 
   @FieldResolver(() => VersionPermissionConnection)
   async permissions(
     @Ctx() ctx: RequestContext,
     @Root() version: SkillVersion,
-    @Arg("first", () => Int, { nullable: true }) first: number | null,
-    @Arg("after", () => String, { nullable: true }) after: string | null,
+    @Args() page: PageArgs,
   ): Promise<Connection<VersionPermission>> {
-    return connectionFromArray("permissions", await ctx.loaders.catalog.permissionsByVersionId.load(version.id), { first, after });
+    return connectionFromArray("permissions", await ctx.loaders.catalog.permissionsByVersionId.load(version.id), page);
   }
 }
 
@@ -205,11 +201,10 @@ export class CatalogQueryResolver {
   @Query(() => PermissionConnection, { description: "The permission catalogue, by name." })
   async permissions(
     @Ctx() ctx: RequestContext,
-    @Arg("first", () => Int, { nullable: true }) first: number | null,
-    @Arg("after", () => String, { nullable: true }) after: string | null,
+    @Args() page: PageArgs,
   ): Promise<Connection<Permission>> {
     const all = await ctx.runtime.dataSource.getRepository(Permission).find({ order: { name: "ASC" } });
-    return connectionFromArray("permissions", all, { first, after });
+    return connectionFromArray("permissions", all, page);
   }
 }
 

@@ -1,4 +1,4 @@
-import { type ClassType, Directive, Field, Int, ObjectType } from "type-graphql";
+import { ArgsType, type ClassType, Directive, Field, Int, ObjectType } from "type-graphql";
 import { SkillyardError } from "@skillyard/core";
 
 /** A value type every subgraph defines identically, hence shareable. */
@@ -16,6 +16,16 @@ export class PageInfo {
 
   @Field(() => String, { nullable: true })
   endCursor: string | null;
+}
+
+/** `first` / `after` of every Relay connection field. */
+@ArgsType()
+export class PageArgs {
+  @Field(() => Int, { nullable: true, description: "Page size (default 20, at most 100)." })
+  first: number | null;
+
+  @Field(() => String, { nullable: true, description: "Cursor of the last edge of the previous page." })
+  after: string | null;
 }
 
 export interface Edge<T> {

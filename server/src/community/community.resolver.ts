@@ -1,5 +1,5 @@
-import { Arg, Ctx, FieldResolver, Float, ID, Int, Mutation, Query, Resolver, Root } from "type-graphql";
-import { connectionFromArray, type Connection } from "../common/connection";
+import { Arg, Args, Ctx, FieldResolver, Float, ID, Int, Mutation, Query, Resolver, Root } from "type-graphql";
+import { connectionFromArray, type Connection, PageArgs } from "../common/connection";
 import { expectGlobalId, toGlobalId } from "../common/global-id";
 import type { RequestContext } from "../common/request-context";
 import type { Team } from "../identity/team.entity";
@@ -51,10 +51,9 @@ export class SkillStatsResolver {
   async reviews(
     @Ctx() ctx: RequestContext,
     @Root() skill: EntityRef,
-    @Arg("first", () => Int, { nullable: true }) first: number | null,
-    @Arg("after", () => String, { nullable: true }) after: string | null,
+    @Args() page: PageArgs,
   ): Promise<Connection<Review>> {
-    return connectionFromArray("reviews", await ctx.loaders.community.reviewsBySkillId.load(skill.id), { first, after });
+    return connectionFromArray("reviews", await ctx.loaders.community.reviewsBySkillId.load(skill.id), page);
   }
 }
 
