@@ -22,8 +22,29 @@ export interface SkillSearchArgs {
 }
 
 type KeysetCursor = { v: number | string; id: string };
-const isKeyset = (v: unknown): v is KeysetCursor =>
-  typeof v === "object" && v !== null && typeof (v as KeysetCursor).id === "string" && ["number", "string"].includes(typeof (v as KeysetCursor).v);
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** timestamptz as PostgreSQL prints it (DateStyle ISO), e.g. `2030-01-01 12:00:00.000001+00`. */
+const PG_TIMESTAMPTZ = /^(\d{4})-(\d{2})-(\d{2}) ([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,6})?[+-]\d{2}(:[0-5]\d){0,2}$/;
+const isCalendarDate = (y: number, m: number, d: number) => {
+  const date = new Date(Date.UTC(y, m - 1, d));
+  return date.getUTCFullYear() === y && date.getUTCMonth() === m - 1 && date.getUTCDate() === d;
+};
+/**
+ * Cursor values go into SQL as typed parameters: a forged value PostgreSQL cannot cast (a string for
+ * an integer, a bad date, a bad uuid) must be refused here, or it fails the statement as an internal error.
+ */
+const KEYSET_VALUE: Record<Exclude<SkillSort, SkillSort.RELEVANCE>, (v: unknown) => boolean> = {
+  [SkillSort.DOWNLOADS]: (v) => Number.isInteger(v) && Math.abs(v as number) <= 2 ** 31 - 1,
+  [SkillSort.RATING]: (v) => typeof v === "number" && Number.isFinite(v),
+  [SkillSort.RECENT]: (v) => {
+    const m = typeof v === "string" ? PG_TIMESTAMPTZ.exec(v) : null;
+    return m !== null && isCalendarDate(Number(m[1]), Number(m[2]), Number(m[3]));
+  },
+};
+const isKeyset =
+  (sort: Exclude<SkillSort, SkillSort.RELEVANCE>) =>
+  (v: unknown): v is KeysetCursor =>
+    typeof v === "object" && v !== null && typeof (v as KeysetCursor).id === "string" && UUID.test((v as KeysetCursor).id) && KEYSET_VALUE[sort]((v as KeysetCursor).v);
 const isOffset = (v: unknown): v is number => typeof v === "number" && Number.isInteger(v) && v >= 0;
 
 /** The column each keyset sort orders by (descending, then id descending). */
@@ -39,9 +60,16 @@ export interface SearchSql {
   sort: SkillSort;
   limit: number;
   offset: number;
+  /** True when the statement answers the number of matches (text queries). */
+  counted: boolean;
 }
 
 const MAX_QUERY_LENGTH = 200;
+/**
+ * pg_trgm's default word-similarity threshold (0.6) misses one swapped pair of letters in an
+ * eight-letter word (`postgers` shares 5 of its 9 trigrams with `postgres`: 0.56).
+ */
+const TYPO_THRESHOLD = 0.5;
 
 function escapeLike(s: string): string {
   return s.replace(/[\\%_]/g, (c) => `\\${c}`);
@@ -52,7 +80,12 @@ function escapeLike(s: string): string {
  * listed. With a text query the matches (full text on the weighted vector, trigram word similarity
  * for typos, LIKE on the name for prefixes; each served by a GIN index) are MATERIALIZED first and
  * sorted afterwards: otherwise PostgreSQL may walk a sort index (e.g. downloads) over every row
- * hoping to meet a rare term soon.
+ * hoping to meet a rare term soon. The total counts every match, before the keyset condition.
+ *
+ * The matches carry what the page is sorted by (the rank, or the keyset column), so sorting them
+ * needs no second visit to the table. A common term matches tens of thousands of skills: the rank
+ * is only computed for RELEVANCE, and its name part (word_similarity, the costly one) only for the
+ * skills the trigram/prefix index found by name, not for every full-text match.
  */
 export function buildSearchSql(args: SkillSearchArgs): SearchSql {
   const limit = pageSize(args.first);
@@ -70,31 +103,47 @@ export function buildSearchSql(args: SkillSearchArgs): SearchSql {
   if (sort === SkillSort.RELEVANCE) {
     if (args.after) offset = decodeCursor("skills:relevance", args.after, isOffset) + 1;
   } else if (args.after) {
-    const cursor = decodeCursor(`skills:${sort}`, args.after, isKeyset);
+    const cursor = decodeCursor(`skills:${sort}`, args.after, isKeyset(sort));
     const column = KEYSET_COLUMN[sort];
     keyset.push(`(${column}, s.id) < (${p(cursor.v)}${sort === SkillSort.RECENT ? "::timestamptz" : ""}, ${p(cursor.id)}::uuid)`);
   }
   const order =
-    sort === SkillSort.RELEVANCE ? "m.rank DESC, s.id DESC" : `${KEYSET_COLUMN[sort]} DESC, s.id DESC`;
+    sort === SkillSort.RELEVANCE ? "s.rank DESC, s.id DESC" : `${KEYSET_COLUMN[sort]} DESC, s.id DESC`;
   // Timestamps go into cursors as PostgreSQL text: a JS Date would drop the microseconds and skip rows.
   const sortValue =
-    sort === SkillSort.RELEVANCE ? "m.rank" : sort === SkillSort.RECENT ? `${KEYSET_COLUMN[sort]}::text` : KEYSET_COLUMN[sort];
+    sort === SkillSort.RELEVANCE ? "s.rank" : sort === SkillSort.RECENT ? `${KEYSET_COLUMN[sort]}::text` : KEYSET_COLUMN[sort];
 
   let sql: string;
   if (query) {
     const text = p(query.toLowerCase());
     const prefix = p(`${escapeLike(query.toLowerCase())}%`);
-    sql = `WITH matches AS MATERIALIZED (
-  SELECT s.id,
-         ts_rank_cd(s.search_vector, websearch_to_tsquery('english', ${text}))
-           + word_similarity(${text}, s.name)
-           + CASE WHEN s.name = ${text} THEN 10 WHEN s.name LIKE ${prefix} THEN 1 ELSE 0 END AS rank
+    const where = filters.join(" AND ");
+    const fullText = `s.search_vector @@ websearch_to_tsquery('english', ${text})`;
+    const byName = `(${text} <% s.name OR s.name LIKE ${prefix})`;
+    // `<%` reads its threshold from a setting; set_config(..., true) sets it for this statement's
+    // transaction only, in an uncorrelated subquery PostgreSQL evaluates once before the scan (a
+    // one-time filter), so the one statement needs no SET round trip and leaks nothing to the pool.
+    const typoThreshold = `(SELECT set_config('pg_trgm.word_similarity_threshold', '${TYPO_THRESHOLD}', true)) IS NOT NULL`;
+    // RELEVANCE: full-text rank, normalised to [0, 1) (flag 32) so no amount of repeating a word in a
+    // description outweighs the name bonuses (an exact name always ranks first), plus, for name
+    // matches, word similarity and the exact/prefix bonus.
+    const matches =
+      sort === SkillSort.RELEVANCE
+        ? `SELECT id, sum(rank) AS rank FROM (
+    SELECT s.id, ts_rank_cd(s.search_vector, websearch_to_tsquery('english', ${text}), 32) AS rank
+    FROM skill s WHERE ${fullText} AND ${where}
+    UNION ALL
+    SELECT s.id, word_similarity(${text}, s.name) + CASE WHEN s.name = ${text} THEN 10 WHEN s.name LIKE ${prefix} THEN 1 ELSE 0 END
+    FROM skill s WHERE ${typoThreshold} AND ${byName} AND ${where}
+  ) hits GROUP BY id`
+        : `SELECT s.id, ${KEYSET_COLUMN[sort]}
   FROM skill s
-  WHERE (s.search_vector @@ websearch_to_tsquery('english', ${text}) OR ${text} <% s.name OR s.name LIKE ${prefix})
-    AND ${filters.join(" AND ")}
+  WHERE ${typoThreshold} AND (${fullText} OR ${byName}) AND ${where}`;
+    sql = `WITH matches AS MATERIALIZED (
+  ${matches}
 )
-SELECT s.id, ${sortValue} AS sort_value, count(*) OVER () AS total
-FROM matches m JOIN skill s ON s.id = m.id
+SELECT s.id, ${sortValue} AS sort_value, (SELECT count(*) FROM matches) AS total
+FROM matches s
 ${keyset.length ? `WHERE ${keyset.join(" AND ")}` : ""}
 ORDER BY ${order}
 LIMIT ${limit + 1} OFFSET ${offset}`;
@@ -105,8 +154,14 @@ WHERE ${[...filters, ...keyset].join(" AND ")}
 ORDER BY ${order}
 LIMIT ${limit + 1}`;
   }
-  return { sql, params, sort, limit, offset };
+  return { sql, params, sort, limit, offset, counted: Boolean(query) };
 }
+
+/** The search_vector of a skill row, from its own columns (also used by bench/search.ts to seed). */
+export const SEARCH_VECTOR_SQL = `setweight(to_tsvector('simple', name), 'A')
+         || setweight(to_tsvector('english', replace(name, '-', ' ')), 'A')
+         || setweight(to_tsvector('english', array_to_string(tags, ' ')), 'A')
+         || setweight(to_tsvector('english', description), 'B')`;
 
 export class SkillSearchService {
   async search(em: EntityManager, args: SkillSearchArgs): Promise<Connection<Skill>> {
@@ -130,20 +185,13 @@ export class SkillSearchService {
         startCursor: edges[0]?.cursor ?? null,
         endCursor: edges.at(-1)?.cursor ?? null,
       },
-      totalCount: rows[0]?.total != null ? Number(rows[0].total) : null,
+      // An empty page after a cursor cannot tell the total; an empty first page means none match.
+      totalCount: !built.counted ? null : rows.length > 0 ? Number(rows[0].total) : args.after ? null : 0,
     };
   }
 
   /** Name and tags weigh A, description B. Names are also indexed whole so `pdf-tools` matches itself. */
   async refreshSearchVector(em: EntityManager, skillId: string): Promise<void> {
-    await em.query(
-      `UPDATE skill SET search_vector =
-         setweight(to_tsvector('simple', name), 'A')
-         || setweight(to_tsvector('english', replace(name, '-', ' ')), 'A')
-         || setweight(to_tsvector('english', array_to_string(tags, ' ')), 'A')
-         || setweight(to_tsvector('english', description), 'B')
-       WHERE id = $1`,
-      [skillId],
-    );
+    await em.query(`UPDATE skill SET search_vector = ${SEARCH_VECTOR_SQL} WHERE id = $1`, [skillId]);
   }
 }
