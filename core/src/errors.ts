@@ -12,14 +12,13 @@ export const ERROR_CODES = {
   PAYLOAD_TOO_LARGE: { status: 413, description: "The request body is over the size limit." },
   INTERNAL_SERVER_ERROR: { status: 500, description: "Something failed on the server; details are in its log." },
   // GraphQL hardening
-  BAD_REQUEST: { status: 400, description: "The HTTP request is not a GraphQL request (e.g. missing query)." },
+  BAD_REQUEST: { status: 400, description: "The HTTP request is malformed: bad JSON, no query, or a simple request refused by CSRF prevention." },
   OPERATION_RESOLUTION_FAILURE: { status: 400, description: "The named operation is not in the document." },
   GRAPHQL_PARSE_FAILED: { status: 400, description: "The query is not valid GraphQL syntax." },
   GRAPHQL_VALIDATION_FAILED: { status: 400, description: "The query does not match the schema." },
   QUERY_TOO_DEEP: { status: 400, description: "The query nests deeper than the depth limit." },
   QUERY_TOO_COMPLEX: { status: 400, description: "The query's estimated cost is over the limit." },
   TOO_MANY_ALIASES: { status: 400, description: "The query uses more aliases than allowed." },
-  CSRF_PREVENTED: { status: 400, description: "A simple (non-preflighted) request was refused." },
   // package upload and archive safety
   PACKAGE_TOO_LARGE: { status: 413, description: "The compressed package is over MAX_PACKAGE_BYTES." },
   PACKAGE_NOT_GZIP: { status: 400, description: "The package is not a gzip stream." },

@@ -47,10 +47,26 @@ describe("API hardening (development mode)", () => {
   test("CSRF prevention refuses simple requests", async () => {
     const textPlain = await fetch(`${server.url}/graphql`, { method: "POST", headers: { "content-type": "text/plain" }, body: '{"query":"{ __typename }"}' });
     assert.equal(textPlain.status, 400);
+    assert.equal(((await textPlain.json()) as { errors: { extensions: { code: string } }[] }).errors[0].extensions.code, "BAD_REQUEST");
     const get = await fetch(`${server.url}/graphql?query=${encodeURIComponent("{ __typename }")}`);
     assert.equal(get.status, 400);
     const preflighted = await fetch(`${server.url}/graphql?query=${encodeURIComponent("{ __typename }")}`, { headers: { "apollo-require-preflight": "1" } });
     assert.equal(preflighted.status, 200);
+  });
+
+  test("malformed requests get their own codes: bad JSON, unparsable query, unknown operation name", async () => {
+    const badJson = await fetch(`${server.url}/graphql`, { method: "POST", headers: { "content-type": "application/json" }, body: "{not json" });
+    assert.equal(badJson.status, 400);
+    assert.equal(((await badJson.json()) as { errors: { extensions: { code: string } }[] }).errors[0].extensions.code, "BAD_REQUEST");
+    assert.equal((await server.gql(`{ skill(name: "x") { `)).errors?.[0].extensions.code, "GRAPHQL_PARSE_FAILED");
+    const res = await fetch(`${server.url}/graphql`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ query: "query A { viewer { handle } }", operationName: "B" }),
+    });
+    assert.equal(((await res.json()) as { errors: { extensions: { code: string } }[] }).errors[0].extensions.code, "OPERATION_RESOLUTION_FAILURE");
+    const two = await server.gql(`query A { viewer { handle } } query B { viewer { handle } }`);
+    assert.equal(two.errors?.[0].extensions.code, "OPERATION_RESOLUTION_FAILURE");
   });
 
   test("a body over the limit is 413 PAYLOAD_TOO_LARGE", async () => {

@@ -76,6 +76,18 @@ describe("publishSkillVersion", () => {
     assert.equal(changed.errors?.[0].extensions.code, "VERSION_EXISTS");
   });
 
+  test("the database itself refuses to change a version's contents or delete it; status may change", async () => {
+    const published = await publishOk(server, alice, { "skill.yaml": skillYaml({ name: "frozen", version: "1.0.0" }) });
+    const sha = published.version.packageSha256;
+    await assert.rejects(
+      server.runtime.dataSource.query(`UPDATE skill_version SET package_sha256 = $1 WHERE package_sha256 = $2`, ["f".repeat(64), sha]),
+      /immutable/,
+    );
+    await assert.rejects(server.runtime.dataSource.query(`UPDATE skill_version SET readme = 'edited' WHERE package_sha256 = $1`, [sha]), /immutable/);
+    await assert.rejects(server.runtime.dataSource.query(`DELETE FROM skill_version WHERE package_sha256 = $1`, [sha]), /never deleted/);
+    await server.runtime.dataSource.query(`UPDATE skill_version SET status = 'DEPRECATED', status_reason = 'use thawed' WHERE package_sha256 = $1`, [sha]);
+  });
+
   test("only members of the owning team publish new versions", async () => {
     await publishOk(server, alice, { "skill.yaml": skillYaml({ name: "owned-by-data", version: "1.0.0" }) });
     const res = await uploadAndPublish(server, bob, { "skill.yaml": skillYaml({ name: "owned-by-data", version: "1.1.0" }) });

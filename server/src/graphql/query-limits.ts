@@ -95,13 +95,19 @@ function limitError(code: ErrorCode, message: string, details: Record<string, nu
   return new GraphQLError(message, { extensions: { code, ...details, http: { status: 400 } } });
 }
 
-/** Refuses operations over the depth, cost or alias limits before anything executes. */
+/** Refuses unresolvable operations, and operations over the depth, cost or alias limits, before anything executes. */
 export function queryLimitsPlugin(limits: QueryLimits): ApolloServerPlugin {
   return {
     async requestDidStart() {
       return {
         async didResolveOperation({ schema, document, operation, request }) {
-          if (!operation) return;
+          // Apollo Server leaves this to the executor; the gateway would fail with a code outside our catalogue.
+          if (!operation) {
+            throw new GraphQLError(
+              request.operationName ? `Unknown operation named "${request.operationName}".` : "The document has several operations: name one with operationName.",
+              { extensions: { code: "OPERATION_RESOLUTION_FAILURE", http: { status: 400 } } },
+            );
+          }
           const fragments: Record<string, FragmentDefinitionNode> = {};
           for (const def of document.definitions) if (def.kind === Kind.FRAGMENT_DEFINITION) fragments[def.name.value] = def;
           const m = measureOperation(schema, operation, fragments, request.variables ?? {});
