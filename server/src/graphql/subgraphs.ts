@@ -14,7 +14,6 @@ export interface SubgraphDefinition {
   /** Path relative to PUBLIC_URL where the subgraph is served for a company supergraph. */
   path: string;
   // type-graphql takes resolver classes of any shape
-  // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
   resolvers: NonEmptyArray<Function>;
   referenceResolvers: Record<string, { __resolveReference: (ref: { id: string }, ctx: RequestContext) => unknown }>;
 }
