@@ -25,7 +25,7 @@ async function zeroBomb(): Promise<Buffer> {
   for (let sent = 0; sent < size; sent += zeros.length) {
     if (!entry.write(zeros)) await new Promise<void>((resolve) => entry.once("drain", () => resolve()));
   }
-  entry.end();
+  entry.end(undefined);
   tar.finalize();
   await done;
   return Buffer.concat(chunks);
