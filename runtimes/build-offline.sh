@@ -1,0 +1,296 @@
+#!/usr/bin/env bash
+# Builds the sandbox runtime images without a container registry (air-gapped sites, CI):
+#   skillyard/runtime-python:3.11  Debian bookworm rootfs from debootstrap (python3 3.11 + pytest)
+#   skillyard/runtime-node:20      the host's Node 20 binary + its libraries + dash, cat, env
+# Both are `docker import`ed with the same settings the online Dockerfiles set.
+#
+# Usage: runtimes/build-offline.sh [--force] [python|node]...
+#   no runtime named: both; an image that already exists is kept unless --force.
+# Environment: DEBIAN_MIRROR (default: the host's apt sources, else http://deb.debian.org/debian),
+#              NODE_BIN (default: `command -v node`).
+set -euo pipefail
+umask 022
+
+PYTHON_IMAGE=skillyard/runtime-python:3.11
+NODE_IMAGE=skillyard/runtime-node:20
+SUITE=bookworm # its python3 is 3.11; another suite would change the runtime's version
+DEFAULT_MIRROR=http://deb.debian.org/debian
+# The sandbox's view: read-only root, tmpfs /tmp, nobody, no network (also used for the smoke tests).
+RUN_FLAGS=(--rm --network none --read-only --tmpfs /tmp -u 65534:65534)
+COMMON_CHANGES=(
+  --change 'ENV HOME=/tmp'
+  --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
+  --change 'WORKDIR /skill'
+  --change 'USER 65534:65534'
+)
+
+log() { printf '[build-offline] %s\n' "$*"; }
+die() { printf '[build-offline] error: %s\n' "$*" >&2; exit 1; }
+now() { printf '%s' "${EPOCHREALTIME:-$(date +%s)}"; }
+since() { awk -v s="$1" -v e="$(now)" 'BEGIN { printf "%.1f s", e - s }'; }
+
+usage() { sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; }
+
+force=0
+targets=()
+for arg in "$@"; do
+  case "$arg" in
+    --force | -f) force=1 ;;
+    python | node) targets+=("$arg") ;;
+    -h | --help) usage; exit 0 ;;
+    *) usage >&2; die "unknown argument: $arg" ;;
+  esac
+done
+[ "${#targets[@]}" -gt 0 ] || targets=(python node)
+
+[ "$(id -u)" = 0 ] || die "must run as root (debootstrap needs it, and so does a root-owned rootfs); try: sudo $0 $*"
+command -v docker >/dev/null 2>&1 || die "the docker CLI is not installed (Debian package docker.io)"
+if ! docker_err=$(docker info 2>&1 >/dev/null); then
+  die "'docker info' failed: is dockerd running and reachable (DOCKER_HOST=${DOCKER_HOST:-unset})? ${docker_err}"
+fi
+
+# Scratch space, removed on exit. Rootfs builds need exec and device nodes, so skip a noexec/nodev /tmp.
+tmp_parent=/tmp
+if command -v findmnt >/dev/null 2>&1 && findmnt -no OPTIONS -T /tmp | grep -Eq '(^|,)(noexec|nodev)(,|$)'; then
+  log "/tmp is mounted noexec or nodev; using /var/tmp for the rootfs"
+  tmp_parent=/var/tmp
+fi
+work=$(mktemp -d "$tmp_parent/skillyard-runtimes.XXXXXX")
+bg_pid=
+cleanup() {
+  # Interrupted mid-debootstrap: stop its whole process group (dpkg runs in the chroot) and let it
+  # unmount what it mounted before the tree is removed.
+  if [ -n "$bg_pid" ]; then
+    kill -TERM -- "-$bg_pid" 2>/dev/null || true
+    wait "$bg_pid" 2>/dev/null || true
+  fi
+  # debootstrap mounts /proc and /sys in the target; a failed run can leave them mounted.
+  awk -v w="$work/" 'index($2, w) == 1 { print $2 }' /proc/mounts | sort -r | while read -r m; do
+    umount -l "$m" 2>/dev/null || true
+  done
+  rm -rf --one-file-system "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+image_exists() { docker image inspect "$1" >/dev/null 2>&1; }
+
+# First Debian mirror in the host's apt sources (one-line .list and deb822 .sources formats):
+# prefers an entry for $SUITE, else any plain Debian suite; never -security/-updates or third parties.
+host_mirror() {
+  local files=() f
+  [ -f /etc/apt/sources.list ] && files+=(/etc/apt/sources.list)
+  for f in /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources; do
+    [ -f "$f" ] && files+=("$f")
+  done
+  [ "${#files[@]}" -gt 0 ] || return 0
+  awk -v suite="$SUITE" '
+    function plain(s) { return s ~ /^(bullseye|bookworm|trixie|forky|duke|sid|oldstable|stable|testing|unstable)$/ }
+    function consider(uri, suites,   n, i, a) {
+      if (uri !~ /^(https?|ftp|file):\/\//) return
+      n = split(suites, a, /[ \t]+/)
+      for (i = 1; i <= n; i++) {
+        if (a[i] == suite && exact == "") exact = uri
+        if (plain(a[i]) && any == "") any = uri
+      }
+    }
+    function flush(   n, u) {
+      uris = trim(uris); suites = trim(suites)
+      if (types ~ /(^|[ \t])deb([ \t]|$)/ && tolower(enabled) != "no" && uris != "") {
+        n = split(uris, u, /[ \t]+/); consider(u[1], suites)
+      }
+      types = suites = uris = enabled = last = ""
+    }
+    function trim(s) { sub(/^[ \t]+/, "", s); sub(/[ \t]+$/, "", s); return s }
+    FNR == 1 { flush(); deb822 = (FILENAME ~ /\.sources$/) }
+    /^[ \t]*#/ { next }
+    !deb822 {
+      line = $0; sub(/\[[^]]*\]/, "", line); n = split(trim(line), f, /[ \t]+/)
+      if (f[1] == "deb" && n >= 3) consider(f[2], f[3])
+      next
+    }
+    /^[ \t]*$/ { flush(); next }
+    /^[ \t]/ { if (last == "uris") uris = uris " " trim($0); else if (last == "suites") suites = suites " " trim($0); next }
+    {
+      key = tolower($0); sub(/:.*/, "", key); val = $0; sub(/^[^:]*:/, "", val); val = trim(val); last = key
+      if (key == "types") types = val; else if (key == "uris") uris = val
+      else if (key == "suites") suites = val; else if (key == "enabled") enabled = val
+    }
+    END { flush(); if (exact != "") print exact; else if (any != "") print any }
+  ' "${files[@]}"
+}
+
+# Imports a rootfs as $1, then replaces the previous image of that name (if any) and smoke-tests it.
+import_rootfs() {
+  local image=$1 root=$2 old new
+  shift 2
+  old=$(docker image inspect -f '{{.Id}}' "$image" 2>/dev/null || true)
+  # --numeric-owner: ids must mean the same inside the image whatever the host's user names are.
+  new=$(tar --numeric-owner -C "$root" -c . | docker import "${COMMON_CHANGES[@]}" "$@" - "$image")
+  if [ -n "$old" ] && [ "$old" != "$new" ]; then
+    docker rmi "$old" >/dev/null 2>&1 || true # still used by a container: leave it
+  fi
+}
+
+# Runs a command in $1 the way the sandbox does; on failure the image is removed, so that
+# a later run without --force rebuilds it instead of keeping a broken image.
+smoke() {
+  local image=$1 out
+  shift
+  if ! out=$(docker run "${RUN_FLAGS[@]}" "$image" "$@" 2>&1); then
+    docker rmi "$image" >/dev/null 2>&1 || true
+    die "smoke test failed in $image: $* -> $out"
+  fi
+  log "  $image: $* -> $(printf '%s' "$out" | tr '\n' ' ')"
+}
+
+build_python() {
+  local t0 root mirror version
+  t0=$(now)
+  command -v debootstrap >/dev/null 2>&1 || die "debootstrap is not installed (apt-get install debootstrap)"
+  mirror=${DEBIAN_MIRROR:-$(host_mirror)}
+  mirror=${mirror:-$DEFAULT_MIRROR}
+  root="$work/python"
+  log "python: debootstrap --variant=minbase $SUITE from $mirror (python3, python3-pytest)"
+  # In the background, in its own process group, so that a signal to this script is acted on at once
+  # (bash runs traps only between foreground commands) and cleanup can stop all of it.
+  setsid -w debootstrap --variant=minbase --include=python3,python3-pytest "$SUITE" "$root" "$mirror" \
+    >"$work/debootstrap.log" 2>&1 &
+  bg_pid=$!
+  if ! wait "$bg_pid"; then
+    bg_pid=
+    tail -n 30 "$work/debootstrap.log" >&2
+    [ -f "$root/debootstrap/debootstrap.log" ] && tail -n 30 "$root/debootstrap/debootstrap.log" >&2
+    die "debootstrap failed (output above)"
+  fi
+  bg_pid=
+  log "python: debootstrap done in $(since "$t0")"
+
+  # The image name promises 3.11: check it before anything is imported.
+  version=$(env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin chroot "$root" python3 -c \
+    'import sys, pytest; print("%d.%d.%d pytest %s" % (sys.version_info[:3] + (pytest.__version__,)))') ||
+    die "python3 or pytest does not run in the new rootfs"
+  case "$version" in
+    3.11.*) log "python: Python $version" ;;
+    *) die "$SUITE's python3 is $version, not 3.11: $PYTHON_IMAGE would be mislabelled" ;;
+  esac
+
+  # Smaller image: no package caches, indexes, docs (copyright files stay), manuals or logs.
+  rm -rf "${root:?}"/var/cache/apt/* "$root"/var/lib/apt/lists/* "$root"/var/cache/debconf/*-old \
+    "$root"/var/lib/dpkg/*-old "$root"/usr/share/man/* "$root"/usr/share/info/* \
+    "$root"/usr/share/locale/* "$root"/usr/share/lintian "${root:?}"/dev/* "${root:?}"/run/*
+  find "$root/usr/share/doc" -mindepth 1 ! -type d ! -name copyright -delete
+  find "$root/usr/share/doc" -mindepth 1 -type d -empty -delete
+  find "$root/var/log" -type f -delete
+  # Docker supplies these at run time; do not ship the build host's (rm first: never write through a link).
+  rm -f "$root/etc/resolv.conf" "$root/etc/hostname"
+  : >"$root/etc/resolv.conf"
+  : >"$root/etc/hostname"
+  install -d -m 0755 "$root/skill"
+  install -d -m 1777 "$root/tmp"
+
+  log "python: importing $PYTHON_IMAGE"
+  import_rootfs "$PYTHON_IMAGE" "$root" \
+    --change 'ENV PYTHONDONTWRITEBYTECODE=1' \
+    --change 'LABEL org.skillyard.runtime=python-3.11' \
+    --change 'CMD ["python3"]'
+  smoke "$PYTHON_IMAGE" python3 -m pytest --version
+  smoke "$PYTHON_IMAGE" sh -c 'echo ok | cat'
+  log "python: built $PYTHON_IMAGE in $(since "$t0")"
+}
+
+# Copies host file $1 to the same path in rootfs $2, following symlinks (the rootfs is usr-merged,
+# so /lib/... and /lib64/... land under usr/ through its own relative links).
+copy_in() {
+  mkdir -p "$2$(dirname "$1")"
+  cp -L "$1" "$2$1"
+}
+
+# Copies an executable to $3 (absolute path inside rootfs $2) plus every library ldd lists and the loader.
+copy_program() {
+  local bin=$1 root=$2 dest=$3 deps lib
+  mkdir -p "$root$(dirname "$dest")"
+  cp -L "$bin" "$root$dest"
+  chmod 0755 "$root$dest"
+  if ! deps=$(ldd "$bin" 2>&1); then
+    case "$deps" in
+      *"not a dynamic executable"*) return 0 ;; # static: nothing else to copy
+      *) die "ldd $bin failed: $deps" ;;
+    esac
+  fi
+  case "$deps" in *"not found"*) die "$bin needs libraries missing on this host: $deps" ;; esac
+  # Lines look like "libc.so.6 => /lib/x86_64-linux-gnu/libc.so.6 (0x...)" or "/lib64/ld-linux-x86-64.so.2 (0x...)".
+  while read -r lib; do
+    [ -e "$root$lib" ] || copy_in "$lib" "$root"
+  done < <(printf '%s\n' "$deps" | awk '{ for (i = 1; i <= NF; i++) if ($i ~ /^\//) print $i }')
+}
+
+build_node() {
+  local t0 root node version tool src
+  t0=$(now)
+  node=${NODE_BIN:-$(command -v node || true)}
+  [ -n "$node" ] || die "no node on this host: the node runtime copies the host's Node 20 binary"
+  node=$(readlink -f "$node")
+  version=$("$node" --version) || die "$node does not run"
+  case "$version" in
+    v20.*) ;;
+    *) die "$node is $version, not v20.x: $NODE_IMAGE must be Node 20 (set NODE_BIN to a Node 20 binary)" ;;
+  esac
+  root="$work/node"
+  log "node: minimal rootfs with $node ($version), dash as /bin/sh, cat, env"
+
+  # Usr-merged layout like Debian's, so binaries and libraries resolve at their usual paths.
+  install -d -m 0755 "$root" "$root"/usr/bin "$root"/usr/sbin "$root"/usr/lib "$root"/usr/lib64 \
+    "$root"/etc "$root"/dev "$root"/proc "$root"/sys "$root"/skill
+  install -d -m 1777 "$root/tmp"
+  ln -s usr/bin "$root/bin"
+  ln -s usr/sbin "$root/sbin"
+  ln -s usr/lib "$root/lib"
+  ln -s usr/lib64 "$root/lib64"
+
+  copy_program "$node" "$root" /usr/bin/node
+  # The runner wraps commands in `sh -c`; dash is small and on every Debian host.
+  src=$(command -v dash || true)
+  [ -n "$src" ] || die "dash is not installed on this host (apt-get install dash)"
+  copy_program "$src" "$root" /usr/bin/dash
+  ln -s dash "$root/usr/bin/sh"
+  # cat for tests and tooling; env for `#!/usr/bin/env node` scripts.
+  for tool in cat env; do
+    src=$(command -v "$tool" || true)
+    [ -n "$src" ] || die "$tool is not installed on this host"
+    copy_program "$src" "$root" "/usr/bin/$tool"
+  done
+
+  # User and group 65534 resolve by name (os.userInfo(), id-based tools); glibc reads these files.
+  printf '%s\n' 'root:x:0:0:root:/root:/bin/sh' 'nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin' \
+    >"$root/etc/passwd"
+  printf '%s\n' 'root:x:0:' 'nogroup:x:65534:' >"$root/etc/group"
+  printf '%s\n' 'passwd: files' 'group: files' 'hosts: files' >"$root/etc/nsswitch.conf"
+  : >"$root/etc/hosts"
+  : >"$root/etc/resolv.conf"
+  : >"$root/etc/hostname"
+
+  log "node: importing $NODE_IMAGE"
+  import_rootfs "$NODE_IMAGE" "$root" \
+    --change 'LABEL org.skillyard.runtime=node-20' \
+    --change 'CMD ["node"]'
+  smoke "$NODE_IMAGE" node --version
+  smoke "$NODE_IMAGE" sh -c 'echo ok | cat'
+  log "node: built $NODE_IMAGE in $(since "$t0")"
+}
+
+t_all=$(now)
+for target in "${targets[@]}"; do
+  case "$target" in
+    python) image=$PYTHON_IMAGE ;;
+    node) image=$NODE_IMAGE ;;
+  esac
+  if [ "$force" = 0 ] && image_exists "$image"; then
+    log "$image exists; skipping (use --force to rebuild)"
+    continue
+  fi
+  "build_$target"
+done
+docker image ls --filter 'label=org.skillyard.runtime' --format '{{.Repository}}:{{.Tag}}  {{.Size}}  (created {{.CreatedSince}})' |
+  sed 's/^/[build-offline]   /'
+log "done in $(since "$t_all")"
