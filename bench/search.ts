@@ -7,13 +7,11 @@ import { Client } from "pg";
 import { startApp } from "../server/src/app";
 import { buildSearchSql, SEARCH_VECTOR_SQL, type SkillSearchArgs, SkillSort } from "../server/src/catalog/skill-search.service";
 import { createLogger } from "../server/src/common/logger";
-import type { AppRuntime } from "../server/src/common/request-context";
 import { loadConfig } from "../server/src/config";
 import { createDataSource } from "../server/src/db/data-source";
 import { startEmbeddedPostgres } from "../server/src/db/embedded-postgres";
 import { freePort } from "../server/src/db/free-port";
-import { FileBlobStore } from "../server/src/packages/blob-store";
-import { createServices } from "../server/src/services";
+import { startRuntime } from "../server/src/runtime";
 
 /**
  * Search latency on 100,000 skills: each query shape through the whole stack (HTTP, gateway,
@@ -252,10 +250,9 @@ async function main(resources: Resources): Promise<void> {
   const dataSource = createDataSource({ url: pg.url, poolSize: 10 });
   await dataSource.initialize();
   resources.add("close app pool", () => dataSource.destroy());
-  const blobStore = new FileBlobStore(config.dataDir);
-  await blobStore.init();
-  const runtime: AppRuntime = { config, dataSource, logger: createLogger(config.logLevel), blobStore, services: createServices(dataSource) };
-  const app = await startApp(runtime, { host: "127.0.0.1", port });
+  const started = await startRuntime({ config, dataSource, databaseUrl: pg.url, logger: createLogger(config.logLevel), worker: false });
+  resources.add("stop job queue and event hub", () => started.stop());
+  const app = await startApp(started.runtime, { host: "127.0.0.1", port });
   resources.add("stop HTTP server", () => app.close());
   log(`server listening on ${app.url}`);
 

@@ -10,7 +10,11 @@ import { SkillyardError } from "@skillyard/core";
 import { createCatalogLoaders } from "./catalog/catalog.loaders";
 import { createCommunityLoaders } from "./community/community.loaders";
 import type { AppRuntime, RequestContext } from "./common/request-context";
-import { toClientError } from "./graphql/client-errors";
+import { toClientError, toSafeGraphQLError } from "./graphql/client-errors";
+import { createTestingLoaders } from "./testing/testing.loaders";
+import type { Viewer } from "./identity/api-token.service";
+import { useServer } from "graphql-ws/use/ws";
+import { WebSocketServer } from "ws";
 import { readCommittedSupergraph } from "./graphql/compose";
 import { queryLimitsPlugin } from "./graphql/query-limits";
 import { InProcessSubgraphDataSource } from "./graphql/subgraph-data-source";
@@ -23,16 +27,60 @@ export interface RunningApp {
   close(): Promise<void>;
 }
 
+function newContext(runtime: AppRuntime, viewer: Viewer | null): RequestContext {
+  const { dataSource } = runtime;
+  return {
+    requestId: randomUUID(),
+    viewer,
+    runtime,
+    loaders: { catalog: createCatalogLoaders(dataSource), community: createCommunityLoaders(dataSource), testing: createTestingLoaders(dataSource) },
+  };
+}
+
 async function contextFor(runtime: AppRuntime, authorization: string | undefined): Promise<RequestContext> {
   const viewer = await runtime.services.apiTokens.authenticate(authorization);
   if (authorization && !viewer) {
     throw new GraphQLError("The API token is invalid or revoked.", { extensions: { code: "UNAUTHENTICATED", http: { status: 401 } } });
   }
+  return newContext(runtime, viewer);
+}
+
+/**
+ * Subscriptions over graphql-ws on the same /graphql path (WebSocket upgrade), served by the
+ * subgraph that owns test runs (the gateway does not proxy subscriptions). The token is checked in
+ * connection_init (`{"authorization": "Bearer <token>"}`); without a valid one the socket closes 4403.
+ */
+function subscriptionServer(runtime: AppRuntime, server: http.Server, schema: GraphQLSchema) {
+  const wss = new WebSocketServer({ server, path: "/graphql" });
+  const viewers = new WeakMap<object, Viewer>();
+  const disposable = useServer(
+    {
+      schema,
+      onConnect: async (ctx) => {
+        const raw = ctx.connectionParams?.authorization ?? ctx.connectionParams?.Authorization;
+        const viewer = await runtime.services.apiTokens.authenticate(typeof raw === "string" ? raw : undefined);
+        if (!viewer) return false;
+        viewers.set(ctx, viewer);
+        return true;
+      },
+      onSubscribe: (_ctx, _id, payload) => {
+        if (!/^\s*subscription\b/.test(payload.query)) {
+          return [new GraphQLError("Only subscriptions are served over WebSocket; send queries and mutations as HTTP POST.", { extensions: { code: "BAD_REQUEST" } })];
+        }
+      },
+      context: (ctx) => newContext(runtime, viewers.get(ctx) ?? null),
+      onError: (_ctx, _id, _payload, errors) => errors.map((e) => toSafeGraphQLError(e, runtime.logger)),
+      onNext: (_ctx, _id, _payload, _args, result) =>
+        "errors" in result && result.errors ? { ...result, errors: result.errors.map((e) => toSafeGraphQLError(e, runtime.logger)) } : result,
+    },
+    wss,
+  );
   return {
-    requestId: randomUUID(),
-    viewer,
-    runtime,
-    loaders: { catalog: createCatalogLoaders(runtime.dataSource), community: createCommunityLoaders(runtime.dataSource) },
+    async close() {
+      for (const client of wss.clients) client.terminate();
+      await disposable.dispose();
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+    },
   };
 }
 
@@ -140,6 +188,7 @@ export async function startApp(runtime: AppRuntime, listen: { host: string; port
 
   const server = http.createServer(app);
   server.requestTimeout = 120_000;
+  const subscriptions = subscriptionServer(runtime, server, byName.get("testing")!);
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(listen.port, listen.host, () => resolve());
@@ -153,6 +202,7 @@ export async function startApp(runtime: AppRuntime, listen: { host: string; port
     async close() {
       if (closed) return;
       closed = true;
+      await subscriptions.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await gatewayServer.stop();

@@ -47,7 +47,46 @@ const envSchema = z.object({
   GRAPHQL_MAX_COST: int(10, 1_000_000).default(20000),
   GRAPHQL_MAX_ALIASES: int(1, 1000).default(30),
   GRAPHQL_MAX_BODY_BYTES: int(1024, 64 * MiB).default(1 * MiB),
+  /** Docker engine for sandboxes; dockerode also reads it (unix:///var/run/docker.sock when unset). */
+  DOCKER_HOST: z.string().regex(/^(unix|tcp|http|https|ssh):\/\//, "must be a unix://, tcp://, http(s):// or ssh:// address").optional(),
+  /** JSON object mapping `language:version` to an image, merged over the defaults. */
+  SANDBOX_IMAGES: z
+    .string()
+    .transform((raw, ctx) => {
+      try {
+        const parsed: unknown = JSON.parse(raw);
+        if (parsed && typeof parsed === "object" && !Array.isArray(parsed) && Object.values(parsed).every((v) => typeof v === "string")) {
+          return parsed as Record<string, string>;
+        }
+      } catch {
+        // reported below
+      }
+      ctx.addIssue({ code: "custom", message: 'must be a JSON object like {"python:3.12":"my/python:3.12"}' });
+      return z.NEVER;
+    })
+    .optional(),
+  TEST_PASS_THRESHOLD: ratio.pipe(z.number().min(0).max(1)).default(0.8),
+  SANDBOX_MAX_MEMORY_MB: int(32, 65536).default(1024),
+  SANDBOX_DEFAULT_MEMORY_MB: int(32, 65536).default(256),
+  SANDBOX_MAX_TIMEOUT_SECONDS: int(1, 86400).default(600),
+  SANDBOX_DEFAULT_TIMEOUT_SECONDS: int(1, 86400).default(120),
+  SANDBOX_CPUS: ratio.pipe(z.number().min(0.1).max(64)).default(1),
+  SANDBOX_PIDS_LIMIT: int(8, 100000).default(128),
+  SANDBOX_MAX_LOG_BYTES: int(1024, 1024 * MiB).default(1 * MiB),
+  /** Most sandbox containers running at once across every worker sharing this database. */
+  SANDBOX_MAX_CONCURRENCY: int(1, 1000).default(2),
+  /** Retries (with exponential backoff) when Docker itself fails, before a run ends as INFRA_ERROR. */
+  SANDBOX_INFRA_RETRIES: int(0, 100).default(3),
+  SANDBOX_INFRA_RETRY_DELAY_SECONDS: int(1, 3600).default(5),
+  /** Label value that marks this installation's sandboxes on a shared Docker host (default: derived from the database). */
+  SANDBOX_SCOPE: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, "must be 1-64 letters, digits, '_', '.' or '-'").optional(),
 });
+
+/** Images for the runtimes a manifest may declare (`runtimes/` builds them, online or offline). */
+export const DEFAULT_SANDBOX_IMAGES: Readonly<Record<string, string>> = {
+  "python:3.11": "skillyard/runtime-python:3.11",
+  "node:20": "skillyard/runtime-node:20",
+};
 
 export type Config = Readonly<{
   nodeEnv: "development" | "production" | "test";
@@ -70,6 +109,25 @@ export type Config = Readonly<{
     graphqlMaxAliases: number;
     graphqlMaxBodyBytes: number;
   }>;
+  sandbox: SandboxConfig;
+}>;
+
+export type SandboxConfig = Readonly<{
+  dockerHost: string | undefined;
+  /** `language:version` → image, e.g. `python:3.11` → `skillyard/runtime-python:3.11`. */
+  images: Readonly<Record<string, string>>;
+  passThreshold: number;
+  maxMemoryMb: number;
+  defaultMemoryMb: number;
+  maxTimeoutSeconds: number;
+  defaultTimeoutSeconds: number;
+  cpus: number;
+  pidsLimit: number;
+  maxLogBytes: number;
+  maxConcurrency: number;
+  infraRetries: number;
+  infraRetryDelaySeconds: number;
+  scope: string | undefined;
 }>;
 
 export class ConfigError extends Error {
@@ -118,6 +176,22 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       graphqlMaxCost: e.GRAPHQL_MAX_COST,
       graphqlMaxAliases: e.GRAPHQL_MAX_ALIASES,
       graphqlMaxBodyBytes: e.GRAPHQL_MAX_BODY_BYTES,
+    }),
+    sandbox: Object.freeze({
+      dockerHost: e.DOCKER_HOST,
+      images: Object.freeze({ ...DEFAULT_SANDBOX_IMAGES, ...e.SANDBOX_IMAGES }),
+      passThreshold: e.TEST_PASS_THRESHOLD,
+      maxMemoryMb: e.SANDBOX_MAX_MEMORY_MB,
+      defaultMemoryMb: Math.min(e.SANDBOX_DEFAULT_MEMORY_MB, e.SANDBOX_MAX_MEMORY_MB),
+      maxTimeoutSeconds: e.SANDBOX_MAX_TIMEOUT_SECONDS,
+      defaultTimeoutSeconds: Math.min(e.SANDBOX_DEFAULT_TIMEOUT_SECONDS, e.SANDBOX_MAX_TIMEOUT_SECONDS),
+      cpus: e.SANDBOX_CPUS,
+      pidsLimit: e.SANDBOX_PIDS_LIMIT,
+      maxLogBytes: e.SANDBOX_MAX_LOG_BYTES,
+      maxConcurrency: e.SANDBOX_MAX_CONCURRENCY,
+      infraRetries: e.SANDBOX_INFRA_RETRIES,
+      infraRetryDelaySeconds: e.SANDBOX_INFRA_RETRY_DELAY_SECONDS,
+      scope: e.SANDBOX_SCOPE,
     }),
   });
 }

@@ -5,11 +5,24 @@ import { startApp } from "./app";
 import { createLogger } from "./common/logger";
 import { createDataSource } from "./db/data-source";
 import { type EmbeddedPostgresHandle, startEmbeddedPostgres } from "./db/embedded-postgres";
-import { FileBlobStore } from "./packages/blob-store";
-import { createServices } from "./services";
+import { type StartedRuntime, startRuntime } from "./runtime";
 
-/** `npm start`: embedded PostgreSQL unless DATABASE_URL is set, migrations, then the HTTP server. */
+type Role = "all" | "api" | "worker";
+
+/** `--role api|worker|all` (default all): several API replicas and workers can share one database. */
+function parseRole(argv: string[]): Role {
+  const i = argv.indexOf("--role");
+  const value = i >= 0 ? argv[i + 1] : (argv.find((a) => a.startsWith("--role="))?.slice(7) ?? "all");
+  if (value !== "all" && value !== "api" && value !== "worker") {
+    process.stderr.write(`--role must be api, worker or all (got ${JSON.stringify(value)})\n`);
+    process.exit(1);
+  }
+  return value;
+}
+
+/** `npm start`: embedded PostgreSQL unless DATABASE_URL is set, migrations, then the roles asked for. */
 async function main(): Promise<void> {
+  const role = parseRole(process.argv.slice(2));
   let config;
   try {
     config = loadConfig();
@@ -25,6 +38,7 @@ async function main(): Promise<void> {
   let dataSource: DataSource | null = null;
   let stopping = false;
   let app: Awaited<ReturnType<typeof startApp>> | null = null;
+  let started: StartedRuntime | null = null;
 
   const shutdown = async (signal: string, code = 0) => {
     if (stopping) return;
@@ -32,6 +46,8 @@ async function main(): Promise<void> {
     logger.info("shutting down", { signal });
     await app?.close().catch((e: unknown) => logger.error("closing HTTP server failed", { error: String(e) }));
     logger.debug("HTTP server closed");
+    await started?.stop().catch((e: unknown) => logger.error("stopping jobs and events failed", { error: String(e) }));
+    logger.debug("job queue and event hub stopped");
     await dataSource?.destroy().catch((e: unknown) => logger.error("closing database pool failed", { error: String(e) }));
     logger.debug("database pool closed");
     await embedded?.stop().catch((e: unknown) => logger.error("stopping embedded PostgreSQL failed", { error: String(e) }));
@@ -52,9 +68,8 @@ async function main(): Promise<void> {
     await dataSource.initialize();
     const applied = await dataSource.runMigrations();
     if (applied.length) logger.info("migrations applied", { migrations: applied.map((m) => m.name) });
-    const blobStore = new FileBlobStore(config.dataDir);
-    await blobStore.init();
-    const services = createServices(dataSource);
+    started = await startRuntime({ config, dataSource, databaseUrl: url, logger, worker: role !== "api" });
+    const { services } = started.runtime;
     if (config.bootstrapToken) {
       await services.apiTokens.ensureBootstrapAdmin(config.bootstrapToken);
     } else {
@@ -63,8 +78,12 @@ async function main(): Promise<void> {
         process.stdout.write(`\nCreated the first ADMIN user "admin" (team "admin") with this API token. It is shown only once:\n\n  ${secret}\n\n`);
       }
     }
-    app = await startApp({ config, dataSource, logger, blobStore, services }, { host: config.host, port: config.port });
-    logger.info("Skillyard is up", { graphql: `${app.url}/graphql`, publicUrl: config.publicUrl });
+    if (role === "worker") {
+      logger.info("Skillyard worker is up", { workerId: started.worker?.id });
+      return;
+    }
+    app = await startApp(started.runtime, { host: config.host, port: config.port });
+    logger.info("Skillyard is up", { role, graphql: `${app.url}/graphql`, publicUrl: config.publicUrl });
   } catch (error) {
     logger.error("start-up failed", { message: error instanceof Error ? error.message : String(error) });
     await shutdown("startup-failure", 1);

@@ -38,16 +38,24 @@ describe("publishSkillVersion", () => {
       "src/main.py": "print('hi')\n",
     });
     assert.equal(published.created, true);
-    assert.equal(published.version.status, "PUBLISHED");
-    const res = await server.gql<{ skill: { owner: { name: string }; latestVersion: { manifest: { requirements: { runtime: { language: string; version: string } } }; readme: string; permissions: { edges: { node: { name: string; risk: string } }[] } } } }>(
-      `{ skill(name: "sql-query") { owner { name } latestVersion { manifest readme permissions { edges { node { name risk } } } } } }`,
+    // It declares a runtime, so it waits for its sandboxed tests (no worker runs in this file).
+    assert.equal(published.version.status, "TESTING");
+    interface Stored {
+      manifest: { requirements: { runtime: { language: string; version: string } } };
+      readme: string;
+      permissions: { edges: { node: { name: string; risk: string } }[] };
+    }
+    const res = await server.gql<{ skill: { owner: { name: string }; latestVersion: null; versions: { edges: { node: Stored }[] } } }>(
+      `{ skill(name: "sql-query") { owner { name } latestVersion { id } versions(first: 1) { edges { node { manifest readme permissions { edges { node { name risk } } } } } } } }`,
     );
     assert.equal(res.data!.skill.owner.name, "data");
+    assert.equal(res.data!.skill.latestVersion, null, "nothing is installable before the tests pass");
+    const stored = res.data!.skill.versions.edges[0].node;
     // The runtime is stored bare: an image tag like python:python3.11-slim cannot be built from it.
-    assert.deepEqual(res.data!.skill.latestVersion.manifest.requirements.runtime, { language: "python", version: "3.11" });
-    assert.match(res.data!.skill.latestVersion.readme, /Runs read-only SQL/);
+    assert.deepEqual(stored.manifest.requirements.runtime, { language: "python", version: "3.11" });
+    assert.match(stored.readme, /Runs read-only SQL/);
     assert.deepEqual(
-      res.data!.skill.latestVersion.permissions.edges.map((e) => e.node),
+      stored.permissions.edges.map((e) => e.node),
       [
         { name: "database:read", risk: "MEDIUM" },
         { name: "filesystem:tmp", risk: "LOW" },

@@ -22,6 +22,7 @@ import { VersionDependency } from "./version-dependency.entity";
 import { VersionPermission } from "./version-permission.entity";
 import { isInstallable, VersionStatus } from "./version-lifecycle";
 import type { SkillSearchService } from "./skill-search.service";
+import type { TestRunService } from "../testing/test-run.service";
 
 const README_MAX_BYTES = 512 * 1024;
 const MANIFEST_MAX_BYTES = 256 * 1024;
@@ -65,7 +66,10 @@ async function readRootFile(pkg: ExtractedPackage, name: string, maxBytes: numbe
 }
 
 export class PublishService {
-  constructor(private readonly search: SkillSearchService) {}
+  constructor(
+    private readonly search: SkillSearchService,
+    private readonly testRuns: TestRunService,
+  ) {}
 
   /**
    * Publishes name@version from an uploaded package. Versions are immutable: the same bytes again
@@ -158,9 +162,8 @@ export class PublishService {
       em.getRepository(SkillVersion).create({
         skillId: skill.id,
         version: manifest.version,
-        // The publish gate (sandboxed tests, then review) starts from UPLOADED; until it exists a
-        // validated upload goes straight to PUBLISHED, a transition the lifecycle allows.
-        status: VersionStatus.PUBLISHED,
+        // The publish gate decides what it becomes (see TestRunService.schedule).
+        status: VersionStatus.UPLOADED,
         statusReason: null,
         manifest,
         packageSha256: blob.sha256,
@@ -168,7 +171,7 @@ export class PublishService {
         readme: inspected.readme,
         files: inspected.files.map(({ path: p, size, sha256 }) => ({ path: p, size, sha256 })),
         publishedById: userId,
-        publishedAt: new Date(),
+        publishedAt: null,
       }),
     );
     if (manifest.dependencies.length > 0) {
@@ -181,6 +184,11 @@ export class PublishService {
         manifest.permissions.map((name) => ({ versionId: version.id, name, catalogueEntryName: catalogueEntryName(name, permissionNames)! })),
       );
     }
+    const gate = await this.testRuns.schedule(em, version);
+    version.status = gate.versionStatus;
+    version.statusReason = gate.statusReason;
+    if (gate.versionStatus === VersionStatus.PUBLISHED) version.publishedAt = new Date();
+    await em.getRepository(SkillVersion).update(version.id, { status: version.status, statusReason: version.statusReason, publishedAt: version.publishedAt });
     await this.refreshLatest(em, skill.id);
     return { version, created: true, warnings: inspected.warnings };
   }

@@ -7,6 +7,8 @@ import type { FileBlobStore } from "../packages/blob-store";
 import type { CatalogLoaders } from "../catalog/catalog.loaders";
 import type { CommunityLoaders } from "../community/community.loaders";
 import type { Services } from "../services";
+import type { TestingLoaders } from "../testing/testing.loaders";
+import type { TestRunEventHub } from "../testing/test-run-events";
 
 /** Long-lived pieces shared by every request. */
 export interface AppRuntime {
@@ -15,6 +17,8 @@ export interface AppRuntime {
   logger: Logger;
   blobStore: FileBlobStore;
   services: Services;
+  /** Live test-run events for this process's subscribers. */
+  eventHub: TestRunEventHub;
 }
 
 /** Built once per HTTP request; loaders live exactly as long as it does (no cross-request caching). */
@@ -22,7 +26,7 @@ export interface RequestContext {
   requestId: string;
   viewer: Viewer | null;
   runtime: AppRuntime;
-  loaders: { catalog: CatalogLoaders; community: CommunityLoaders };
+  loaders: { catalog: CatalogLoaders; community: CommunityLoaders; testing: TestingLoaders };
 }
 
 export function requireViewer(ctx: RequestContext): Viewer {

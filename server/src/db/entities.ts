@@ -10,6 +10,8 @@ import { VersionPermission } from "../catalog/version-permission.entity";
 import { Install } from "../community/install.entity";
 import { Review } from "../community/review.entity";
 import { PackageBlob } from "../packages/package-blob.entity";
+import { TestRun } from "../testing/test-run.entity";
+import { TestRunEvent } from "../testing/test-run-event.entity";
 
 export const ENTITIES = [
   User,
@@ -24,4 +26,6 @@ export const ENTITIES = [
   Review,
   Install,
   PackageBlob,
+  TestRun,
+  TestRunEvent,
 ];

@@ -9,8 +9,8 @@ import type { AppRuntime } from "../../src/common/request-context";
 import { loadConfig } from "../../src/config";
 import { createDataSource } from "../../src/db/data-source";
 import { freePort } from "../../src/db/free-port";
-import { FileBlobStore } from "../../src/packages/blob-store";
-import { createServices } from "../../src/services";
+import { startRuntime } from "../../src/runtime";
+import type Dockerode from "dockerode";
 import { createTestDatabase } from "./test-database";
 import { Seed } from "./seed";
 
@@ -41,6 +41,8 @@ export interface GraphQLResponse<T = Record<string, unknown>> {
 
 export interface TestServer {
   url: string;
+  /** The test database, for other processes (workers, API replicas) to share. */
+  databaseUrl: string;
   runtime: AppRuntime;
   app: RunningApp;
   queries: QueryCounter;
@@ -53,7 +55,13 @@ export interface TestServer {
 }
 
 /** A real server (own database cloned from the migrated template, own DATA_DIR) on a free loopback port. */
-export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
+export interface TestServerOptions {
+  /** Run the sandbox worker in this process too (tests of the publish gate). */
+  worker?: boolean;
+  docker?: Dockerode;
+}
+
+export async function startTestServer(env: Record<string, string> = {}, options: TestServerOptions = {}): Promise<TestServer> {
   const database = await createTestDatabase();
   const dataDir = mkdtempSync(path.join(os.tmpdir(), "skillyard-test-data-"));
   const port = await freePort();
@@ -61,12 +69,12 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
   const queries = new QueryCounter();
   const dataSource = createDataSource({ url: database.url, queryLogger: queries, poolSize: 5 });
   await dataSource.initialize();
-  const blobStore = new FileBlobStore(dataDir);
-  await blobStore.init();
-  const runtime: AppRuntime = { config, dataSource, logger: createLogger(config.logLevel), blobStore, services: createServices(dataSource) };
+  const started = await startRuntime({ config, dataSource, databaseUrl: database.url, logger: createLogger(config.logLevel), worker: options.worker ?? false, docker: options.docker });
+  const { runtime } = started;
   const app = await startApp(runtime, { host: "127.0.0.1", port });
   return {
     url: app.url,
+    databaseUrl: database.url,
     runtime,
     app,
     queries,
@@ -90,6 +98,7 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     },
     async close() {
       await app.close();
+      await started.stop();
       await dataSource.destroy();
       await database.drop();
       rmSync(dataDir, { recursive: true, force: true });

@@ -1,0 +1,73 @@
+import { createHash } from "node:crypto";
+import Dockerode from "dockerode";
+import type { DataSource } from "typeorm";
+import type { Config } from "./config";
+import type { Logger } from "./common/logger";
+import type { AppRuntime } from "./common/request-context";
+import { FileBlobStore } from "./packages/blob-store";
+import { SandboxRunner } from "./sandbox/sandbox-runner";
+import { createServices } from "./services";
+import { TestQueue } from "./testing/test-queue";
+import { TestRunEventHub } from "./testing/test-run-events";
+import { TestRunWorker } from "./testing/test-run-worker";
+
+/**
+ * Which sandboxes belong to this installation: several installations (or test databases) may share
+ * one Docker host, and each worker's orphan sweep must only ever touch its own. Derived from the
+ * database every worker of one installation shares (host, port, name), unless SANDBOX_SCOPE says.
+ */
+export function sandboxScope(databaseUrl: string, configured: string | undefined): string {
+  if (configured) return configured;
+  const url = new URL(databaseUrl);
+  return createHash("sha256").update(`${url.hostname}:${url.port || "5432"}${url.pathname}`).digest("hex").slice(0, 16);
+}
+
+export interface StartedRuntime {
+  runtime: AppRuntime;
+  /** Present when this process runs test jobs (role worker or all). */
+  worker: TestRunWorker | null;
+  stop(): Promise<void>;
+}
+
+/**
+ * Assembles what every role shares (blob store, job queue, live-event hub, services) on a migrated
+ * database, and the sandbox worker when asked for. `npm start`, tests and benches all start here.
+ */
+export async function startRuntime(options: {
+  config: Config;
+  dataSource: DataSource;
+  databaseUrl: string;
+  logger: Logger;
+  worker: boolean;
+  docker?: Dockerode;
+}): Promise<StartedRuntime> {
+  const { config, dataSource, databaseUrl, logger } = options;
+  const blobStore = new FileBlobStore(config.dataDir);
+  await blobStore.init();
+  const { sandbox } = config;
+  const testQueue = new TestQueue(databaseUrl, logger, {
+    infraRetries: sandbox.infraRetries,
+    infraRetryDelaySeconds: sandbox.infraRetryDelaySeconds,
+    // A live worker always finishes within the wall-clock cap; expiry only catches the unexpected.
+    expireInSeconds: sandbox.maxTimeoutSeconds + 300,
+  });
+  await testQueue.start();
+  const eventHub = new TestRunEventHub(databaseUrl, dataSource.manager, logger);
+  await eventHub.start();
+  const runtime: AppRuntime = { config, dataSource, logger, blobStore, services: createServices(dataSource, testQueue), eventHub };
+  let worker: TestRunWorker | null = null;
+  if (options.worker) {
+    const docker = options.docker ?? new Dockerode();
+    worker = new TestRunWorker(runtime, testQueue, new SandboxRunner(docker, sandbox, { scope: sandboxScope(databaseUrl, sandbox.scope) }));
+    await worker.start();
+  }
+  return {
+    runtime,
+    worker,
+    async stop() {
+      worker?.stop();
+      await testQueue.stop();
+      await eventHub.stop();
+    },
+  };
+}

@@ -1,0 +1,25 @@
+import { randomBytes } from "node:crypto";
+
+/**
+ * The lines that frame the test report the wrapper prints after the test command. The nonce is
+ * fresh per run so ordinary test output cannot end the block or start one by accident.
+ *
+ * This is not a security boundary: the author's code runs inside the test process and can read
+ * the wrapper's command line (/proc/1/cmdline) or simply write any JUnit file it likes, so a
+ * determined author can forge a passing report. The test gate protects against broken code;
+ * human reviewers protect against malicious code.
+ */
+export class ReportMarkers {
+  readonly begin: string;
+  readonly end: string;
+
+  constructor(readonly nonce: string) {
+    if (!/^[0-9a-f]{16,64}$/.test(nonce)) throw new Error("report nonce must be 16-64 lowercase hex digits");
+    this.begin = `__SKILLYARD_REPORT_${nonce}_BEGIN__`;
+    this.end = `__SKILLYARD_REPORT_${nonce}_END__`;
+  }
+
+  static random(): ReportMarkers {
+    return new ReportMarkers(randomBytes(16).toString("hex"));
+  }
+}

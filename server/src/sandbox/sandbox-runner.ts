@@ -1,0 +1,329 @@
+import { randomBytes } from "node:crypto";
+import { Readable } from "node:stream";
+import { packDirectory } from "@skillyard/core";
+import type Dockerode from "dockerode";
+import type { SandboxConfig } from "../config";
+import { describeDockerError, dockerStatusCode } from "./docker-errors";
+import { OutcomeClassifier } from "./outcome-classifier";
+import { ReportMarkers } from "./report-markers";
+import { RunOutputCollector } from "./run-output-collector";
+import { DEFAULT_TEST_COMMANDS, JUNIT_REPORT_PATH, wrapTestCommand } from "./test-command";
+import type { SandboxContainerRef, SandboxRunRequest, SandboxRunResult } from "./types";
+
+export type { LogStream, SandboxContainerRef, SandboxRunRequest, SandboxRunResult, TestCaseResult, TestOutcome } from "./types";
+
+const MiB = 1024 * 1024;
+
+export const LABEL_MANAGED = "skillyard.managed";
+export const LABEL_RUN = "skillyard.run";
+export const LABEL_VERSION = "skillyard.version";
+export const LABEL_ROLE = "skillyard.role";
+export const LABEL_SCOPE = "skillyard.scope";
+
+export interface SandboxRunnerOptions {
+  /**
+   * When set, every container and volume also carries `skillyard.scope=<scope>`, and
+   * listRunContainers / removeContainersOf only see that scope. Lets several installations (or
+   * parallel test files, each with its own database) share one Docker host without sweeping each
+   * other's running sandboxes as orphans.
+   */
+  scope?: string;
+}
+
+/** Where the package appears in the container (read-only). */
+export const PACKAGE_MOUNT = "/skill";
+
+/** Fixed limits of every sandbox container (the configurable ones live in SandboxConfig). */
+export const SANDBOX_LIMITS = Object.freeze({
+  /** Biggest file a test may write (RLIMIT_FSIZE, bytes). */
+  maxFileBytes: 64 * MiB,
+  maxOpenFiles: 256,
+  tmpfsSize: "64m",
+  maxLineBytes: 16 * 1024,
+  maxReportBytes: 8 * MiB,
+  /** After the container has exited, how long its output stream may take to close. */
+  drainGraceMs: 10_000,
+  /** Docker refuses smaller memory limits. */
+  minMemoryMb: 6,
+});
+
+const RUN_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/;
+
+const CONTAINER_ENV = [
+  "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+  "HOME=/tmp",
+  "TMPDIR=/tmp",
+  "LANG=C.UTF-8",
+  "CI=true",
+  "PYTHONDONTWRITEBYTECODE=1",
+  "PYTHONUNBUFFERED=1",
+  "NO_COLOR=1",
+  `SKILLYARD_JUNIT_XML=${JUNIT_REPORT_PATH}`,
+];
+
+/**
+ * Runs one skill version's tests in a throwaway, hardened container and classifies the result.
+ *
+ * The package is copied, not bind-mounted, so a remote Docker host works: a named volume is filled
+ * through a never-started helper container (`putArchive` is refused on a read-only root file
+ * system, but a volume path is fine) and then mounted read-only into the test container. Every
+ * container and the volume are removed before `run` returns, whatever happened.
+ */
+export class SandboxRunner {
+  private readonly classifier = new OutcomeClassifier();
+
+  private readonly scopeLabels: Readonly<Record<string, string>>;
+
+  constructor(
+    private readonly docker: Dockerode,
+    private readonly config: SandboxConfig,
+    options: SandboxRunnerOptions = {},
+  ) {
+    this.scopeLabels = options.scope === undefined ? {} : { [LABEL_SCOPE]: options.scope };
+  }
+
+  /** Never throws for problems caused by the skill; Docker problems give outcome INFRA_ERROR. */
+  async run(request: SandboxRunRequest): Promise<SandboxRunResult> {
+    if (!RUN_ID.test(request.runId)) throw new Error(`runId ${JSON.stringify(request.runId)} is not usable in container names`);
+    const startedAt = Date.now();
+    const memoryMb = Math.max(SANDBOX_LIMITS.minMemoryMb, Math.min(request.memoryMb ?? this.config.defaultMemoryMb, this.config.maxMemoryMb));
+    const timeoutSeconds = Math.max(1, Math.min(request.timeoutSeconds ?? this.config.defaultTimeoutSeconds, this.config.maxTimeoutSeconds));
+    const markers = ReportMarkers.random();
+    const collector = new RunOutputCollector(
+      markers,
+      { maxLogBytes: this.config.maxLogBytes, maxLineBytes: SANDBOX_LIMITS.maxLineBytes, maxReportBytes: SANDBOX_LIMITS.maxReportBytes },
+      (stream, line) => request.onLog(stream, line),
+    );
+    const finish = (verdict: Pick<SandboxRunResult, "outcome" | "reason"> & Partial<SandboxRunResult>): SandboxRunResult => ({
+      passed: 0,
+      failed: 0,
+      skipped: 0,
+      passRate: null,
+      tests: [],
+      exitCode: null,
+      oomKilled: false,
+      ...verdict,
+      durationMs: Date.now() - startedAt,
+      logBytes: collector.logBytes,
+      logTruncated: collector.logTruncated,
+    });
+
+    const known = Object.keys(this.config.images).sort().join(", ") || "none";
+    if (request.runtime === null) {
+      return finish({ outcome: "ERROR", reason: `the manifest names no runtime to run the tests with (known runtimes: ${known})` });
+    }
+    const runtimeKey = `${request.runtime.language}:${request.runtime.version}`;
+    const image = Object.hasOwn(this.config.images, runtimeKey) ? this.config.images[runtimeKey] : undefined;
+    const defaultCommand = Object.hasOwn(DEFAULT_TEST_COMMANDS, request.runtime.language) ? DEFAULT_TEST_COMMANDS[request.runtime.language] : undefined;
+    if (image === undefined || defaultCommand === undefined) {
+      return finish({ outcome: "ERROR", reason: `unknown runtime ${runtimeKey} (known runtimes: ${known})` });
+    }
+    const command = request.testCommand ?? defaultCommand;
+    if (command.length === 0) return finish({ outcome: "ERROR", reason: "the manifest's test command is empty" });
+
+    const volumeName = `skillyard-run-${request.runId}`;
+    const labels = { [LABEL_MANAGED]: "true", ...this.scopeLabels, [LABEL_RUN]: request.runId, [LABEL_VERSION]: request.versionId };
+    const hostConfig = this.hardenedHostConfig(memoryMb);
+    let helper: Dockerode.Container | null = null;
+    let container: Dockerode.Container | null = null;
+    let volumeCreated = false;
+    let output: NodeJS.ReadWriteStream | null = null;
+    try {
+      // A retried run (e.g. after a worker crash) must not find a half-filled volume from before.
+      await this.removeContainersOf(request.runId);
+      try {
+        await this.docker.getImage(image).inspect();
+      } catch (error) {
+        if (dockerStatusCode(error) === 404) {
+          return finish({ outcome: "INFRA_ERROR", reason: `the image ${image} for runtime ${runtimeKey} is not installed on the Docker host` });
+        }
+        throw error;
+      }
+
+      let tarball: Buffer;
+      try {
+        tarball = await packDirectory(request.packageDir);
+      } catch (error) {
+        return finish({ outcome: "INFRA_ERROR", reason: `could not pack the package folder: ${error instanceof Error ? error.message : String(error)}` });
+      }
+
+      await this.docker.createVolume({ Name: volumeName, Labels: labels });
+      volumeCreated = true;
+      helper = await this.docker.createContainer({
+        name: `${containerName(request.runId)}-copy`,
+        Image: image,
+        Entrypoint: ["/bin/sh"],
+        Cmd: ["-c", "exit 0"],
+        User: "0:0",
+        NetworkDisabled: true,
+        Labels: { ...labels, [LABEL_ROLE]: "copy" },
+        HostConfig: { ...hostConfig, Mounts: [{ Type: "volume", Source: volumeName, Target: PACKAGE_MOUNT, ReadOnly: false }] },
+      });
+      await helper.putArchive(tarball, { path: PACKAGE_MOUNT });
+      await helper.remove({ force: true });
+      helper = null;
+
+      container = await this.docker.createContainer({
+        name: containerName(request.runId),
+        Image: image,
+        Entrypoint: wrapTestCommand([], markers),
+        Cmd: [...command],
+        User: "65534:65534",
+        WorkingDir: PACKAGE_MOUNT,
+        Env: CONTAINER_ENV,
+        NetworkDisabled: true,
+        AttachStdin: false,
+        AttachStdout: true,
+        AttachStderr: true,
+        OpenStdin: false,
+        Tty: false,
+        Labels: { ...labels, [LABEL_ROLE]: "test" },
+        HostConfig: { ...hostConfig, Mounts: [{ Type: "volume", Source: volumeName, Target: PACKAGE_MOUNT, ReadOnly: true }] },
+      });
+
+      // Attached before start, so not one line is lost.
+      const attached = (output = await container.attach({ stream: true, stdout: true, stderr: true }));
+      const drained = new Promise<void>((resolve) => {
+        attached.once("end", resolve);
+        attached.once("close", resolve);
+        attached.once("error", () => resolve());
+      });
+      this.docker.modem.demuxStream(attached, collector.stdout, collector.stderr);
+
+      await container.start();
+      const running = container;
+      let killed: Promise<boolean> | null = null;
+      const timer = setTimeout(() => {
+        killed = running.kill({ signal: "SIGKILL" }).then(
+          () => true,
+          () => false, // already stopped (409) or gone: it ended on its own
+        );
+      }, timeoutSeconds * 1000);
+      try {
+        await running.wait();
+      } finally {
+        clearTimeout(timer);
+      }
+      const timedOut = killed !== null && (await killed);
+      await withinMs(drained, SANDBOX_LIMITS.drainGraceMs);
+      collector.finish();
+      const state = (await running.inspect()).State;
+      const verdict = this.classifier.classify({
+        language: request.runtime.language,
+        customCommand: request.testCommand !== null,
+        command,
+        exitCode: typeof state.ExitCode === "number" ? state.ExitCode : null,
+        oomKilled: state.OOMKilled === true,
+        timedOut,
+        timeoutSeconds,
+        memoryMb,
+        reportStatus: collector.reportStatus,
+        report: collector.report,
+        passThreshold: this.config.passThreshold,
+      });
+      return finish({ ...verdict, exitCode: typeof state.ExitCode === "number" ? state.ExitCode : null, oomKilled: state.OOMKilled === true });
+    } catch (error) {
+      collector.finish();
+      return finish({ outcome: "INFRA_ERROR", reason: describeDockerError(error) });
+    } finally {
+      // Whatever still arrives is dropped: onLog is never called after run() has settled.
+      collector.finish();
+      if (output instanceof Readable) output.destroy();
+      for (const leftover of [container, helper]) {
+        if (leftover) await leftover.remove({ force: true }).catch(() => undefined);
+      }
+      if (volumeCreated) await this.docker.getVolume(volumeName).remove().catch(() => undefined);
+      if (collector.consumerError !== null) {
+        // A bug in the caller's onLog, not in the skill: surfaced once the sandbox is cleaned up.
+        throw collector.consumerError;
+      }
+    }
+  }
+
+  /** Removes every container of the run (by label) and the run's volume; answers how many containers went. */
+  async removeContainersOf(runId: string): Promise<number> {
+    if (!RUN_ID.test(runId)) throw new Error(`runId ${JSON.stringify(runId)} is not usable in container names`);
+    const found = await this.docker.listContainers({ all: true, filters: { label: [...this.managedFilter(), `${LABEL_RUN}=${runId}`] } });
+    let removed = 0;
+    for (const info of found) {
+      try {
+        await this.docker.getContainer(info.Id).remove({ force: true });
+        removed++;
+      } catch (error) {
+        if (dockerStatusCode(error) !== 404) throw error;
+      }
+    }
+    try {
+      const volume = this.docker.getVolume(`skillyard-run-${runId}`);
+      const scope = this.scopeLabels[LABEL_SCOPE];
+      if (scope === undefined || (await volume.inspect()).Labels?.[LABEL_SCOPE] === scope) await volume.remove();
+    } catch (error) {
+      if (dockerStatusCode(error) !== 404) throw error;
+    }
+    return removed;
+  }
+
+  /** Every container labelled skillyard.managed=true (and of this runner's scope, if any), running or not: to find orphans of crashed workers. */
+  async listRunContainers(): Promise<SandboxContainerRef[]> {
+    const found = await this.docker.listContainers({ all: true, filters: { label: this.managedFilter() } });
+    return found.map((info) => ({ id: info.Id, runId: info.Labels[LABEL_RUN] ?? "", versionId: info.Labels[LABEL_VERSION] ?? "" }));
+  }
+
+  async ping(): Promise<boolean> {
+    try {
+      await this.docker.ping();
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  private managedFilter(): string[] {
+    return [`${LABEL_MANAGED}=true`, ...Object.entries(this.scopeLabels).map(([key, value]) => `${key}=${value}`)];
+  }
+
+  /** The same isolation for the copy helper and the test container. */
+  private hardenedHostConfig(memoryMb: number): Dockerode.HostConfig {
+    return {
+      NetworkMode: "none",
+      Memory: memoryMb * MiB,
+      MemorySwap: memoryMb * MiB,
+      NanoCpus: Math.round(this.config.cpus * 1e9),
+      PidsLimit: this.config.pidsLimit,
+      CapDrop: ["ALL"],
+      SecurityOpt: ["no-new-privileges"],
+      ReadonlyRootfs: true,
+      // noexec: neither pytest nor node needs to execute files from /tmp.
+      Tmpfs: { "/tmp": `rw,noexec,nosuid,nodev,size=${SANDBOX_LIMITS.tmpfsSize}` },
+      Ulimits: [
+        { Name: "fsize", Soft: SANDBOX_LIMITS.maxFileBytes, Hard: SANDBOX_LIMITS.maxFileBytes },
+        { Name: "nofile", Soft: SANDBOX_LIMITS.maxOpenFiles, Hard: SANDBOX_LIMITS.maxOpenFiles },
+        { Name: "core", Soft: 0, Hard: 0 },
+      ],
+      // docker-init (tini) as PID 1 reaps orphans and exits when the wrapper shell exits, which
+      // ends the PID namespace and so kills any process the tests left behind.
+      Init: true,
+      IpcMode: "private",
+      Privileged: false,
+      AutoRemove: false,
+      // Output is read through attach; the daemon keeps no copy on its disk.
+      LogConfig: { Type: "none", Config: {} },
+    };
+  }
+}
+
+function containerName(runId: string): string {
+  return `skillyard-run-${runId}-${randomBytes(3).toString("hex")}`;
+}
+
+async function withinMs(promise: Promise<void>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  try {
+    return await Promise.race([promise.then(() => true), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,246 @@
+import { randomUUID } from "node:crypto";
+import type PgBoss from "pg-boss";
+import type { QueryRunner } from "typeorm";
+import { withExtractedPackage } from "@skillyard/core";
+import type { AppRuntime } from "../common/request-context";
+import { SkillVersion } from "../catalog/skill-version.entity";
+import { canTransition, VersionStatus } from "../catalog/version-lifecycle";
+import type { SandboxRunner, SandboxRunResult } from "../sandbox/sandbox-runner";
+import type { TestQueue, TestRunJob } from "./test-queue";
+import { LogStream } from "./test-run-event.entity";
+import { TestRunEventWriter } from "./test-run-events";
+import { TestRun, TestRunStatus } from "./test-run.entity";
+
+/** Advisory-lock keys: a run is held by exactly one live worker; N slots cap sandboxes across all workers. */
+const runLockKey = (runId: string) => `skillyard:run:${runId}`;
+const slotLockKey = (slot: number) => `skillyard:sandbox-slot:${slot}`;
+const SWEEP_INTERVAL_MS = 10_000;
+
+/**
+ * Executes test-run jobs. Crash safety rests on PostgreSQL session advisory locks, which die with
+ * the worker's connection: a RUNNING run whose lock is free has no live worker, so the sweep (at
+ * start and every few seconds) removes its containers by label and hands its job back to pg-boss,
+ * which runs it again. Finishing is conditional on the attempt, so a run ends in exactly one final state.
+ */
+export class TestRunWorker {
+  readonly id = randomUUID();
+  private sweeper: NodeJS.Timeout | null = null;
+  private stopped = false;
+
+  constructor(
+    private readonly runtime: AppRuntime,
+    private readonly queue: TestQueue,
+    private readonly runner: SandboxRunner,
+  ) {}
+
+  async start(): Promise<void> {
+    // Docker may be down at start; runs then end as INFRA_ERROR after their retries, the process stays up.
+    await this.sweep().catch((e: unknown) => this.runtime.logger.error("sweep failed", { message: String(e) }));
+    await this.queue.work(this.runtime.config.sandbox.maxConcurrency, (job) => this.handle(job));
+    this.sweeper = setInterval(() => void this.sweep().catch((e: unknown) => this.runtime.logger.error("sweep failed", { message: String(e) })), SWEEP_INTERVAL_MS);
+    this.sweeper.unref();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.sweeper) clearInterval(this.sweeper);
+  }
+
+  /** Finds runs and containers no live worker holds, and recovers them. */
+  async sweep(): Promise<void> {
+    const { dataSource, logger } = this.runtime;
+    const lock = dataSource.createQueryRunner();
+    await lock.connect();
+    try {
+      const running = await dataSource.getRepository(TestRun).findBy({ status: TestRunStatus.RUNNING });
+      for (const stale of running) {
+        if (!(await tryLock(lock, runLockKey(stale.id)))) continue;
+        try {
+          // Re-read under the lock: the run may have finished between the list and the lock.
+          const run = await dataSource.getRepository(TestRun).findOneBy({ id: stale.id });
+          if (run?.status !== TestRunStatus.RUNNING) continue;
+          const removed = await this.runner.removeContainersOf(run.id);
+          logger.warn("recovering a test run whose worker stopped", { runId: run.id, containersRemoved: removed });
+          await dataSource.getRepository(TestRun).update({ id: run.id, status: TestRunStatus.RUNNING }, { status: TestRunStatus.QUEUED });
+          const writer = await TestRunEventWriter.open(dataSource, run.id);
+          await writer.status(TestRunStatus.QUEUED, "The worker running these tests stopped; they will run again.");
+          if (run.jobId) await this.queue.failJob(run.jobId, "worker stopped");
+        } finally {
+          await unlock(lock, runLockKey(stale.id));
+        }
+      }
+      for (const container of await this.runner.listRunContainers()) {
+        if (!(await tryLock(lock, runLockKey(container.runId)))) continue;
+        try {
+          await this.runner.removeContainersOf(container.runId);
+          logger.warn("removed an orphaned sandbox container", { runId: container.runId, container: container.id });
+        } finally {
+          await unlock(lock, runLockKey(container.runId));
+        }
+      }
+    } finally {
+      await lock.release();
+    }
+  }
+
+  private async handle(job: PgBoss.JobWithMetadata<TestRunJob>): Promise<void> {
+    const { dataSource, logger } = this.runtime;
+    const runId = job.data.testRunId;
+    const lock = dataSource.createQueryRunner();
+    await lock.connect();
+    try {
+      if (!(await tryLock(lock, runLockKey(runId)))) throw new Error(`test run ${runId} is held by another worker`);
+      try {
+        const run = await dataSource.getRepository(TestRun).findOneBy({ id: runId });
+        // RUNNING with its lock free means an earlier attempt died: take it over.
+        if (!run || (run.status !== TestRunStatus.QUEUED && run.status !== TestRunStatus.RUNNING)) return;
+        const version = await dataSource.getRepository(SkillVersion).findOneByOrFail({ id: run.versionId });
+        const attempt = run.attempts + 1;
+        await dataSource.getRepository(TestRun).update(run.id, { status: TestRunStatus.RUNNING, attempts: attempt, startedAt: new Date(), jobId: job.id });
+        run.attempts = attempt;
+        const writer = await TestRunEventWriter.open(dataSource, run.id);
+        const result = await this.attempt(run, version, lock, writer).catch((error: unknown) => infraFailure(error));
+        if (result === null) throw new Error("the worker is stopping; the job goes back to the queue");
+        await writer.flush();
+        const retriesLeft = job.retryCount < job.retryLimit;
+        if (result.outcome === "INFRA_ERROR" && retriesLeft) {
+          // Not the author's fault: back to the queue; pg-boss retries with backoff.
+          await dataSource.getRepository(TestRun).update({ id: run.id, attempts: attempt }, { status: TestRunStatus.QUEUED, reason: result.reason });
+          await writer.status(TestRunStatus.QUEUED, `The sandbox could not run the tests (${result.reason}); retrying.`);
+          throw new Error(`infrastructure error: ${result.reason}`);
+        }
+        await this.finish(run.id, attempt, version, result, writer);
+      } finally {
+        await unlock(lock, runLockKey(runId));
+      }
+    } catch (error) {
+      logger.warn("test run attempt did not finish", { runId, message: error instanceof Error ? error.message : String(error) });
+      throw error;
+    } finally {
+      await lock.release();
+    }
+  }
+
+  /**
+   * One attempt: clears what an earlier attempt may have left, waits for a sandbox slot, and runs
+   * the tests. Null when the worker is stopping. Docker failures surface as thrown errors here and
+   * become INFRA_ERROR results in the caller.
+   */
+  private async attempt(run: TestRun, version: SkillVersion, lock: QueryRunner, writer: TestRunEventWriter): Promise<SandboxRunResult | null> {
+    await this.runner.removeContainersOf(run.id);
+    const slot = await this.acquireSlot(lock, writer);
+    if (slot === null) return null;
+    try {
+      await writer.status(TestRunStatus.RUNNING, run.attempts > 1 ? `Attempt ${run.attempts}.` : null);
+      return await this.runInSandbox(run, version, writer);
+    } finally {
+      // The container is gone once the run returns: free the slot before the bookkeeping.
+      await unlock(lock, slotLockKey(slot));
+    }
+  }
+
+  private runInSandbox(run: TestRun, version: SkillVersion, writer: TestRunEventWriter): Promise<SandboxRunResult> {
+    const { config, blobStore } = this.runtime;
+    const manifest = version.manifest;
+    return withExtractedPackage(
+      blobStore.pathOf(version.packageSha256),
+      {
+        maxEntries: config.limits.maxPackageEntries,
+        maxPathDepth: config.limits.maxPathDepth,
+        maxUnpackedBytes: config.limits.maxUnpackedBytes,
+        maxCompressionRatio: config.limits.maxCompressionRatio,
+      },
+      blobStore.tmpDir,
+      (pkg) =>
+        this.runner.run({
+          runId: run.id,
+          versionId: version.id,
+          packageDir: pkg.dir,
+          runtime: manifest.requirements.runtime,
+          memoryMb: manifest.requirements.memoryMb,
+          timeoutSeconds: manifest.requirements.timeoutSeconds,
+          testCommand: manifest.testCommand,
+          onLog: (stream, line) => writer.log(stream === "STDERR" ? LogStream.STDERR : LogStream.STDOUT, line),
+        }),
+    );
+  }
+
+  /** Waits for one of the N sandbox slots shared by every worker; null when the worker is stopping. */
+  private async acquireSlot(lock: QueryRunner, writer: TestRunEventWriter): Promise<number | null> {
+    const slots = this.runtime.config.sandbox.maxConcurrency;
+    let announced = false;
+    while (!this.stopped) {
+      for (let slot = 0; slot < slots; slot++) if (await tryLock(lock, slotLockKey(slot))) return slot;
+      if (!announced) {
+        await writer.status(TestRunStatus.RUNNING, `Waiting for a free sandbox (all ${slots} are busy).`);
+        announced = true;
+      }
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    return null;
+  }
+
+  private async finish(runId: string, attempt: number, version: SkillVersion, result: SandboxRunResult, writer: TestRunEventWriter): Promise<void> {
+    const { dataSource, services } = this.runtime;
+    const status = TestRunStatus[result.outcome];
+    const finished = await dataSource.transaction(async (em) => {
+      const update = await em.getRepository(TestRun).update(
+        { id: runId, status: TestRunStatus.RUNNING, attempts: attempt },
+        {
+          status,
+          reason: result.reason,
+          passed: result.passed,
+          failed: result.failed,
+          skipped: result.skipped,
+          passRate: result.passRate,
+          tests: result.tests,
+          exitCode: result.exitCode,
+          logBytes: result.logBytes,
+          logTruncated: result.logTruncated,
+          finishedAt: new Date(),
+        },
+      );
+      if (update.affected !== 1) return false;
+      const current = await em.getRepository(SkillVersion).findOneOrFail({ where: { id: version.id }, lock: { mode: "pessimistic_write" } });
+      if (status === TestRunStatus.PASSED && canTransition(current.status, VersionStatus.PUBLISHED)) {
+        await em.getRepository(SkillVersion).update(version.id, { status: VersionStatus.PUBLISHED, statusReason: null, publishedAt: new Date() });
+        await services.publish.refreshLatest(em, version.skillId);
+      } else if (status === TestRunStatus.INFRA_ERROR) {
+        // Never blamed on the author: the version waits in TESTING for a re-run.
+        await em.getRepository(SkillVersion).update(version.id, { statusReason: `Its tests could not run: ${result.reason}` });
+      } else if (status !== TestRunStatus.PASSED && canTransition(current.status, VersionStatus.REJECTED)) {
+        await em.getRepository(SkillVersion).update(version.id, { status: VersionStatus.REJECTED, statusReason: `Tests ${status.toLowerCase().replace("_", " ")}: ${result.reason}` });
+      }
+      return true;
+    });
+    if (finished) await writer.status(status, result.reason);
+  }
+}
+
+/** A Docker or host failure while preparing or running the sandbox: never the author's fault. */
+function infraFailure(error: unknown): SandboxRunResult {
+  const message = error instanceof Error ? error.message : String(error);
+  return {
+    outcome: "INFRA_ERROR",
+    reason: `the sandbox failed: ${message}`,
+    passed: 0,
+    failed: 0,
+    skipped: 0,
+    passRate: null,
+    tests: [],
+    exitCode: null,
+    oomKilled: false,
+    durationMs: 0,
+    logBytes: 0,
+    logTruncated: false,
+  };
+}
+
+async function tryLock(runner: QueryRunner, key: string): Promise<boolean> {
+  const [row] = (await runner.query(`SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS locked`, [key])) as { locked: boolean }[];
+  return row.locked;
+}
+
+async function unlock(runner: QueryRunner, key: string): Promise<void> {
+  await runner.query(`SELECT pg_advisory_unlock(hashtextextended($1, 0))`, [key]).catch(() => undefined);
+}
