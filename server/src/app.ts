@@ -167,12 +167,13 @@ export async function startApp(runtime: AppRuntime, listen: { host: string; port
     res.json({ status: "ok" });
   });
   app.get("/readyz", async (_req, res) => {
-    try {
-      await runtime.dataSource.query("SELECT 1");
-      res.json({ status: "ready", database: "up" });
-    } catch {
-      res.status(503).json({ status: "not ready", database: "down" });
-    }
+    const database = await runtime.dataSource.query("SELECT 1").then(
+      () => "up",
+      () => "down",
+    );
+    const docker = runtime.sandboxPing ? ((await runtime.sandboxPing().catch(() => false)) ? "up" : "down") : "not used";
+    const ready = database === "up" && docker !== "down";
+    res.status(ready ? 200 : 503).json({ status: ready ? "ready" : "not ready", database, docker });
   });
   app.use("/packages", packageRoutes(runtime));
 

@@ -54,11 +54,19 @@ export async function startRuntime(options: {
   await testQueue.start();
   const eventHub = new TestRunEventHub(databaseUrl, dataSource.manager, logger);
   await eventHub.start();
-  const runtime: AppRuntime = { config, dataSource, logger, blobStore, services: createServices(dataSource, testQueue), eventHub };
+  const runner = options.worker ? new SandboxRunner(options.docker ?? new Dockerode(), sandbox, { scope: sandboxScope(databaseUrl, sandbox.scope) }) : null;
+  const runtime: AppRuntime = {
+    config,
+    dataSource,
+    logger,
+    blobStore,
+    services: createServices(dataSource, testQueue),
+    eventHub,
+    sandboxPing: runner ? () => runner.ping() : null,
+  };
   let worker: TestRunWorker | null = null;
-  if (options.worker) {
-    const docker = options.docker ?? new Dockerode();
-    worker = new TestRunWorker(runtime, testQueue, new SandboxRunner(docker, sandbox, { scope: sandboxScope(databaseUrl, sandbox.scope) }));
+  if (runner) {
+    worker = new TestRunWorker(runtime, testQueue, runner);
     await worker.start();
   }
   return {

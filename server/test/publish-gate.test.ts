@@ -1,7 +1,9 @@
 import "reflect-metadata";
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
+import Dockerode from "dockerode";
 import { Client } from "pg";
+import { sandboxScope } from "../src/runtime";
 import { uploadAndPublish, publishOk } from "./support/publish";
 import { pythonSkill } from "./support/skills";
 import { collectRunEvents, wsClient } from "./support/subscriptions";
@@ -144,6 +146,33 @@ describe("publish gate", () => {
     }
   });
 
+  test("hostile skills through the gate: each ends in its outcome, logs stay capped, the server stays healthy, no container remains", async () => {
+    const rssBefore = process.memoryUsage().rss;
+    const hostile = {
+      flood: pythonSkill("gate-flood", "1.0.0", { total: 1, body: "import sys\nfor _ in range(2_000_000):\n    sys.stdout.write('x' * 100 + '\\n')\n" }),
+      sleeper: pythonSkill("gate-sleeper", "1.0.0", { total: 1, timeoutSeconds: 3, body: "import time\ntime.sleep(3600)\n" }),
+      hog: pythonSkill("gate-hog", "1.0.0", { total: 1, memoryMb: 64, body: "hog = bytearray(1024 * 1024 * 1024)\n" }),
+    };
+    const started = Date.now();
+    const ids = await Promise.all(Object.values(hostile).map(async (files) => (await publishOk(server, author, files)).version.id));
+    const [flood, sleeper, hog] = await Promise.all(ids.map(settled));
+    assert.ok(Date.now() - started < 90_000, "the hostile runs took too long");
+    assert.deepEqual(
+      [flood.latestTestRun.status, sleeper.latestTestRun.status, hog.latestTestRun.status],
+      ["PASSED", "TIMEOUT", "MEMORY_LIMIT"],
+      JSON.stringify([flood.latestTestRun.reason, sleeper.latestTestRun.reason, hog.latestTestRun.reason]),
+    );
+    assert.deepEqual([flood.status, sleeper.status, hog.status], ["PUBLISHED", "REJECTED", "REJECTED"]);
+    assert.equal(flood.latestTestRun.logTruncated, true);
+    const floodRunId = Buffer.from(flood.latestTestRun.id, "base64url").toString("utf8").split(":")[1];
+    const [{ bytes }] = (await server.runtime.dataSource.query(`SELECT coalesce(sum(octet_length(text)), 0)::int AS bytes FROM test_run_event WHERE run_id = $1`, [floodRunId])) as { bytes: number }[];
+    assert.ok(bytes <= server.runtime.config.sandbox.maxLogBytes + 4096, `${bytes} bytes of log stored`);
+    assert.ok(process.memoryUsage().rss - rssBefore < 200 * 1024 * 1024, "the server's memory grew by over 200 MiB");
+    assert.equal((await fetch(`${server.url}/healthz`)).status, 200);
+    const left = await new Dockerode().listContainers({ all: true, filters: { label: [`skillyard.scope=${sandboxScope(server.databaseUrl, undefined)}`] } });
+    assert.deepEqual(left, []);
+  });
+
   test("subscriptions need a valid token in connection_init", async () => {
     const published = await publishOk(server, author, pythonSkill("gate-auth", "1.0.0"));
     const runId = (await state(published.version.id)).latestTestRun.id;
@@ -174,4 +203,22 @@ describe("publish gate", () => {
     assert.match(final.statusReason ?? "", /no requirements.runtime/);
   });
 
+});
+
+describe("readiness", () => {
+  test("GET /readyz reports the database and, where a worker runs, Docker; 503 when Docker is down", async () => {
+    const healthy = await startTestServer({}, { worker: true });
+    const broken = await startTestServer({}, { worker: true, docker: new Dockerode({ socketPath: "/nonexistent/docker.sock" }) });
+    const apiOnly = await startTestServer();
+    try {
+      const ok = await fetch(`${healthy.url}/readyz`);
+      assert.deepEqual([ok.status, await ok.json()], [200, { status: "ready", database: "up", docker: "up" }]);
+      const down = await fetch(`${broken.url}/readyz`);
+      assert.deepEqual([down.status, await down.json()], [503, { status: "not ready", database: "up", docker: "down" }]);
+      const api = await fetch(`${apiOnly.url}/readyz`);
+      assert.deepEqual([api.status, await api.json()], [200, { status: "ready", database: "up", docker: "not used" }]);
+    } finally {
+      await Promise.all([healthy.close(), broken.close(), apiOnly.close()]);
+    }
+  });
 });

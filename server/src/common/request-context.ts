@@ -19,6 +19,8 @@ export interface AppRuntime {
   services: Services;
   /** Live test-run events for this process's subscribers. */
   eventHub: TestRunEventHub;
+  /** Checks the Docker engine; null when this process runs no sandbox worker (readiness skips it). */
+  sandboxPing: (() => Promise<boolean>) | null;
 }
 
 /** Built once per HTTP request; loaders live exactly as long as it does (no cross-request caching). */
