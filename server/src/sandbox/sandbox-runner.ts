@@ -8,7 +8,7 @@ import { OutcomeClassifier } from "./outcome-classifier";
 import { ReportMarkers } from "./report-markers";
 import { RunOutputCollector } from "./run-output-collector";
 import { DEFAULT_TEST_COMMANDS, JUNIT_REPORT_PATH, wrapTestCommand } from "./test-command";
-import type { SandboxContainerRef, SandboxRunRequest, SandboxRunResult } from "./types";
+import { NO_TESTS_RAN, type SandboxContainerRef, type SandboxRunRequest, type SandboxRunResult } from "./types";
 
 export type { LogStream, SandboxContainerRef, SandboxRunRequest, SandboxRunResult, TestCaseResult, TestOutcome } from "./types";
 
@@ -95,13 +95,7 @@ export class SandboxRunner {
       (stream, line) => request.onLog(stream, line),
     );
     const finish = (verdict: Pick<SandboxRunResult, "outcome" | "reason"> & Partial<SandboxRunResult>): SandboxRunResult => ({
-      passed: 0,
-      failed: 0,
-      skipped: 0,
-      passRate: null,
-      tests: [],
-      exitCode: null,
-      oomKilled: false,
+      ...NO_TESTS_RAN,
       ...verdict,
       durationMs: Date.now() - startedAt,
       logBytes: collector.logBytes,

@@ -48,6 +48,17 @@ export interface SandboxRunResult {
   logTruncated: boolean;
 }
 
+/** The counts and details of a run in which no test ran (errors before or instead of a report). */
+export const NO_TESTS_RAN: Pick<SandboxRunResult, "passed" | "failed" | "skipped" | "passRate" | "tests" | "exitCode" | "oomKilled"> = Object.freeze({
+  passed: 0,
+  failed: 0,
+  skipped: 0,
+  passRate: null,
+  tests: [],
+  exitCode: null,
+  oomKilled: false,
+});
+
 /** One managed container, as found by its labels. */
 export interface SandboxContainerRef {
   id: string;

@@ -6,6 +6,7 @@ import type { AppRuntime } from "../common/request-context";
 import { SkillVersion } from "../catalog/skill-version.entity";
 import { canTransition, VersionStatus } from "../catalog/version-lifecycle";
 import type { SandboxRunner, SandboxRunResult } from "../sandbox/sandbox-runner";
+import { NO_TESTS_RAN } from "../sandbox/types";
 import type { TestQueue, TestRunJob } from "./test-queue";
 import { LogStream } from "./test-run-event.entity";
 import { TestRunEventWriter } from "./test-run-events";
@@ -221,15 +222,9 @@ export class TestRunWorker {
 function infraFailure(error: unknown): SandboxRunResult {
   const message = error instanceof Error ? error.message : String(error);
   return {
+    ...NO_TESTS_RAN,
     outcome: "INFRA_ERROR",
     reason: `the sandbox failed: ${message}`,
-    passed: 0,
-    failed: 0,
-    skipped: 0,
-    passRate: null,
-    tests: [],
-    exitCode: null,
-    oomKilled: false,
     durationMs: 0,
     logBytes: 0,
     logTruncated: false,
