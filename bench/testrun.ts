@@ -1,0 +1,626 @@
+import "reflect-metadata";
+import { type ChildProcess, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { performance } from "node:perf_hooks";
+import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
+import Dockerode from "dockerode";
+import type { Client as WsClient } from "graphql-ws";
+import { packDirectory } from "@skillyard/core";
+import { startApp } from "../server/src/app";
+import { createLogger } from "../server/src/common/logger";
+import { loadConfig } from "../server/src/config";
+import { createDataSource } from "../server/src/db/data-source";
+import { startEmbeddedPostgres } from "../server/src/db/embedded-postgres";
+import { freePort } from "../server/src/db/free-port";
+import { startRuntime } from "../server/src/runtime";
+import { LABEL_SCOPE } from "../server/src/sandbox/sandbox-runner";
+import { Seed } from "../server/test/support/seed";
+import { pythonSkill } from "../server/test/support/skills";
+import { type ReceivedEvent, TEST_RUN_EVENTS, wsClient } from "../server/test/support/subscriptions";
+
+/**
+ * What the publish gate costs on top of the tests themselves, and how fast a test's output reaches
+ * the people watching it. Starts its own embedded PostgreSQL in a temp dir, the server in-process
+ * with the sandbox worker (one sandbox at a time), and publishes Python skills through GraphQL:
+ *
+ * 1. No-op run overhead: RUNS publishes of a skill with one trivial passing test, timed from
+ *    sending publishSkillVersion to receiving the final STATUS event, next to `docker run --rm` of
+ *    the same package with pytest (no Skillyard in between).
+ * 2. Log-line latency: a test prints LOG_LINES lines `TS <time.time_ns()>` 5 ms apart; subscribers
+ *    (1, then SUBSCRIBERS separate graphql-ws clients, all in a worker thread so their parsing does
+ *    not compete with the server's event loop) subtract the printed timestamp from their receive time.
+ *
+ * Prints figures only; it asserts no timings (it fails only if a run does not pass).
+ *
+ *   cd server && npm run bench:testrun          (RUNS=5 for a quicker run)
+ */
+
+const RUNS = Number(process.env.RUNS ?? 10);
+/** Untimed runs of each kind first (image cache, first container, JIT). */
+const WARMUP = Number(process.env.WARMUP ?? 1);
+const SUBSCRIBERS = Number(process.env.SUBSCRIBERS ?? 100);
+const LOG_LINES = 300;
+const IMAGE = "skillyard/runtime-python:3.11";
+/** Any one run (or docker run) taking longer than this is a failure, not a figure. */
+const RUN_TIMEOUT_MS = 90_000;
+const SUBSCRIBER_ROLE = "skillyard-bench-subscribers";
+
+const started = performance.now();
+const log = (message: string) => console.log(`[${((performance.now() - started) / 1000).toFixed(1).padStart(6)}s] ${message}`);
+/** Wall-clock epoch milliseconds with sub-millisecond resolution (same host clock as Python's time.time_ns()). */
+const epochMs = () => performance.timeOrigin + performance.now();
+
+interface Stats {
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
+  n: number;
+}
+
+function percentiles(samples: number[]): Stats {
+  const sorted = [...samples].sort((a, b) => a - b);
+  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] ?? NaN;
+  return { p50: at(0.5), p90: at(0.9), p99: at(0.99), max: sorted.at(-1) ?? NaN, n: sorted.length };
+}
+
+const fmt = (ms: number) => (Number.isNaN(ms) ? "-" : `${ms < 10 ? ms.toFixed(2) : ms.toFixed(1)} ms`);
+
+function printTable(header: string[], rows: string[][]): void {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]) => `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(" | ")} |`;
+  console.log(line(header));
+  console.log(`|${widths.map((w, i) => (i === 0 ? `:${"-".repeat(w + 1)}` : `${"-".repeat(w + 1)}:`)).join("|")}|`);
+  for (const r of rows) console.log(line(r));
+}
+
+/** Cleanup steps run in reverse order, once, whether the bench ends, fails or is interrupted. */
+class Resources {
+  private readonly steps: { name: string; run: () => Promise<unknown> | unknown }[] = [];
+  private done: Promise<void> | null = null;
+
+  add(name: string, run: () => Promise<unknown> | unknown): void {
+    this.steps.push({ name, run });
+  }
+
+  release(): Promise<void> {
+    this.done ??= (async () => {
+      for (const step of this.steps.reverse()) {
+        try {
+          await step.run();
+        } catch (error) {
+          console.error(`cleanup: ${step.name} failed: ${String(error)}`);
+        }
+      }
+    })();
+    return this.done;
+  }
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Subscriber thread: N graphql-ws clients on one run, timing every `TS <ns>` line they receive.
+// ---------------------------------------------------------------------------------------------
+
+interface SubscribeRequest {
+  url: string;
+  token: string;
+  runId: string;
+  subscribers: number;
+}
+
+interface SubscribeReport {
+  /** Receive time minus the printed time, ms, of lines that were certainly delivered live. */
+  latencies: number[];
+  /** Event `at` (row written) minus printed time, ms, same lines. */
+  toStored: number[];
+  /** Receive time minus event `at`, ms, same lines. */
+  storedToReceived: number[];
+  /** Lines printed before their subscriber had its first (replayed) event: may have come by replay, not counted. */
+  possiblyReplayed: number;
+  /** TS lines each client received. */
+  perClient: number[];
+  /** When the last client got its first event (epoch ms); and when the first line was printed. */
+  allSubscribedAt: number;
+  firstLinePrintedAt: number;
+  finalStatuses: string[];
+  errors: string[];
+}
+
+const TS_LINE = /TS (\d+)/;
+
+async function subscribeAll(request: SubscribeRequest): Promise<SubscribeReport> {
+  const clients: WsClient[] = Array.from({ length: request.subscribers }, () => wsClient(request.url, request.token));
+  const report: SubscribeReport = {
+    latencies: [],
+    toStored: [],
+    storedToReceived: [],
+    possiblyReplayed: 0,
+    perClient: [],
+    allSubscribedAt: 0,
+    firstLinePrintedAt: Infinity,
+    finalStatuses: [],
+    errors: [],
+  };
+  try {
+    await withTimeout(
+      Promise.all(
+        clients.map(
+          (client) =>
+            new Promise<void>((resolve) => {
+              let firstEventAt = 0;
+              let lines = 0;
+              let finalStatus = "none";
+              const done = (error?: string) => {
+                if (error) report.errors.push(error);
+                report.perClient.push(lines);
+                report.finalStatuses.push(finalStatus);
+                resolve();
+              };
+              client.subscribe<{ testRunEvents: ReceivedEvent }>(
+                { query: TEST_RUN_EVENTS, variables: { id: request.runId } },
+                {
+                  next: (message) => {
+                    const receivedAt = epochMs();
+                    if (message.errors || !message.data) {
+                      report.errors.push(JSON.stringify(message.errors));
+                      return;
+                    }
+                    const event = message.data.testRunEvents;
+                    if (firstEventAt === 0) {
+                      firstEventAt = receivedAt;
+                      report.allSubscribedAt = Math.max(report.allSubscribedAt, receivedAt);
+                    }
+                    if (event.kind === "STATUS") finalStatus = event.status ?? "none";
+                    const match = event.kind === "LOG" ? TS_LINE.exec(event.text ?? "") : null;
+                    if (!match) return;
+                    lines++;
+                    // Microseconds survive the conversion; nanoseconds would not fit a double.
+                    const printedAt = Number(BigInt(match[1]) / 1000n) / 1000;
+                    report.firstLinePrintedAt = Math.min(report.firstLinePrintedAt, printedAt);
+                    // Printed before this client's replay was read: it may have been part of the replay.
+                    if (printedAt < firstEventAt) {
+                      report.possiblyReplayed++;
+                      return;
+                    }
+                    const storedAt = Date.parse(event.at);
+                    report.latencies.push(receivedAt - printedAt);
+                    report.toStored.push(storedAt - printedAt);
+                    report.storedToReceived.push(receivedAt - storedAt);
+                  },
+                  error: (error: unknown) => done(error instanceof Error ? error.message : JSON.stringify(error)),
+                  complete: () => done(),
+                },
+              );
+            }),
+        ),
+      ),
+      RUN_TIMEOUT_MS,
+      `${request.subscribers} subscribers to see run ${request.runId} end`,
+    );
+  } catch (error) {
+    report.errors.push(error instanceof Error ? error.message : String(error));
+  } finally {
+    await Promise.all(clients.map((c) => c.dispose()));
+  }
+  return report;
+}
+
+function runSubscriberThread(): void {
+  const port = parentPort!;
+  port.on("message", (request: SubscribeRequest) => {
+    void subscribeAll(request).then((report) => port.postMessage(report));
+  });
+  port.postMessage("ready");
+}
+
+/** The main thread's handle on the subscriber thread: one request at a time. */
+class SubscriberThread {
+  private readonly worker = new Worker(__filename, { workerData: { role: SUBSCRIBER_ROLE } });
+
+  /** Resolves once the thread has loaded this file and listens (so no subscriber connects late). */
+  ready(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.worker.once("error", reject);
+      this.worker.once("message", () => {
+        this.worker.off("error", reject);
+        resolve();
+      });
+    });
+  }
+
+  run(request: SubscribeRequest): Promise<SubscribeReport> {
+    return new Promise((resolve, reject) => {
+      const onError = (error: Error) => reject(error);
+      this.worker.once("error", onError);
+      this.worker.once("message", (report: SubscribeReport) => {
+        this.worker.off("error", onError);
+        resolve(report);
+      });
+      this.worker.postMessage(request);
+    });
+  }
+
+  terminate(): Promise<number> {
+    return this.worker.terminate();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Main thread.
+// ---------------------------------------------------------------------------------------------
+
+const PUBLISH = `mutation Publish($input: PublishSkillVersionInput!) {
+  publishSkillVersion(input: $input) { created version { id version status latestTestRun { id } } }
+}`;
+
+interface PublishData {
+  publishSkillVersion: { created: boolean; version: { id: string; version: string; status: string; latestTestRun: { id: string } | null } };
+}
+
+async function gql<T>(url: string, query: string, variables: Record<string, unknown>, token: string): Promise<T> {
+  const res = await fetch(`${url}/graphql`, {
+    method: "POST",
+    headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+    body: JSON.stringify({ query, variables }),
+  });
+  const body = (await res.json()) as { data?: T | null; errors?: { message: string }[] };
+  if (body.errors?.length || !body.data) throw new Error(`GraphQL error: ${JSON.stringify(body.errors ?? body)}`);
+  return body.data;
+}
+
+/** Writes a skill's files into a folder the sandbox user (65534) can read; answers the folder. */
+function writeSkillDir(parent: string, files: Record<string, string>): string {
+  mkdirSync(parent, { recursive: true });
+  const dir = mkdtempSync(path.join(parent, "skill-"));
+  chmodSync(dir, 0o755);
+  for (const [rel, content] of Object.entries(files)) {
+    const file = path.join(dir, rel);
+    mkdirSync(path.dirname(file), { recursive: true, mode: 0o755 });
+    writeFileSync(file, content, { mode: 0o644 });
+  }
+  return dir;
+}
+
+/** POST /packages (untimed); answers the sha256 to publish. */
+async function upload(url: string, token: string, dir: string): Promise<string> {
+  const res = await fetch(`${url}/packages`, {
+    method: "POST",
+    headers: { "content-type": "application/gzip", authorization: `Bearer ${token}` },
+    body: await packDirectory(dir),
+  });
+  const body = (await res.json()) as { sha256?: string };
+  if (res.status !== 201 || !body.sha256) throw new Error(`upload failed (${res.status}): ${JSON.stringify(body)}`);
+  return body.sha256;
+}
+
+interface Arrival {
+  event: ReceivedEvent;
+  receivedAt: number;
+}
+
+/** Subscribes on a fresh graphql-ws client and collects the run's events until the stream completes. */
+function follow(url: string, token: string, runId: string, open: Set<WsClient>): Promise<Arrival[]> {
+  const client = wsClient(url, token);
+  open.add(client);
+  const collected = new Promise<Arrival[]>((resolve, reject) => {
+    const arrivals: Arrival[] = [];
+    client.subscribe<{ testRunEvents: ReceivedEvent }>(
+      { query: TEST_RUN_EVENTS, variables: { id: runId } },
+      {
+        next: (message) => {
+          const receivedAt = epochMs();
+          if (message.errors || !message.data) reject(new Error(`subscription error: ${JSON.stringify(message.errors)}`));
+          else arrivals.push({ event: message.data.testRunEvents, receivedAt });
+        },
+        error: (error: unknown) => reject(error instanceof Error ? error : new Error(JSON.stringify(error))),
+        complete: () => resolve(arrivals),
+      },
+    );
+  });
+  return withTimeout(collected, RUN_TIMEOUT_MS, `run ${runId} to end`).finally(async () => {
+    open.delete(client);
+    await client.dispose();
+  });
+}
+
+interface NoopTiming {
+  totalMs: number;
+  answeredMs: number;
+  toRunningMs: number;
+  runningToFinalMs: number;
+  finalDeliveryMs: number;
+}
+
+/** Publishes an uploaded package and times it to the final STATUS event; throws unless the run PASSED. */
+async function timedPublish(url: string, token: string, sha256: string, open: Set<WsClient>): Promise<NoopTiming> {
+  const sentAt = epochMs();
+  const published = await gql<PublishData>(url, PUBLISH, { input: { packageSha256: sha256 } }, token);
+  const answeredAt = epochMs();
+  const runId = published.publishSkillVersion.version.latestTestRun?.id;
+  if (!runId) throw new Error(`the publish queued no test run: ${JSON.stringify(published)}`);
+  const arrivals = await follow(url, token, runId, open);
+  const final = arrivals.filter((a) => a.event.kind === "STATUS").at(-1);
+  const running = arrivals.find((a) => a.event.kind === "STATUS" && a.event.status === "RUNNING");
+  if (!final || final.event.status !== "PASSED" || !running) {
+    throw new Error(`run ${runId} did not pass: ${JSON.stringify(arrivals.map((a) => a.event))}`);
+  }
+  return {
+    totalMs: final.receivedAt - sentAt,
+    answeredMs: answeredAt - sentAt,
+    toRunningMs: Date.parse(running.event.at) - sentAt,
+    runningToFinalMs: Date.parse(final.event.at) - Date.parse(running.event.at),
+    finalDeliveryMs: final.receivedAt - Date.parse(final.event.at),
+  };
+}
+
+/** Spawns the docker CLI; answers the wall time. Throws on a non-zero exit. */
+function timedDockerRun(args: string[], children: Set<ChildProcess>): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    const child = spawn("docker", args, { stdio: ["ignore", "pipe", "pipe"] });
+    children.add(child);
+    let output = "";
+    child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    const timer = setTimeout(() => child.kill("SIGKILL"), RUN_TIMEOUT_MS);
+    child.on("error", (error) => {
+      clearTimeout(timer);
+      children.delete(child);
+      reject(error);
+    });
+    child.on("close", (code) => {
+      const ms = performance.now() - t0;
+      clearTimeout(timer);
+      children.delete(child);
+      if (code === 0) resolve(ms);
+      else reject(new Error(`docker ${args.join(" ")} exited ${code}:\n${output}`));
+    });
+  });
+}
+
+/** Removes every container and volume carrying this bench's sandbox scope label. */
+async function removeScoped(docker: Dockerode, scope: string): Promise<number> {
+  const filters = { label: [`${LABEL_SCOPE}=${scope}`] };
+  let removed = 0;
+  for (const info of await docker.listContainers({ all: true, filters })) {
+    await docker
+      .getContainer(info.Id)
+      .remove({ force: true })
+      .then(() => removed++)
+      .catch(() => undefined);
+  }
+  const { Volumes } = await docker.listVolumes({ filters });
+  for (const volume of Volumes ?? []) await docker.getVolume(volume.Name).remove().catch(() => undefined);
+  return removed;
+}
+
+function logSkill(name: string, version: string): Record<string, string> {
+  const body = [
+    "import time",
+    "",
+    "def test_prints_timestamps():",
+    `    for _ in range(${LOG_LINES}):`,
+    '        print(f"TS {time.time_ns()}", flush=True)',
+    "        time.sleep(0.005)",
+  ].join("\n");
+  return { ...pythonSkill(name, version, { total: 0 }), "tests/test_skill.py": `${body}\n` };
+}
+
+async function main(resources: Resources): Promise<void> {
+  for (const [name, value] of Object.entries({ RUNS, WARMUP, SUBSCRIBERS })) {
+    if (!Number.isInteger(value) || value < (name === "WARMUP" ? 0 : 1)) throw new Error(`${name} must be a whole number (got ${value})`);
+  }
+  const scratch = mkdtempSync(path.join(os.tmpdir(), "skillyard-bench-testrun-"));
+  resources.add("remove temp dir", () => rmSync(scratch, { recursive: true, force: true }));
+  const scope = `bench-testrun-${randomBytes(4).toString("hex")}`;
+  const docker = new Dockerode();
+  resources.add("remove sandbox containers and volumes of this bench", async () => {
+    const removed = await removeScoped(docker, scope);
+    if (removed > 0) console.error(`cleanup: removed ${removed} leftover container(s) labelled ${LABEL_SCOPE}=${scope}`);
+  });
+  const children = new Set<ChildProcess>();
+  resources.add("kill docker CLI children", () => {
+    for (const child of children) child.kill("SIGKILL");
+  });
+
+  log(`starting embedded PostgreSQL in ${scratch}`);
+  const pg = await startEmbeddedPostgres({ dataDir: scratch, port: await freePort(), logger: createLogger("warn") });
+  resources.add("stop PostgreSQL", () => pg.stop());
+  const migrator = createDataSource({ url: pg.url });
+  await migrator.initialize();
+  await migrator.runMigrations();
+  await migrator.destroy();
+  log("migrated");
+
+  const port = await freePort();
+  const config = loadConfig({
+    NODE_ENV: "production",
+    LOG_LEVEL: "warn",
+    DATA_DIR: path.join(scratch, "data"),
+    DATABASE_URL: pg.url,
+    PORT: String(port),
+    SANDBOX_MAX_CONCURRENCY: "1",
+    SANDBOX_SCOPE: scope,
+  });
+  const dataSource = createDataSource({ url: pg.url, poolSize: 10 });
+  await dataSource.initialize();
+  resources.add("close app pool", () => dataSource.destroy());
+  const runtime = await startRuntime({ config, dataSource, databaseUrl: pg.url, logger: createLogger(config.logLevel), worker: true, docker });
+  resources.add("stop worker, job queue and event hub", () => runtime.stop());
+  const app = await startApp(runtime.runtime, { host: "127.0.0.1", port });
+  resources.add("stop HTTP server", () => app.close());
+  const open = new Set<WsClient>();
+  resources.add("close graphql-ws clients", () => Promise.all([...open].map((c) => c.dispose())));
+  const { token } = await new Seed(runtime.runtime).team("bench").member("bench-author");
+  log(`server with sandbox worker on ${app.url} (sandbox scope ${scope}, 1 sandbox at a time)`);
+  const subscriberThread = new SubscriberThread();
+  resources.add("stop subscriber thread", () => subscriberThread.terminate());
+  const subscriberReady = withTimeout(subscriberThread.ready(), 60_000, "the subscriber thread to start");
+  void subscriberReady.catch(() => undefined);
+
+  // 1. No-op run overhead, sandbox runs and docker baseline interleaved.
+  const packages = path.join(scratch, "packages");
+  const noopDirs = Array.from({ length: WARMUP + RUNS }, (_, i) => writeSkillDir(packages, pythonSkill("bench-noop", `1.0.${i}`, { total: 1 })));
+  const baselineArgs = [
+    "run",
+    "--rm",
+    "--label",
+    `${LABEL_SCOPE}=${scope}`,
+    "--network",
+    "none",
+    "--read-only",
+    "--tmpfs",
+    "/tmp",
+    "-u",
+    "65534:65534",
+    "-v",
+    `${noopDirs[0]}:/skill:ro`,
+    "-w",
+    "/skill",
+    IMAGE,
+    "python3",
+    "-m",
+    "pytest",
+    "-p",
+    "no:cacheprovider",
+    "-q",
+  ];
+  const sandboxed: NoopTiming[] = [];
+  const baseline: number[] = [];
+  for (let i = 0; i < WARMUP + RUNS; i++) {
+    const warm = i < WARMUP;
+    const sha256 = await upload(app.url, token, noopDirs[i]);
+    const timing = await timedPublish(app.url, token, sha256, open);
+    const dockerMs = await timedDockerRun(baselineArgs, children);
+    if (!warm) {
+      sandboxed.push(timing);
+      baseline.push(dockerMs);
+    }
+    log(`${warm ? "warm-up" : `run ${i - WARMUP + 1}/${RUNS}`}: publish → final STATUS ${fmt(timing.totalMs)} (RUNNING after ${fmt(timing.toRunningMs)}), docker run ${fmt(dockerMs)}`);
+  }
+
+  // 2. Log-line latency with 1 and SUBSCRIBERS subscribers (in a worker thread).
+  await subscriberReady;
+  const cases: { label: string; subscribers: number; report: SubscribeReport }[] = [];
+  for (const [i, subscribers] of [1, SUBSCRIBERS].entries()) {
+    const sha256 = await upload(app.url, token, writeSkillDir(packages, logSkill("bench-lines", `1.0.${i}`)));
+    const published = await gql<PublishData>(app.url, PUBLISH, { input: { packageSha256: sha256 } }, token);
+    const runId = published.publishSkillVersion.version.latestTestRun?.id;
+    if (!runId) throw new Error(`the publish queued no test run: ${JSON.stringify(published)}`);
+    const report = await withTimeout(subscriberThread.run({ url: app.url, token, runId, subscribers }), RUN_TIMEOUT_MS + 10_000, "the subscriber thread");
+    const failed = report.finalStatuses.filter((s) => s !== "PASSED").length;
+    const short = report.perClient.filter((n) => n !== LOG_LINES).length;
+    if (report.errors.length > 0 || failed > 0 || short > 0) {
+      throw new Error(
+        `${subscribers} subscriber(s): ${failed} did not see PASSED, ${short} did not get ${LOG_LINES} lines; errors: ${report.errors.slice(0, 5).join("; ")}`,
+      );
+    }
+    const lead = report.firstLinePrintedAt - report.allSubscribedAt;
+    log(
+      `${subscribers} subscriber(s): ${report.latencies.length} live lines, ${report.possiblyReplayed} possibly replayed; ` +
+        `all subscribed ${fmt(Math.abs(lead))} ${lead >= 0 ? "before" : "AFTER"} the first line was printed`,
+    );
+    cases.push({ label: `${subscribers} subscriber${subscribers === 1 ? "" : "s"}`, subscribers, report });
+  }
+
+  // 3. Figures.
+  const total = percentiles(sandboxed.map((t) => t.totalMs));
+  const bare = percentiles(baseline);
+  const row = (label: string, s: Stats) => [label, fmt(s.p50), fmt(s.p90), fmt(s.max), String(s.n)];
+  console.log(`\nNo-op test run overhead: ${RUNS} runs after ${WARMUP} warm-up, one trivial passing pytest test, 1 sandbox at a time (${os.availableParallelism()} CPUs)\n`);
+  printTable(
+    ["measurement", "p50", "p90", "max", "n"],
+    [
+      row("publish → final STATUS received (sandbox)", total),
+      row("  publish mutation answered", percentiles(sandboxed.map((t) => t.answeredMs))),
+      row("  publish sent → RUNNING stored", percentiles(sandboxed.map((t) => t.toRunningMs))),
+      row("  RUNNING stored → final STATUS stored", percentiles(sandboxed.map((t) => t.runningToFinalMs))),
+      row("  final STATUS stored → received", percentiles(sandboxed.map((t) => t.finalDeliveryMs))),
+      row("docker run --rm pytest (baseline)", bare),
+      ["ratio of p50s (sandbox / baseline)", `${(total.p50 / bare.p50).toFixed(2)}x`, "", "", ""],
+    ],
+  );
+
+  console.log(`\nLog-line latency, container print → subscriber receive: ${LOG_LINES} lines 5 ms apart per run\n`);
+  printTable(
+    ["case", "live lines", "possibly replayed", "p50", "p99", "max", "p50 print → stored", "p50 stored → received"],
+    cases.map(({ label, report }) => {
+      const latency = percentiles(report.latencies);
+      return [
+        label,
+        String(report.latencies.length),
+        String(report.possiblyReplayed),
+        fmt(latency.p50),
+        fmt(latency.p99),
+        fmt(latency.max),
+        fmt(percentiles(report.toStored).p50),
+        fmt(percentiles(report.storedToReceived).p50),
+      ];
+    }),
+  );
+
+  console.log(`
+Legend
+  publish → final STATUS received: client wall time from sending publishSkillVersion (package already
+    uploaded) to receiving the run's final STATUS event on a graphql-ws subscription opened (on a new
+    connection) right after the mutation answered; the subscription replays the run from its start.
+  The indented rows split it. "stored" times are the events' \`at\` (PostgreSQL now() when the row was
+    written, ms precision, same host clock): RUNNING is stored once a worker polled the job from
+    pg-boss (polling every 0.5 s), took the run lock and a sandbox slot; RUNNING → final covers
+    packing the package, the volume and copy helper, the hardened container's create/start/wait and
+    removal, classifying the JUnit report and the finishing transaction.
+  docker run --rm pytest: \`docker ${baselineArgs.join(" ")}\`
+    spawned from Node, wall time to exit: the same tests with no Skillyard in between (no JUnit
+    report, no -s/-rA, no memory/CPU/pids limits, bind mount instead of a copied volume).
+  Log-line latency: receive time in the subscriber (performance.timeOrigin + now(), epoch ms) minus
+    the time.time_ns() printed in the line by the test in the container, over every line and every
+    subscriber. Subscribers are separate graphql-ws clients in a worker thread of this process, opened
+    right after the publish mutation answered. "possibly replayed" counts lines printed before their
+    subscriber received its first (replayed) event: they may have come from the replay rather than
+    live, so they are left out of the percentiles (0 means every line was delivered live).
+    print → stored is buffering in the sandbox output pipeline and the event writer (batches every
+    50 ms); stored → received is commit, NOTIFY, the hub's read and the fan-out over WebSocket.
+    The sandbox output collector, the event writer and the fan-out share the server's event loop
+    (one process runs API and worker), so fan-out load can also show up in print → stored.`);
+  log("done");
+}
+
+/** Runs the bench, cleaning up whatever happens. */
+function run(): void {
+  const resources = new Resources();
+  let interrupted = false;
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    process.on(signal, () => {
+      if (interrupted) return;
+      interrupted = true;
+      console.error(`\n${signal}: cleaning up`);
+      void resources.release().finally(() => process.exit(signal === "SIGINT" ? 130 : 143));
+    });
+  }
+  main(resources)
+    .then(
+      () => 0,
+      (error: unknown) => {
+        if (!interrupted) console.error(error);
+        return 1;
+      },
+    )
+    .then(async (code) => {
+      await resources.release();
+      process.exit(code);
+    });
+}
+
+if (!isMainThread && (workerData as { role?: string } | null)?.role === SUBSCRIBER_ROLE) runSubscriberThread();
+else if (isMainThread && require.main === module) run();
