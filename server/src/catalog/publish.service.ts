@@ -23,6 +23,7 @@ import { VersionPermission } from "./version-permission.entity";
 import { isInstallable, VersionStatus } from "./version-lifecycle";
 import type { SkillSearchService } from "./skill-search.service";
 import type { TestRunService } from "../testing/test-run.service";
+import { AuditAction } from "../governance/audit-event.entity";
 
 const README_MAX_BYTES = 512 * 1024;
 const MANIFEST_MAX_BYTES = 256 * 1024;
@@ -189,6 +190,12 @@ export class PublishService {
     version.statusReason = gate.statusReason;
     if (gate.versionStatus === VersionStatus.PUBLISHED) version.publishedAt = new Date();
     await em.getRepository(SkillVersion).update(version.id, { status: version.status, statusReason: version.statusReason, publishedAt: version.publishedAt });
+    const { audit } = ctx.runtime.services;
+    const target = { targetType: "SkillVersion", targetId: version.id, skillId: skill.id };
+    await audit.record(em, { actorId: userId, action: AuditAction.PUBLISH, ...target, after: { name: skill.name, version: version.version, packageSha256: blob.sha256, status: version.status } });
+    if (version.status === VersionStatus.PUBLISHED) {
+      await audit.record(em, { actorId: null, action: AuditAction.VERSION_PUBLISHED, ...target, after: { name: skill.name, version: version.version } });
+    }
     await this.refreshLatest(em, skill.id);
     return { version, created: true, warnings: inspected.warnings };
   }

@@ -51,4 +51,8 @@ export class SkillVersion extends BaseEntity {
 
   @Column({ type: "timestamptz", nullable: true })
   publishedAt: Date | null;
+
+  /** For a DEPRECATED version: the skill to use instead, if the maintainers named one. */
+  @Column({ type: "uuid", nullable: true })
+  replacementSkillId: string | null;
 }

@@ -12,6 +12,10 @@ import { Review } from "../community/review.entity";
 import { PackageBlob } from "../packages/package-blob.entity";
 import { TestRun } from "../testing/test-run.entity";
 import { TestRunEvent } from "../testing/test-run-event.entity";
+import { AuditEvent } from "../governance/audit-event.entity";
+import { ReviewDecision, ReviewRequest } from "../governance/review.entities";
+import { SkillChannel } from "../catalog/skill-channel.entity";
+import { Webhook, WebhookDelivery, WebhookDeliveryAttempt } from "../webhooks/webhook.entities";
 
 export const ENTITIES = [
   User,
@@ -28,4 +32,11 @@ export const ENTITIES = [
   PackageBlob,
   TestRun,
   TestRunEvent,
+  AuditEvent,
+  SkillChannel,
+  ReviewRequest,
+  ReviewDecision,
+  Webhook,
+  WebhookDelivery,
+  WebhookDeliveryAttempt,
 ];

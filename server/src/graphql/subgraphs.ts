@@ -8,11 +8,12 @@ import { CATALOG_RESOLVERS, catalogReferenceResolvers } from "../catalog/catalog
 import { COMMUNITY_RESOLVERS, communityReferenceResolvers } from "../community/community.resolver";
 import type { RequestContext } from "../common/request-context";
 import { TESTING_RESOLVERS, testingReferenceResolvers } from "../testing/testing.resolver";
+import { GOVERNANCE_RESOLVERS, governanceReferenceResolvers } from "../governance/governance.resolvers";
 
 const FEDERATION_LINK = `extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key", "@shareable"])`;
 
 export interface SubgraphDefinition {
-  name: "catalog" | "community" | "testing";
+  name: "catalog" | "community" | "testing" | "governance";
   /** Path relative to PUBLIC_URL where the subgraph is served for a company supergraph. */
   path: string;
   // type-graphql takes resolver classes of any shape
@@ -24,12 +25,13 @@ export interface SubgraphDefinition {
  * The subgraphs. `catalog` owns skills, versions, dependencies, permissions, search and
  * publishing; `community` owns users, teams, reviews and installs, and extends Skill/SkillVersion
  * with ratings and downloads; `testing` owns test runs (and their live-output subscription) and
- * extends SkillVersion with them.
+ * extends SkillVersion with them; `governance` owns the audit trail, reviews and webhooks.
  */
 export const SUBGRAPHS: readonly SubgraphDefinition[] = [
   { name: "catalog", path: "/subgraphs/catalog/graphql", resolvers: [...CATALOG_RESOLVERS], referenceResolvers: catalogReferenceResolvers },
   { name: "community", path: "/subgraphs/community/graphql", resolvers: [...COMMUNITY_RESOLVERS], referenceResolvers: communityReferenceResolvers },
   { name: "testing", path: "/subgraphs/testing/graphql", resolvers: [...TESTING_RESOLVERS], referenceResolvers: testingReferenceResolvers },
+  { name: "governance", path: "/subgraphs/governance/graphql", resolvers: [...GOVERNANCE_RESOLVERS], referenceResolvers: governanceReferenceResolvers },
 ];
 
 export interface BuiltSubgraph {

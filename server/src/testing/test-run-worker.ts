@@ -7,6 +7,7 @@ import { SkillVersion } from "../catalog/skill-version.entity";
 import { canTransition, VersionStatus } from "../catalog/version-lifecycle";
 import type { SandboxRunner, SandboxRunResult } from "../sandbox/sandbox-runner";
 import { NO_TESTS_RAN } from "../sandbox/types";
+import { AuditAction } from "../governance/audit-event.entity";
 import type { TestQueue, TestRunJob } from "./test-queue";
 import { LogStream } from "./test-run-event.entity";
 import { TestRunEventWriter } from "./test-run-events";
@@ -202,9 +203,12 @@ export class TestRunWorker {
         },
       );
       if (update.affected !== 1) return false;
+      const target = { targetType: "SkillVersion", targetId: version.id, skillId: version.skillId };
+      await services.audit.record(em, { actorId: null, action: AuditAction.TEST_OUTCOME, ...target, after: { testRunId: runId, status, reason: result.reason, passRate: result.passRate } });
       const current = await em.getRepository(SkillVersion).findOneOrFail({ where: { id: version.id }, lock: { mode: "pessimistic_write" } });
       if (status === TestRunStatus.PASSED && canTransition(current.status, VersionStatus.PUBLISHED)) {
         await em.getRepository(SkillVersion).update(version.id, { status: VersionStatus.PUBLISHED, statusReason: null, publishedAt: new Date() });
+        await services.audit.record(em, { actorId: null, action: AuditAction.VERSION_PUBLISHED, ...target, before: { status: current.status }, after: { status: VersionStatus.PUBLISHED } });
         await services.publish.refreshLatest(em, version.skillId);
       } else if (status === TestRunStatus.INFRA_ERROR) {
         // Never blamed on the author: the version waits in TESTING for a re-run.

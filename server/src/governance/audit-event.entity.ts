@@ -1,0 +1,59 @@
+import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn } from "typeorm";
+
+/** Every governance action, recorded once and never changed (the database refuses UPDATE and DELETE). */
+export enum AuditAction {
+  USER_CREATE = "USER_CREATE",
+  TEAM_CREATE = "TEAM_CREATE",
+  MEMBER_ADD = "MEMBER_ADD",
+  ROLE_CHANGE = "ROLE_CHANGE",
+  TOKEN_CREATE = "TOKEN_CREATE",
+  TOKEN_REVOKE = "TOKEN_REVOKE",
+  PERMISSION_EDIT = "PERMISSION_EDIT",
+  PUBLISH = "PUBLISH",
+  TEST_OUTCOME = "TEST_OUTCOME",
+  REVIEW_REQUESTED = "REVIEW_REQUESTED",
+  APPROVE = "APPROVE",
+  REJECT = "REJECT",
+  VERSION_PUBLISHED = "VERSION_PUBLISHED",
+  CHANNEL_MOVE = "CHANNEL_MOVE",
+  YANK = "YANK",
+  DEPRECATE = "DEPRECATE",
+  WEBHOOK_CREATE = "WEBHOOK_CREATE",
+  WEBHOOK_DELETE = "WEBHOOK_DELETE",
+}
+
+@Entity()
+@Index(["skillId", "at"])
+@Index(["actorId", "at"])
+@Index(["action", "at"])
+export class AuditEvent {
+  @PrimaryGeneratedColumn("increment", { type: "bigint" })
+  id: string;
+
+  @CreateDateColumn({ type: "timestamptz" })
+  at: Date;
+
+  /** Null for the system itself (e.g. a test outcome decided by the sandbox). */
+  @Column({ type: "uuid", nullable: true })
+  actorId: string | null;
+
+  @Column({ type: "enum", enum: AuditAction, enumName: "audit_action" })
+  action: AuditAction;
+
+  /** What the action was done to: e.g. `SkillVersion`, `ApiToken`, `User`. */
+  @Column({ type: "text" })
+  targetType: string;
+
+  @Column({ type: "text" })
+  targetId: string;
+
+  /** The skill concerned, when there is one, so the log filters by skill cheaply. */
+  @Column({ type: "uuid", nullable: true })
+  skillId: string | null;
+
+  @Column({ type: "jsonb", nullable: true })
+  before: Record<string, unknown> | null;
+
+  @Column({ type: "jsonb", nullable: true })
+  after: Record<string, unknown> | null;
+}

@@ -1,0 +1,74 @@
+import { Arg, Args, Ctx, FieldResolver, ID, Query, Resolver, Root } from "type-graphql";
+import { LessThan } from "typeorm";
+import { SkillyardError } from "@skillyard/core";
+import { type Connection, decodeCursor, encodeCursor, PageArgs, pageSize } from "../common/connection";
+import { toGlobalId } from "../common/global-id";
+import { type RequestContext, requireViewer } from "../common/request-context";
+import { Skill } from "../catalog/skill.entity";
+import { GlobalRole, User } from "../identity/user.entity";
+import { AuditAction, AuditEvent } from "./audit-event.entity";
+import { AuditEventConnection, AuditEventType, GovernanceSkillRef, GovernanceUserRef } from "./governance.types";
+
+const isEventId = (v: unknown): v is string => typeof v === "string" && /^\d+$/.test(v);
+
+@Resolver(() => AuditEventType)
+export class AuditResolver {
+  @Query(() => AuditEventConnection, { description: "The append-only audit trail, newest first. Admins and reviewers only." })
+  async auditLog(
+    @Ctx() ctx: RequestContext,
+    @Args() page: PageArgs,
+    @Arg("skill", () => String, { nullable: true, description: "Skill name." }) skill: string | null,
+    @Arg("actor", () => String, { nullable: true, description: "User handle." }) actor: string | null,
+    @Arg("action", () => AuditAction, { nullable: true }) action: AuditAction | null,
+  ): Promise<Connection<AuditEvent>> {
+    const viewer = requireViewer(ctx);
+    if (!viewer.user.roles.some((r) => r === GlobalRole.ADMIN || r === GlobalRole.REVIEWER)) {
+      throw new SkillyardError("FORBIDDEN", "Only admins and reviewers can read the audit log.");
+    }
+    const em = ctx.runtime.dataSource.manager;
+    const size = pageSize(page.first);
+    const where: Record<string, unknown> = {};
+    if (skill) {
+      const found = await em.findOneBy(Skill, { name: skill });
+      if (!found) return emptyPage();
+      where.skillId = found.id;
+    }
+    if (actor) {
+      const found = await em.findOneBy(User, { handle: actor });
+      if (!found) return emptyPage();
+      where.actorId = found.id;
+    }
+    if (action) where.action = action;
+    if (page.after) where.id = LessThan(decodeCursor("audit", page.after, isEventId));
+    // Ids increase with time, so keyset paging by id is newest-first and stable.
+    const rows = await em.getRepository(AuditEvent).find({ where, order: { id: "DESC" }, take: size + 1 });
+    const edges = rows.slice(0, size).map((node) => ({ node, cursor: encodeCursor("audit", node.id) }));
+    return {
+      edges,
+      pageInfo: { hasNextPage: rows.length > size, hasPreviousPage: Boolean(page.after), startCursor: edges[0]?.cursor ?? null, endCursor: edges.at(-1)?.cursor ?? null },
+      totalCount: null,
+    };
+  }
+
+  @FieldResolver(() => ID)
+  id(@Root() event: AuditEvent): string {
+    return Buffer.from(`AuditEvent:${event.id}`, "utf8").toString("base64url");
+  }
+
+  @FieldResolver(() => GovernanceUserRef, { nullable: true, description: "Who acted; null when the system did (e.g. a test outcome)." })
+  actor(@Root() event: AuditEvent): GovernanceUserRef | null {
+    return event.actorId ? { id: toGlobalId("User", event.actorId) } : null;
+  }
+
+  @FieldResolver(() => GovernanceSkillRef, { nullable: true })
+  skill(@Root() event: AuditEvent): GovernanceSkillRef | null {
+    return event.skillId ? { id: toGlobalId("Skill", event.skillId) } : null;
+  }
+}
+
+function emptyPage(): Connection<AuditEvent> {
+  return { edges: [], pageInfo: { hasNextPage: false, hasPreviousPage: false, startCursor: null, endCursor: null }, totalCount: 0 };
+}
+
+
+
