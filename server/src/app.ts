@@ -14,7 +14,9 @@ import { toClientError, toSafeGraphQLError } from "./graphql/client-errors";
 import { createTestingLoaders } from "./testing/testing.loaders";
 import type { Viewer } from "./identity/api-token.service";
 import { useServer } from "graphql-ws/use/ws";
-import { WebSocketServer } from "ws";
+import { type WebSocket, WebSocketServer } from "ws";
+import { Client } from "pg";
+import { TOKEN_REVOKED_CHANNEL } from "./identity/identity.service";
 import { readCommittedSupergraph } from "./graphql/compose";
 import { queryLimitsPlugin } from "./graphql/query-limits";
 import { InProcessSubgraphDataSource } from "./graphql/subgraph-data-source";
@@ -50,9 +52,18 @@ async function contextFor(runtime: AppRuntime, authorization: string | undefined
  * subgraph that owns test runs (the gateway does not proxy subscriptions). The token is checked in
  * connection_init (`{"authorization": "Bearer <token>"}`); without a valid one the socket closes 4403.
  */
-function subscriptionServer(runtime: AppRuntime, server: http.Server, schema: GraphQLSchema) {
+async function subscriptionServer(runtime: AppRuntime, server: http.Server, schema: GraphQLSchema) {
   const wss = new WebSocketServer({ server, path: "/graphql" });
   const viewers = new WeakMap<object, Viewer>();
+  const socketsByToken = new Map<string, Set<WebSocket>>();
+  // A revoked token's open subscriptions close at once, whichever process revoked it.
+  const revocations = new Client({ connectionString: runtime.databaseUrl, application_name: "skillyard-revocations" });
+  await revocations.connect();
+  revocations.on("error", (error) => runtime.logger.error("revocation listener failed", { message: error.message }));
+  revocations.on("notification", (message) => {
+    for (const socket of socketsByToken.get(message.payload ?? "") ?? []) socket.close(4401, "API token revoked");
+  });
+  await revocations.query(`LISTEN ${TOKEN_REVOKED_CHANNEL}`);
   const disposable = useServer(
     {
       schema,
@@ -61,6 +72,14 @@ function subscriptionServer(runtime: AppRuntime, server: http.Server, schema: Gr
         const viewer = await runtime.services.apiTokens.authenticate(typeof raw === "string" ? raw : undefined);
         if (!viewer) return false;
         viewers.set(ctx, viewer);
+        const socket = ctx.extra.socket;
+        let set = socketsByToken.get(viewer.tokenId);
+        if (!set) socketsByToken.set(viewer.tokenId, (set = new Set()));
+        set.add(socket);
+        socket.once("close", () => {
+          set.delete(socket);
+          if (set.size === 0) socketsByToken.delete(viewer.tokenId);
+        });
         return true;
       },
       onSubscribe: (_ctx, _id, payload) => {
@@ -80,6 +99,7 @@ function subscriptionServer(runtime: AppRuntime, server: http.Server, schema: Gr
       for (const client of wss.clients) client.terminate();
       await disposable.dispose();
       await new Promise<void>((resolve) => wss.close(() => resolve()));
+      await revocations.end().catch(() => undefined);
     },
   };
 }
@@ -189,7 +209,7 @@ export async function startApp(runtime: AppRuntime, listen: { host: string; port
 
   const server = http.createServer(app);
   server.requestTimeout = 120_000;
-  const subscriptions = subscriptionServer(runtime, server, byName.get("testing")!);
+  const subscriptions = await subscriptionServer(runtime, server, byName.get("testing")!);
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(listen.port, listen.host, () => resolve());

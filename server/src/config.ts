@@ -66,6 +66,8 @@ const envSchema = z.object({
     })
     .optional(),
   TEST_PASS_THRESHOLD: ratio.pipe(z.number().min(0).max(1)).default(0.8),
+  /** Versions requesting a permission at or above this risk wait for a reviewer. */
+  REVIEW_RISK_THRESHOLD: z.enum(["LOW", "MEDIUM", "HIGH", "CRITICAL"]).default("HIGH"),
   SANDBOX_MAX_MEMORY_MB: int(32, 65536).default(1024),
   SANDBOX_DEFAULT_MEMORY_MB: int(32, 65536).default(256),
   SANDBOX_MAX_TIMEOUT_SECONDS: int(1, 86400).default(600),
@@ -80,6 +82,12 @@ const envSchema = z.object({
   SANDBOX_INFRA_RETRY_DELAY_SECONDS: int(1, 3600).default(5),
   /** Label value that marks this installation's sandboxes on a shared Docker host (default: derived from the database). */
   SANDBOX_SCOPE: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, "must be 1-64 letters, digits, '_', '.' or '-'").optional(),
+  /** HTTP attempts per webhook delivery (the first plus retries with exponential backoff) before it is FAILED. */
+  WEBHOOK_MAX_ATTEMPTS: int(1, 50).default(6),
+  /** Base delay before the first retry; each further retry waits about twice as long (with jitter). */
+  WEBHOOK_RETRY_DELAY_SECONDS: int(1, 3600).default(2),
+  /** How long a receiver has to answer one delivery attempt. */
+  WEBHOOK_TIMEOUT_MS: int(100, 120_000).default(10_000),
 });
 
 /** Images for the runtimes a manifest may declare (`runtimes/` builds them, online or offline). */
@@ -110,6 +118,14 @@ export type Config = Readonly<{
     graphqlMaxBodyBytes: number;
   }>;
   sandbox: SandboxConfig;
+  webhooks: WebhookConfig;
+  reviewRiskThreshold: "LOW" | "MEDIUM" | "HIGH" | "CRITICAL";
+}>;
+
+export type WebhookConfig = Readonly<{
+  maxAttempts: number;
+  retryDelaySeconds: number;
+  timeoutMs: number;
 }>;
 
 export type SandboxConfig = Readonly<{
@@ -177,6 +193,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       graphqlMaxAliases: e.GRAPHQL_MAX_ALIASES,
       graphqlMaxBodyBytes: e.GRAPHQL_MAX_BODY_BYTES,
     }),
+    reviewRiskThreshold: e.REVIEW_RISK_THRESHOLD,
     sandbox: Object.freeze({
       dockerHost: e.DOCKER_HOST,
       images: Object.freeze({ ...DEFAULT_SANDBOX_IMAGES, ...e.SANDBOX_IMAGES }),
@@ -192,6 +209,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       infraRetries: e.SANDBOX_INFRA_RETRIES,
       infraRetryDelaySeconds: e.SANDBOX_INFRA_RETRY_DELAY_SECONDS,
       scope: e.SANDBOX_SCOPE,
+    }),
+    webhooks: Object.freeze({
+      maxAttempts: e.WEBHOOK_MAX_ATTEMPTS,
+      retryDelaySeconds: e.WEBHOOK_RETRY_DELAY_SECONDS,
+      timeoutMs: e.WEBHOOK_TIMEOUT_MS,
     }),
   });
 }

@@ -10,6 +10,8 @@ import { createServices } from "./services";
 import { TestQueue } from "./testing/test-queue";
 import { TestRunEventHub } from "./testing/test-run-events";
 import { TestRunWorker } from "./testing/test-run-worker";
+import { WebhookDeliveryWorker } from "./webhooks/webhook-delivery-worker";
+import { WebhookQueue } from "./webhooks/webhook-queue";
 
 /**
  * Which sandboxes belong to this installation: several installations (or test databases) may share
@@ -52,29 +54,36 @@ export async function startRuntime(options: {
     expireInSeconds: sandbox.maxTimeoutSeconds + 300,
   });
   await testQueue.start();
+  const webhookQueue = new WebhookQueue(databaseUrl, logger, config.webhooks);
+  await webhookQueue.start();
   const eventHub = new TestRunEventHub(databaseUrl, dataSource.manager, logger);
   await eventHub.start();
   const runner = options.worker ? new SandboxRunner(options.docker ?? new Dockerode(), sandbox, { scope: sandboxScope(databaseUrl, sandbox.scope) }) : null;
   const runtime: AppRuntime = {
     config,
     dataSource,
+    databaseUrl,
     logger,
     blobStore,
-    services: createServices(dataSource, testQueue),
+    services: createServices(dataSource, testQueue, config, webhookQueue),
     eventHub,
     sandboxPing: runner ? () => runner.ping() : null,
   };
+  // Every role records audited actions, so every role turns them into webhook deliveries.
+  runtime.services.audit.onRecorded(runtime.services.webhooks.onAuditEvent);
   let worker: TestRunWorker | null = null;
   if (runner) {
     worker = new TestRunWorker(runtime, testQueue, runner);
     await worker.start();
   }
+  if (options.worker) await new WebhookDeliveryWorker(runtime, webhookQueue).start();
   return {
     runtime,
     worker,
     async stop() {
       worker?.stop();
       await testQueue.stop();
+      await webhookQueue.stop();
       await eventHub.stop();
     },
   };

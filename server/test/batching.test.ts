@@ -47,7 +47,7 @@ describe("DataLoader batching", () => {
             name: `skill-${i}`,
             version,
             dependencies: { "base-lib": "^1.0.0", "util-lib": "^1.0.0" },
-            permissions: ["database:read", "network:outbound"],
+            permissions: ["database:read", "filesystem:read"],
           }),
         });
       }

@@ -47,7 +47,12 @@ describe("publishSkillVersion", () => {
     }
     const res = await server.gql<{ skill: { owner: { name: string }; latestVersion: null; versions: { edges: { node: Stored }[] } } }>(
       `{ skill(name: "sql-query") { owner { name } latestVersion { id } versions(first: 1) { edges { node { manifest readme permissions { edges { node { name risk } } } } } } } }`,
+      {},
+      alice,
     );
+    // Until it is public, only its team (and reviewers, admins) see the version.
+    const anonymous = await server.gql<{ skill: { versions: { edges: unknown[] } } }>(`{ skill(name: "sql-query") { versions { edges { node { version } } } } }`);
+    assert.deepEqual(anonymous.data!.skill.versions.edges, []);
     assert.equal(res.data!.skill.owner.name, "data");
     assert.equal(res.data!.skill.latestVersion, null, "nothing is installable before the tests pass");
     const stored = res.data!.skill.versions.edges[0].node;
@@ -170,9 +175,12 @@ describe("publishSkillVersion", () => {
     const missing = await uploadAndPublish(server, alice, files);
     assert.equal(missing.errors?.[0].extensions.code, "VERSION_REQUIRED");
     const published = await publishOk(server, alice, files, { version: "0.1.0" });
+    // Bash maps to shell:exec (CRITICAL): it waits for review, visible to its team meanwhile.
+    assert.equal(published.version.status, "AWAITING_REVIEW");
     const res = await server.gql<{ node: { version: string; readme: string; permissions: { edges: { node: { name: string } }[] } } }>(
       `query($id: ID!) { node(id: $id) { ... on SkillVersion { version readme permissions { edges { node { name } } } } } }`,
       { id: published.version.id },
+      alice,
     );
     assert.equal(res.data!.node.version, "0.1.0");
     assert.match(res.data!.node.readme, /Use it well/);

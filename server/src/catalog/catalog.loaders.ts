@@ -2,6 +2,7 @@ import DataLoader from "dataloader";
 import semver from "semver";
 import { In, type DataSource } from "typeorm";
 import { byKey, groupBy } from "../common/loader-utils";
+import { createChannelLoaders } from "./channel.loaders";
 import { Permission } from "./permission.entity";
 import { Skill } from "./skill.entity";
 import { SkillVersion } from "./skill-version.entity";
@@ -40,6 +41,7 @@ export function createCatalogLoaders(dataSource: DataSource) {
     permissionByName: new DataLoader<string, Permission | null>(async (names) =>
       byKey(names, await em.findBy(Permission, { name: In([...names]) }), (p) => p.name),
     ),
+    ...createChannelLoaders(dataSource),
   };
 }
 

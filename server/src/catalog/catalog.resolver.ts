@@ -3,8 +3,10 @@ import { SkillyardError } from "@skillyard/core";
 import { connectionFromArray, type Connection, PageArgs } from "../common/connection";
 import { fromGlobalId, toGlobalId } from "../common/global-id";
 import type { RequestContext } from "../common/request-context";
+import { ChannelResolver, DeprecationResolver, SkillChannelsResolver, VersionLifecycleResolver } from "./channel.resolver";
 import { Permission, PermissionRisk } from "./permission.entity";
 import { Skill } from "./skill.entity";
+import { canSeeVersion, visibleVersions } from "./version-visibility";
 import { SkillSort } from "./skill-search.service";
 import { SkillVersion } from "./skill-version.entity";
 import type { VersionDependency } from "./version-dependency.entity";
@@ -67,7 +69,7 @@ export class SkillResolver {
     @Root() skill: Skill,
     @Args() page: PageArgs,
   ): Promise<Connection<SkillVersion>> {
-    return connectionFromArray("versions", await ctx.loaders.catalog.versionsBySkillId.load(skill.id), page);
+    return connectionFromArray("versions", await visibleVersions(ctx, await ctx.loaders.catalog.versionsBySkillId.load(skill.id)), page);
   }
 
   @FieldResolver(() => TeamReference, { description: "The team that owns the skill's name and publishes it." })
@@ -187,8 +189,10 @@ export class CatalogQueryResolver {
     switch (decoded.type) {
       case "Skill":
         return ctx.loaders.catalog.skillById.load(uuid);
-      case "SkillVersion":
-        return ctx.loaders.catalog.versionById.load(uuid);
+      case "SkillVersion": {
+        const version = await ctx.loaders.catalog.versionById.load(uuid);
+        return version && (await canSeeVersion(ctx, version)) ? version : null;
+      }
       case "Team":
         return (await ctx.loaders.community.teamById.load(uuid)) ? { __typename: "Team", id: uuid } : null;
       case "User":
@@ -233,4 +237,8 @@ export const CATALOG_RESOLVERS = [
   TeamReferenceResolver,
   UserReferenceResolver,
   CatalogQueryResolver,
+  ChannelResolver,
+  SkillChannelsResolver,
+  VersionLifecycleResolver,
+  DeprecationResolver,
 ] as const;

@@ -1,6 +1,5 @@
 import { readFile, stat } from "node:fs/promises";
 import path from "node:path";
-import semver from "semver";
 import { In, type EntityManager, QueryFailedError } from "typeorm";
 import {
   type ExtractedPackage,
@@ -20,8 +19,9 @@ import { Skill } from "./skill.entity";
 import { SkillVersion } from "./skill-version.entity";
 import { VersionDependency } from "./version-dependency.entity";
 import { VersionPermission } from "./version-permission.entity";
-import { isInstallable, VersionStatus } from "./version-lifecycle";
-import type { SkillSearchService } from "./skill-search.service";
+import { VersionStatus } from "./version-lifecycle";
+import type { LatestVersionService } from "./latest-version.service";
+import type { VersionReviewService } from "../governance/review.service";
 import type { TestRunService } from "../testing/test-run.service";
 import { AuditAction } from "../governance/audit-event.entity";
 
@@ -68,8 +68,9 @@ async function readRootFile(pkg: ExtractedPackage, name: string, maxBytes: numbe
 
 export class PublishService {
   constructor(
-    private readonly search: SkillSearchService,
+    private readonly latest: LatestVersionService,
     private readonly testRuns: TestRunService,
+    private readonly reviews: VersionReviewService,
   ) {}
 
   /**
@@ -186,30 +187,29 @@ export class PublishService {
       );
     }
     const gate = await this.testRuns.schedule(em, version);
-    version.status = gate.versionStatus;
-    version.statusReason = gate.statusReason;
-    if (gate.versionStatus === VersionStatus.PUBLISHED) version.publishedAt = new Date();
-    await em.getRepository(SkillVersion).update(version.id, { status: version.status, statusReason: version.statusReason, publishedAt: version.publishedAt });
-    const { audit } = ctx.runtime.services;
-    const target = { targetType: "SkillVersion", targetId: version.id, skillId: skill.id };
-    await audit.record(em, { actorId: userId, action: AuditAction.PUBLISH, ...target, after: { name: skill.name, version: version.version, packageSha256: blob.sha256, status: version.status } });
-    if (version.status === VersionStatus.PUBLISHED) {
-      await audit.record(em, { actorId: null, action: AuditAction.VERSION_PUBLISHED, ...target, after: { name: skill.name, version: version.version } });
+    await ctx.runtime.services.audit.record(em, {
+      actorId: userId,
+      action: AuditAction.PUBLISH,
+      targetType: "SkillVersion",
+      targetId: version.id,
+      skillId: skill.id,
+      after: { name: skill.name, version: version.version, packageSha256: blob.sha256 },
+    });
+    if (gate.versionStatus === VersionStatus.PUBLISHED) {
+      // Nothing to execute: straight on to the review policy.
+      version.status = await this.reviews.afterTestsPassed(em, version);
+    } else {
+      version.status = gate.versionStatus;
+      version.statusReason = gate.statusReason;
+      await em.getRepository(SkillVersion).update(version.id, { status: version.status, statusReason: version.statusReason });
+      await this.latest.refresh(em, skill.id);
     }
-    await this.refreshLatest(em, skill.id);
     return { version, created: true, warnings: inspected.warnings };
   }
 
-  /** Points `latestVersionId` at the highest installable version (stable releases before pre-releases). */
-  async refreshLatest(em: EntityManager, skillId: string): Promise<void> {
-    const versions = await em.getRepository(SkillVersion).find({ where: { skillId }, select: { id: true, version: true, status: true, manifest: true, publishedAt: true } });
-    const latest = pickLatest(versions.filter((v) => isInstallable(v.status)));
-    await em.getRepository(Skill).update(skillId, {
-      latestVersionId: latest?.id ?? null,
-      lastPublishedAt: latest ? versions.reduce<Date | null>((max, v) => (v.publishedAt && (!max || v.publishedAt > max) ? v.publishedAt : max), null) : null,
-      ...(latest ? { description: latest.manifest.description, category: latest.manifest.category, tags: latest.manifest.tags } : {}),
-    });
-    await this.search.refreshSearchVector(em, skillId);
+  /** Kept for callers in the catalog; the rule lives in LatestVersionService. */
+  refreshLatest(em: EntityManager, skillId: string): Promise<void> {
+    return this.latest.refresh(em, skillId);
   }
 
   private async dependencySkills(em: EntityManager, manifest: SkillManifest): Promise<Map<string, Skill>> {
@@ -252,11 +252,3 @@ export class PublishService {
 function skillMdBody(skillMd: string | undefined): string | null {
   return skillMd === undefined ? null : parseSkillMdFrontMatter(skillMd).body.trim() || null;
 }
-
-/** The highest stable version, or the highest pre-release when there is no stable one. */
-export function pickLatest<T extends { version: string }>(versions: readonly T[]): T | null {
-  const stable = versions.filter((v) => semver.prerelease(v.version) === null);
-  const pool = stable.length > 0 ? stable : versions;
-  return pool.reduce<T | null>((best, v) => (!best || semver.gt(v.version, best.version) ? v : best), null);
-}
-

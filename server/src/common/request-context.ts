@@ -14,6 +14,8 @@ import type { TestRunEventHub } from "../testing/test-run-events";
 export interface AppRuntime {
   config: Config;
   dataSource: DataSource;
+  /** The database every process of this installation shares (for LISTEN connections and job queues). */
+  databaseUrl: string;
   logger: Logger;
   blobStore: FileBlobStore;
   services: Services;

@@ -3,6 +3,7 @@ import { In, type DataSource } from "typeorm";
 import { byKey, groupBy } from "../common/loader-utils";
 import { Skill } from "../catalog/skill.entity";
 import { Team } from "../identity/team.entity";
+import { Membership } from "../identity/membership.entity";
 import { User } from "../identity/user.entity";
 import { Review } from "./review.entity";
 
@@ -26,6 +27,12 @@ export function createCommunityLoaders(dataSource: DataSource) {
       const rows = await em.find(Review, { where: { skillId: In([...skillIds]) }, order: { updatedAt: "DESC", id: "DESC" } });
       return groupBy(skillIds, rows, (r) => r.skillId);
     }),
+    membershipsByUserId: new DataLoader<string, Membership[]>(async (userIds) =>
+      groupBy(userIds, await em.find(Membership, { where: { userId: In([...userIds]) }, order: { createdAt: "ASC" } }), (m) => m.userId),
+    ),
+    membershipsByTeamId: new DataLoader<string, Membership[]>(async (teamIds) =>
+      groupBy(teamIds, await em.find(Membership, { where: { teamId: In([...teamIds]) }, order: { createdAt: "ASC" } }), (m) => m.teamId),
+    ),
     /** Installs of each version (downloads per version). */
     installCountByVersionId: new DataLoader<string, number>(async (versionIds) => {
       const rows: { version_id: string; count: number }[] = await em.query(

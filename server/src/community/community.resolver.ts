@@ -120,7 +120,7 @@ export class CommunityMutationResolver {
 
   @Mutation(() => InstallSkillPayload, { description: "Resolves the dependency tree and records the install for a tenant." })
   async installSkill(@Ctx() ctx: RequestContext, @Arg("input") input: InstallSkillInput): Promise<InstallSkillPayload> {
-    const { tenant, nodes } = await ctx.runtime.services.installs.installSkill(ctx, input);
+    const { tenant, nodes, warnings } = await ctx.runtime.services.installs.installSkill(ctx, input);
     const resolved: ResolvedSkillType[] = nodes.map((n) => ({
       name: n.skill.name,
       version: n.version.version,
@@ -131,7 +131,7 @@ export class CommunityMutationResolver {
       requiredBy: n.path,
       skillVersion: { id: n.version.id },
     }));
-    return { tenant, root: resolved[0], resolved };
+    return { tenant, root: resolved[0], resolved, warnings };
   }
 }
 

@@ -96,7 +96,10 @@ export class InstallSkillInput {
   @Field()
   name: string;
 
-  @Field(() => String, { nullable: true, description: 'A semver range, or "latest" (the default).' })
+  @Field(() => String, {
+    nullable: true,
+    description: 'A semver range, "latest" (the default), or one of the skill\'s channels (e.g. "stable"); dependencies always resolve by their ranges.',
+  })
   range: string | null;
 
   @Field(() => String, { nullable: true, description: "Team to install for; defaults to your only team." })
@@ -140,6 +143,9 @@ export class InstallSkillPayload {
 
   @Field(() => [ResolvedSkillType], { description: "The whole tree (root first), one version per skill. Bounded by the tree, so not paginated." })
   resolved: ResolvedSkillType[];
+
+  @Field(() => [String], { description: "Yanked versions installed anyway (exact pin or channel) and deprecated ones, one line each." })
+  warnings: string[];
 }
 
 

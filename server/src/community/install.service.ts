@@ -5,7 +5,9 @@ import { type RequestContext, requireViewer } from "../common/request-context";
 import { Skill } from "../catalog/skill.entity";
 import { SkillVersion } from "../catalog/skill-version.entity";
 import { VersionDependency } from "../catalog/version-dependency.entity";
-import { INSTALLABLE_STATUSES } from "../catalog/version-lifecycle";
+import { isChannelName, LATEST_CHANNEL } from "../catalog/channel.service";
+import { SkillChannel } from "../catalog/skill-channel.entity";
+import { INSTALLABLE_STATUSES, isInstallable, VersionStatus } from "../catalog/version-lifecycle";
 import { Membership } from "../identity/membership.entity";
 import { Team } from "../identity/team.entity";
 import { GlobalRole } from "../identity/user.entity";
@@ -13,7 +15,11 @@ import { Install } from "./install.entity";
 
 export interface InstallInput {
   name: string;
-  /** A semver range, or `latest` (the default) for the skill's latest version. */
+  /**
+   * A semver range, `latest` (the default) for the skill's latest version, or the name of one of the
+   * skill's channels (`stable`, `beta`, …). Channels apply to the requested skill only; its
+   * dependencies are always resolved by their semver ranges.
+   */
   range?: string | null;
   /** Team name of the installing tenant; defaults to the viewer's only team. */
   tenant?: string | null;
@@ -22,7 +28,7 @@ export interface InstallInput {
 export interface ResolvedNode {
   skill: Skill;
   version: SkillVersion;
-  /** The range this node was chosen for (`latest` for the root when no range was given). */
+  /** The range this node was chosen for (`latest` for the root when no range was given, or the channel name). */
   range: string;
   /** name@version of each ancestor, root first; empty for the root. */
   path: string[];
@@ -31,7 +37,17 @@ export interface ResolvedNode {
 export interface InstallResult {
   tenant: Team;
   nodes: ResolvedNode[];
+  /** Yanked versions installed anyway (exact pin or channel) and deprecated ones, one line each. */
+  warnings: string[];
 }
+
+/** The version an exact pin (`1.2.3`, `=1.2.3`) names; null for any other range. */
+export function exactPin(range: string): string | null {
+  return semver.valid(range) ?? semver.valid(range.replace(/^=\s*/, ""));
+}
+
+/** What resolution may pick: installable versions, plus yanked ones for exact pins and channels. */
+const RESOLVABLE_STATUSES: readonly VersionStatus[] = [...INSTALLABLE_STATUSES, VersionStatus.YANKED];
 
 const label = (skill: Skill, version: SkillVersion) => `${skill.name}@${version.version}`;
 
@@ -40,11 +56,18 @@ const label = (skill: Skill, version: SkillVersion) => `${skill.name}@${version.
  * satisfies the range, one version per skill. A skill needed twice must satisfy both ranges with
  * the version already chosen (DEPENDENCY_CONFLICT otherwise); a skill that depends back on an
  * ancestor is a DEPENDENCY_CYCLE. Errors name the path that led to them.
+ *
+ * Yanked versions never match a range or `latest`, but an exact pin (`1.2.3`) still resolves to a
+ * yanked version, and so does a channel still pointing at one: both with a warning, so builds that
+ * pinned it keep working while everyone else moves off it. Deprecated versions resolve normally,
+ * with a warning naming the deprecation message and replacement.
  */
 export class DependencyResolver {
   private readonly skills = new Map<string, Skill>();
   private readonly versions = new Map<string, SkillVersion[]>();
   private readonly dependencies = new Map<string, VersionDependency[]>();
+  /** Notes about what was chosen, in resolution order (see InstallResult.warnings). */
+  readonly warnings: string[] = [];
 
   constructor(private readonly em: EntityManager) {}
 
@@ -74,7 +97,8 @@ export class DependencyResolver {
         }
         return;
       }
-      const version = await this.pick(skill, wanted, trail);
+      const version = await this.pick(skill, wanted, trail, path.length === 0);
+      await this.warnAbout(skill, version, wanted, trail);
       const node: ResolvedNode = { skill, version, range: wanted, path: trail };
       chosen.set(skill.id, node);
       order.push(node);
@@ -86,12 +110,17 @@ export class DependencyResolver {
     return order;
   }
 
-  private async pick(skill: Skill, wanted: string, trail: string[]): Promise<SkillVersion> {
-    const candidates = await this.versionsOf(skill);
+  private async pick(skill: Skill, wanted: string, trail: string[], isRoot: boolean): Promise<SkillVersion> {
+    if (isRoot && isChannelName(wanted)) return this.pickChannel(skill, wanted);
+    const all = await this.versionsOf(skill);
+    const candidates = all.filter((v) => isInstallable(v.status));
+    const pinned = exactPin(wanted);
     const found =
-      wanted === "latest"
+      wanted === LATEST_CHANNEL
         ? candidates.find((v) => v.id === skill.latestVersionId)
-        : candidates.find((v) => v.version === semver.maxSatisfying(candidates.map((c) => c.version), wanted));
+        : pinned
+          ? all.find((v) => semver.eq(v.version, pinned))
+          : candidates.find((v) => v.version === semver.maxSatisfying(candidates.map((c) => c.version), wanted));
     if (!found) {
       const where = trail.length ? ` (needed by ${trail.join(" → ")})` : "";
       throw new SkillyardError("NO_MATCHING_VERSION", `No installable version of ${skill.name} satisfies ${wanted}${where}.`, {
@@ -103,10 +132,40 @@ export class DependencyResolver {
     return found;
   }
 
+  /** The version a channel points at; an unknown channel is NO_MATCHING_VERSION naming the ones there are. */
+  private async pickChannel(skill: Skill, channel: string): Promise<SkillVersion> {
+    const stored = await this.em.getRepository(SkillChannel).find({ where: { skillId: skill.id }, relations: { version: true } });
+    const found = stored.find((c) => c.name === channel)?.version;
+    // Channels only ever point at installable versions, which can later only become yanked.
+    if (!found || !RESOLVABLE_STATUSES.includes(found.status)) {
+      const names = [LATEST_CHANNEL, ...stored.map((c) => c.name).sort()];
+      throw new SkillyardError("NO_MATCHING_VERSION", `${skill.name} has no channel "${channel}" (its channels: ${names.join(", ")}).`, {
+        skill: skill.name,
+        channel,
+        channels: names,
+        path: [],
+      });
+    }
+    return found;
+  }
+
+  private async warnAbout(skill: Skill, version: SkillVersion, wanted: string, trail: string[]): Promise<void> {
+    const neededBy = trail.length ? ` (needed by ${trail.join(" → ")})` : "";
+    if (version.status === VersionStatus.YANKED) {
+      const how = exactPin(wanted) ? `the exact pin ${wanted}` : `channel "${wanted}", which still points at it`;
+      this.warnings.push(`${label(skill, version)} was yanked: ${version.statusReason ?? "no reason given"}; installed only because of ${how}${neededBy}.`);
+    } else if (version.status === VersionStatus.DEPRECATED) {
+      const replacement = version.replacementSkillId ? await this.em.getRepository(Skill).findOneBy({ id: version.replacementSkillId }) : null;
+      const instead = replacement ? `; use ${replacement.name} instead` : "";
+      this.warnings.push(`${label(skill, version)} is deprecated: ${version.statusReason ?? "no message given"}${instead}${neededBy}.`);
+    }
+  }
+
+  /** Installable and yanked versions of the skill (yanked ones only ever match exact pins and channels). */
   private async versionsOf(skill: Skill): Promise<SkillVersion[]> {
     let list = this.versions.get(skill.id);
     if (!list) {
-      list = await this.em.getRepository(SkillVersion).findBy({ skillId: skill.id, status: In([...INSTALLABLE_STATUSES]) });
+      list = await this.em.getRepository(SkillVersion).findBy({ skillId: skill.id, status: In([...RESOLVABLE_STATUSES]) });
       this.versions.set(skill.id, list);
     }
     return list;
@@ -128,18 +187,21 @@ export class InstallService {
   /** Resolves the tree and records one install per node for the tenant, in one transaction. */
   async installSkill(ctx: RequestContext, input: InstallInput): Promise<InstallResult> {
     const viewer = requireViewer(ctx);
-    const range = input.range?.trim() || "latest";
-    if (range !== "latest" && semver.validRange(range) === null) {
-      throw new SkillyardError("BAD_USER_INPUT", `"${range}" is not a semver range (or "latest").`, { argument: "range" });
+    const range = input.range?.trim() || LATEST_CHANNEL;
+    if (range !== LATEST_CHANNEL && semver.validRange(range) === null && !isChannelName(range)) {
+      throw new SkillyardError("BAD_USER_INPUT", `"${range}" is neither a semver range nor a channel name (such as "latest" or "stable").`, {
+        argument: "range",
+      });
     }
     return ctx.runtime.dataSource.transaction(async (em) => {
       const tenant = await this.tenantFor(em, viewer.user.id, viewer.user.roles.includes(GlobalRole.ADMIN), input.tenant ?? null);
-      const nodes = await new DependencyResolver(em).resolve(input.name, range);
+      const resolver = new DependencyResolver(em);
+      const nodes = await resolver.resolve(input.name, range);
       await em.getRepository(Install).insert(
         nodes.map((n, i) => ({ tenantId: tenant.id, skillId: n.skill.id, versionId: n.version.id, installedById: viewer.user.id, transitive: i > 0 })),
       );
       await em.query(`UPDATE skill SET download_count = download_count + 1 WHERE id = ANY($1::uuid[])`, [nodes.map((n) => n.skill.id)]);
-      return { tenant, nodes };
+      return { tenant, nodes, warnings: resolver.warnings };
     });
   }
 

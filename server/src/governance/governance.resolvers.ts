@@ -1,6 +1,11 @@
 import { AuditResolver } from "./audit.resolver";
+import { ReviewedVersionResolver, ReviewRequestResolver } from "./review.resolver";
+import { WEBHOOK_RESOLVERS } from "../webhooks/webhook.resolver";
 
 /** Every resolver class of the governance subgraph; features register theirs here. */
-export const GOVERNANCE_RESOLVERS = [AuditResolver] as const;
+export const GOVERNANCE_RESOLVERS = [AuditResolver, ReviewRequestResolver, ReviewedVersionResolver, ...WEBHOOK_RESOLVERS] as const;
 
-export const governanceReferenceResolvers = {};
+/** Catalog's SkillVersion arrives as `{ id }` (a global id), which is all the review fields need. */
+export const governanceReferenceResolvers = {
+  SkillVersion: { __resolveReference: (ref: { id: string }) => ({ id: ref.id }) },
+};

@@ -22,6 +22,10 @@ export function toClientError(formatted: GraphQLFormattedError, error: unknown, 
     return { message: cause.message, ...where, extensions: { ...cause.details, code: cause.code } };
   }
   const code = formatted.extensions?.code;
+  // Already masked (and logged) by the subgraph that failed: pass it on without logging twice.
+  if (code === "INTERNAL_SERVER_ERROR" && cause instanceof GraphQLError && !cause.originalError) {
+    return { message: "Internal server error", ...where, extensions: { code: "INTERNAL_SERVER_ERROR" } };
+  }
   if (!(cause instanceof Error && !(cause instanceof GraphQLError)) && isErrorCode(code) && code !== "INTERNAL_SERVER_ERROR") {
     const { code: _code, http: _http, stacktrace: _stack, serviceName: _service, ...rest } = formatted.extensions ?? {};
     return { message: formatted.message, ...where, extensions: { ...rest, code } };

@@ -6,6 +6,8 @@ import { createPubSub } from "@graphql-yoga/subscription";
 import { buildSchema, createResolversMap, type NonEmptyArray } from "type-graphql";
 import { CATALOG_RESOLVERS, catalogReferenceResolvers } from "../catalog/catalog.resolver";
 import { COMMUNITY_RESOLVERS, communityReferenceResolvers } from "../community/community.resolver";
+import { IDENTITY_RESOLVERS } from "../identity/identity.resolver";
+import { PermissionAdminResolver } from "../catalog/permission.resolver";
 import type { RequestContext } from "../common/request-context";
 import { TESTING_RESOLVERS, testingReferenceResolvers } from "../testing/testing.resolver";
 import { GOVERNANCE_RESOLVERS, governanceReferenceResolvers } from "../governance/governance.resolvers";
@@ -28,8 +30,18 @@ export interface SubgraphDefinition {
  * extends SkillVersion with them; `governance` owns the audit trail, reviews and webhooks.
  */
 export const SUBGRAPHS: readonly SubgraphDefinition[] = [
-  { name: "catalog", path: "/subgraphs/catalog/graphql", resolvers: [...CATALOG_RESOLVERS], referenceResolvers: catalogReferenceResolvers },
-  { name: "community", path: "/subgraphs/community/graphql", resolvers: [...COMMUNITY_RESOLVERS], referenceResolvers: communityReferenceResolvers },
+  {
+    name: "catalog",
+    path: "/subgraphs/catalog/graphql",
+    resolvers: [...CATALOG_RESOLVERS, PermissionAdminResolver],
+    referenceResolvers: catalogReferenceResolvers,
+  },
+  {
+    name: "community",
+    path: "/subgraphs/community/graphql",
+    resolvers: [...COMMUNITY_RESOLVERS, ...IDENTITY_RESOLVERS],
+    referenceResolvers: communityReferenceResolvers,
+  },
   { name: "testing", path: "/subgraphs/testing/graphql", resolvers: [...TESTING_RESOLVERS], referenceResolvers: testingReferenceResolvers },
   { name: "governance", path: "/subgraphs/governance/graphql", resolvers: [...GOVERNANCE_RESOLVERS], referenceResolvers: governanceReferenceResolvers },
 ];

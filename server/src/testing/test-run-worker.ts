@@ -207,9 +207,8 @@ export class TestRunWorker {
       await services.audit.record(em, { actorId: null, action: AuditAction.TEST_OUTCOME, ...target, after: { testRunId: runId, status, reason: result.reason, passRate: result.passRate } });
       const current = await em.getRepository(SkillVersion).findOneOrFail({ where: { id: version.id }, lock: { mode: "pessimistic_write" } });
       if (status === TestRunStatus.PASSED && canTransition(current.status, VersionStatus.PUBLISHED)) {
-        await em.getRepository(SkillVersion).update(version.id, { status: VersionStatus.PUBLISHED, statusReason: null, publishedAt: new Date() });
-        await services.audit.record(em, { actorId: null, action: AuditAction.VERSION_PUBLISHED, ...target, before: { status: current.status }, after: { status: VersionStatus.PUBLISHED } });
-        await services.publish.refreshLatest(em, version.skillId);
+        // On to the review policy: published now, or waiting for a reviewer.
+        await services.versionReviews.afterTestsPassed(em, current);
       } else if (status === TestRunStatus.INFRA_ERROR) {
         // Never blamed on the author: the version waits in TESTING for a re-run.
         await em.getRepository(SkillVersion).update(version.id, { statusReason: `Its tests could not run: ${result.reason}` });

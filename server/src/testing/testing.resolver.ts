@@ -3,12 +3,20 @@ import { MoreThan } from "typeorm";
 import { connectionFromArray, type Connection, decodeCursor, encodeCursor, PageArgs, pageSize } from "../common/connection";
 import { expectGlobalId, toGlobalId } from "../common/global-id";
 import { type RequestContext, requireViewer } from "../common/request-context";
+import { canSeeVersion } from "../catalog/version-visibility";
+import { SkillyardError } from "@skillyard/core";
 import { LogStream, TestRunEvent, TestRunEventKind } from "./test-run-event.entity";
 import { TestRun, TestRunStatus, type StoredTestCase } from "./test-run.entity";
 import { SkillVersionTestsType, TestCaseConnection, TestQueueType, TestRunConnection, TestRunEventConnection, TestRunEventType, TestRunType } from "./testing.types";
 
 interface EntityRef {
   id: string;
+}
+
+/** A run is visible exactly when its version is. */
+async function canSeeRun(ctx: RequestContext, run: TestRun): Promise<boolean> {
+  const version = await ctx.loaders.catalog.versionById.load(run.versionId);
+  return Boolean(version && (await canSeeVersion(ctx, version)));
 }
 
 const isSeq = (v: unknown): v is number => typeof v === "number" && Number.isInteger(v) && v >= 0;
@@ -54,8 +62,9 @@ export class TestRunResolver {
   }
 
   @Query(() => TestRunType, { nullable: true })
-  testRun(@Ctx() ctx: RequestContext, @Arg("id", () => ID) id: string): Promise<TestRun | null> {
-    return ctx.loaders.testing.testRunById.load(expectGlobalId(id, "TestRun"));
+  async testRun(@Ctx() ctx: RequestContext, @Arg("id", () => ID) id: string): Promise<TestRun | null> {
+    const run = await ctx.loaders.testing.testRunById.load(expectGlobalId(id, "TestRun"));
+    return run && (await canSeeRun(ctx, run)) ? run : null;
   }
 
   @Query(() => TestQueueType)
@@ -74,10 +83,13 @@ export class TestRunResolver {
 
   @Subscription(() => TestRunEventType, {
     description: "Every stored event of the run from the start, then live ones; completes after the final status.",
-    subscribe: ({ args, context }) => {
+    subscribe: async ({ args, context }) => {
       const ctx = context as RequestContext;
       requireViewer(ctx);
-      return ctx.runtime.eventHub.stream(expectGlobalId(String(args.testRunId), "TestRun"));
+      const runId = expectGlobalId(String(args.testRunId), "TestRun");
+      const run = await ctx.loaders.testing.testRunById.load(runId);
+      if (!run || !(await canSeeRun(ctx, run))) throw new SkillyardError("NOT_FOUND", "There is no such test run.");
+      return ctx.runtime.eventHub.stream(runId);
     },
   })
   testRunEvents(@Root() event: TestRunEvent, @Arg("testRunId", () => ID) _testRunId: string): TestRunEvent {

@@ -1,0 +1,140 @@
+import { Arg, Args, Ctx, Field, FieldResolver, ID, InputType, Mutation, ObjectType, Resolver, Root } from "type-graphql";
+import { connectionFromArray, connectionTypes, type Connection, PageArgs } from "../common/connection";
+import type { RequestContext } from "../common/request-context";
+import { type ChannelView, channelViews, LATEST_CHANNEL, latestChannel, storedChannel } from "./channel.service";
+import { SkillType, SkillVersionType, UserReference, type Reference } from "./catalog.types";
+import type { Skill } from "./skill.entity";
+import type { SkillVersion } from "./skill-version.entity";
+import { VersionStatus } from "./version-lifecycle";
+
+@ObjectType("Channel", {
+  description: "A named pointer at one of a skill's versions. `latest` follows the highest published version; others (`stable`, `beta`, …) are moved by maintainers.",
+})
+export class ChannelType {
+  @Field()
+  name: string;
+
+  @Field(() => Date, { nullable: true, description: "When a maintainer last moved it; null for `latest`, which moves by itself." })
+  movedAt: Date | null;
+}
+
+@ObjectType("Deprecation", { description: "Why a version is deprecated and what to use instead." })
+export class DeprecationType {
+  @Field()
+  message: string;
+}
+
+/** Root value of Deprecation. */
+interface DeprecationView {
+  message: string;
+  replacementSkillId: string | null;
+}
+
+export const { ConnectionType: SkillChannelConnection } = connectionTypes("SkillChannel", ChannelType);
+
+@InputType()
+export class SetChannelInput {
+  @Field({ description: "Skill name." })
+  skill: string;
+
+  @Field({ description: "Channel name: 1-32 lowercase letters, digits and hyphens, starting with a letter; not `latest` and not a semver range." })
+  channel: string;
+
+  @Field({ description: "The exact version to point at (PUBLISHED or DEPRECATED)." })
+  version: string;
+}
+
+@ObjectType()
+export class SetChannelPayload {
+  @Field(() => ChannelType)
+  channel: ChannelView;
+
+  @Field(() => SkillVersionType, { nullable: true, description: "Where the channel pointed before; null when it was just created." })
+  previousVersion: SkillVersion | null;
+}
+
+@InputType()
+export class YankVersionInput {
+  @Field(() => ID)
+  versionId: string;
+
+  @Field({ description: "Shown to everyone who still installs the version by an exact pin or a channel." })
+  reason: string;
+}
+
+@InputType()
+export class DeprecateVersionInput {
+  @Field(() => ID)
+  versionId: string;
+
+  @Field({ description: "Shown to everyone who installs the version." })
+  message: string;
+
+  @Field(() => String, { nullable: true, description: "Name of a skill to use instead." })
+  replacement: string | null;
+}
+
+@Resolver(() => ChannelType)
+export class ChannelResolver {
+  @FieldResolver(() => SkillVersionType, { nullable: true, description: "Null only for `latest` while the skill has no installable version." })
+  version(@Ctx() ctx: RequestContext, @Root() channel: ChannelView): Promise<SkillVersion | null> | null {
+    return channel.versionId ? ctx.loaders.catalog.versionById.load(channel.versionId) : null;
+  }
+
+  @FieldResolver(() => UserReference, { nullable: true, description: "Who last moved it; null for `latest`." })
+  movedBy(@Root() channel: ChannelView): Reference | null {
+    return channel.movedById ? { __typename: "User", id: channel.movedById } : null;
+  }
+
+  @Mutation(() => SetChannelPayload, { description: "Points a channel at a version (creating it if needed); moving it back is a rollback. Maintainers and admins." })
+  async setChannel(@Ctx() ctx: RequestContext, @Arg("input") input: SetChannelInput): Promise<SetChannelPayload> {
+    const result = await ctx.runtime.services.channels.setChannel(ctx, input);
+    return { channel: storedChannel(result.channel), previousVersion: result.previousVersion };
+  }
+}
+
+@Resolver(() => SkillType)
+export class SkillChannelsResolver {
+  @FieldResolver(() => SkillChannelConnection, { description: "`latest` first, then the other channels by name." })
+  async channels(@Ctx() ctx: RequestContext, @Root() skill: Skill, @Args() page: PageArgs): Promise<Connection<ChannelView>> {
+    return connectionFromArray("channels", channelViews(skill, await ctx.loaders.catalog.channelsBySkillId.load(skill.id)), page);
+  }
+
+  @FieldResolver(() => ChannelType, { nullable: true, description: "One channel by name (`latest` included); null if there is none." })
+  async channel(@Ctx() ctx: RequestContext, @Root() skill: Skill, @Arg("name") name: string): Promise<ChannelView | null> {
+    if (name === LATEST_CHANNEL) return latestChannel(skill);
+    const stored = (await ctx.loaders.catalog.channelsBySkillId.load(skill.id)).find((c) => c.name === name);
+    return stored ? storedChannel(stored) : null;
+  }
+}
+
+@Resolver(() => SkillVersionType)
+export class VersionLifecycleResolver {
+  @FieldResolver(() => DeprecationType, { nullable: true, description: "Set while the version is DEPRECATED." })
+  deprecation(@Root() version: SkillVersion): DeprecationView | null {
+    if (version.status !== VersionStatus.DEPRECATED) return null;
+    return { message: version.statusReason ?? "", replacementSkillId: version.replacementSkillId };
+  }
+
+  @Mutation(() => SkillVersionType, {
+    description: "Yanks a PUBLISHED or DEPRECATED version: ranges and `latest` skip it; exact pins and channels still install it, with a warning. Maintainers and admins.",
+  })
+  yankVersion(@Ctx() ctx: RequestContext, @Arg("input") input: YankVersionInput): Promise<SkillVersion> {
+    return ctx.runtime.services.versionLifecycle.yankVersion(ctx, input);
+  }
+
+  @Mutation(() => SkillVersionType, {
+    description: "Deprecates a PUBLISHED version (or updates a deprecation): it stays installable, with a warning naming the message and replacement. Maintainers and admins.",
+  })
+  deprecateVersion(@Ctx() ctx: RequestContext, @Arg("input") input: DeprecateVersionInput): Promise<SkillVersion> {
+    return ctx.runtime.services.versionLifecycle.deprecateVersion(ctx, input);
+  }
+}
+
+@Resolver(() => DeprecationType)
+export class DeprecationResolver {
+  @FieldResolver(() => SkillType, { nullable: true, description: "The skill to use instead, if the maintainers named one." })
+  replacement(@Ctx() ctx: RequestContext, @Root() deprecation: DeprecationView): Promise<Skill | null> | null {
+    return deprecation.replacementSkillId ? ctx.loaders.catalog.skillById.load(deprecation.replacementSkillId) : null;
+  }
+}

@@ -1,0 +1,138 @@
+import semver from "semver";
+import type { EntityManager } from "typeorm";
+import { SkillyardError } from "@skillyard/core";
+import { type RequestContext, requireViewer } from "../common/request-context";
+import { AuditAction } from "../governance/audit-event.entity";
+import { SkillChannel } from "./skill-channel.entity";
+import { Skill } from "./skill.entity";
+import { SkillVersion } from "./skill-version.entity";
+import { isInstallable } from "./version-lifecycle";
+import { assertCanManageSkill } from "./version-lifecycle.service";
+
+/** The virtual channel: always the skill's latest version (Skill.latestVersionId), never stored or set. */
+export const LATEST_CHANNEL = "latest";
+
+const CHANNEL_NAME = /^[a-z](?:[a-z0-9-]{0,30}[a-z0-9])?$/;
+
+/**
+ * A name a channel can have: a lowercase slug of 1-32 characters starting with a letter, other than
+ * `latest`, that is not also a semver range (`x`, `v1`): so `installSkill(range:)` can take either a
+ * range or a channel without ambiguity.
+ */
+export function isChannelName(name: string): boolean {
+  return CHANNEL_NAME.test(name) && name !== LATEST_CHANNEL && semver.validRange(name) === null;
+}
+
+/** What the Channel GraphQL type is built from: a stored channel, or the virtual `latest`. */
+export interface ChannelView {
+  name: string;
+  versionId: string | null;
+  /** When the channel was last moved; null for `latest`, which moves with publishing and yanking. */
+  movedAt: Date | null;
+  movedById: string | null;
+}
+
+export function latestChannel(skill: Pick<Skill, "latestVersionId">): ChannelView {
+  return { name: LATEST_CHANNEL, versionId: skill.latestVersionId, movedAt: null, movedById: null };
+}
+
+export function storedChannel(channel: SkillChannel): ChannelView {
+  return { name: channel.name, versionId: channel.versionId, movedAt: channel.updatedAt, movedById: channel.movedById };
+}
+
+/** A skill's channels as listed: `latest` first, then the stored ones by name. */
+export function channelViews(skill: Pick<Skill, "latestVersionId">, stored: readonly SkillChannel[]): ChannelView[] {
+  return [latestChannel(skill), ...[...stored].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)).map(storedChannel)];
+}
+
+export interface SetChannelInput {
+  /** Skill name. */
+  skill: string;
+  channel: string;
+  /** Exact version, e.g. `1.2.0`. */
+  version: string;
+}
+
+export interface SetChannelResult {
+  channel: SkillChannel;
+  version: SkillVersion;
+  /** Where the channel pointed before; null when it was just created. */
+  previousVersion: SkillVersion | null;
+  /** False when the channel already pointed at the version (nothing changed, nothing audited). */
+  moved: boolean;
+}
+
+/**
+ * Named pointers at installable versions (`stable`, `beta`, …), moved by maintainers. A rollback is a
+ * move back; every move is in the audit log with the version before and after.
+ */
+export class ChannelService {
+  async setChannel(ctx: RequestContext, input: SetChannelInput): Promise<SetChannelResult> {
+    const viewer = requireViewer(ctx);
+    const name = input.channel.trim();
+    if (name === LATEST_CHANNEL) {
+      throw new SkillyardError("BAD_USER_INPUT", `"${LATEST_CHANNEL}" always follows the highest published version and cannot be set.`, { argument: "channel" });
+    }
+    if (!isChannelName(name)) {
+      throw new SkillyardError(
+        "BAD_USER_INPUT",
+        `"${input.channel}" is not a channel name: use 1-32 lowercase letters, digits and hyphens, starting with a letter, not ending with a hyphen, and not a semver range (such as "x" or "v1").`,
+        { argument: "channel" },
+      );
+    }
+    const versionString = semver.valid(input.version.trim());
+    if (!versionString) {
+      throw new SkillyardError("BAD_USER_INPUT", `"${input.version}" is not a version; a channel points at one exact version such as 1.2.0.`, { argument: "version" });
+    }
+    const result = await ctx.runtime.dataSource.transaction(async (em) => {
+      // The skill lock serialises moves of one skill's channels (and lifecycle changes, and publishing).
+      const skill = await em.getRepository(Skill).findOne({ where: { name: input.skill }, lock: { mode: "pessimistic_write" } });
+      if (!skill) throw new SkillyardError("NOT_FOUND", `There is no skill named "${input.skill}".`, { name: input.skill });
+      await assertCanManageSkill(em, viewer, skill, "move channels of");
+      const version = await em.getRepository(SkillVersion).findOneBy({ skillId: skill.id, version: versionString });
+      if (!version) {
+        throw new SkillyardError("NOT_FOUND", `${skill.name} has no version ${versionString}.`, { name: skill.name, version: versionString });
+      }
+      if (!isInstallable(version.status)) {
+        throw new SkillyardError(
+          "BAD_USER_INPUT",
+          `${skill.name}@${version.version} is ${version.status}; a channel can only point at a PUBLISHED or DEPRECATED version.`,
+          { argument: "version", status: version.status },
+        );
+      }
+      return this.move(ctx, em, viewer.user.id, skill, name, version);
+    });
+    ctx.loaders.catalog.channelsBySkillId.clear(result.channel.skillId);
+    return result;
+  }
+
+  /** The version a stored channel points at, in whatever status it now has; null for no such channel. */
+  async channelVersion(em: EntityManager, skillId: string, name: string): Promise<SkillVersion | null> {
+    const channel = await em.getRepository(SkillChannel).findOne({ where: { skillId, name }, relations: { version: true } });
+    return channel?.version ?? null;
+  }
+
+  /** A skill's stored channel names, by name (for error messages). */
+  async channelNames(em: EntityManager, skillId: string): Promise<string[]> {
+    const rows = await em.getRepository(SkillChannel).find({ where: { skillId }, select: { name: true } });
+    return rows.map((r) => r.name).sort();
+  }
+
+  private async move(ctx: RequestContext, em: EntityManager, actorId: string, skill: Skill, name: string, version: SkillVersion): Promise<SetChannelResult> {
+    const repo = em.getRepository(SkillChannel);
+    const existing = await repo.findOneBy({ skillId: skill.id, name });
+    const previousVersion = existing ? await em.getRepository(SkillVersion).findOneByOrFail({ id: existing.versionId }) : null;
+    if (existing && existing.versionId === version.id) return { channel: existing, version, previousVersion, moved: false };
+    const channel = await repo.save(existing ? Object.assign(existing, { versionId: version.id, movedById: actorId }) : repo.create({ skillId: skill.id, name, versionId: version.id, movedById: actorId }));
+    await ctx.runtime.services.audit.record(em, {
+      actorId,
+      action: AuditAction.CHANNEL_MOVE,
+      targetType: "SkillChannel",
+      targetId: channel.id,
+      skillId: skill.id,
+      before: previousVersion ? { name: skill.name, channel: name, version: previousVersion.version, versionId: previousVersion.id } : null,
+      after: { name: skill.name, channel: name, version: version.version, versionId: version.id },
+    });
+    return { channel, version, previousVersion, moved: true };
+  }
+}

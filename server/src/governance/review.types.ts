@@ -1,0 +1,116 @@
+import { Directive, Field, ID, InputType, Int, ObjectType, registerEnumType } from "type-graphql";
+import { GraphQLJSONObject } from "graphql-scalars";
+import { connectionTypes } from "../common/connection";
+import { PermissionRisk } from "../catalog/permission.entity";
+import { ReviewDecisionKind } from "./review.entities";
+
+registerEnumType(ReviewDecisionKind, { name: "ReviewDecisionKind" });
+
+@ObjectType("SkillVersion")
+@Directive(`@key(fields: "id")`)
+export class ReviewedVersionRef {
+  @Field(() => ID)
+  id: string;
+}
+
+@ObjectType("PermissionChange", { description: "A permission compared with the previous published version." })
+export class PermissionChangeType {
+  @Field()
+  name: string;
+
+  @Field({ description: "ADDED, WIDENED (replaces a narrower scoped form), REMOVED or UNCHANGED." })
+  change: string;
+
+  @Field(() => PermissionRisk)
+  risk: PermissionRisk;
+
+  @Field(() => String, { nullable: true, description: "For WIDENED: the narrower permission it replaces." })
+  previous: string | null;
+}
+
+@ObjectType("BlastRadiusEntry", { description: "A permission the version or any skill in its dependency tree requests." })
+export class BlastRadiusEntryType {
+  @Field()
+  permission: string;
+
+  @Field(() => PermissionRisk)
+  risk: PermissionRisk;
+
+  @Field(() => [String], { description: "name@version of each skill in the tree that requests it." })
+  requestedBy: string[];
+}
+
+@ObjectType("FileChange", { description: "A package file compared with the previous published version." })
+export class FileChangeType {
+  @Field()
+  path: string;
+
+  @Field({ description: "ADDED, REMOVED, CHANGED or UNCHANGED." })
+  change: string;
+
+  @Field(() => Int, { nullable: true })
+  size: number | null;
+}
+
+@ObjectType("ReviewDecision")
+export class ReviewDecisionType {
+  @Field(() => ReviewDecisionKind)
+  decision: ReviewDecisionKind;
+
+  @Field()
+  comment: string;
+
+  @Field({ description: "The package digest this decision was made for." })
+  packageSha256: string;
+
+  @Field()
+  createdAt: Date;
+}
+
+@ObjectType("ReviewRequest", { description: "What a reviewer needs to decide on a version." })
+export class ReviewRequestType {
+  @Field(() => ID)
+  id: string;
+
+  @Field(() => [GraphQLJSONObject], { description: "Why the version waits: RISK, ESCALATION or TREE_ESCALATION entries." })
+  reasons: Record<string, unknown>[];
+
+  @Field(() => Int, { description: "2 for CRITICAL permissions (two distinct approvers), else 1." })
+  requiredApprovals: number;
+
+  @Field()
+  packageSha256: string;
+
+  @Field()
+  createdAt: Date;
+}
+
+export const { ConnectionType: ReviewRequestConnection } = connectionTypes("ReviewRequest", ReviewRequestType);
+export const { ConnectionType: ReviewDecisionConnection } = connectionTypes("ReviewDecision", ReviewDecisionType);
+
+@InputType()
+export class ApproveVersionInput {
+  @Field(() => ID)
+  versionId: string;
+
+  @Field({ defaultValue: "" })
+  comment: string;
+}
+
+@InputType()
+export class RejectVersionInput {
+  @Field(() => ID)
+  versionId: string;
+
+  @Field({ description: "Shown to the author." })
+  reason: string;
+}
+
+@ObjectType()
+export class ReviewDecisionPayload {
+  @Field(() => ReviewedVersionRef)
+  version: { id: string };
+
+  @Field({ description: "True when this decision published the version (enough approvals)." })
+  published: boolean;
+}

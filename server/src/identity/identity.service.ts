@@ -1,0 +1,153 @@
+import { SkillyardError } from "@skillyard/core";
+import type { EntityManager } from "typeorm";
+import { type RequestContext, requireViewer } from "../common/request-context";
+import { AuditAction } from "../governance/audit-event.entity";
+import { Permission, PermissionRisk } from "../catalog/permission.entity";
+import { ApiToken } from "./api-token.entity";
+import { hashTokenSecret, generateTokenSecret } from "./api-token.service";
+import { Membership, TeamRole } from "./membership.entity";
+import { Team } from "./team.entity";
+import { GlobalRole, User } from "./user.entity";
+
+export const TOKEN_REVOKED_CHANNEL = "skillyard_token_revoked";
+
+const HANDLE = /^[a-z0-9][a-z0-9-]{0,38}$/;
+const TEAM_NAME = /^[a-z0-9][a-z0-9-]{0,63}$/;
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+const PERMISSION_NAME = /^[a-z][a-z0-9-]*(:[a-z0-9*][a-z0-9_-]*){1,3}$/;
+
+function isAdmin(user: User): boolean {
+  return user.roles.includes(GlobalRole.ADMIN);
+}
+
+function requireAdmin(ctx: RequestContext): User {
+  const viewer = requireViewer(ctx);
+  if (!isAdmin(viewer.user)) throw new SkillyardError("FORBIDDEN", "Only admins can do this.");
+  return viewer.user;
+}
+
+async function userByHandle(em: EntityManager, handle: string): Promise<User> {
+  const user = await em.findOneBy(User, { handle });
+  if (!user) throw new SkillyardError("NOT_FOUND", `There is no user "${handle}".`, { user: handle });
+  return user;
+}
+
+async function teamByName(em: EntityManager, name: string): Promise<Team> {
+  const team = await em.findOneBy(Team, { name });
+  if (!team) throw new SkillyardError("NOT_FOUND", `There is no team "${name}".`, { team: name });
+  return team;
+}
+
+/** Users, teams, memberships, roles, API tokens and the permission catalogue; every change is audited. */
+export class IdentityService {
+  async createUser(ctx: RequestContext, input: { handle: string; email: string; roles: GlobalRole[] }): Promise<User> {
+    const admin = requireAdmin(ctx);
+    if (!HANDLE.test(input.handle)) throw new SkillyardError("BAD_USER_INPUT", "A handle is 1-39 lowercase letters, digits or '-', starting with a letter or digit.", { argument: "handle" });
+    if (!EMAIL.test(input.email)) throw new SkillyardError("BAD_USER_INPUT", `"${input.email}" is not an email address.`, { argument: "email" });
+    return ctx.runtime.dataSource.transaction(async (em) => {
+      if (await em.existsBy(User, [{ handle: input.handle }, { email: input.email }])) {
+        throw new SkillyardError("BAD_USER_INPUT", "A user with this handle or email already exists.", { argument: "handle" });
+      }
+      const user = await em.save(em.create(User, { handle: input.handle, email: input.email, roles: [...new Set(input.roles)] }));
+      await ctx.runtime.services.audit.record(em, { actorId: admin.id, action: AuditAction.USER_CREATE, targetType: "User", targetId: user.id, after: { handle: user.handle, roles: user.roles } });
+      return user;
+    });
+  }
+
+  async setUserRoles(ctx: RequestContext, input: { user: string; roles: GlobalRole[] }): Promise<User> {
+    const admin = requireAdmin(ctx);
+    return ctx.runtime.dataSource.transaction(async (em) => {
+      const user = await userByHandle(em, input.user);
+      const before = user.roles;
+      user.roles = [...new Set(input.roles)];
+      if (user.id === admin.id && !user.roles.includes(GlobalRole.ADMIN)) {
+        throw new SkillyardError("BAD_USER_INPUT", "Admins cannot remove their own ADMIN role (ask another admin).", { argument: "roles" });
+      }
+      await em.save(user);
+      await ctx.runtime.services.audit.record(em, { actorId: admin.id, action: AuditAction.ROLE_CHANGE, targetType: "User", targetId: user.id, before: { roles: before }, after: { roles: user.roles } });
+      return user;
+    });
+  }
+
+  async createTeam(ctx: RequestContext, input: { name: string }): Promise<Team> {
+    const admin = requireAdmin(ctx);
+    if (!TEAM_NAME.test(input.name)) throw new SkillyardError("BAD_USER_INPUT", "A team name is 1-64 lowercase letters, digits or '-'.", { argument: "name" });
+    return ctx.runtime.dataSource.transaction(async (em) => {
+      if (await em.existsBy(Team, { name: input.name })) throw new SkillyardError("BAD_USER_INPUT", `Team "${input.name}" already exists.`, { argument: "name" });
+      const team = await em.save(em.create(Team, { name: input.name }));
+      await ctx.runtime.services.audit.record(em, { actorId: admin.id, action: AuditAction.TEAM_CREATE, targetType: "Team", targetId: team.id, after: { name: team.name } });
+      return team;
+    });
+  }
+
+  /** Adds a user to a team, or changes their team role. Admins, or maintainers of that team. */
+  async addTeamMember(ctx: RequestContext, input: { team: string; user: string; role: TeamRole }): Promise<Membership> {
+    const viewer = requireViewer(ctx);
+    return ctx.runtime.dataSource.transaction(async (em) => {
+      const team = await teamByName(em, input.team);
+      const canManage =
+        isAdmin(viewer.user) || (await em.existsBy(Membership, { teamId: team.id, userId: viewer.user.id, role: TeamRole.MAINTAINER }));
+      if (!canManage) throw new SkillyardError("FORBIDDEN", `Only admins and maintainers of "${team.name}" can manage its members.`);
+      const user = await userByHandle(em, input.user);
+      const existing = await em.findOneBy(Membership, { teamId: team.id, userId: user.id });
+      const membership = existing ?? em.create(Membership, { teamId: team.id, userId: user.id });
+      const before = existing ? { role: existing.role } : null;
+      membership.role = input.role;
+      await em.save(membership);
+      await ctx.runtime.services.audit.record(em, {
+        actorId: viewer.user.id,
+        action: existing ? AuditAction.ROLE_CHANGE : AuditAction.MEMBER_ADD,
+        targetType: "Membership",
+        targetId: membership.id,
+        before,
+        after: { team: team.name, user: user.handle, role: membership.role },
+      });
+      return membership;
+    });
+  }
+
+  /** A new token for yourself, or (admins) for anyone. The secret is returned once and never stored. */
+  async createApiToken(ctx: RequestContext, input: { user: string; name: string }): Promise<{ token: ApiToken; secret: string }> {
+    const viewer = requireViewer(ctx);
+    const name = input.name.trim();
+    if (!name || name.length > 100) throw new SkillyardError("BAD_USER_INPUT", "A token name is 1-100 characters.", { argument: "name" });
+    return ctx.runtime.dataSource.transaction(async (em) => {
+      const user = await userByHandle(em, input.user);
+      if (user.id !== viewer.user.id && !isAdmin(viewer.user)) throw new SkillyardError("FORBIDDEN", "You can create tokens only for yourself.");
+      const secret = generateTokenSecret();
+      const token = await em.save(em.create(ApiToken, { userId: user.id, name, secretSha256: hashTokenSecret(secret), prefix: secret.slice(0, 10), lastUsedAt: null, revokedAt: null }));
+      await ctx.runtime.services.audit.record(em, { actorId: viewer.user.id, action: AuditAction.TOKEN_CREATE, targetType: "ApiToken", targetId: token.id, after: { user: user.handle, name, prefix: token.prefix } });
+      return { token, secret };
+    });
+  }
+
+  /** Revokes at once: HTTP requests fail from the next one on; open subscriptions are closed on every process. */
+  async revokeApiToken(ctx: RequestContext, tokenId: string): Promise<ApiToken> {
+    const viewer = requireViewer(ctx);
+    return ctx.runtime.dataSource.transaction(async (em) => {
+      const token = await em.findOneBy(ApiToken, { id: tokenId });
+      if (!token || (token.userId !== viewer.user.id && !isAdmin(viewer.user))) throw new SkillyardError("NOT_FOUND", "There is no such token.");
+      if (!token.revokedAt) {
+        token.revokedAt = new Date();
+        await em.save(token);
+        await ctx.runtime.services.audit.record(em, { actorId: viewer.user.id, action: AuditAction.TOKEN_REVOKE, targetType: "ApiToken", targetId: token.id, before: { revokedAt: null }, after: { revokedAt: token.revokedAt.toISOString() } });
+        // Delivered at commit to every process, which closes that token's subscriptions.
+        await em.query(`SELECT pg_notify('${TOKEN_REVOKED_CHANNEL}', $1)`, [token.id]);
+      }
+      return token;
+    });
+  }
+
+  async setPermission(ctx: RequestContext, input: { name: string; description: string; risk: PermissionRisk }): Promise<Permission> {
+    const admin = requireAdmin(ctx);
+    if (!PERMISSION_NAME.test(input.name)) throw new SkillyardError("BAD_USER_INPUT", `"${input.name}" is not a permission name like database:read.`, { argument: "name" });
+    if (!input.description.trim()) throw new SkillyardError("BAD_USER_INPUT", "A permission needs a description.", { argument: "description" });
+    return ctx.runtime.dataSource.transaction(async (em) => {
+      const existing = await em.findOneBy(Permission, { name: input.name });
+      const before = existing ? { description: existing.description, risk: existing.risk } : null;
+      const saved = await em.save(Permission, { name: input.name, description: input.description.trim(), risk: input.risk });
+      await ctx.runtime.services.audit.record(em, { actorId: admin.id, action: AuditAction.PERMISSION_EDIT, targetType: "Permission", targetId: saved.name, before, after: { description: saved.description, risk: saved.risk } });
+      return saved;
+    });
+  }
+}

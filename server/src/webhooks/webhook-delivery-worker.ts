@@ -1,0 +1,110 @@
+import { createHmac } from "node:crypto";
+import type PgBoss from "pg-boss";
+import type { AppRuntime } from "../common/request-context";
+import { Webhook, WebhookDelivery, WebhookDeliveryAttempt, WebhookDeliveryStatus } from "./webhook.entities";
+import type { WebhookDeliveryJob, WebhookQueue } from "./webhook-queue";
+
+/** Deliveries in flight per process; each waits at most WEBHOOK_TIMEOUT_MS for its receiver. */
+const DELIVERY_CONCURRENCY = 4;
+const ERROR_MAX_LENGTH = 500;
+
+/** `sha256=<hex HMAC-SHA256(secret, "<timestamp>.<body>")>`: what receivers recompute to verify a delivery. */
+export function signWebhookBody(secret: string, timestamp: number, body: string): string {
+  return `sha256=${createHmac("sha256", secret).update(`${timestamp}.${body}`).digest("hex")}`;
+}
+
+export interface AttemptResult {
+  ok: boolean;
+  statusCode: number | null;
+  error: string | null;
+  durationMs: number;
+}
+
+/**
+ * POSTs webhook deliveries. One pg-boss job per delivery; each HTTP attempt is recorded, a 2xx ends
+ * it as SUCCEEDED, anything else throws so pg-boss retries with exponential backoff until the job's
+ * retry limit, after which the delivery is FAILED. Redirects are never followed. Stopping is the
+ * queue's: pg-boss stops polling, and a job cut off mid-attempt expires and runs again.
+ */
+export class WebhookDeliveryWorker {
+  constructor(
+    private readonly runtime: AppRuntime,
+    private readonly queue: WebhookQueue,
+  ) {}
+
+  async start(): Promise<void> {
+    await this.queue.work(DELIVERY_CONCURRENCY, (job) => this.handle(job));
+  }
+
+  private async handle(job: PgBoss.JobWithMetadata<WebhookDeliveryJob>): Promise<void> {
+    const { dataSource, logger } = this.runtime;
+    const { deliveryId } = job.data;
+    const delivery = await dataSource.getRepository(WebhookDelivery).findOneBy({ id: deliveryId });
+    if (!delivery || delivery.status !== WebhookDeliveryStatus.PENDING) return;
+    const webhook = await dataSource.getRepository(Webhook).findOneBy({ id: delivery.webhookId });
+    if (!webhook?.active) {
+      // Deleted after the event: nothing is sent.
+      await dataSource.getRepository(WebhookDelivery).update({ id: delivery.id, status: WebhookDeliveryStatus.PENDING }, { status: WebhookDeliveryStatus.FAILED });
+      return;
+    }
+    const result = await this.post(webhook, delivery);
+    const lastAttempt = job.retryCount >= job.retryLimit;
+    const status = result.ok ? WebhookDeliveryStatus.SUCCEEDED : lastAttempt ? WebhookDeliveryStatus.FAILED : WebhookDeliveryStatus.PENDING;
+    await dataSource.transaction(async (em) => {
+      const current = await em.getRepository(WebhookDelivery).findOne({ where: { id: delivery.id }, lock: { mode: "pessimistic_write" } });
+      if (!current) return;
+      const attempt = current.attemptCount + 1;
+      await em.getRepository(WebhookDeliveryAttempt).insert({ deliveryId: current.id, attempt, statusCode: result.statusCode, error: result.error, durationMs: result.durationMs });
+      // The webhook may have been deleted during the attempt, which already settled the delivery.
+      const settle = current.status === WebhookDeliveryStatus.PENDING ? { status, deliveredAt: result.ok ? new Date() : null } : {};
+      await em.getRepository(WebhookDelivery).update(current.id, { attemptCount: attempt, ...settle });
+    });
+    if (!result.ok) {
+      logger.warn("webhook delivery attempt failed", { deliveryId, webhookId: webhook.id, statusCode: result.statusCode, error: result.error, willRetry: !lastAttempt });
+      // Failing the job is what makes pg-boss retry (or, after the last attempt, keep it as failed).
+      throw new Error(`webhook delivery failed: ${result.error}`);
+    }
+  }
+
+  /** One HTTP attempt; never throws. */
+  private async post(webhook: Webhook, delivery: WebhookDelivery): Promise<AttemptResult> {
+    const { timeoutMs } = this.runtime.config.webhooks;
+    const body = JSON.stringify(delivery.payload);
+    const timestamp = Math.floor(Date.now() / 1000);
+    const started = performance.now();
+    const elapsed = () => Math.round(performance.now() - started);
+    try {
+      const res = await fetch(webhook.url, {
+        method: "POST",
+        redirect: "manual",
+        signal: AbortSignal.timeout(timeoutMs),
+        headers: {
+          "content-type": "application/json",
+          "user-agent": "Skillyard-Webhooks/1",
+          "x-skillyard-event": delivery.event,
+          "x-skillyard-delivery": String(delivery.payload.id),
+          "x-skillyard-timestamp": String(timestamp),
+          "x-skillyard-signature": signWebhookBody(webhook.secret, timestamp, body),
+        },
+        body,
+      });
+      // The answer's body is not needed; releasing it frees the connection.
+      await res.body?.cancel().catch(() => undefined);
+      const statusCode = res.status || null;
+      const ok = res.status >= 200 && res.status < 300;
+      const error = ok ? null : res.status >= 300 && res.status < 400 ? `HTTP ${res.status} (redirects are not followed)` : `HTTP ${res.status}`;
+      return { ok, statusCode, error, durationMs: elapsed() };
+    } catch (e) {
+      return { ok: false, statusCode: null, error: describeFetchError(e, timeoutMs), durationMs: elapsed() };
+    }
+  }
+}
+
+function describeFetchError(error: unknown, timeoutMs: number): string {
+  if (error instanceof Error && (error.name === "TimeoutError" || error.name === "AbortError")) return `no answer within ${timeoutMs} ms`;
+  let message = error instanceof Error ? error.message : String(error);
+  // undici reports "fetch failed" and puts the reason (ECONNREFUSED, ENOTFOUND, ...) in `cause`.
+  const cause = error instanceof Error ? error.cause : undefined;
+  if (cause instanceof Error) message += `: ${cause.message}`;
+  return message.slice(0, ERROR_MAX_LENGTH);
+}
