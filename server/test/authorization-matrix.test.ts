@@ -1,0 +1,238 @@
+import "reflect-metadata";
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { after, before, describe, test } from "node:test";
+import { buildASTSchema, parse } from "graphql";
+import { SUPERGRAPH_FILE } from "../src/graphql/compose";
+import { TeamRole } from "../src/identity/membership.entity";
+import { GlobalRole } from "../src/identity/user.entity";
+import { makePackage, skillYaml } from "./support/seed";
+import { PUBLISH, publishOk } from "./support/publish";
+import { collectRunEvents, wsClient } from "./support/subscriptions";
+import { startTestServer, type GraphQLResponse, type TestServer } from "./support/test-server";
+
+const ACTORS = ["anonymous", "otherTeam", "member", "maintainer", "reviewer", "admin"] as const;
+type Actor = (typeof ACTORS)[number];
+
+/** "ok": answered without errors; "hidden": answered null/empty; otherwise the expected error code. */
+type Outcome = "ok" | "hidden" | string;
+
+interface Row {
+  operation: string;
+  /** Runs the operation as `actor` (index i for per-actor targets) and returns the response. */
+  run(actor: Actor, i: number): Promise<GraphQLResponse>;
+  /** For queries that answer null/empty when the viewer may not see the thing. */
+  hidden?: (res: GraphQLResponse) => boolean;
+  expect: Record<Actor, Outcome>;
+}
+
+const everyone = (outcome: Outcome): Record<Actor, Outcome> => ({ anonymous: outcome, otherTeam: outcome, member: outcome, maintainer: outcome, reviewer: outcome, admin: outcome });
+const authenticated = (outcome: Outcome): Record<Actor, Outcome> => ({ ...everyone(outcome), anonymous: "UNAUTHENTICATED" });
+const only = (allowed: Actor[], denied = "FORBIDDEN"): Record<Actor, Outcome> =>
+  Object.fromEntries(ACTORS.map((a) => [a, a === "anonymous" ? "UNAUTHENTICATED" : allowed.includes(a) ? "ok" : denied])) as Record<Actor, Outcome>;
+
+/**
+ * The authorization matrix as a table: every query, mutation and the subscription × every kind of
+ * caller. A test below fails when the schema gains an operation this table does not cover.
+ */
+describe("authorization matrix", () => {
+  let server: TestServer;
+  const tokens = {} as Record<Exclude<Actor, "anonymous">, string>;
+  const token = (actor: Actor) => (actor === "anonymous" ? undefined : tokens[actor]);
+  let pendingVersionId: string;
+  let pendingRunId: string;
+  const perActor: Record<string, string[]> = { yank: [], deprecate: [], approve: [], reject: [], ownToken: [], webhook: [] };
+  let foreignTokenId: string;
+  let publishedVersionId: string;
+
+  before(async () => {
+    server = await startTestServer();
+    const owners = server.seed.team("owners");
+    tokens.member = (await owners.member("m-member")).token;
+    tokens.maintainer = (await owners.member("m-maintainer", TeamRole.MAINTAINER)).token;
+    tokens.otherTeam = (await server.seed.team("others").member("m-other")).token;
+    tokens.reviewer = (await server.seed.team("board").member("m-reviewer", TeamRole.MEMBER, [GlobalRole.REVIEWER])).token;
+    tokens.admin = (await server.seed.team("admins").member("m-admin", TeamRole.MEMBER, [GlobalRole.ADMIN])).token;
+    await server.seed.user("role-target");
+    const publish = (version: string, permissions: string[], as = tokens.maintainer) =>
+      publishOk(server, as, { "skill.yaml": skillYaml({ name: "owned-skill", version, permissions }) });
+    publishedVersionId = (await publish("1.0.0", ["database:read"])).version.id;
+    const pending = await publish("1.1.0", ["database:read", "network:outbound"], tokens.member);
+    assert.equal(pending.version.status, "AWAITING_REVIEW");
+    pendingVersionId = pending.version.id;
+    pendingRunId = (await server.gql<{ node: { latestTestRun: { id: string } } }>(`query($id: ID!) { node(id: $id) { ... on SkillVersion { latestTestRun { id } } } }`, { id: pendingVersionId }, tokens.admin)).data!.node.latestTestRun.id;
+    for (let i = 0; i < ACTORS.length; i++) {
+      perActor.yank.push((await publish(`3.0.${i}`, ["database:read"])).version.id);
+      perActor.deprecate.push((await publish(`4.0.${i}`, ["database:read"])).version.id);
+      perActor.approve.push((await publish(`5.0.${i}`, ["database:read", "network:outbound"], tokens.member)).version.id);
+      perActor.reject.push((await publish(`6.0.${i}`, ["database:read", "network:outbound"], tokens.member)).version.id);
+    }
+    for (const actor of ACTORS) {
+      const t = token(actor);
+      const own = t ? await server.gql<{ createApiToken: { apiToken: { id: string } } }>(`mutation($u: String!) { createApiToken(input: { user: $u, name: "spare" }) { apiToken { id } } }`, { u: handleOf(actor) }, t) : null;
+      perActor.ownToken.push(own?.data?.createApiToken.apiToken.id ?? "");
+      const hook = await server.gql<{ createWebhook: { webhook: { id: string } } }>(`mutation { createWebhook(input: { url: "http://127.0.0.1:9/hook", events: [VERSION_PUBLISHED] }) { webhook { id } } }`, {}, tokens.admin);
+      perActor.webhook.push(hook.data!.createWebhook.webhook.id);
+    }
+    foreignTokenId = (await server.gql<{ createApiToken: { apiToken: { id: string } } }>(`mutation { createApiToken(input: { user: "role-target", name: "theirs" }) { apiToken { id } } }`, {}, tokens.admin)).data!.createApiToken.apiToken.id;
+  });
+  after(() => server.close());
+
+  const handleOf = (actor: Actor) => ({ anonymous: "", otherTeam: "m-other", member: "m-member", maintainer: "m-maintainer", reviewer: "m-reviewer", admin: "m-admin" })[actor];
+  const teamOf = (actor: Actor) => ({ anonymous: "others", otherTeam: "others", member: "owners", maintainer: "owners", reviewer: "board", admin: "admins" })[actor];
+  const gql = (actor: Actor, query: string, variables: Record<string, unknown> = {}) => server.gql(query, variables, token(actor));
+
+  const ROWS: Row[] = [
+    { operation: "Query.skills", run: (a) => gql(a, `{ skills { edges { node { name } } } }`), expect: everyone("ok") },
+    { operation: "Query.skill", run: (a) => gql(a, `{ skill(name: "owned-skill") { name } }`), expect: everyone("ok") },
+    {
+      operation: "Query.node",
+      run: (a) => gql(a, `query($id: ID!) { node(id: $id) { id } }`, { id: pendingVersionId }),
+      hidden: (res) => (res.data as { node: unknown }).node === null,
+      expect: { anonymous: "hidden", otherTeam: "hidden", member: "ok", maintainer: "ok", reviewer: "ok", admin: "ok" },
+    },
+    {
+      operation: "Skill.versions (nested edge)",
+      run: (a) => gql(a, `{ skill(name: "owned-skill") { versions(first: 100) { edges { node { version status } } } } }`),
+      hidden: (res) => !JSON.stringify(res.data).includes("AWAITING_REVIEW"),
+      expect: { anonymous: "hidden", otherTeam: "hidden", member: "ok", maintainer: "ok", reviewer: "ok", admin: "ok" },
+    },
+    { operation: "Query.permissions", run: (a) => gql(a, `{ permissions { edges { node { name } } } }`), expect: everyone("ok") },
+    {
+      operation: "Query.viewer",
+      run: (a) => gql(a, `{ viewer { handle } }`),
+      hidden: (res) => (res.data as { viewer: unknown }).viewer === null,
+      expect: { ...everyone("ok"), anonymous: "hidden" },
+    },
+    { operation: "Query.auditLog", run: (a) => gql(a, `{ auditLog { edges { node { action } } } }`), expect: only(["reviewer", "admin"]) },
+    { operation: "Query.reviewQueue", run: (a) => gql(a, `{ reviewQueue { edges { node { requiredApprovals } } } }`), expect: only(["reviewer", "admin"]) },
+    { operation: "Query.webhooks", run: (a) => gql(a, `{ webhooks { edges { node { url } } } }`), expect: only(["admin"]) },
+    {
+      operation: "Query.testRun",
+      run: (a) => gql(a, `query($id: ID!) { testRun(id: $id) { status } }`, { id: pendingRunId }),
+      hidden: (res) => (res.data as { testRun: unknown }).testRun === null,
+      expect: { anonymous: "hidden", otherTeam: "hidden", member: "ok", maintainer: "ok", reviewer: "ok", admin: "ok" },
+    },
+    { operation: "Query.testQueue", run: (a) => gql(a, `{ testQueue { queued } }`), expect: everyone("ok") },
+    {
+      operation: "Mutation.setChannel",
+      run: (a) => gql(a, `mutation($c: String!) { setChannel(input: { skill: "owned-skill", channel: $c, version: "1.0.0" }) { channel { name } } }`, { c: `ch-${a.toLowerCase()}` }),
+      expect: only(["maintainer", "admin"]),
+    },
+    {
+      operation: "Mutation.yankVersion",
+      run: (a, i) => gql(a, `mutation($id: ID!) { yankVersion(input: { versionId: $id, reason: "matrix" }) { status } }`, { id: perActor.yank[i] }),
+      expect: only(["maintainer", "admin"]),
+    },
+    {
+      operation: "Mutation.deprecateVersion",
+      run: (a, i) => gql(a, `mutation($id: ID!) { deprecateVersion(input: { versionId: $id, message: "matrix" }) { status } }`, { id: perActor.deprecate[i] }),
+      expect: only(["maintainer", "admin"]),
+    },
+    {
+      operation: "Mutation.publishSkillVersion",
+      run: async (a, i) => {
+        const upload = await server.upload(await makePackage({ "skill.yaml": skillYaml({ name: "owned-skill", version: `7.0.${i}`, permissions: ["database:read"] }) }), tokens.maintainer);
+        return gql(a, PUBLISH, { input: { packageSha256: upload.body.sha256 } });
+      },
+      expect: only(["member", "maintainer"]),
+    },
+    {
+      operation: "Mutation.setPermission",
+      run: (a) => gql(a, `mutation { setPermission(input: { name: "matrix:edit", description: "Matrix test.", risk: LOW }) { name } }`),
+      expect: only(["admin"]),
+    },
+    { operation: "Mutation.rateSkill", run: (a) => gql(a, `mutation { rateSkill(input: { name: "owned-skill", rating: 4 }) { review { rating } } }`), expect: only(["otherTeam", "reviewer", "admin"]) },
+    {
+      operation: "Mutation.installSkill (own tenant)",
+      run: (a) => gql(a, `mutation($t: String!) { installSkill(input: { name: "owned-skill", range: "1.0.0", tenant: $t }) { root { version } } }`, { t: teamOf(a) }),
+      expect: authenticated("ok"),
+    },
+    {
+      operation: "Mutation.installSkill (another tenant)",
+      run: (a) => gql(a, `mutation { installSkill(input: { name: "owned-skill", range: "1.0.0", tenant: "owners" }) { root { version } } }`),
+      expect: only(["member", "maintainer", "admin"]),
+    },
+    {
+      operation: "Mutation.createUser",
+      run: (a) => gql(a, `mutation($h: String!, $e: String!) { createUser(input: { handle: $h, email: $e }) { handle } }`, { h: `new-${a.toLowerCase()}`, e: `new-${a.toLowerCase()}@x.test` }),
+      expect: only(["admin"]),
+    },
+    { operation: "Mutation.setUserRoles", run: (a) => gql(a, `mutation { setUserRoles(input: { user: "role-target", roles: [REVIEWER] }) { roles } }`), expect: only(["admin"]) },
+    {
+      operation: "Mutation.createApiToken (self)",
+      run: (a) => gql(a, `mutation($u: String!) { createApiToken(input: { user: $u, name: "self" }) { token } }`, { u: handleOf(a) || "role-target" }),
+      expect: authenticated("ok"),
+    },
+    { operation: "Mutation.createApiToken (someone else)", run: (a) => gql(a, `mutation { createApiToken(input: { user: "role-target", name: "other" }) { token } }`), expect: only(["admin"]) },
+    {
+      operation: "Mutation.revokeApiToken (own)",
+      run: (a, i) => gql(a, `mutation($id: ID!) { revokeApiToken(id: $id) { revokedAt } }`, { id: perActor.ownToken[i] || foreignTokenId }),
+      expect: authenticated("ok"),
+    },
+    { operation: "Mutation.revokeApiToken (someone else's)", run: (a) => gql(a, `mutation($id: ID!) { revokeApiToken(id: $id) { revokedAt } }`, { id: foreignTokenId }), expect: only(["admin"], "NOT_FOUND") },
+    { operation: "Mutation.createTeam", run: (a) => gql(a, `mutation($n: String!) { createTeam(input: { name: $n }) { name } }`, { n: `team-${a.toLowerCase()}` }), expect: only(["admin"]) },
+    {
+      operation: "Mutation.addTeamMember",
+      run: (a) => gql(a, `mutation { addTeamMember(input: { team: "owners", user: "role-target", role: MEMBER }) { role } }`),
+      expect: only(["maintainer", "admin"]),
+    },
+    {
+      operation: "Mutation.approveVersion",
+      run: (a, i) => gql(a, `mutation($id: ID!) { approveVersion(input: { versionId: $id, comment: "ok" }) { published } }`, { id: perActor.approve[i] }),
+      expect: only(["reviewer", "admin"]),
+    },
+    {
+      operation: "Mutation.rejectVersion",
+      run: (a, i) => gql(a, `mutation($id: ID!) { rejectVersion(input: { versionId: $id, reason: "no" }) { published } }`, { id: perActor.reject[i] }),
+      expect: only(["reviewer", "admin"]),
+    },
+    {
+      operation: "Mutation.createWebhook",
+      run: (a) => gql(a, `mutation { createWebhook(input: { url: "http://127.0.0.1:9/x", events: [REVIEW_REQUESTED] }) { secret } }`),
+      expect: only(["admin"]),
+    },
+    { operation: "Mutation.deleteWebhook", run: (a, i) => gql(a, `mutation($id: ID!) { deleteWebhook(id: $id) { webhook { active } } }`, { id: perActor.webhook[i] }), expect: only(["admin"]) },
+    {
+      operation: "Mutation.rerunTests",
+      // Authorized callers get past the permission check and are told the version is not in TESTING.
+      run: (a) => gql(a, `mutation($id: ID!) { rerunTests(versionId: $id) { status } }`, { id: publishedVersionId }),
+      expect: { anonymous: "UNAUTHENTICATED", otherTeam: "FORBIDDEN", member: "BAD_USER_INPUT", maintainer: "BAD_USER_INPUT", reviewer: "FORBIDDEN", admin: "BAD_USER_INPUT" },
+    },
+  ];
+
+  for (const row of ROWS) {
+    test(row.operation, async () => {
+      for (const [i, actor] of ACTORS.entries()) {
+        const res = await row.run(actor, i);
+        const expected = row.expect[actor];
+        const got = res.errors?.length ? res.errors[0].extensions.code : row.hidden?.(res) ? "hidden" : "ok";
+        assert.equal(got, expected, `${row.operation} as ${actor}: ${JSON.stringify(res.errors ?? res.data)}`);
+      }
+    });
+  }
+
+  test("Subscription.testRunEvents", async () => {
+    const expected: Record<Actor, "ok" | "refused"> = { anonymous: "refused", otherTeam: "refused", member: "ok", maintainer: "ok", reviewer: "ok", admin: "ok" };
+    for (const actor of ACTORS) {
+      const client = wsClient(server.url, token(actor) ?? null);
+      try {
+        const outcome = await collectRunEvents(client, pendingRunId).then(
+          () => "ok" as const,
+          () => "refused" as const,
+        );
+        assert.equal(outcome, expected[actor], `testRunEvents as ${actor}`);
+      } finally {
+        await client.dispose();
+      }
+    }
+  });
+
+  test("the table covers every query, mutation and subscription of the supergraph", () => {
+    const schema = buildASTSchema(parse(readFileSync(SUPERGRAPH_FILE, "utf8")), { assumeValidSDL: true });
+    const covered = new Set([...ROWS.map((r) => r.operation.split(" ")[0]), "Subscription.testRunEvents"]);
+    for (const type of [schema.getQueryType(), schema.getMutationType(), schema.getSubscriptionType()]) {
+      for (const field of Object.keys(type?.getFields() ?? {})) assert.ok(covered.has(`${type!.name}.${field}`), `${type!.name}.${field} has no row in the authorization matrix`);
+    }
+  });
+});
