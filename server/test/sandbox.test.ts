@@ -271,7 +271,7 @@ describe("SandboxRunner: hostile skills", { concurrency: 4 }, () => {
         "def test_only_loopback():",
         "    names = [name for _, name in socket.if_nameindex()]",
         "    assert names == ['lo']",
-        "    time.sleep(1)  # leaves time to inspect the running container",
+        "    time.sleep(4)  # leaves time to inspect the running container, even on a loaded machine",
         "",
       ].join("\n"),
     });
@@ -391,7 +391,8 @@ describe("SandboxRunner: hostile skills", { concurrency: 4 }, () => {
   test("the manifest cannot exceed the configured maxima", async () => {
     const dir = skill({ "test_ok.py": "def test_ok(): pass\n" });
     let inspected: Dockerode.ContainerInspectInfo | undefined;
-    const { result, runId } = await run(dir, { memoryMb: 999_999, testCommand: ["sh", "-c", "sleep 1"] }, runner, async (id) => {
+    // Long enough to be inspected while it runs, even on a loaded machine.
+    const { result, runId } = await run(dir, { memoryMb: 999_999, testCommand: ["sh", "-c", "sleep 4"] }, runner, async (id) => {
       inspected = await inspectTestContainer(id);
     });
     assert.equal(result.outcome, "PASSED", result.reason);
