@@ -52,7 +52,6 @@ async function run(
   packageDir: string,
   options: Partial<Omit<SandboxRunRequest, "onLog" | "packageDir">> = {},
   using: SandboxRunner = runner,
-  whileRunning?: (runId: string) => Promise<void>,
 ): Promise<Logged> {
   const runId = `${RUN_PREFIX}-${++runCounter}`;
   const lines: Logged["lines"] = [];
@@ -67,12 +66,7 @@ async function run(
     ...options,
     onLog: (stream, line) => lines.push({ stream, line }),
   });
-  // If the container ends before it can be inspected, the run's own outcome says why.
-  const watched = whileRunning?.(runId).catch(async (error: unknown) => {
-    const early = await pending;
-    throw new Error(`inspecting ${runId} failed (${String(error)}); the run ended ${early.outcome}: ${early.reason}`);
-  });
-  const [result] = await Promise.all([pending, watched]);
+  const result = await pending;
   return {
     result,
     runId,
@@ -99,14 +93,6 @@ async function assertCleanedUp(runId: string): Promise<void> {
 }
 
 /** Waits until the run's test container exists and returns its inspect data. */
-async function inspectTestContainer(runId: string): Promise<Dockerode.ContainerInspectInfo> {
-  for (let i = 0; i < 200; i++) {
-    const found = await docker.listContainers({ all: true, filters: { label: [`skillyard.run=${runId}`, "skillyard.role=test"] } });
-    if (found[0]) return docker.getContainer(found[0].Id).inspect();
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error(`the test container of ${runId} never appeared`);
-}
 
 function names(result: SandboxRunResult): string[] {
   return result.tests.map((t) => t.name).sort();
@@ -275,10 +261,9 @@ describe("SandboxRunner: hostile skills", { concurrency: 4 }, () => {
         "",
       ].join("\n"),
     });
-    let inspected: Dockerode.ContainerInspectInfo | undefined;
-    const { result, runId } = await run(dir, {}, runner, async (id) => {
-      inspected = await inspectTestContainer(id);
-    });
+    let inspecting: Promise<Dockerode.ContainerInspectInfo> | undefined;
+    const { result, runId } = await run(dir, { onStarted: (id) => (inspecting = docker.getContainer(id).inspect()) });
+    const inspected = await inspecting;
     assert.equal(result.outcome, "PASSED", result.reason);
     assert.equal(result.passed, 3);
     const host = inspected?.HostConfig;
@@ -390,11 +375,10 @@ describe("SandboxRunner: hostile skills", { concurrency: 4 }, () => {
 
   test("the manifest cannot exceed the configured maxima", async () => {
     const dir = skill({ "test_ok.py": "def test_ok(): pass\n" });
-    let inspected: Dockerode.ContainerInspectInfo | undefined;
+    let inspecting: Promise<Dockerode.ContainerInspectInfo> | undefined;
     // Long enough to be inspected while it runs, even on a loaded machine.
-    const { result, runId } = await run(dir, { memoryMb: 999_999, testCommand: ["sh", "-c", "sleep 4"] }, runner, async (id) => {
-      inspected = await inspectTestContainer(id);
-    });
+    const { result, runId } = await run(dir, { memoryMb: 999_999, testCommand: ["sh", "-c", "sleep 4"], onStarted: (id) => (inspecting = docker.getContainer(id).inspect()) });
+    const inspected = await inspecting;
     assert.equal(result.outcome, "PASSED", result.reason);
     assert.equal(inspected?.HostConfig.Memory, config.maxMemoryMb * 1024 * 1024);
     await assertCleanedUp(runId);

@@ -185,6 +185,7 @@ export class SandboxRunner {
       this.docker.modem.demuxStream(attached, collector.stdout, collector.stderr);
 
       await container.start();
+      request.onStarted?.(container.id);
       const running = container;
       let killed: Promise<boolean> | null = null;
       const timer = setTimeout(() => {

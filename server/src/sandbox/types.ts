@@ -19,6 +19,8 @@ export interface SandboxRunRequest {
   testCommand: string[] | null;
   /** Every complete line (without "\n"), in order per stream; a final partial line is flushed at the end. */
   onLog(stream: LogStream, line: string): void;
+  /** Told the test container's id as soon as it runs (observability); not awaited, so it cannot stretch the run. */
+  onStarted?(containerId: string): void;
 }
 
 export interface TestCaseResult {
