@@ -8,6 +8,7 @@ import { after, before, describe, test } from "node:test";
 import Dockerode from "dockerode";
 import { loadConfig, type SandboxConfig } from "../src/config";
 import { LogLineSplitter } from "../src/sandbox/log-line-splitter";
+import { JunitReportParser } from "../src/sandbox/junit-report-parser";
 import { ReportMarkers } from "../src/sandbox/report-markers";
 import { RunOutputCollector } from "../src/sandbox/run-output-collector";
 import { SandboxRunner } from "../src/sandbox/sandbox-runner";
@@ -496,6 +497,16 @@ describe("SandboxRunner: errors", { concurrency: 4 }, () => {
     assert.equal(await runner.removeContainersOf(runId), 1);
     assert.equal(await runner.removeContainersOf(runId), 0);
     await assertCleanedUp(runId);
+  });
+});
+
+describe("JunitReportParser (no Docker)", () => {
+  test("character references in messages are decoded (pytest writes newlines as &#10;)", () => {
+    const [failed] = new JunitReportParser().parse(
+      `<testsuites><testsuite><testcase classname="t" name="test_a"><failure message="assert 1 == 2&#10;where &lt;x&gt;">trace</failure></testcase></testsuite></testsuites>`,
+    );
+    assert.equal(failed.status, "failed");
+    assert.equal(failed.message, "assert 1 == 2\nwhere <x>");
   });
 });
 

@@ -28,7 +28,9 @@ export class JunitReportParser {
     parseAttributeValue: false,
     parseTagValue: false,
     processEntities: true,
-    htmlEntities: false,
+    // Decodes numeric references too (pytest writes newlines in messages as &#10;); entity
+    // declarations cannot add any, since a DOCTYPE is refused before parsing.
+    htmlEntities: true,
     isArray: (tagName, _path, _isLeaf, isAttribute) => !isAttribute && (tagName === "testcase" || tagName === "testsuite" || OUTCOME_TAGS.has(tagName)),
   });
 
