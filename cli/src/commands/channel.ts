@@ -1,0 +1,36 @@
+import type { Command } from "commander";
+import { assertSkillName, examples, requireToken, run, withCommonOptions, type CommonOptions, type Context } from "./common";
+
+const SET_CHANNEL = `mutation SetChannel($input: SetChannelInput!) { setChannel(input: $input) { channel { name version { version } } previousVersion { version } } }`;
+
+interface SetChannelResult {
+  setChannel: { channel: { name: string; version: { version: string } | null }; previousVersion: { version: string } | null };
+}
+
+export function registerChannel(program: Command): void {
+  const channel = program.command("channel").description("manage a skill's channels (stable, beta, …)");
+  const set = channel
+    .command("set")
+    .description("point a channel at a version (creating the channel if needed); moving it back is a rollback")
+    .argument("<name>", "skill name")
+    .argument("<channel>", "channel name, e.g. stable")
+    .argument("<version>", "the exact version");
+  withCommonOptions(set).action((name: string, channelName: string, version: string, options: CommonOptions) =>
+    run(options, (ctx) => setChannel(ctx, name, channelName, version)),
+  );
+  examples(set, ["skillyard channel set pdf-extract stable 1.2.0", "skillyard install pdf-extract@stable"]);
+  examples(channel, ["skillyard channel set pdf-extract stable 1.2.0"]);
+}
+
+async function setChannel(ctx: Context, name: string, channel: string, version: string): Promise<void> {
+  assertSkillName(name);
+  requireToken(ctx, "Moving a channel");
+  const { setChannel: result } = await ctx.client.gql<SetChannelResult>(SET_CHANNEL, { input: { skill: name, channel, version } });
+  const now = result.channel.version?.version ?? version;
+  const before = result.previousVersion?.version ?? null;
+  if (ctx.json) {
+    ctx.out.printJson({ name, channel: result.channel.name, version: now, previousVersion: before });
+    return;
+  }
+  ctx.out.line(`${ctx.out.out.green("✓")} ${name} ${ctx.out.out.bold(result.channel.name)} → ${now}${before ? ctx.out.out.dim(` (was ${before})`) : ctx.out.out.dim(" (new channel)")}`);
+}

@@ -1,0 +1,93 @@
+import type { Command } from "commander";
+import { CliError } from "../errors";
+import { formatRating, padEnd } from "../output";
+import { assertSkillName, examples, nodes, run, withCommonOptions, type CommonOptions, type Context } from "./common";
+
+const INFO = `query Info($name: String!) { skill(name: $name) {
+  name description category tags rating reviewCount downloads
+  owner { name }
+  latestVersion { version publishedAt permissions(first: 100) { edges { node { name risk } } } }
+  versions(first: 100) { edges { node { version status statusReason publishedAt createdAt } } }
+  channels(first: 100) { edges { node { name version { version } } } }
+} }`;
+
+interface SkillInfo {
+  name: string;
+  description: string;
+  category: string;
+  tags: string[];
+  rating: number | null;
+  reviewCount: number;
+  downloads: number;
+  owner: { name: string };
+  latestVersion: { version: string; publishedAt: string | null; permissions: { edges: { node: { name: string; risk: string } }[] } } | null;
+  versions: { edges: { node: { version: string; status: string; statusReason: string | null; publishedAt: string | null; createdAt: string } }[] };
+  channels: { edges: { node: { name: string; version: { version: string } | null } }[] };
+}
+
+export function registerInfo(program: Command): void {
+  const cmd = program.command("info").description("show a skill: description, owner, versions, channels, rating, downloads, permissions").argument("<name>", "skill name");
+  withCommonOptions(cmd).action((name: string, options: CommonOptions) => run(options, (ctx) => info(ctx, name)));
+  examples(cmd, ["skillyard info pdf-extract", "skillyard info pdf-extract --json | jq .versions"]);
+}
+
+async function info(ctx: Context, name: string): Promise<void> {
+  assertSkillName(name);
+  const { skill } = await ctx.client.gql<{ skill: SkillInfo | null }>(INFO, { name });
+  if (!skill) throw new CliError("NOT_FOUND", `There is no skill named "${name}".`);
+  const permissions = skill.latestVersion ? nodes(skill.latestVersion.permissions) : [];
+  const versions = nodes(skill.versions);
+  const channels = nodes(skill.channels).map((ch) => ({ name: ch.name, version: ch.version?.version ?? null }));
+  if (ctx.json) {
+    ctx.out.printJson({
+      name: skill.name,
+      description: skill.description,
+      category: skill.category,
+      tags: skill.tags,
+      owner: skill.owner.name,
+      latestVersion: skill.latestVersion?.version ?? null,
+      rating: skill.rating,
+      reviewCount: skill.reviewCount,
+      downloads: skill.downloads,
+      channels,
+      versions,
+      permissions,
+    });
+    return;
+  }
+  const c = ctx.out.out;
+  const row = (label: string, value: string) => ctx.out.line(`  ${c.dim(padEnd(label, 12))}${value}`);
+  ctx.out.line(`${c.bold(skill.name)} ${c.dim("—")} ${skill.description.replace(/\s+/g, " ").trim()}`);
+  row("owner", skill.owner.name);
+  row("category", skill.category);
+  if (skill.tags.length) row("tags", skill.tags.join(", "));
+  row("latest", skill.latestVersion?.version ?? "(no installable version)");
+  row("rating", `${formatRating(skill.rating)} (${skill.reviewCount} review${skill.reviewCount === 1 ? "" : "s"})`);
+  row("downloads", `↓ ${skill.downloads}`);
+  if (channels.length) row("channels", channels.map((ch) => `${ch.name} → ${ch.version ?? "–"}`).join(", "));
+  if (skill.latestVersion) {
+    ctx.out.line(`  ${c.dim(`permissions of ${skill.latestVersion.version}`)}`);
+    if (permissions.length === 0) ctx.out.line("    (none)");
+    const widest = Math.max(0, ...permissions.map((p) => p.name.length));
+    for (const p of permissions) ctx.out.line(`    ${padEnd(p.name, widest)}  ${riskColor(ctx, p.risk)}`);
+  }
+  ctx.out.line(`  ${c.dim("versions")}`);
+  const widest = Math.max(0, ...versions.map((v) => v.version.length));
+  for (const v of versions) {
+    const when = (v.publishedAt ?? v.createdAt).slice(0, 10);
+    ctx.out.line(`    ${padEnd(v.version, widest)}  ${padEnd(statusColor(ctx, v.status), 15)}  ${c.dim(when)}${v.statusReason ? c.dim(`  ${v.statusReason}`) : ""}`);
+  }
+}
+
+function riskColor(ctx: Context, risk: string): string {
+  const c = ctx.out.out;
+  return risk === "CRITICAL" || risk === "HIGH" ? c.red(risk) : risk === "MEDIUM" ? c.yellow(risk) : risk;
+}
+
+function statusColor(ctx: Context, status: string): string {
+  const c = ctx.out.out;
+  if (status === "PUBLISHED") return c.green(status);
+  if (status === "REJECTED" || status === "YANKED") return c.red(status);
+  if (status === "DEPRECATED" || status === "AWAITING_REVIEW" || status === "TESTING") return c.yellow(status);
+  return status;
+}

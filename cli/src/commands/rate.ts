@@ -1,0 +1,44 @@
+import type { Command } from "commander";
+import { CliError, EXIT_USAGE } from "../errors";
+import { formatRating } from "../output";
+import { assertSkillName, examples, requireToken, run, withCommonOptions, type CommonOptions, type Context } from "./common";
+
+interface RateOptions extends CommonOptions {
+  review?: string;
+}
+
+const RATE = `mutation Rate($input: RateSkillInput!) { rateSkill(input: $input) { review { rating text } skill { name rating reviewCount } } }`;
+
+interface RateResult {
+  rateSkill: { review: { rating: number; text: string }; skill: { name: string; rating: number | null; reviewCount: number } };
+}
+
+export function registerRate(program: Command): void {
+  const cmd = program
+    .command("rate")
+    .description("rate a skill from 1 to 5, optionally with a review (rating again edits your review)")
+    .argument("<name>", "skill name")
+    .argument("<rating>", "1 to 5")
+    .option("--review <text>", "a short review");
+  withCommonOptions(cmd).action((name: string, rating: string, options: RateOptions) => run(options, (ctx) => rate(ctx, name, rating, options.review)));
+  examples(cmd, ["skillyard rate pdf-extract 5 --review \"Handles scanned PDFs well\"", "skillyard rate pdf-extract 3"]);
+}
+
+async function rate(ctx: Context, name: string, raw: string, review: string | undefined): Promise<void> {
+  assertSkillName(name);
+  const rating = Number(raw);
+  if (!/^[1-5]$/.test(raw.trim()) || !Number.isInteger(rating)) {
+    throw new CliError("RATING_INVALID", `A rating must be a whole number from 1 to 5, not ${JSON.stringify(raw)}.`, EXIT_USAGE);
+  }
+  requireToken(ctx, "Rating");
+  const input: Record<string, unknown> = { name, rating };
+  if (review !== undefined) input.review = review;
+  const { rateSkill } = await ctx.client.gql<RateResult>(RATE, { input });
+  if (ctx.json) {
+    ctx.out.printJson({ name: rateSkill.skill.name, rating: rateSkill.review.rating, review: rateSkill.review.text, average: rateSkill.skill.rating, reviewCount: rateSkill.skill.reviewCount });
+    return;
+  }
+  const c = ctx.out.out;
+  const stars = "★".repeat(rateSkill.review.rating) + "☆".repeat(5 - rateSkill.review.rating);
+  ctx.out.line(`${c.green("✓")} rated ${c.bold(rateSkill.skill.name)} ${stars}; now ${formatRating(rateSkill.skill.rating)} from ${rateSkill.skill.reviewCount} review${rateSkill.skill.reviewCount === 1 ? "" : "s"}`);
+}

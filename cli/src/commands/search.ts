@@ -1,0 +1,99 @@
+import { type Command, Option } from "commander";
+import { usageError } from "../errors";
+import { formatCount, formatRating, table } from "../output";
+import { examples, nodes, run, withCommonOptions, type CommonOptions, type Context } from "./common";
+
+interface SearchOptions extends CommonOptions {
+  category?: string;
+  tag: string[];
+  sort?: string;
+  limit: string;
+}
+
+const SEARCH = `query Search($query: String, $category: String, $tags: [String!], $sort: SkillSort, $first: Int) {
+  skills(query: $query, category: $category, tags: $tags, sort: $sort, first: $first) {
+    totalCount
+    edges { node { name description category tags rating reviewCount downloads latestVersion { version } } }
+  }
+}`;
+
+interface SkillRow {
+  name: string;
+  description: string;
+  category: string;
+  tags: string[];
+  rating: number | null;
+  reviewCount: number;
+  downloads: number;
+  latestVersion: { version: string } | null;
+}
+
+interface SearchResult {
+  skills: { totalCount: number | null; edges: { node: SkillRow }[] };
+}
+
+export function registerSearch(program: Command): void {
+  const cmd = program
+    .command("search")
+    .description("find skills by text, category and tags")
+    .argument("[query]", "words to look for in names, descriptions and tags")
+    .option("--category <category>", "only skills in this category")
+    .option("--tag <tag>", "only skills with this tag (repeatable: all must match)", (value: string, previous: string[]) => [...previous, value], [] as string[])
+    .addOption(new Option("--sort <order>", "result order").choices(["relevance", "downloads", "rating", "recent"]))
+    .option("--limit <n>", "how many results (1-100)", "20");
+  withCommonOptions(cmd).action((query: string | undefined, options: SearchOptions) => run(options, (ctx) => search(ctx, query, options)));
+  examples(cmd, [
+    "skillyard search pdf",
+    "skillyard search --category data --tag sql --sort downloads",
+    "skillyard search \"extract tables\" --limit 5 --json",
+  ]);
+}
+
+async function search(ctx: Context, query: string | undefined, options: SearchOptions): Promise<void> {
+  const first = Number(options.limit);
+  if (!Number.isInteger(first) || first < 1 || first > 100) throw usageError(`--limit must be a whole number from 1 to 100, not ${JSON.stringify(options.limit)}.`);
+  const variables = {
+    query: query || null,
+    category: options.category ?? null,
+    tags: options.tag.length ? options.tag : null,
+    sort: options.sort ? options.sort.toUpperCase() : query ? "RELEVANCE" : "DOWNLOADS",
+    first,
+  };
+  const { skills } = await ctx.client.gql<SearchResult>(SEARCH, variables);
+  const rows = nodes(skills);
+  if (ctx.json) {
+    ctx.out.printJson({
+      totalCount: skills.totalCount,
+      skills: rows.map((s) => ({ ...s, latestVersion: s.latestVersion?.version ?? null })),
+    });
+    return;
+  }
+  if (rows.length === 0) {
+    ctx.out.line(`No skills match${query ? ` "${query}"` : ""}.`);
+    return;
+  }
+  const lines = table(
+    [
+      { header: "NAME" },
+      { header: "VERSION" },
+      { header: "DESCRIPTION", flexible: true, min: 16 },
+      { header: "RATING", align: "right" },
+      { header: "DOWNLOADS", align: "right" },
+      { header: "TAGS" },
+    ],
+    rows.map((s) => [
+      s.name,
+      s.latestVersion?.version ?? "–",
+      s.description.replace(/\s+/g, " ").trim(),
+      formatRating(s.rating),
+      `↓ ${formatCount(s.downloads)}`,
+      s.tags.join(", "),
+    ]),
+    undefined,
+    ctx.out.out,
+  );
+  for (const line of lines) ctx.out.line(line);
+  if (skills.totalCount !== null && skills.totalCount > rows.length) {
+    ctx.out.line(ctx.out.out.dim(`${rows.length} of ${skills.totalCount} shown; use --limit to see more.`));
+  }
+}

@@ -1,0 +1,83 @@
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { Command, CommanderError } from "commander";
+import { registerChannel } from "./commands/channel";
+import { reportError } from "./commands/common";
+import { registerInfo } from "./commands/info";
+import { registerInstall } from "./commands/install";
+import { registerLogin } from "./commands/login";
+import { registerPublish } from "./commands/publish";
+import { registerRate } from "./commands/rate";
+import { registerReview } from "./commands/review";
+import { registerSearch } from "./commands/search";
+import { registerYank } from "./commands/yank";
+import { configPath } from "./config";
+import { usageError } from "./errors";
+
+function cliVersion(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(path.join(__dirname, "..", "..", "package.json"), "utf8")) as { version?: string };
+    return pkg.version ?? "0.0.0";
+  } catch {
+    return "0.0.0";
+  }
+}
+
+export function buildProgram(argv: readonly string[]): Command {
+  const json = argv.includes("--json");
+  const program = new Command("skillyard");
+  program
+    .description("Skillyard: publish, find and install AI-agent skills from your company's registry.")
+    .version(cliVersion(), "-V, --version")
+    .exitOverride()
+    .configureOutput({
+      // Usage errors become the same one-line (or JSON) error as every other failure.
+      outputError: (message) => reportError(usageError(message.replace(/^error:\s*/i, "").trim()), json),
+    })
+    .showSuggestionAfterError(true);
+
+  registerLogin(program);
+  registerPublish(program);
+  registerSearch(program);
+  registerInfo(program);
+  registerInstall(program);
+  registerRate(program);
+  registerReview(program);
+  registerYank(program);
+  registerChannel(program);
+
+  program.addHelpText(
+    "after",
+    `
+Configuration: ${configPath()} holds {"registry", "token"} (written by login, mode 0600);
+SKILLYARD_URL and SKILLYARD_TOKEN override it, and --registry / --token override those.
+Every command takes --json; failures print one line "error CODE: message" (exit 1, or 2 for usage).
+
+Examples:
+  $ skillyard login --registry http://127.0.0.1:4000 --token sky_…
+  $ skillyard publish ./pdf-extract
+  $ skillyard search pdf --sort downloads
+  $ skillyard install pdf-extract@^1 --dir .claude/skills
+  $ skillyard install                 # reinstall exactly what skills/skillyard.lock says
+  $ skillyard review list
+`,
+  );
+  return program;
+}
+
+export async function main(argv: string[] = process.argv): Promise<void> {
+  const program = buildProgram(argv);
+  try {
+    await program.parseAsync(argv);
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Help and --version exit 0; usage errors were already reported by outputError.
+      process.exitCode = error.code === "commander.helpDisplayed" || error.code === "commander.version" ? 0 : 2;
+      return;
+    }
+    reportError(error, argv.includes("--json"));
+  }
+}
+
+// bin/skillyard.js requires this file; loading it runs the CLI.
+void main();
