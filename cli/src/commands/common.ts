@@ -115,3 +115,14 @@ export async function findVersionId(ctx: Context, name: string, version: string)
 export function nodes<T>(connection: { edges: { node: T }[] }): T[] {
   return connection.edges.map((e) => e.node);
 }
+
+/** The fields every listing of a skill shows (search rows, info). */
+export interface SkillSummary {
+  name: string;
+  description: string;
+  category: string;
+  tags: string[];
+  rating: number | null;
+  reviewCount: number;
+  downloads: number;
+}

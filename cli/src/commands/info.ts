@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import { CliError } from "../errors";
 import { formatRating, padEnd } from "../output";
-import { assertSkillName, examples, nodes, run, withCommonOptions, type CommonOptions, type Context } from "./common";
+import { assertSkillName, examples, nodes, run, withCommonOptions, type CommonOptions, type Context, type SkillSummary } from "./common";
 
 const INFO = `query Info($name: String!) { skill(name: $name) {
   name description category tags rating reviewCount downloads
@@ -11,14 +11,7 @@ const INFO = `query Info($name: String!) { skill(name: $name) {
   channels(first: 100) { edges { node { name version { version } } } }
 } }`;
 
-interface SkillInfo {
-  name: string;
-  description: string;
-  category: string;
-  tags: string[];
-  rating: number | null;
-  reviewCount: number;
-  downloads: number;
+interface SkillInfo extends SkillSummary {
   owner: { name: string };
   latestVersion: { version: string; publishedAt: string | null; permissions: { edges: { node: { name: string; risk: string } }[] } } | null;
   versions: { edges: { node: { version: string; status: string; statusReason: string | null; publishedAt: string | null; createdAt: string } }[] };

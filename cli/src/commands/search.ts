@@ -1,7 +1,7 @@
 import { type Command, Option } from "commander";
 import { usageError } from "../errors";
 import { formatCount, formatRating, table } from "../output";
-import { examples, nodes, run, withCommonOptions, type CommonOptions, type Context } from "./common";
+import { examples, nodes, run, withCommonOptions, type CommonOptions, type Context, type SkillSummary } from "./common";
 
 interface SearchOptions extends CommonOptions {
   category?: string;
@@ -17,14 +17,7 @@ const SEARCH = `query Search($query: String, $category: String, $tags: [String!]
   }
 }`;
 
-interface SkillRow {
-  name: string;
-  description: string;
-  category: string;
-  tags: string[];
-  rating: number | null;
-  reviewCount: number;
-  downloads: number;
+interface SkillRow extends SkillSummary {
   latestVersion: { version: string } | null;
 }
 
