@@ -81,7 +81,7 @@ export async function startRuntime(options: {
     runtime,
     worker,
     async stop() {
-      worker?.stop();
+      await worker?.stop();
       await testQueue.stop();
       await webhookQueue.stop();
       await eventHub.stop();

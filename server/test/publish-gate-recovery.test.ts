@@ -109,6 +109,28 @@ describe("publish gate across processes", () => {
     }
   });
 
+  test("a worker stopped (SIGTERM) mid-run leaves no sandbox behind; the next worker runs it to one final state", async () => {
+    const first = await startWorker();
+    const published = await publishOk(server, author, pythonSkill("graceful", "1.0.0", { total: 1, body: "import time\ntime.sleep(6)\n" }));
+    const runId = (await runState(published.version.id)).latestTestRun.id;
+    const dbRunId = Buffer.from(runId, "base64url").toString("utf8").split(":")[1];
+    await waitFor(async () => (await managedContainers(dbRunId)).length > 0, "the run's container to start");
+    assert.equal(await first.stop("SIGTERM"), 0, first.output());
+    assert.deepEqual(await managedContainers(dbRunId), [], "stopping removed the sandbox");
+    const volumes = await docker.listVolumes({ filters: { label: [`skillyard.run=${dbRunId}`] } });
+    assert.deepEqual(volumes.Volumes ?? [], [], "and its volume");
+    const second = await startWorker();
+    try {
+      const final = await waitFor(async () => {
+        const s = await runState(published.version.id);
+        return s.status === "PUBLISHED" || s.status === "REJECTED" ? s : null;
+      }, "the run to finish on the next worker", 120_000, 250);
+      assert.deepEqual([final.status, final.latestTestRun.status, final.latestTestRun.attempts], ["PUBLISHED", "PASSED", 2]);
+    } finally {
+      await second.stop();
+    }
+  });
+
   test("Docker down: INFRA_ERROR after retries, never blamed on the author; the publish is kept and re-runs once Docker is back", async () => {
     const broken = await startWorker({ DOCKER_HOST: "unix:///nonexistent/docker.sock" });
     const published = await publishOk(server, author, pythonSkill("infra", "1.0.0"));

@@ -28,6 +28,8 @@ export class TestRunWorker {
   readonly id = randomUUID();
   private sweeper: NodeJS.Timeout | null = null;
   private stopped = false;
+  /** Runs this worker is executing now, so stopping can end their sandboxes. */
+  private readonly active = new Set<string>();
 
   constructor(
     private readonly runtime: AppRuntime,
@@ -43,9 +45,15 @@ export class TestRunWorker {
     this.sweeper.unref();
   }
 
-  stop(): void {
+  /**
+   * Stops taking runs and ends the sandboxes of those in flight without recording an outcome:
+   * they stay RUNNING with their locks released, and the next worker's sweep runs them again,
+   * exactly as after a crash, but with nothing left behind on the Docker host.
+   */
+  async stop(): Promise<void> {
     this.stopped = true;
     if (this.sweeper) clearInterval(this.sweeper);
+    await Promise.all([...this.active].map((runId) => this.runner.removeContainersOf(runId).catch(() => 0)));
   }
 
   /** Finds runs and containers no live worker holds, and recovers them. */
@@ -101,8 +109,11 @@ export class TestRunWorker {
         await dataSource.getRepository(TestRun).update(run.id, { status: TestRunStatus.RUNNING, attempts: attempt, startedAt: new Date(), jobId: job.id });
         run.attempts = attempt;
         const writer = await TestRunEventWriter.open(dataSource, run.id);
-        const result = await this.attempt(run, version, lock, writer).catch((error: unknown) => infraFailure(error));
-        if (result === null) throw new Error("the worker is stopping; the job goes back to the queue");
+        this.active.add(run.id);
+        const result = await this.attempt(run, version, lock, writer)
+          .catch((error: unknown) => infraFailure(error))
+          .finally(() => this.active.delete(run.id));
+        if (result === null || this.stopped) throw new Error("the worker is stopping; the run will be picked up again");
         await writer.flush();
         const retriesLeft = job.retryCount < job.retryLimit;
         if (result.outcome === "INFRA_ERROR" && retriesLeft) {
