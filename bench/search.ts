@@ -12,6 +12,7 @@ import { createDataSource } from "../server/src/db/data-source";
 import { startEmbeddedPostgres } from "../server/src/db/embedded-postgres";
 import { freePort } from "../server/src/db/free-port";
 import { startRuntime } from "../server/src/runtime";
+import { fmt, log, percentiles, printTable, type Resources, runBench, type Stats } from "./support";
 
 /**
  * Search latency on 100,000 skills: each query shape through the whole stack (HTTP, gateway,
@@ -77,20 +78,8 @@ interface Shape {
   args: SkillSearchArgs;
 }
 
-interface Stats {
-  p50: number;
-  p99: number;
-  n: number;
-}
 
-const started = performance.now();
-const log = (message: string) => console.log(`[${((performance.now() - started) / 1000).toFixed(1).padStart(6)}s] ${message}`);
 
-function percentiles(samples: number[]): Stats {
-  const sorted = [...samples].sort((a, b) => a - b);
-  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))];
-  return { p50: at(0.5), p99: at(0.99), n: sorted.length };
-}
 
 /** Runs `once` WARMUP times, then up to ITERATIONS times or until the shape's time budget is spent. */
 async function measure(once: () => Promise<unknown>): Promise<Stats> {
@@ -105,28 +94,6 @@ async function measure(once: () => Promise<unknown>): Promise<Stats> {
   return percentiles(samples);
 }
 
-/** Cleanup steps run in reverse order, once, whether the bench ends, fails or is interrupted. */
-class Resources {
-  private readonly steps: { name: string; run: () => Promise<unknown> | unknown }[] = [];
-  private done: Promise<void> | null = null;
-
-  add(name: string, run: () => Promise<unknown> | unknown): void {
-    this.steps.push({ name, run });
-  }
-
-  release(): Promise<void> {
-    this.done ??= (async () => {
-      for (const step of this.steps.reverse()) {
-        try {
-          await step.run();
-        } catch (error) {
-          console.error(`cleanup: ${step.name} failed: ${String(error)}`);
-        }
-      }
-    })();
-    return this.done;
-  }
-}
 
 export async function seed(db: Client): Promise<void> {
   await db.query("SET synchronous_commit = off");
@@ -213,15 +180,7 @@ async function cursorAfterPages(url: string, args: SkillSearchArgs, pages: numbe
   return after!;
 }
 
-const fmt = (ms: number) => `${ms < 10 ? ms.toFixed(2) : ms.toFixed(1)} ms`;
 
-function printTable(header: string[], rows: string[][]): void {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells: string[]) => `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(" | ")} |`;
-  console.log(line(header));
-  console.log(`|${widths.map((w, i) => (i === 0 ? `:${"-".repeat(w + 1)}` : `${"-".repeat(w + 1)}:`)).join("|")}|`);
-  for (const r of rows) console.log(line(r));
-}
 
 async function main(resources: Resources): Promise<void> {
   const scratch = mkdtempSync(path.join(os.tmpdir(), "skillyard-bench-"));
@@ -335,31 +294,5 @@ async function main(resources: Resources): Promise<void> {
   log("done");
 }
 
-/** Runs the bench when this file is the entry point (seed() can be imported by other scripts). */
-function run(): void {
-  const resources = new Resources();
-  let interrupted = false;
-  for (const signal of ["SIGINT", "SIGTERM"] as const) {
-    process.on(signal, () => {
-      if (interrupted) return;
-      interrupted = true;
-      console.error(`\n${signal}: cleaning up`);
-      void resources.release().finally(() => process.exit(signal === "SIGINT" ? 130 : 143));
-    });
-  }
-  main(resources)
-    .then(
-      () => 0,
-      (error: unknown) => {
-        // Once interrupted, in-flight queries fail as their connections close: not worth a stack.
-        if (!interrupted) console.error(error);
-        return 1;
-      },
-    )
-    .then(async (code) => {
-      await resources.release();
-      process.exit(code);
-    });
-}
 
-if (require.main === module) run();
+if (require.main === module) runBench(main);

@@ -20,6 +20,7 @@ import { LABEL_SCOPE } from "../server/src/sandbox/sandbox-runner";
 import { Seed } from "../server/test/support/seed";
 import { pythonSkill } from "../server/test/support/skills";
 import { type ReceivedEvent, TEST_RUN_EVENTS, wsClient } from "../server/test/support/subscriptions";
+import { fmt, log, percentiles, printTable, type Resources, runBench, type Stats } from "./support";
 
 /**
  * What the publish gate costs on top of the tests themselves, and how fast a test's output reaches
@@ -48,57 +49,13 @@ const IMAGE = "skillyard/runtime-python:3.11";
 const RUN_TIMEOUT_MS = 90_000;
 const SUBSCRIBER_ROLE = "skillyard-bench-subscribers";
 
-const started = performance.now();
-const log = (message: string) => console.log(`[${((performance.now() - started) / 1000).toFixed(1).padStart(6)}s] ${message}`);
 /** Wall-clock epoch milliseconds with sub-millisecond resolution (same host clock as Python's time.time_ns()). */
 const epochMs = () => performance.timeOrigin + performance.now();
 
-interface Stats {
-  p50: number;
-  p90: number;
-  p99: number;
-  max: number;
-  n: number;
-}
 
-function percentiles(samples: number[]): Stats {
-  const sorted = [...samples].sort((a, b) => a - b);
-  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] ?? NaN;
-  return { p50: at(0.5), p90: at(0.9), p99: at(0.99), max: sorted.at(-1) ?? NaN, n: sorted.length };
-}
 
-const fmt = (ms: number) => (Number.isNaN(ms) ? "-" : `${ms < 10 ? ms.toFixed(2) : ms.toFixed(1)} ms`);
 
-function printTable(header: string[], rows: string[][]): void {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells: string[]) => `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(" | ")} |`;
-  console.log(line(header));
-  console.log(`|${widths.map((w, i) => (i === 0 ? `:${"-".repeat(w + 1)}` : `${"-".repeat(w + 1)}:`)).join("|")}|`);
-  for (const r of rows) console.log(line(r));
-}
 
-/** Cleanup steps run in reverse order, once, whether the bench ends, fails or is interrupted. */
-class Resources {
-  private readonly steps: { name: string; run: () => Promise<unknown> | unknown }[] = [];
-  private done: Promise<void> | null = null;
-
-  add(name: string, run: () => Promise<unknown> | unknown): void {
-    this.steps.push({ name, run });
-  }
-
-  release(): Promise<void> {
-    this.done ??= (async () => {
-      for (const step of this.steps.reverse()) {
-        try {
-          await step.run();
-        } catch (error) {
-          console.error(`cleanup: ${step.name} failed: ${String(error)}`);
-        }
-      }
-    })();
-    return this.done;
-  }
-}
 
 function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -596,31 +553,6 @@ Legend
   log("done");
 }
 
-/** Runs the bench, cleaning up whatever happens. */
-function run(): void {
-  const resources = new Resources();
-  let interrupted = false;
-  for (const signal of ["SIGINT", "SIGTERM"] as const) {
-    process.on(signal, () => {
-      if (interrupted) return;
-      interrupted = true;
-      console.error(`\n${signal}: cleaning up`);
-      void resources.release().finally(() => process.exit(signal === "SIGINT" ? 130 : 143));
-    });
-  }
-  main(resources)
-    .then(
-      () => 0,
-      (error: unknown) => {
-        if (!interrupted) console.error(error);
-        return 1;
-      },
-    )
-    .then(async (code) => {
-      await resources.release();
-      process.exit(code);
-    });
-}
 
 if (!isMainThread && (workerData as { role?: string } | null)?.role === SUBSCRIBER_ROLE) runSubscriberThread();
-else if (isMainThread && require.main === module) run();
+else if (isMainThread && require.main === module) runBench(main);

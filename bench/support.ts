@@ -1,0 +1,81 @@
+/** What every bench script shares: timestamped progress, percentiles, a table printer and cleanup. */
+
+const started = performance.now();
+
+/** A progress line prefixed with seconds since the bench started. */
+export const log = (message: string) => console.log(`[${((performance.now() - started) / 1000).toFixed(1).padStart(6)}s] ${message}`);
+
+export interface Stats {
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
+  n: number;
+}
+
+export function percentiles(samples: number[]): Stats {
+  const sorted = [...samples].sort((a, b) => a - b);
+  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] ?? NaN;
+  return { p50: at(0.5), p90: at(0.9), p99: at(0.99), max: sorted.at(-1) ?? NaN, n: sorted.length };
+}
+
+export const fmt = (ms: number) => (Number.isNaN(ms) ? "-" : `${ms < 10 ? ms.toFixed(2) : ms.toFixed(1)} ms`);
+
+/** A Markdown table: first column left-aligned, the figures right-aligned. */
+export function printTable(header: string[], rows: string[][]): void {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]) => `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(" | ")} |`;
+  console.log(line(header));
+  console.log(`|${widths.map((w, i) => (i === 0 ? `:${"-".repeat(w + 1)}` : `${"-".repeat(w + 1)}:`)).join("|")}|`);
+  for (const r of rows) console.log(line(r));
+}
+
+/** Cleanup steps run in reverse order, once, whether the bench ends, fails or is interrupted. */
+export class Resources {
+  private readonly steps: { name: string; run: () => Promise<unknown> | unknown }[] = [];
+  private done: Promise<void> | null = null;
+
+  add(name: string, run: () => Promise<unknown> | unknown): void {
+    this.steps.push({ name, run });
+  }
+
+  release(): Promise<void> {
+    this.done ??= (async () => {
+      for (const step of this.steps.reverse()) {
+        try {
+          await step.run();
+        } catch (error) {
+          console.error(`cleanup: ${step.name} failed: ${String(error)}`);
+        }
+      }
+    })();
+    return this.done;
+  }
+}
+
+/** Runs a bench's main, releasing its resources whatever happens (also on Ctrl-C), and exits. */
+export function runBench(main: (resources: Resources) => Promise<void>): void {
+  const resources = new Resources();
+  let interrupted = false;
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    process.on(signal, () => {
+      if (interrupted) return;
+      interrupted = true;
+      console.error(`\n${signal}: cleaning up`);
+      void resources.release().finally(() => process.exit(signal === "SIGINT" ? 130 : 143));
+    });
+  }
+  main(resources)
+    .then(
+      () => 0,
+      (error: unknown) => {
+        // Once interrupted, in-flight work fails as its connections close: not worth a stack.
+        if (!interrupted) console.error(error);
+        return 1;
+      },
+    )
+    .then(async (code) => {
+      await resources.release();
+      process.exit(code);
+    });
+}
