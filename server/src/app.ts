@@ -12,10 +12,10 @@ import { createCommunityLoaders } from "./community/community.loaders";
 import type { AppRuntime, RequestContext } from "./common/request-context";
 import { toClientError, toSafeGraphQLError } from "./graphql/client-errors";
 import { createTestingLoaders } from "./testing/testing.loaders";
+import { createGovernanceLoaders } from "./governance/governance.loaders";
 import type { Viewer } from "./identity/api-token.service";
 import { useServer } from "graphql-ws/use/ws";
 import { type WebSocket, WebSocketServer } from "ws";
-import { Client } from "pg";
 import { TOKEN_REVOKED_CHANNEL } from "./identity/identity.service";
 import { readCommittedSupergraph } from "./graphql/compose";
 import { queryLimitsPlugin } from "./graphql/query-limits";
@@ -35,7 +35,7 @@ function newContext(runtime: AppRuntime, viewer: Viewer | null): RequestContext 
     requestId: randomUUID(),
     viewer,
     runtime,
-    loaders: { catalog: createCatalogLoaders(dataSource), community: createCommunityLoaders(dataSource), testing: createTestingLoaders(dataSource) },
+    loaders: { catalog: createCatalogLoaders(dataSource), community: createCommunityLoaders(dataSource), testing: createTestingLoaders(dataSource), governance: createGovernanceLoaders(dataSource) },
   };
 }
 
@@ -57,13 +57,9 @@ async function subscriptionServer(runtime: AppRuntime, server: http.Server, sche
   const viewers = new WeakMap<object, Viewer>();
   const socketsByToken = new Map<string, Set<WebSocket>>();
   // A revoked token's open subscriptions close at once, whichever process revoked it.
-  const revocations = new Client({ connectionString: runtime.databaseUrl, application_name: "skillyard-revocations" });
-  await revocations.connect();
-  revocations.on("error", (error) => runtime.logger.error("revocation listener failed", { message: error.message }));
-  revocations.on("notification", (message) => {
-    for (const socket of socketsByToken.get(message.payload ?? "") ?? []) socket.close(4401, "API token revoked");
+  const stopRevocations = await runtime.notifications.listen(TOKEN_REVOKED_CHANNEL, (tokenId) => {
+    for (const socket of socketsByToken.get(tokenId) ?? []) socket.close(4401, "API token revoked");
   });
-  await revocations.query(`LISTEN ${TOKEN_REVOKED_CHANNEL}`);
   const disposable = useServer(
     {
       schema,
@@ -99,7 +95,7 @@ async function subscriptionServer(runtime: AppRuntime, server: http.Server, sche
       for (const client of wss.clients) client.terminate();
       await disposable.dispose();
       await new Promise<void>((resolve) => wss.close(() => resolve()));
-      await revocations.end().catch(() => undefined);
+      stopRevocations();
     },
   };
 }

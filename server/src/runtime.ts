@@ -9,6 +9,7 @@ import { SandboxRunner } from "./sandbox/sandbox-runner";
 import { createServices } from "./services";
 import { TestQueue } from "./testing/test-queue";
 import { TestRunEventHub } from "./testing/test-run-events";
+import { PgNotificationListener } from "./common/pg-notifications";
 import { TestRunWorker } from "./testing/test-run-worker";
 import { WebhookDeliveryWorker } from "./webhooks/webhook-delivery-worker";
 import { WebhookQueue } from "./webhooks/webhook-queue";
@@ -56,8 +57,9 @@ export async function startRuntime(options: {
   await testQueue.start();
   const webhookQueue = new WebhookQueue(databaseUrl, logger, config.webhooks);
   await webhookQueue.start();
-  const eventHub = new TestRunEventHub(databaseUrl, dataSource.manager, logger);
-  await eventHub.start();
+  const notifications = await PgNotificationListener.connect(databaseUrl, logger);
+  const eventHub = new TestRunEventHub(dataSource.manager, logger);
+  await eventHub.start(notifications);
   const runner = options.worker ? new SandboxRunner(options.docker ?? new Dockerode(), sandbox, { scope: sandboxScope(databaseUrl, sandbox.scope) }) : null;
   const runtime: AppRuntime = {
     config,
@@ -67,6 +69,7 @@ export async function startRuntime(options: {
     blobStore,
     services: createServices(dataSource, testQueue, config, webhookQueue),
     eventHub,
+    notifications,
     sandboxPing: runner ? () => runner.ping() : null,
   };
   // Every role records audited actions, so every role turns them into webhook deliveries.
@@ -84,7 +87,8 @@ export async function startRuntime(options: {
       await worker?.stop();
       await testQueue.stop();
       await webhookQueue.stop();
-      await eventHub.stop();
+      eventHub.stop();
+      await notifications.stop();
     },
   };
 }

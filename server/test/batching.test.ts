@@ -2,6 +2,7 @@ import "reflect-metadata";
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { skillYaml } from "./support/seed";
+import { GlobalRole } from "../src/identity/user.entity";
 import { publishOk } from "./support/publish";
 import { startTestServer, type TestServer } from "./support/test-server";
 
@@ -77,5 +78,45 @@ describe("DataLoader batching", () => {
     // One statement per relation level, not per item: search + load, versions, dependencies,
     // permissions, latest versions, and on the community side stats, owners, version downloads.
     assert.ok(fifty <= 12, `expected at most 12 statements, got ${fifty}`);
+  });
+});
+
+describe("DataLoader batching in the review queue", () => {
+  let server: TestServer;
+  let reviewer: string;
+  let author: string;
+
+  before(async () => {
+    server = await startTestServer();
+    author = (await server.seed.team("queue-authors").member("queue-author")).token;
+    reviewer = (await server.seed.team("queue-board").member("queue-reviewer", undefined, [GlobalRole.REVIEWER])).token;
+  });
+  after(() => server.close());
+
+  const QUEUE = `{ reviewQueue(first: 50) { edges { node {
+    requiredApprovals approvals viewerCannotDecide
+    decisions { edges { node { decision } } }
+    permissionDiff { name change risk }
+    fileDiff { path change }
+    previousVersion { id }
+    version { id version }
+  } } } }`;
+
+  async function statementsFor(pending: number): Promise<number> {
+    for (let i = 0; i < pending; i++) {
+      const published = await publishOk(server, author, { "skill.yaml": skillYaml({ name: `queued-${pending}-${i}`, version: "1.0.0", permissions: ["network:outbound"] }) });
+      assert.equal(published.version.status, "AWAITING_REVIEW");
+    }
+    server.queries.reset();
+    const res = await server.gql<{ reviewQueue: { edges: unknown[] } }>(QUEUE, {}, reviewer);
+    assert.equal(res.errors, undefined, JSON.stringify(res.errors));
+    assert.ok(res.data!.reviewQueue.edges.length >= pending);
+    return server.queries.count;
+  }
+
+  test("the statement count does not grow with the number of pending reviews", async () => {
+    const few = await statementsFor(2);
+    const many = await statementsFor(4);
+    assert.equal(many, few, server.queries.statements.join("\n"));
   });
 });

@@ -108,7 +108,7 @@ export class PublishService {
     // Two publishers racing on a new name both pass the checks; the unique index decides and the loser retries once.
     for (let attempt = 0; ; attempt++) {
       try {
-        return await dataSource.transaction((em) => this.record(ctx, em, viewer.user.id, blob, inspected, input.team ?? null));
+        return await dataSource.transaction((em) => this.record(ctx, em, viewer.user.id, blob, inspected, input.team ?? null, knownPermissions));
       } catch (error) {
         if (attempt === 0 && isUniqueViolation(error)) continue;
         throw error;
@@ -123,6 +123,7 @@ export class PublishService {
     blob: PackageBlob,
     inspected: InspectedPackage,
     teamName: string | null,
+    permissionNames: ReadonlySet<string>,
   ): Promise<PublishResult> {
     const { manifest } = inspected;
     let skill = await em.getRepository(Skill).findOne({ where: { name: manifest.name }, lock: { mode: "pessimistic_write" } });
@@ -159,7 +160,6 @@ export class PublishService {
       );
     }
     const dependencySkills = await this.dependencySkills(em, manifest);
-    const permissionNames = await ctx.runtime.services.permissionCatalogue.names(em);
     const version = await em.getRepository(SkillVersion).save(
       em.getRepository(SkillVersion).create({
         skillId: skill.id,

@@ -8,7 +8,9 @@ import type { CatalogLoaders } from "../catalog/catalog.loaders";
 import type { CommunityLoaders } from "../community/community.loaders";
 import type { Services } from "../services";
 import type { TestingLoaders } from "../testing/testing.loaders";
+import type { GovernanceLoaders } from "../governance/governance.loaders";
 import type { TestRunEventHub } from "../testing/test-run-events";
+import type { PgNotificationListener } from "./pg-notifications";
 
 /** Long-lived pieces shared by every request. */
 export interface AppRuntime {
@@ -21,6 +23,8 @@ export interface AppRuntime {
   services: Services;
   /** Live test-run events for this process's subscribers. */
   eventHub: TestRunEventHub;
+  /** This process's one LISTEN connection (NOTIFY fan-out: test output, token revocation). */
+  notifications: PgNotificationListener;
   /** Checks the Docker engine; null when this process runs no sandbox worker (readiness skips it). */
   sandboxPing: (() => Promise<boolean>) | null;
 }
@@ -30,7 +34,7 @@ export interface RequestContext {
   requestId: string;
   viewer: Viewer | null;
   runtime: AppRuntime;
-  loaders: { catalog: CatalogLoaders; community: CommunityLoaders; testing: TestingLoaders };
+  loaders: { catalog: CatalogLoaders; community: CommunityLoaders; testing: TestingLoaders; governance: GovernanceLoaders };
 }
 
 export function requireViewer(ctx: RequestContext): Viewer {

@@ -4,6 +4,7 @@ import { byKey, groupBy } from "../common/loader-utils";
 import { Skill } from "../catalog/skill.entity";
 import { Team } from "../identity/team.entity";
 import { Membership } from "../identity/membership.entity";
+import { ApiToken } from "../identity/api-token.entity";
 import { User } from "../identity/user.entity";
 import { Review } from "./review.entity";
 
@@ -32,6 +33,10 @@ export function createCommunityLoaders(dataSource: DataSource) {
     ),
     membershipsByTeamId: new DataLoader<string, Membership[]>(async (teamIds) =>
       groupBy(teamIds, await em.find(Membership, { where: { teamId: In([...teamIds]) }, order: { createdAt: "ASC" } }), (m) => m.teamId),
+    ),
+    /** Each user's API tokens (never their secrets), newest first. */
+    apiTokensByUserId: new DataLoader<string, ApiToken[]>(async (userIds) =>
+      groupBy(userIds, await em.find(ApiToken, { where: { userId: In([...userIds]) }, order: { createdAt: "DESC" } }), (t) => t.userId),
     ),
     /** Installs of each version (downloads per version). */
     installCountByVersionId: new DataLoader<string, number>(async (versionIds) => {

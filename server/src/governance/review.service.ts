@@ -74,10 +74,6 @@ export class VersionReviewService {
     return requests.sort((a, b) => riskOf(b) - riskOf(a) || a.createdAt.getTime() - b.createdAt.getTime());
   }
 
-  previousOf(em: EntityManager, version: SkillVersion): Promise<SkillVersion | null> {
-    return this.policy.previousPublished(em, version);
-  }
-
   blastRadiusOf(em: EntityManager, version: SkillVersion, riskOf: Parameters<ReviewPolicy["blastRadius"]>[2]) {
     return this.policy.blastRadius(em, version, riskOf);
   }

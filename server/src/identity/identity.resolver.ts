@@ -53,9 +53,7 @@ export class UserAdminResolver {
   @FieldResolver(() => ApiTokenConnection, { description: "The user's tokens without their secrets; the user and admins only." })
   async apiTokens(@Ctx() ctx: RequestContext, @Root() user: User, @Args() page: PageArgs): Promise<Connection<ApiToken>> {
     if (!canSeePrivate(ctx, user)) return connectionFromArray("apiTokens", [], page);
-    // Only ever asked for one user at a time (viewer or an admin looking at one user): no batching needed.
-    const tokens = await ctx.runtime.dataSource.getRepository(ApiToken).find({ where: { userId: user.id }, order: { createdAt: "DESC" } });
-    return connectionFromArray("apiTokens", tokens, page);
+    return connectionFromArray("apiTokens", await ctx.loaders.community.apiTokensByUserId.load(user.id), page);
   }
 
   @FieldResolver(() => TeamMembershipConnection)

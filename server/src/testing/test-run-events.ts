@@ -1,6 +1,6 @@
-import { Client } from "pg";
 import { type DataSource, type EntityManager, MoreThan } from "typeorm";
 import type { Logger } from "../common/logger";
+import type { PgNotificationListener } from "../common/pg-notifications";
 import { LogStream, TestRunEvent, TestRunEventKind } from "./test-run-event.entity";
 import { FINAL_TEST_RUN_STATUSES, type TestRunStatus } from "./test-run.entity";
 
@@ -111,38 +111,30 @@ class EventQueue {
 
 /**
  * Fans stored events out to this process's subscribers. Writers on any process NOTIFY after each
- * batch; the hub LISTENs on one dedicated connection, reads new rows once per run and notification,
- * and hands them to every local subscriber of that run.
+ * batch; the hub hears it through the process's shared listener, reads new rows once per run and
+ * notification, and hands them to every local subscriber of that run.
  */
 export class TestRunEventHub {
-  private client: Client | null = null;
   private readonly subscribers = new Map<string, Set<EventQueue>>();
   private readonly lastFetched = new Map<string, number>();
   private readonly fetching = new Map<string, Promise<void>>();
 
   constructor(
-    private readonly databaseUrl: string,
     private readonly em: EntityManager,
     private readonly logger: Logger,
   ) {}
 
-  async start(): Promise<void> {
-    const client = new Client({ connectionString: this.databaseUrl, application_name: "skillyard-events" });
-    await client.connect();
-    client.on("notification", (message) => {
-      const [runId] = (message.payload ?? "").split(":");
+  async start(notifications: PgNotificationListener): Promise<void> {
+    await notifications.listen(TEST_RUN_CHANNEL, (payload) => {
+      const [runId] = payload.split(":");
       if (runId && this.subscribers.has(runId)) this.fetchNew(runId);
     });
-    client.on("error", (error) => this.logger.error("event hub connection failed", { message: error.message }));
-    await client.query(`LISTEN ${TEST_RUN_CHANNEL}`);
-    this.client = client;
   }
 
-  async stop(): Promise<void> {
+  /** Ends every open stream (the shared listener connection is closed by its owner). */
+  stop(): void {
     for (const queues of this.subscribers.values()) for (const q of queues) q.close();
     this.subscribers.clear();
-    await this.client?.end().catch(() => undefined);
-    this.client = null;
   }
 
   /** Every stored event of the run from the start, then live ones; ends after the final status. */
