@@ -1,0 +1,5 @@
+import { PageHeader } from "../../../components/PageHeader";
+
+export function AuditLogView() {
+  return <PageHeader title="AuditLogView" />;
+}

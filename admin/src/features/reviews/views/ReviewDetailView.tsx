@@ -1,0 +1,5 @@
+import { PageHeader } from "../../../components/PageHeader";
+
+export function ReviewDetailView() {
+  return <PageHeader title="ReviewDetailView" />;
+}

@@ -1,0 +1,5 @@
+import { PageHeader } from "../../../components/PageHeader";
+
+export function ReviewQueueView() {
+  return <PageHeader title="ReviewQueueView" />;
+}

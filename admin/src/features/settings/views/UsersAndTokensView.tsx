@@ -1,0 +1,5 @@
+import { PageHeader } from "../../../components/PageHeader";
+
+export function UsersAndTokensView() {
+  return <PageHeader title="UsersAndTokensView" />;
+}

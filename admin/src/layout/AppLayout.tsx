@@ -1,0 +1,82 @@
+import { AppShell, Badge, Burger, Group, NavLink, Stack, Text, UnstyledButton } from "@mantine/core";
+import { useDisclosure } from "@mantine/hooks";
+import { IconChecklist, IconHistory, IconKey, IconLogout, IconSearch, IconShieldLock } from "@tabler/icons-react";
+import type { ReactNode } from "react";
+import { Link, Outlet, useLocation } from "react-router";
+import { useSession, type Session } from "../auth/session";
+
+interface NavItem {
+  to: string;
+  label: string;
+  icon: ReactNode;
+  testId: string;
+  visible: (session: Session) => boolean;
+}
+
+// Navigation is shaped by role: reviewers see the queue and audit log, admins also the settings.
+const NAV: NavItem[] = [
+  { to: "/reviews", label: "Review queue", icon: <IconChecklist size={18} />, testId: "nav-reviews", visible: (s) => s.isReviewer },
+  { to: "/skills", label: "Catalog", icon: <IconSearch size={18} />, testId: "nav-skills", visible: () => true },
+  { to: "/audit", label: "Audit log", icon: <IconHistory size={18} />, testId: "nav-audit", visible: (s) => s.isReviewer },
+  { to: "/permissions", label: "Permissions", icon: <IconShieldLock size={18} />, testId: "nav-permissions", visible: (s) => s.isAdmin },
+  { to: "/tokens", label: "Users & tokens", icon: <IconKey size={18} />, testId: "nav-tokens", visible: (s) => s.isAdmin },
+];
+
+export function AppLayout() {
+  const session = useSession();
+  const [opened, { toggle, close }] = useDisclosure(false);
+  const location = useLocation();
+
+  return (
+    <AppShell header={{ height: 56 }} navbar={{ width: 230, breakpoint: "sm", collapsed: { mobile: !opened } }} padding="md">
+      <AppShell.Header>
+        <Group h="100%" px="md" justify="space-between" wrap="nowrap">
+          <Group gap="sm" wrap="nowrap">
+            <Burger opened={opened} onClick={toggle} hiddenFrom="sm" size="sm" aria-label="Toggle navigation" data-testid="nav-toggle" />
+            <Text fw={700} component={Link} to="/" c="inherit" td="none">
+              Skillyard
+            </Text>
+            <Badge variant="light" visibleFrom="xs">
+              admin
+            </Badge>
+          </Group>
+          <Group gap="xs" wrap="nowrap">
+            <Text size="sm" data-testid="viewer-handle" truncate maw={160}>
+              {session.viewer.handle}
+            </Text>
+            {session.viewer.roles.map((role) => (
+              <Badge key={role} size="sm" variant="outline" visibleFrom="sm">
+                {role.toLowerCase()}
+              </Badge>
+            ))}
+          </Group>
+        </Group>
+      </AppShell.Header>
+      <AppShell.Navbar p="xs" component="nav" aria-label="Main">
+        <Stack gap={2} h="100%">
+          {NAV.filter((item) => item.visible(session)).map((item) => (
+            <NavLink
+              key={item.to}
+              component={Link}
+              to={item.to}
+              label={item.label}
+              leftSection={item.icon}
+              active={location.pathname.startsWith(item.to)}
+              onClick={close}
+              data-testid={item.testId}
+            />
+          ))}
+          <UnstyledButton mt="auto" onClick={session.signOut} data-testid="sign-out" p="xs">
+            <Group gap="xs">
+              <IconLogout size={18} />
+              <Text size="sm">Sign out</Text>
+            </Group>
+          </UnstyledButton>
+        </Stack>
+      </AppShell.Navbar>
+      <AppShell.Main>
+        <Outlet />
+      </AppShell.Main>
+    </AppShell>
+  );
+}
