@@ -22,6 +22,7 @@ import { queryLimitsPlugin } from "./graphql/query-limits";
 import { InProcessSubgraphDataSource } from "./graphql/subgraph-data-source";
 import { buildSubgraphs } from "./graphql/subgraphs";
 import { packageRoutes } from "./packages/package.routes";
+import { adminSpaRoutes } from "./admin-spa/admin-spa.routes";
 
 export interface RunningApp {
   server: http.Server;
@@ -192,6 +193,7 @@ export async function startApp(runtime: AppRuntime, listen: { host: string; port
     res.status(ready ? 200 : 503).json({ status: ready ? "ready" : "not ready", database, docker });
   });
   app.use("/packages", packageRoutes(runtime));
+  app.use("/admin", adminSpaRoutes(config.adminDistDir));
 
   const json = express.json({ limit: config.limits.graphqlMaxBodyBytes });
   const context = async ({ req }: { req: Request }) => contextFor(runtime, req.headers.authorization);

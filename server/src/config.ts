@@ -35,6 +35,8 @@ const envSchema = z.object({
     .regex(/^[A-Za-z0-9_\-.]{24,128}$/, "must be 24-128 characters of letters, digits, '_', '-' or '.'")
     .optional(),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
+  /** The admin SPA's built files, served at /admin/ (relative paths are from the repository root). */
+  ADMIN_DIST_DIR: z.string().min(1).optional(),
   /** Compressed upload cap for POST /packages. */
   MAX_PACKAGE_BYTES: int(1024, 1024 * MiB).default(10 * MiB),
   /** Sum of unpacked file sizes in one package. */
@@ -106,6 +108,8 @@ export type Config = Readonly<{
   publicUrl: string;
   bootstrapToken: string | undefined;
   logLevel: "debug" | "info" | "warn" | "error" | "silent";
+  /** Built admin SPA (index.html, assets/), served at /admin/. */
+  adminDistDir: string;
   limits: Readonly<{
     maxPackageBytes: number;
     maxUnpackedBytes: number;
@@ -182,6 +186,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     publicUrl: (e.PUBLIC_URL ?? `http://${e.HOST}:${e.PORT}`).replace(/\/+$/, ""),
     bootstrapToken: e.SKILLYARD_BOOTSTRAP_TOKEN,
     logLevel: e.LOG_LEVEL,
+    // From the repository root rather than __dirname: this file runs from src/ (swc) and dist/server/src/ (tsc).
+    adminDistDir: path.resolve(repoRoot(), e.ADMIN_DIST_DIR ?? "admin/dist"),
     limits: Object.freeze({
       maxPackageBytes: e.MAX_PACKAGE_BYTES,
       maxUnpackedBytes: e.MAX_UNPACKED_BYTES,
