@@ -44,6 +44,7 @@ describe("authorization matrix", () => {
   const perActor: Record<string, string[]> = { yank: [], deprecate: [], approve: [], reject: [], ownToken: [], webhook: [] };
   let foreignTokenId: string;
   let publishedVersionId: string;
+  let roleTargetId: string;
 
   before(async () => {
     server = await startTestServer();
@@ -74,6 +75,7 @@ describe("authorization matrix", () => {
       const hook = await server.gql<{ createWebhook: { webhook: { id: string } } }>(`mutation { createWebhook(input: { url: "http://127.0.0.1:9/hook", events: [VERSION_PUBLISHED] }) { webhook { id } } }`, {}, tokens.admin);
       perActor.webhook.push(hook.data!.createWebhook.webhook.id);
     }
+    roleTargetId = (await server.gql<{ users: { edges: { node: { id: string } }[] } }>(`{ users(query: "role-target") { edges { node { id } } } }`, {}, tokens.admin)).data!.users.edges[0].node.id;
     foreignTokenId = (await server.gql<{ createApiToken: { apiToken: { id: string } } }>(`mutation { createApiToken(input: { user: "role-target", name: "theirs" }) { apiToken { id } } }`, {}, tokens.admin)).data!.createApiToken.apiToken.id;
   });
   after(() => server.close());
@@ -107,6 +109,13 @@ describe("authorization matrix", () => {
     { operation: "Query.auditLog", run: (a) => gql(a, `{ auditLog { edges { node { action } } } }`), expect: only(["reviewer", "admin"]) },
     { operation: "Query.reviewQueue", run: (a) => gql(a, `{ reviewQueue { edges { node { requiredApprovals } } } }`), expect: only(["reviewer", "admin"]) },
     { operation: "Query.webhooks", run: (a) => gql(a, `{ webhooks { edges { node { url } } } }`), expect: only(["admin"]) },
+    { operation: "Query.users", run: (a) => gql(a, `{ users(query: "role-target") { edges { node { handle } } } }`), expect: only(["admin"]) },
+    {
+      operation: "User.apiTokens (someone else's, via node)",
+      run: (a) => gql(a, `query($id: ID!) { node(id: $id) { ... on User { apiTokens { totalCount edges { node { name } } } } } }`, { id: roleTargetId }),
+      hidden: (res) => (res.data as { node: { apiTokens: { totalCount: number } } }).node.apiTokens.totalCount === 0,
+      expect: { ...everyone("hidden"), admin: "ok" },
+    },
     {
       operation: "Query.testRun",
       run: (a) => gql(a, `query($id: ID!) { testRun(id: $id) { status } }`, { id: pendingRunId }),

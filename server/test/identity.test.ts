@@ -115,3 +115,91 @@ describe("identity administration", () => {
     assert.equal((await server.gql(`{ auditLog { edges { node { action } } } }`, {}, plain)).errors?.[0].extensions.code, "FORBIDDEN");
   });
 });
+
+describe("Query.users (admin user list)", () => {
+  let server: TestServer;
+  let admin: string;
+  let member: string;
+  let carol: string;
+
+  const USERS = `query($first: Int, $after: String, $query: String) {
+    users(first: $first, after: $after, query: $query) {
+      totalCount
+      pageInfo { hasNextPage hasPreviousPage endCursor }
+      edges { cursor node { id handle } }
+    }
+  }`;
+  interface UsersPage {
+    totalCount: number;
+    pageInfo: { hasNextPage: boolean; hasPreviousPage: boolean; endCursor: string | null };
+    edges: { cursor: string; node: { id: string; handle: string } }[];
+  }
+  const users = async (variables: Record<string, unknown>, token = admin) => {
+    const res = await server.gql<{ users: UsersPage }>(USERS, variables, token);
+    assert.equal(res.errors, undefined, JSON.stringify(res.errors));
+    return res.data!.users;
+  };
+
+  before(async () => {
+    server = await startTestServer();
+    admin = (await server.seed.user("root-admin", [GlobalRole.ADMIN])).token;
+    carol = (await server.seed.user("carol")).token;
+    member = (await server.seed.user("mark")).token;
+    for (const handle of ["dave", "alice", "bob-ops"]) await server.seed.user(handle);
+  });
+  after(() => server.close());
+
+  test("admins page through every user ordered by handle", async () => {
+    const first = await users({ first: 2 });
+    assert.deepEqual(first.edges.map((e) => e.node.handle), ["alice", "bob-ops"]);
+    assert.deepEqual([first.totalCount, first.pageInfo.hasNextPage, first.pageInfo.hasPreviousPage], [6, true, false]);
+    const second = await users({ first: 2, after: first.pageInfo.endCursor });
+    assert.deepEqual(second.edges.map((e) => e.node.handle), ["carol", "dave"]);
+    assert.deepEqual([second.pageInfo.hasNextPage, second.pageInfo.hasPreviousPage], [true, true]);
+    const third = await users({ first: 2, after: second.pageInfo.endCursor });
+    assert.deepEqual(third.edges.map((e) => e.node.handle), ["mark", "root-admin"]);
+    assert.equal(third.pageInfo.hasNextPage, false);
+    assert.deepEqual((await users({})).edges.map((e) => e.node.handle), ["alice", "bob-ops", "carol", "dave", "mark", "root-admin"]);
+    const foreign = await server.gql(USERS, { after: Buffer.from(JSON.stringify(["audit", "1"])).toString("base64url") }, admin);
+    assert.equal(foreign.errors?.[0].extensions.code, "BAD_USER_INPUT");
+  });
+
+  test("query filters handles by a case-insensitive substring; LIKE wildcards match literally", async () => {
+    const ar = await users({ query: "AR" });
+    assert.deepEqual(ar.edges.map((e) => e.node.handle), ["carol", "mark"]);
+    assert.equal(ar.totalCount, 2);
+    assert.deepEqual((await users({ query: "  ad " })).edges.map((e) => e.node.handle), ["root-admin"]);
+    const paged = await users({ query: "a", first: 2 });
+    assert.deepEqual(paged.edges.map((e) => e.node.handle), ["alice", "carol"]);
+    assert.deepEqual((await users({ query: "a", first: 2, after: paged.pageInfo.endCursor })).edges.map((e) => e.node.handle), ["dave", "mark"]);
+    assert.deepEqual((await users({ query: "%" })).edges, []);
+    assert.deepEqual((await users({ query: "_" })).edges, []);
+    assert.deepEqual((await users({ query: "" })).totalCount, 6);
+  });
+
+  test("non-admins are FORBIDDEN and anonymous callers UNAUTHENTICATED", async () => {
+    assert.equal((await server.gql(USERS, {}, member)).errors?.[0].extensions.code, "FORBIDDEN");
+    assert.equal((await server.gql(USERS, {})).errors?.[0].extensions.code, "UNAUTHENTICATED");
+  });
+
+  test("admins see and revoke other users' API tokens; other users see none of them", async () => {
+    const TOKENS = `query($query: String) { users(query: $query) { edges { node { handle email apiTokens { totalCount edges { node { id name revokedAt } } } } } } }`;
+    type Listed = { handle: string; email: string | null; apiTokens: { totalCount: number; edges: { node: { id: string; name: string; revokedAt: string | null } }[] } };
+    const listed = async () => (await server.gql<{ users: { edges: { node: Listed }[] } }>(TOKENS, { query: "carol" }, admin)).data!.users.edges[0].node;
+    const before = await listed();
+    assert.equal(before.email, "carol@example.test");
+    assert.deepEqual(before.apiTokens.edges.map((e) => [e.node.name, e.node.revokedAt]), [["tests", null]]);
+
+    const carolId = (await users({ query: "carol" })).edges[0].node.id;
+    const AS_NODE = `query($id: ID!) { node(id: $id) { ... on User { handle email apiTokens { totalCount } } } }`;
+    const byOther = await server.gql<{ node: { handle: string; email: string | null; apiTokens: { totalCount: number } } }>(AS_NODE, { id: carolId }, member);
+    assert.deepEqual(byOther.data?.node, { handle: "carol", email: null, apiTokens: { totalCount: 0 } }, "hidden from other users");
+    const bySelf = await server.gql<{ node: { apiTokens: { totalCount: number } } }>(AS_NODE, { id: carolId }, carol);
+    assert.equal(bySelf.data?.node.apiTokens.totalCount, 1);
+
+    const revoked = await server.gql(`mutation($id: ID!) { revokeApiToken(id: $id) { revokedAt } }`, { id: before.apiTokens.edges[0].node.id }, admin);
+    assert.equal(revoked.errors, undefined, JSON.stringify(revoked.errors));
+    assert.notEqual((await listed()).apiTokens.edges[0].node.revokedAt, null);
+    assert.equal((await server.gql(`{ viewer { handle } }`, {}, carol)).errors?.[0].extensions.code, "UNAUTHENTICATED", "the revoked token stops working");
+  });
+});

@@ -2,6 +2,7 @@ import { registerEnumType } from "type-graphql";
 import { In, type EntityManager } from "typeorm";
 import { SkillyardError } from "@skillyard/core";
 import { type Connection, decodeCursor, encodeCursor, pageSize } from "../common/connection";
+import { escapeLike } from "../common/sql";
 import { Skill } from "./skill.entity";
 
 export enum SkillSort {
@@ -70,10 +71,6 @@ const MAX_QUERY_LENGTH = 200;
  * eight-letter word (`postgers` shares 5 of its 9 trigrams with `postgres`: 0.56).
  */
 const TYPO_THRESHOLD = 0.5;
-
-function escapeLike(s: string): string {
-  return s.replace(/[\\%_]/g, (c) => `\\${c}`);
-}
 
 /**
  * Builds the one SQL statement behind `Query.skills`. Only skills with an installable version are

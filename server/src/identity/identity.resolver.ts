@@ -1,4 +1,4 @@
-import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Resolver, Root } from "type-graphql";
+import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from "type-graphql";
 
 import { connectionFromArray, type Connection, PageArgs } from "../common/connection";
 import { fromGlobalId } from "../common/global-id";
@@ -19,10 +19,20 @@ import {
   SetUserRolesInput,
   TeamMembershipConnection,
   TeamMembershipType,
+  UserConnection,
 } from "./identity.types";
 
 @Resolver(() => UserType)
 export class UserAdminResolver {
+  @Query(() => UserConnection, { description: "Every user, ordered by handle. Admins only." })
+  users(
+    @Ctx() ctx: RequestContext,
+    @Args() page: PageArgs,
+    @Arg("query", () => String, { nullable: true, description: "Only users whose handle contains this text (case-insensitive)." }) query: string | null,
+  ): Promise<Connection<User>> {
+    return ctx.runtime.services.identity.listUsers(ctx, { ...page, query });
+  }
+
   @Mutation(() => UserType, { description: "Admins only." })
   createUser(@Ctx() ctx: RequestContext, @Arg("input") input: CreateUserInput): Promise<User> {
     return ctx.runtime.services.identity.createUser(ctx, input);

@@ -1,6 +1,8 @@
 import { SkillyardError } from "@skillyard/core";
 import type { EntityManager } from "typeorm";
+import { type Connection, decodeCursor, encodeCursor, pageSize } from "../common/connection";
 import { type RequestContext, requireViewer } from "../common/request-context";
+import { escapeLike } from "../common/sql";
 import { AuditAction } from "../governance/audit-event.entity";
 import { Permission, PermissionRisk } from "../catalog/permission.entity";
 import { ApiToken } from "./api-token.entity";
@@ -38,8 +40,32 @@ async function teamByName(em: EntityManager, name: string): Promise<Team> {
   return team;
 }
 
+const isHandle = (v: unknown): v is string => typeof v === "string" && v.length > 0;
+
 /** Users, teams, memberships, roles, API tokens and the permission catalogue; every change is audited. */
 export class IdentityService {
+  /**
+   * Every user ordered by handle (keyset-paged on the unique handle), optionally only those whose
+   * handle contains `query` (case-insensitive; `%` and `_` match literally). Admins only.
+   */
+  async listUsers(ctx: RequestContext, args: { first?: number | null; after?: string | null; query?: string | null }): Promise<Connection<User>> {
+    requireAdmin(ctx);
+    const size = pageSize(args.first);
+    const after = args.after ? decodeCursor("users", args.after, isHandle) : null;
+    const filtered = ctx.runtime.dataSource.manager.createQueryBuilder(User, "u");
+    const query = args.query?.trim();
+    if (query) filtered.where("u.handle ILIKE :pattern", { pattern: `%${escapeLike(query)}%` });
+    const page = filtered.clone().orderBy("u.handle", "ASC").take(size + 1);
+    if (after !== null) page.andWhere("u.handle > :after", { after });
+    const [rows, totalCount] = await Promise.all([page.getMany(), filtered.getCount()]);
+    const edges = rows.slice(0, size).map((node) => ({ node, cursor: encodeCursor("users", node.handle) }));
+    return {
+      edges,
+      pageInfo: { hasNextPage: rows.length > size, hasPreviousPage: after !== null, startCursor: edges[0]?.cursor ?? null, endCursor: edges.at(-1)?.cursor ?? null },
+      totalCount,
+    };
+  }
+
   async createUser(ctx: RequestContext, input: { handle: string; email: string; roles: GlobalRole[] }): Promise<User> {
     const admin = requireAdmin(ctx);
     if (!HANDLE.test(input.handle)) throw new SkillyardError("BAD_USER_INPUT", "A handle is 1-39 lowercase letters, digits or '-', starting with a letter or digit.", { argument: "handle" });

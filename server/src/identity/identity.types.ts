@@ -38,6 +38,7 @@ export class TeamMembershipType {
   role: TeamRole;
 }
 
+export const { ConnectionType: UserConnection } = connectionTypes("User", UserType);
 export const { ConnectionType: ApiTokenConnection } = connectionTypes("ApiToken", ApiTokenType);
 export const { ConnectionType: TeamMembershipConnection } = connectionTypes("TeamMembership", TeamMembershipType);
 
