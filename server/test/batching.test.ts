@@ -10,6 +10,7 @@ const NESTED = `query Nested($first: Int!) {
   skills(first: $first, sort: RECENT) {
     edges { node {
       name rating reviewCount downloads
+      installsByTenant { team { name } installs lastInstalledAt versions }
       owner { name }
       latestVersion { version }
       versions(first: 5) { edges { node {
@@ -22,12 +23,21 @@ const NESTED = `query Nested($first: Int!) {
 }`;
 
 interface NestedResult {
-  skills: { edges: { node: { name: string; owner: { name: string }; versions: { edges: { node: { dependencies: { edges: unknown[] } } }[] } } }[] };
+  skills: {
+    edges: {
+      node: {
+        name: string;
+        owner: { name: string };
+        installsByTenant: { team: { name: string }; installs: number; versions: string[] }[];
+        versions: { edges: { node: { dependencies: { edges: unknown[] } } }[] };
+      };
+    }[];
+  };
 }
 
 /**
  * Proves every list field is batched: the statement count for a nested list query is the same for
- * 5 and 50 skills (each with versions, dependencies, permissions, ratings and an owner).
+ * 5 and 50 skills (each with versions, dependencies, permissions, ratings, installs by tenant and an owner).
  */
 describe("DataLoader batching", () => {
   let server: TestServer;
@@ -38,6 +48,7 @@ describe("DataLoader batching", () => {
     const tokens: string[] = [];
     for (const t of teams) tokens.push((await server.seed.team(t).member(`${t}-dev`)).token);
     const rater = (await server.seed.team("raters").member("rater")).token;
+    const installers = [(await server.seed.team("tenant-a").member("installer-a")).token, (await server.seed.team("tenant-b").member("installer-b")).token];
     await publishOk(server, tokens[0], { "skill.yaml": skillYaml({ name: "base-lib", version: "1.0.0" }) });
     await publishOk(server, tokens[1], { "skill.yaml": skillYaml({ name: "util-lib", version: "1.0.0", permissions: ["filesystem:tmp"] }) });
     for (let i = 0; i < 50; i++) {
@@ -55,6 +66,11 @@ describe("DataLoader batching", () => {
       if (i % 2 === 0) {
         await server.gql(`mutation { rateSkill(input: { name: "skill-${i}", rating: ${1 + (i % 5)} }) { review { rating } } }`, {}, rater);
       }
+      // Two tenants install every skill (one of them twice, at both versions).
+      for (const [token, range] of [[installers[0], "1.0.0"], [installers[0], "1.1.0"], [installers[1], "1.1.0"]]) {
+        const res = await server.gql(`mutation { installSkill(input: { name: "skill-${i}", range: "${range}" }) { root { version } } }`, {}, token);
+        assert.equal(res.errors, undefined, JSON.stringify(res.errors));
+      }
     }
   });
   after(() => server.close());
@@ -68,6 +84,16 @@ describe("DataLoader batching", () => {
     assert.ok(skills.length >= Math.min(first, 50) - 2);
     assert.equal(skills[0].node.versions.edges.length, 2);
     assert.equal(skills[0].node.versions.edges[0].node.dependencies.edges.length, 2);
+    for (const { node } of skills) {
+      assert.deepEqual(
+        node.installsByTenant.map((t) => [t.team.name, t.installs, t.versions]),
+        [
+          ["tenant-a", 2, ["1.1.0", "1.0.0"]],
+          ["tenant-b", 1, ["1.1.0"]],
+        ],
+        node.name,
+      );
+    }
     return server.queries.count;
   }
 
@@ -76,8 +102,9 @@ describe("DataLoader batching", () => {
     const fifty = await statementsFor(50);
     assert.equal(fifty, five, `5 skills: ${five} statements, 50 skills: ${fifty}\n${server.queries.statements.join("\n")}`);
     // One statement per relation level, not per item: search + load, versions, dependencies,
-    // permissions, latest versions, and on the community side stats, owners, version downloads.
-    assert.ok(fifty <= 12, `expected at most 12 statements, got ${fifty}`);
+    // permissions, latest versions, and on the community side stats, owners, version downloads,
+    // installs by tenant and their teams.
+    assert.ok(fifty <= 14, `expected at most 14 statements, got ${fifty}`);
   });
 });
 

@@ -127,3 +127,76 @@ describe("installSkill", () => {
     assert.equal(anonymous.errors?.[0].extensions.code, "UNAUTHENTICATED");
   });
 });
+
+describe("Skill.installsByTenant", () => {
+  let server: TestServer;
+  let author: string;
+  const tenants: Record<string, string> = {};
+
+  const INSTALLS = `query($name: String!) { skill(name: $name) { installsByTenant { team { name } installs lastInstalledAt versions } } }`;
+  interface TenantInstalls {
+    team: { name: string };
+    installs: number;
+    lastInstalledAt: string;
+    versions: string[];
+  }
+  const installsOf = async (name: string) => {
+    const res = await server.gql<{ skill: { installsByTenant: TenantInstalls[] } }>(INSTALLS, { name });
+    assert.equal(res.errors, undefined, JSON.stringify(res.errors));
+    return res.data!.skill.installsByTenant;
+  };
+  const install = async (tenant: string, name: string, range: string) => {
+    const res = await server.gql(INSTALL, { input: { name, range } }, tenants[tenant]);
+    assert.equal(res.errors, undefined, JSON.stringify(res.errors));
+  };
+
+  before(async () => {
+    server = await startTestServer();
+    author = (await server.seed.team("publishers").member("tally-author")).token;
+    for (const team of ["zeta", "alpha", "beta", "idle"]) tenants[team] = (await server.seed.team(team).member(`${team}-dev`)).token;
+    // 1.10.0 sorts above 1.2.0 by semver but below it as text.
+    for (const version of ["1.2.0", "1.10.0", "2.0.0"]) await publishOk(server, author, { "skill.yaml": skillYaml({ name: "tally", version }) });
+    await publishOk(server, author, { "skill.yaml": skillYaml({ name: "tally-app", version: "1.0.0", dependencies: { tally: "~1.2.0" } }) });
+    await publishOk(server, author, { "skill.yaml": skillYaml({ name: "untouched", version: "1.0.0" }) });
+  });
+  after(() => server.close());
+
+  test("one entry per tenant: install count, last install time and distinct versions (semver-descending), most installs first then by team name", async () => {
+    await install("beta", "tally", "2.0.0");
+    await install("zeta", "tally", "1.2.0");
+    await install("alpha", "tally", "1.10.0");
+    await install("zeta", "tally", "1.10.0");
+    // A dependency install counts for the tenant too (tally-app pulls tally ~1.2.0).
+    await install("zeta", "tally-app", "1.0.0");
+
+    const entries = await installsOf("tally");
+    assert.deepEqual(
+      entries.map((e) => [e.team.name, e.installs, e.versions]),
+      [
+        ["zeta", 3, ["1.10.0", "1.2.0"]],
+        ["alpha", 1, ["1.10.0"]],
+        ["beta", 1, ["2.0.0"]],
+      ],
+    );
+    // lastInstalledAt is each tenant's newest install record of the skill.
+    const rows: { name: string; last: Date }[] = await server.runtime.dataSource.query(
+      `SELECT t.name, max(i.created_at) AS last FROM install i JOIN team t ON t.id = i.tenant_id JOIN skill s ON s.id = i.skill_id WHERE s.name = 'tally' GROUP BY t.name`,
+    );
+    for (const entry of entries) {
+      const row = rows.find((r) => r.name === entry.team.name)!;
+      assert.equal(new Date(entry.lastInstalledAt).getTime(), row.last.getTime(), entry.team.name);
+    }
+    assert.ok(new Date(entries[0].lastInstalledAt).getTime() > new Date(entries[2].lastInstalledAt).getTime(), "zeta installed last");
+
+    assert.deepEqual((await installsOf("tally-app")).map((e) => [e.team.name, e.installs, e.versions]), [["zeta", 1, ["1.0.0"]]]);
+    assert.deepEqual(await installsOf("untouched"), []);
+  });
+
+  test("a tie on installs is broken by team name, and a new install moves its tenant up", async () => {
+    await install("idle", "untouched", "1.0.0");
+    await install("beta", "untouched", "1.0.0");
+    assert.deepEqual((await installsOf("untouched")).map((e) => [e.team.name, e.installs]), [["beta", 1], ["idle", 1]]);
+    await install("idle", "untouched", "1.0.0");
+    assert.deepEqual((await installsOf("untouched")).map((e) => [e.team.name, e.installs]), [["idle", 2], ["beta", 1]]);
+  });
+});

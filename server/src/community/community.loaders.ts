@@ -1,4 +1,5 @@
 import DataLoader from "dataloader";
+import semver from "semver";
 import { In, type DataSource } from "typeorm";
 import { byKey, groupBy } from "../common/loader-utils";
 import { Skill } from "../catalog/skill.entity";
@@ -8,6 +9,14 @@ import { ApiToken } from "../identity/api-token.entity";
 import { User } from "../identity/user.entity";
 import { Review } from "./review.entity";
 
+/** One tenant's installs of one skill (Skill.installsByTenant). */
+export interface TenantInstalls {
+  teamId: string;
+  installs: number;
+  lastInstalledAt: Date;
+  /** Distinct versions the tenant installed, semver-descending. */
+  versions: string[];
+}
 
 /** Per-request loaders for the community subgraph (people, teams, ratings, installs). */
 export function createCommunityLoaders(dataSource: DataSource) {
@@ -46,6 +55,27 @@ export function createCommunityLoaders(dataSource: DataSource) {
       );
       const map = new Map(rows.map((r) => [r.version_id, r.count]));
       return versionIds.map((id) => map.get(id) ?? 0);
+    }),
+    /** Installs of each skill grouped by tenant, most installs first, then by team name: one statement for any number of skills. */
+    installsByTenantBySkillId: new DataLoader<string, TenantInstalls[]>(async (skillIds) => {
+      const rows: { skill_id: string; tenant_id: string; installs: number; last_installed_at: Date; versions: string[] }[] = await em.query(
+        `SELECT i.skill_id, i.tenant_id, count(*)::int AS installs, max(i.created_at) AS last_installed_at, array_agg(DISTINCT v.version) AS versions
+           FROM install i
+           JOIN skill_version v ON v.id = i.version_id
+           JOIN team t ON t.id = i.tenant_id
+          WHERE i.skill_id = ANY($1::uuid[])
+          GROUP BY i.skill_id, i.tenant_id, t.name
+          ORDER BY installs DESC, t.name ASC`,
+        [[...skillIds]],
+      );
+      return groupBy(skillIds, rows, (r) => r.skill_id).map((list) =>
+        list.map((r) => ({
+          teamId: r.tenant_id,
+          installs: r.installs,
+          lastInstalledAt: r.last_installed_at,
+          versions: [...r.versions].sort(semver.rcompare),
+        })),
+      );
     }),
   };
 }

@@ -5,6 +5,7 @@ import type { RequestContext } from "../common/request-context";
 import type { Team } from "../identity/team.entity";
 import type { User } from "../identity/user.entity";
 import type { Review } from "./review.entity";
+import type { TenantInstalls } from "./community.loaders";
 import {
   InstallSkillInput,
   InstallSkillPayload,
@@ -16,6 +17,7 @@ import {
   SkillStatsType,
   SkillVersionStatsType,
   TeamType,
+  TenantInstallsType,
   UserType,
 } from "./community.types";
 
@@ -54,6 +56,21 @@ export class SkillStatsResolver {
     @Args() page: PageArgs,
   ): Promise<Connection<Review>> {
     return connectionFromArray("reviews", await ctx.loaders.community.reviewsBySkillId.load(skill.id), page);
+  }
+
+  @FieldResolver(() => [TenantInstallsType], {
+    description: "One entry per team that installed any version of the skill, most installs first, then by team name. Bounded by the number of teams, so not paginated.",
+  })
+  installsByTenant(@Ctx() ctx: RequestContext, @Root() skill: EntityRef): Promise<TenantInstalls[]> {
+    return ctx.loaders.community.installsByTenantBySkillId.load(skill.id);
+  }
+}
+
+@Resolver(() => TenantInstallsType)
+export class TenantInstallsResolver {
+  @FieldResolver(() => TeamType)
+  async team(@Ctx() ctx: RequestContext, @Root() entry: TenantInstalls): Promise<Team> {
+    return (await ctx.loaders.community.teamById.load(entry.teamId))!;
   }
 }
 
@@ -149,6 +166,7 @@ export const communityReferenceResolvers = {
 
 export const COMMUNITY_RESOLVERS = [
   SkillStatsResolver,
+  TenantInstallsResolver,
   SkillVersionStatsResolver,
   ReviewResolver,
   UserResolver,

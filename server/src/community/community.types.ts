@@ -42,6 +42,21 @@ export class SkillStatsType {
   id: string;
 }
 
+@ObjectType("TenantInstalls", { description: "One team's installs of a skill (any version)." })
+export class TenantInstallsType {
+  @Field(() => TeamType)
+  team: Team;
+
+  @Field(() => Int, { description: "Install records of any version of the skill by this team." })
+  installs: number;
+
+  @Field()
+  lastInstalledAt: Date;
+
+  @Field(() => [String], { description: "The distinct versions this team installed, highest first (semver)." })
+  versions: string[];
+}
+
 @ObjectType("SkillVersion")
 @Directive(`@key(fields: "id")`)
 export class SkillVersionStatsType {
