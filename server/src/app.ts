@@ -10,6 +10,7 @@ import { SkillyardError } from "@skillyard/core";
 import { createCatalogLoaders } from "./catalog/catalog.loaders";
 import { createCommunityLoaders } from "./community/community.loaders";
 import type { AppRuntime, RequestContext } from "./common/request-context";
+import { archiveLimits } from "./config";
 import { toClientError, toSafeGraphQLError } from "./graphql/client-errors";
 import { createTestingLoaders } from "./testing/testing.loaders";
 import { createGovernanceLoaders } from "./governance/governance.loaders";
@@ -31,12 +32,18 @@ export interface RunningApp {
 }
 
 function newContext(runtime: AppRuntime, viewer: Viewer | null): RequestContext {
-  const { dataSource } = runtime;
+  const { dataSource, blobStore, config } = runtime;
+  const packages = { blobStore, limits: archiveLimits(config) };
   return {
     requestId: randomUUID(),
     viewer,
     runtime,
-    loaders: { catalog: createCatalogLoaders(dataSource), community: createCommunityLoaders(dataSource), testing: createTestingLoaders(dataSource), governance: createGovernanceLoaders(dataSource) },
+    loaders: {
+      catalog: createCatalogLoaders(dataSource),
+      community: createCommunityLoaders(dataSource),
+      testing: createTestingLoaders(dataSource),
+      governance: createGovernanceLoaders(dataSource, packages),
+    },
   };
 }
 

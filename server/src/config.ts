@@ -1,4 +1,5 @@
 import path from "node:path";
+import type { ArchiveLimits } from "@skillyard/core";
 import { z } from "zod";
 import { repoRoot } from "./common/repo-root";
 
@@ -222,6 +223,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       timeoutMs: e.WEBHOOK_TIMEOUT_MS,
     }),
   });
+}
+
+/** The package limits in the shape the archive extraction takes. */
+export function archiveLimits(config: Config): ArchiveLimits {
+  return {
+    maxEntries: config.limits.maxPackageEntries,
+    maxPathDepth: config.limits.maxPathDepth,
+    maxUnpackedBytes: config.limits.maxUnpackedBytes,
+    maxCompressionRatio: config.limits.maxCompressionRatio,
+  };
 }
 
 /** The contract variables and their defaults, for the README table and `--help`. */

@@ -124,7 +124,7 @@ describe("DataLoader batching in the review queue", () => {
     requiredApprovals approvals viewerCannotDecide
     decisions { edges { node { decision } } }
     permissionDiff { name change risk }
-    fileDiff { path change }
+    fileDiff { path change patch }
     previousVersion { id }
     version { id version }
   } } } }`;

@@ -35,7 +35,7 @@ describe("permission review", () => {
   let reviewer2: string;
   let installer: string;
 
-  const publish = (name: string, version: string, fields: Record<string, unknown> = {}, extra: Record<string, string> = {}) =>
+  const publish = (name: string, version: string, fields: Record<string, unknown> = {}, extra: Record<string, string | Buffer> = {}) =>
     publishOk(server, author, { "skill.yaml": skillYaml({ name, version, ...fields }), ...extra });
   const queue = async (token: string) => (await server.gql<{ reviewQueue: { edges: { node: QueueEntry }[] } }>(QUEUE, {}, token)).data?.reviewQueue.edges.map((e) => e.node) ?? [];
   const entry = async (versionId: string, token = reviewer1) => (await queue(token)).find((q) => q.version.id === versionId);
@@ -133,6 +133,61 @@ describe("permission review", () => {
       { permission: "network:outbound", risk: "HIGH", requestedBy: ["net-lib@1.0.0"] },
       { permission: "filesystem:tmp", risk: "LOW", requestedBy: ["report-app@1.1.0"] },
     ]);
+  });
+
+  test("fileDiff patches: unified diffs with 3 lines of context for text files, null for binary, oversized and unchanged ones; each package read once", async () => {
+    const lines = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `${prefix} ${i + 1}`).join("\n") + "\n";
+    const main = lines("line", 20);
+    const big = "x".repeat(300 * 1024) + "\n";
+    const v1 = await publish("patchy", "1.0.0", { permissions: ["database:read"] }, {
+      "src/main.py": main,
+      "src/gone.py": "old = 1\nolder = 2\n",
+      "src/same.py": "same = True\n",
+      "assets/logo.bin": Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x00, 0x01, 0x02]),
+      "docs/latin1.txt": Buffer.from("caf\xe9\n", "latin1"),
+      "data/big.txt": big,
+    });
+    assert.equal(v1.version.status, "PUBLISHED");
+    const v2 = await publish("patchy", "1.1.0", { permissions: ["database:read", "network:outbound"] }, {
+      "src/main.py": main.replace("line 10\n", "line ten\n"),
+      "src/new.py": "def fetch():\n    return 'x'\n",
+      "src/same.py": "same = True\n",
+      "assets/logo.bin": Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x00, 0x01, 0x03]),
+      "docs/latin1.txt": Buffer.from("caf\xe9s\n", "latin1"),
+      "data/big.txt": big.replace("x\n", "y\n"),
+    });
+    assert.equal(v2.version.status, "AWAITING_REVIEW");
+
+    const read: string[] = [];
+    const blobStore = server.runtime.blobStore;
+    const pathOf = blobStore.pathOf.bind(blobStore);
+    blobStore.pathOf = (sha256: string) => {
+      read.push(sha256);
+      return pathOf(sha256);
+    };
+    const res = await server
+      .gql<{ node: { reviewRequest: { fileDiff: { path: string; change: string; patch: string | null }[] } } }>(
+        `query($id: ID!) { node(id: $id) { ... on SkillVersion { reviewRequest { fileDiff { path change patch } } } } }`,
+        { id: v2.version.id },
+        reviewer1,
+      )
+      .finally(() => {
+        blobStore.pathOf = pathOf;
+      });
+    assert.equal(res.errors, undefined, JSON.stringify(res.errors));
+    assert.deepEqual(read.sort(), [v1.version.packageSha256, v2.version.packageSha256].sort(), "each package is read once, not once per file");
+    const patches = Object.fromEntries(res.data!.node.reviewRequest.fileDiff.map((f) => [f.path, [f.change, f.patch]]));
+
+    assert.deepEqual(patches["src/main.py"], [
+      "CHANGED",
+      ["--- a/src/main.py", "+++ b/src/main.py", "@@ -7,7 +7,7 @@", " line 7", " line 8", " line 9", "-line 10", "+line ten", " line 11", " line 12", " line 13", ""].join("\n"),
+    ]);
+    assert.deepEqual(patches["src/new.py"], ["ADDED", ["--- /dev/null", "+++ b/src/new.py", "@@ -0,0 +1,2 @@", "+def fetch():", "+    return 'x'", ""].join("\n")]);
+    assert.deepEqual(patches["src/gone.py"], ["REMOVED", ["--- a/src/gone.py", "+++ /dev/null", "@@ -1,2 +0,0 @@", "-old = 1", "-older = 2", ""].join("\n")]);
+    assert.deepEqual(patches["assets/logo.bin"], ["CHANGED", null], "binary (NUL byte)");
+    assert.deepEqual(patches["docs/latin1.txt"], ["CHANGED", null], "not UTF-8");
+    assert.deepEqual(patches["data/big.txt"], ["CHANGED", null], "over 256 KiB");
+    assert.deepEqual(patches["src/same.py"], ["UNCHANGED", null]);
   });
 
   test("the audit log records the review trail", async () => {

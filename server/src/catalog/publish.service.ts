@@ -10,6 +10,7 @@ import {
   withExtractedPackage,
 } from "@skillyard/core";
 import { type RequestContext, requireViewer } from "../common/request-context";
+import { archiveLimits } from "../config";
 import { Membership } from "../identity/membership.entity";
 import { Team } from "../identity/team.entity";
 import { PackageBlob } from "../packages/package-blob.entity";
@@ -90,12 +91,7 @@ export class PublishService {
     const knownPermissions = await ctx.runtime.services.permissionCatalogue.names(dataSource.manager);
     const inspected = await withExtractedPackage(
       blobStore.pathOf(blob.sha256),
-      {
-        maxEntries: config.limits.maxPackageEntries,
-        maxPathDepth: config.limits.maxPathDepth,
-        maxUnpackedBytes: config.limits.maxUnpackedBytes,
-        maxCompressionRatio: config.limits.maxCompressionRatio,
-      },
+      archiveLimits(config),
       blobStore.tmpDir,
       async (pkg): Promise<InspectedPackage> => {
         const skillYaml = await readRootFile(pkg, "skill.yaml", MANIFEST_MAX_BYTES);

@@ -3,10 +3,19 @@ import { In, type DataSource } from "typeorm";
 import { byKey, groupBy } from "../common/loader-utils";
 import { Permission, PermissionRisk } from "../catalog/permission.entity";
 import { catalogueEntryName } from "../catalog/permission-catalogue.service";
+import type { ArchiveLimits } from "@skillyard/core";
+import type { FileBlobStore } from "../packages/blob-store";
+import { type PackageTexts, readPackageTexts } from "./file-patch";
 import { ReviewDecision, ReviewRequest } from "./review.entities";
 
+/** Where package contents come from (file patches in review requests). */
+export interface PackageSource {
+  blobStore: FileBlobStore;
+  limits: ArchiveLimits;
+}
+
 /** Per-request loaders for the governance subgraph. */
-export function createGovernanceLoaders(dataSource: DataSource) {
+export function createGovernanceLoaders(dataSource: DataSource, packages: PackageSource) {
   const em = dataSource.manager;
   const catalogue = new DataLoader<"all", Map<string, PermissionRisk>>(async (keys) => {
     const risks = new Map((await em.find(Permission)).map((p) => [p.name, p.risk]));
@@ -20,6 +29,18 @@ export function createGovernanceLoaders(dataSource: DataSource) {
     decisionsByVersionId: new DataLoader<string, ReviewDecision[]>(async (ids) =>
       groupBy(ids, await em.find(ReviewDecision, { where: { versionId: In([...ids]) }, order: { createdAt: "ASC" } }), (d) => d.versionId),
     ),
+    /**
+     * The text of each package's files by package sha256: every archive is read once per request,
+     * however many of its files' patches are asked for. One package after the other, so a queue of
+     * reviews never unpacks many packages at once; a package that cannot be read fails only its own key.
+     */
+    packageTextsBySha256: new DataLoader<string, PackageTexts>(async (digests) => {
+      const results: (PackageTexts | Error)[] = [];
+      for (const sha256 of digests) {
+        results.push(await readPackageTexts(packages.blobStore, packages.limits, sha256).catch((err: unknown) => (err instanceof Error ? err : new Error(String(err)))));
+      }
+      return results;
+    }),
     /** The risk of any permission (scoped forms by their catalogue entry; unknown ones count as CRITICAL), read once per request. */
     async riskOf(): Promise<(name: string) => PermissionRisk> {
       const risks = await catalogue.load("all");

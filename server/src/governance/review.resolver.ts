@@ -18,13 +18,7 @@ import {
   ReviewRequestConnection,
   ReviewRequestType,
 } from "./review.types";
-
-
-interface FileChange {
-  path: string;
-  change: string;
-  size: number | null;
-}
+import { type FileChange, fileChanges } from "./file-patch";
 
 async function versionOf(ctx: RequestContext, request: ReviewRequest): Promise<SkillVersion> {
   return (await ctx.loaders.catalog.versionById.load(request.versionId))!;
@@ -103,17 +97,21 @@ export class ReviewRequestResolver {
 
   @FieldResolver(() => [FileChangeType], { description: "The package's files against the previous published version." })
   async fileDiff(@Ctx() ctx: RequestContext, @Root() request: ReviewRequest): Promise<FileChange[]> {
-    const version = await versionOf(ctx, request);
-    const previous = await previousOf(ctx, request);
-    const before = new Map((previous?.files ?? []).map((f) => [f.path, f]));
-    const after = new Map(version.files.map((f) => [f.path, f]));
-    const changes: FileChange[] = [];
-    for (const [path, f] of after) {
-      const old = before.get(path);
-      changes.push({ path, size: f.size, change: !old ? "ADDED" : old.sha256 === f.sha256 ? "UNCHANGED" : "CHANGED" });
-    }
-    for (const [path, f] of before) if (!after.has(path)) changes.push({ path, size: f.size, change: "REMOVED" });
-    return changes.sort((a, b) => a.path.localeCompare(b.path));
+    return fileChanges(await previousOf(ctx, request), await versionOf(ctx, request));
+  }
+}
+
+@Resolver(() => FileChangeType)
+export class FileChangeResolver {
+  @FieldResolver(() => String, {
+    nullable: true,
+    description:
+      "Unified diff (3 lines of context) against the previous published version; an ADDED file is diffed against empty, a REMOVED one to empty. " +
+      "Null for UNCHANGED files and when either side is binary (a NUL byte in the first 8 KiB, or not UTF-8) or over 256 KiB. " +
+      "When more than 1000 lines changed, one hunk replaces the whole file.",
+  })
+  patch(@Ctx() ctx: RequestContext, @Root() change: FileChange): Promise<string | null> {
+    return ctx.runtime.services.versionReviews.filePatch(ctx, change);
   }
 }
 

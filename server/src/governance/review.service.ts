@@ -6,6 +6,7 @@ import { SkillVersion } from "../catalog/skill-version.entity";
 import { canTransition, VersionStatus } from "../catalog/version-lifecycle";
 import { GlobalRole, type User } from "../identity/user.entity";
 import { AuditAction } from "./audit-event.entity";
+import { type FileChange, unifiedPatch } from "./file-patch";
 import type { AuditService } from "./audit.service";
 import { RISK_ORDER, type ReviewPolicy, type ReviewReason } from "./review-policy";
 import { ReviewDecision, ReviewDecisionKind, ReviewRequest } from "./review.entities";
@@ -72,6 +73,21 @@ export class VersionReviewService {
     const requests = await em.find(ReviewRequest, { where: { versionId: In(pending.map((v) => v.id)), outcome: IsNull() } });
     const riskOf = (r: ReviewRequest) => Math.max(-1, ...(r.reasons as unknown as ReviewReason[]).map((reason) => (reason.kind === "RISK" ? RISK_ORDER.indexOf(reason.risk) : 2)));
     return requests.sort((a, b) => riskOf(b) - riskOf(a) || a.createdAt.getTime() - b.createdAt.getTime());
+  }
+
+  /**
+   * A changed, added or removed file's unified diff against the previous published version; null
+   * for unchanged files and when either side is binary or over 256 KiB. Each package is read once
+   * per request (the request's loader), however many patches are asked for.
+   */
+  async filePatch(ctx: RequestContext, change: FileChange): Promise<string | null> {
+    if (change.change === "UNCHANGED") return null;
+    const sideOf = async (sha256: string | null): Promise<string | null | undefined> =>
+      // undefined: the file is not on this side (diffed against empty); null: binary or too large.
+      sha256 === null ? undefined : ((await ctx.loaders.governance.packageTextsBySha256.load(sha256)).get(change.path) ?? null);
+    const [before, after] = await Promise.all([sideOf(change.beforeSha256), sideOf(change.afterSha256)]);
+    if (before === null || after === null) return null;
+    return unifiedPatch(change.path, before ?? null, after ?? null);
   }
 
   blastRadiusOf(em: EntityManager, version: SkillVersion, riskOf: Parameters<ReviewPolicy["blastRadius"]>[2]) {

@@ -3,6 +3,7 @@ import type PgBoss from "pg-boss";
 import type { QueryRunner } from "typeorm";
 import { withExtractedPackage } from "@skillyard/core";
 import type { AppRuntime } from "../common/request-context";
+import { archiveLimits } from "../config";
 import { SkillVersion } from "../catalog/skill-version.entity";
 import { canTransition, VersionStatus } from "../catalog/version-lifecycle";
 import type { SandboxRunner, SandboxRunResult } from "../sandbox/sandbox-runner";
@@ -157,12 +158,7 @@ export class TestRunWorker {
     const manifest = version.manifest;
     return withExtractedPackage(
       blobStore.pathOf(version.packageSha256),
-      {
-        maxEntries: config.limits.maxPackageEntries,
-        maxPathDepth: config.limits.maxPathDepth,
-        maxUnpackedBytes: config.limits.maxUnpackedBytes,
-        maxCompressionRatio: config.limits.maxCompressionRatio,
-      },
+      archiveLimits(config),
       blobStore.tmpDir,
       (pkg) =>
         this.runner.run({

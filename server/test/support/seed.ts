@@ -12,8 +12,8 @@ export interface SeededUser {
   token: string;
 }
 
-/** Builds a package tarball from an in-memory file map through the real packer. */
-export async function makePackage(files: Record<string, string>): Promise<Buffer> {
+/** Builds a package tarball from an in-memory file map (text or raw bytes) through the real packer. */
+export async function makePackage(files: Record<string, string | Buffer>): Promise<Buffer> {
   const dir = mkdtempSync(path.join(os.tmpdir(), "skillyard-pkg-"));
   try {
     for (const [rel, content] of Object.entries(files)) {
