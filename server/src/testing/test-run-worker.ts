@@ -18,6 +18,10 @@ import { TestRun, TestRunStatus } from "./test-run.entity";
 const runLockKey = (runId: string) => `skillyard:run:${runId}`;
 const slotLockKey = (slot: number) => `skillyard:sandbox-slot:${slot}`;
 const SWEEP_INTERVAL_MS = 10_000;
+/** How long stopping waits for in-flight runs to clean up after their sandboxes were removed. */
+const STOP_GRACE_MS = 15_000;
+/** While stopping, how often the in-flight runs' containers are removed again. */
+const STOP_SWEEP_MS = 200;
 
 /**
  * Executes test-run jobs. Crash safety rests on PostgreSQL session advisory locks, which die with
@@ -29,8 +33,8 @@ export class TestRunWorker {
   readonly id = randomUUID();
   private sweeper: NodeJS.Timeout | null = null;
   private stopped = false;
-  /** Runs this worker is executing now, so stopping can end their sandboxes. */
-  private readonly active = new Set<string>();
+  /** Runs this worker is executing now (run id → the attempt), so stopping can end their sandboxes. */
+  private readonly active = new Map<string, Promise<unknown>>();
 
   constructor(
     private readonly runtime: AppRuntime,
@@ -54,7 +58,21 @@ export class TestRunWorker {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.sweeper) clearInterval(this.sweeper);
-    await Promise.all([...this.active].map((runId) => this.runner.removeContainersOf(runId).catch(() => 0)));
+    const inFlight = [...this.active];
+    if (inFlight.length === 0) return;
+    // A run between two Docker calls creates its next container (the copy helper, then the test
+    // container) after a removal has listed them, and a volume still mounted cannot be removed. So
+    // keep removing until every attempt has seen its sandbox gone and run its own cleanup (bounded).
+    let settled = false;
+    const done = Promise.allSettled(inFlight.map(([, attempt]) => attempt)).then(() => {
+      settled = true;
+    });
+    const deadline = Date.now() + STOP_GRACE_MS;
+    do {
+      await Promise.all(inFlight.map(([runId]) => this.runner.removeContainersOf(runId).catch(() => 0)));
+      await Promise.race([done, new Promise((resolve) => setTimeout(resolve, STOP_SWEEP_MS))]);
+    } while (!settled && Date.now() < deadline);
+    await Promise.all(inFlight.map(([runId]) => this.runner.removeContainersOf(runId).catch(() => 0)));
   }
 
   /** Finds runs and containers no live worker holds, and recovers them. */
@@ -110,10 +128,11 @@ export class TestRunWorker {
         await dataSource.getRepository(TestRun).update(run.id, { status: TestRunStatus.RUNNING, attempts: attempt, startedAt: new Date(), jobId: job.id });
         run.attempts = attempt;
         const writer = await TestRunEventWriter.open(dataSource, run.id);
-        this.active.add(run.id);
-        const result = await this.attempt(run, version, lock, writer)
+        const running = this.attempt(run, version, lock, writer)
           .catch((error: unknown) => infraFailure(error))
           .finally(() => this.active.delete(run.id));
+        this.active.set(run.id, running);
+        const result = await running;
         if (result === null || this.stopped) throw new Error("the worker is stopping; the run will be picked up again");
         await writer.flush();
         const retriesLeft = job.retryCount < job.retryLimit;
