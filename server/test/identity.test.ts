@@ -106,6 +106,14 @@ describe("identity administration", () => {
     for (const a of ["USER_CREATE", "TEAM_CREATE", "MEMBER_ADD", "TOKEN_CREATE", "TOKEN_REVOKE", "PERMISSION_EDIT", "PUBLISH"]) assert.ok(actions.has(a), `${a} missing from ${[...actions]}`);
     const perm = log.data!.auditLog.edges.find((e) => e.node.action === "PERMISSION_EDIT")!.node;
     assert.deepEqual([perm.actor?.handle, perm.after.risk], ["root-admin", "HIGH"]);
+    await server.seed.user("reader-to-be");
+    await server.gql(`mutation { setUserRoles(input: { user: "reader-to-be", roles: [REVIEWER] }) { handle } }`, {}, admin);
+    const roleChange = await server.gql<{ auditLog: { edges: { node: { before: Record<string, unknown>; after: Record<string, unknown> } }[] } }>(
+      `{ auditLog(action: ROLE_CHANGE, first: 1) { edges { node { before after } } } }`,
+      {},
+      admin,
+    );
+    assert.deepEqual(roleChange.data?.auditLog.edges[0]?.node, { before: { handle: "reader-to-be", roles: [] }, after: { handle: "reader-to-be", roles: ["REVIEWER"] } }, "role changes name the user");
     const filtered = await server.gql<{ auditLog: { edges: { node: { action: string } }[] } }>(`{ auditLog(actor: "root-admin", action: TEAM_CREATE) { edges { node { action } } } }`, {}, admin);
     assert.ok(filtered.data!.auditLog.edges.length >= 1 && filtered.data!.auditLog.edges.every((e) => e.node.action === "TEAM_CREATE"));
     await assert.rejects(server.runtime.dataSource.query(`UPDATE audit_event SET action = 'YANK'`), /append-only/);

@@ -8,6 +8,7 @@ import { uploadAndPublish, publishOk } from "./support/publish";
 import { pythonSkill } from "./support/skills";
 import { collectRunEvents, wsClient } from "./support/subscriptions";
 import { startTestServer, type TestServer } from "./support/test-server";
+import { GlobalRole } from "../src/identity/user.entity";
 import { waitFor } from "./support/wait";
 
 const VERSION_STATE = `query($id: ID!) { node(id: $id) { ... on SkillVersion { status statusReason latestTestRun { id status reason passed failed skipped passRate logTruncated tests { edges { node { name status message } } } } } } }`;
@@ -65,6 +66,15 @@ describe("publish gate", () => {
     assert.deepEqual([final.latestTestRun.passed, final.latestTestRun.failed, final.latestTestRun.passRate], [3, 0, 1]);
     const install = await server.gql<{ installSkill: { root: { version: string } } }>(`mutation { installSkill(input: { name: "gate-pass" }) { root { version } } }`, {}, installer);
     assert.equal(install.data?.installSkill.root.version, "1.0.0");
+
+    // The audit trail links the outcome to its run and version, so clients need not decode ids.
+    const admin = (await server.seed.user("gate-auditor", [GlobalRole.ADMIN])).token;
+    const log = await server.gql<{ auditLog: { edges: { node: { testRunId: string | null; version: { id: string } | null } }[] } }>(
+      `{ auditLog(skill: "gate-pass", action: TEST_OUTCOME) { edges { node { testRunId version { id } } } } }`,
+      {},
+      admin,
+    );
+    assert.deepEqual(log.data?.auditLog.edges.map((e) => e.node), [{ testRunId: runId, version: { id: published.version.id } }]);
   });
 
   test("a pass rate of 0.5 is REJECTED with the reason and the failing tests; it is never installable", async () => {

@@ -82,6 +82,29 @@ describe("permission review", () => {
     assert.equal(await latest("reader"), "1.1.0");
   });
 
+  test("an author who is not a reviewer reads that it is their own version; decisions name their reviewer; the policy is readable", async () => {
+    const v = await publish("own-reason", "1.0.0", { permissions: ["network:outbound"] });
+    assert.equal(v.version.status, "AWAITING_REVIEW");
+    const REQUEST = `query($id: ID!) { node(id: $id) { ... on SkillVersion { reviewRequest { viewerCannotDecide decisions { edges { node { decision comment reviewer { handle } } } } } } } }`;
+    type RequestView = { node: { reviewRequest: { viewerCannotDecide: string | null; decisions: { edges: { node: { decision: string; comment: string; reviewer: { handle: string } } }[] } } } };
+    const asAuthor = await server.gql<RequestView>(REQUEST, { id: v.version.id }, author);
+    assert.equal(asAuthor.data?.node.reviewRequest.viewerCannotDecide, "You cannot review your own version.");
+
+    await server.gql(REJECT, { id: v.version.id, r: "outbound access is not justified" }, reviewer2);
+    const decided = await server.gql<RequestView>(REQUEST, { id: v.version.id }, reviewer1);
+    assert.deepEqual(decided.data?.node.reviewRequest.decisions.edges.map((e) => e.node), [
+      { decision: "REJECT", comment: "outbound access is not justified", reviewer: { handle: "rev-two" } },
+    ]);
+
+    const policy = await server.gql<{ reviewPolicy: { riskThreshold: string; criticalApprovals: number; testPassThreshold: number } }>(
+      `{ reviewPolicy { riskThreshold criticalApprovals testPassThreshold } }`,
+      {},
+      author,
+    );
+    assert.deepEqual(policy.data?.reviewPolicy, { riskThreshold: "HIGH", criticalApprovals: 2, testPassThreshold: 0.8 });
+    assert.equal((await server.gql(`{ reviewPolicy { riskThreshold } }`)).errors?.[0].extensions.code, "UNAUTHENTICATED");
+  });
+
   test("a reviewer cannot approve a version they published themselves", async () => {
     const own = server.seed.team("reviewers-own-skills");
     const reviewerAuthor = (await own.member("rev-author", undefined, [GlobalRole.REVIEWER])).token;
@@ -192,8 +215,14 @@ describe("permission review", () => {
 
   test("the audit log records the review trail", async () => {
     const admin = (await server.seed.user("audit-admin", [GlobalRole.ADMIN])).token;
-    const log = await server.gql<{ auditLog: { edges: { node: { action: string } }[] } }>(`{ auditLog(skill: "reader", first: 50) { edges { node { action } } } }`, {}, admin);
+    const log = await server.gql<{ auditLog: { edges: { node: { action: string; version: { version: string } | null } }[] } }>(
+      `{ auditLog(skill: "reader", first: 50) { edges { node { action version { version } } } } }`,
+      {},
+      admin,
+    );
     const actions = log.data!.auditLog.edges.map((e) => e.node.action);
     for (const a of ["PUBLISH", "REVIEW_REQUESTED", "APPROVE", "VERSION_PUBLISHED"]) assert.ok(actions.includes(a), `${a} missing: ${actions.join(", ")}`);
+    const approval = log.data!.auditLog.edges.find((e) => e.node.action === "APPROVE");
+    assert.deepEqual(approval?.node.version, { version: "1.1.0" }, "version events link to their version");
   });
 });

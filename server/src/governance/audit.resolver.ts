@@ -8,6 +8,7 @@ import { Skill } from "../catalog/skill.entity";
 import { GlobalRole, User } from "../identity/user.entity";
 import { AuditAction, AuditEvent } from "./audit-event.entity";
 import { AuditEventConnection, AuditEventType, GovernanceSkillRef, GovernanceUserRef } from "./governance.types";
+import { ReviewedVersionRef } from "./review.types";
 
 const isEventId = (v: unknown): v is string => typeof v === "string" && /^\d+$/.test(v);
 
@@ -63,6 +64,18 @@ export class AuditResolver {
   @FieldResolver(() => GovernanceSkillRef, { nullable: true })
   skill(@Root() event: AuditEvent): GovernanceSkillRef | null {
     return event.skillId ? { id: toGlobalId("Skill", event.skillId) } : null;
+  }
+
+  @FieldResolver(() => ReviewedVersionRef, { nullable: true, description: "The version acted on, when the target is a SkillVersion." })
+  version(@Root() event: AuditEvent): ReviewedVersionRef | null {
+    // Version roots in this subgraph carry the uuid; ReviewedVersionResolver makes the id global.
+    return event.targetType === "SkillVersion" ? { id: event.targetId } : null;
+  }
+
+  @FieldResolver(() => ID, { nullable: true, description: "Global id of the test run a TEST_OUTCOME event reports." })
+  testRunId(@Root() event: AuditEvent): string | null {
+    const runId = event.action === AuditAction.TEST_OUTCOME ? event.after?.["testRunId"] : null;
+    return typeof runId === "string" ? toGlobalId("TestRun", runId) : null;
   }
 }
 

@@ -1,10 +1,10 @@
 import { expectGlobalId } from "../common/global-id";
 import { AuditResolver } from "./audit.resolver";
-import { FileChangeResolver, ReviewedVersionResolver, ReviewRequestResolver } from "./review.resolver";
+import { FileChangeResolver, ReviewDecisionResolver, ReviewedVersionResolver, ReviewRequestResolver } from "./review.resolver";
 import { WEBHOOK_RESOLVERS } from "../webhooks/webhook.resolver";
 
 /** Every resolver class of the governance subgraph; features register theirs here. */
-export const GOVERNANCE_RESOLVERS = [AuditResolver, ReviewRequestResolver, FileChangeResolver, ReviewedVersionResolver, ...WEBHOOK_RESOLVERS] as const;
+export const GOVERNANCE_RESOLVERS = [AuditResolver, ReviewRequestResolver, ReviewDecisionResolver, FileChangeResolver, ReviewedVersionResolver, ...WEBHOOK_RESOLVERS] as const;
 
 /** Catalog's SkillVersion arrives as `{ id }` (a global id); the review fields need only its uuid. */
 export const governanceReferenceResolvers = {

@@ -4,6 +4,9 @@ import { Permission, PermissionRisk } from "../catalog/permission.entity";
 import { catalogueEntryName } from "../catalog/permission-catalogue.service";
 import { Skill } from "../catalog/skill.entity";
 import { SkillVersion } from "../catalog/skill-version.entity";
+
+/** A CRITICAL permission needs this many approvals, from distinct reviewers (the two-person rule). */
+export const CRITICAL_APPROVALS = 2;
 import { DependencyResolver } from "../community/install.service";
 
 export const RISK_ORDER: readonly PermissionRisk[] = [PermissionRisk.LOW, PermissionRisk.MEDIUM, PermissionRisk.HIGH, PermissionRisk.CRITICAL];
@@ -93,7 +96,7 @@ export class ReviewPolicy {
       if (treeAdded.length) reasons.push({ kind: "TREE_ESCALATION", added: treeAdded });
     }
     const flagged = new Set(reasons.flatMap((r) => (r.kind === "RISK" ? [r.permission] : r.added)));
-    const requiredApprovals = [...flagged].some((p) => riskOf(p) === PermissionRisk.CRITICAL) ? 2 : 1;
+    const requiredApprovals = [...flagged].some((p) => riskOf(p) === PermissionRisk.CRITICAL) ? CRITICAL_APPROVALS : 1;
     return { reasons, requiredApprovals, previous, blastRadius };
   }
 

@@ -1,10 +1,11 @@
 import { Arg, Args, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from "type-graphql";
 import { connectionFromArray, type Connection, PageArgs } from "../common/connection";
 import { expectGlobalId, toGlobalId } from "../common/global-id";
-import type { RequestContext } from "../common/request-context";
+import { type RequestContext, requireViewer } from "../common/request-context";
+import { PermissionRisk } from "../catalog/permission.entity";
 import { SkillVersion } from "../catalog/skill-version.entity";
 import { cannotDecideReason } from "./review.service";
-import { type BlastRadiusEntry, permissionDiff, type PermissionChange } from "./review-policy";
+import { type BlastRadiusEntry, CRITICAL_APPROVALS, permissionDiff, type PermissionChange } from "./review-policy";
 import { ReviewDecision, ReviewDecisionKind, ReviewRequest } from "./review.entities";
 import {
   ApproveVersionInput,
@@ -14,11 +15,14 @@ import {
   RejectVersionInput,
   ReviewDecisionConnection,
   ReviewDecisionPayload,
+  ReviewDecisionType,
+  ReviewPolicyType,
   ReviewedVersionRef,
   ReviewRequestConnection,
   ReviewRequestType,
 } from "./review.types";
 import { type FileChange, fileChanges } from "./file-patch";
+import { GovernanceUserRef } from "./governance.types";
 
 async function versionOf(ctx: RequestContext, request: ReviewRequest): Promise<SkillVersion> {
   return (await ctx.loaders.catalog.versionById.load(request.versionId))!;
@@ -36,6 +40,16 @@ export class ReviewRequestResolver {
   @Query(() => ReviewRequestConnection, { description: "Versions awaiting review, riskiest then oldest first. Reviewers and admins." })
   async reviewQueue(@Ctx() ctx: RequestContext, @Args() page: PageArgs): Promise<Connection<ReviewRequest>> {
     return connectionFromArray("reviewQueue", await ctx.runtime.services.versionReviews.queue(ctx), page);
+  }
+
+  @Query(() => ReviewPolicyType, { description: "The publish gate's settings. Any signed-in user." })
+  reviewPolicy(@Ctx() ctx: RequestContext): ReviewPolicyType {
+    requireViewer(ctx);
+    return {
+      riskThreshold: PermissionRisk[ctx.runtime.config.reviewRiskThreshold],
+      criticalApprovals: CRITICAL_APPROVALS,
+      testPassThreshold: ctx.runtime.config.sandbox.passThreshold,
+    };
   }
 
   @Mutation(() => ReviewDecisionPayload, { description: "Approves the exact package under review. Reviewers and admins, never the publisher." })
@@ -112,6 +126,14 @@ export class FileChangeResolver {
   })
   patch(@Ctx() ctx: RequestContext, @Root() change: FileChange): Promise<string | null> {
     return ctx.runtime.services.versionReviews.filePatch(ctx, change);
+  }
+}
+
+@Resolver(() => ReviewDecisionType)
+export class ReviewDecisionResolver {
+  @FieldResolver(() => GovernanceUserRef, { description: "The reviewer who decided." })
+  reviewer(@Root() decision: ReviewDecision): GovernanceUserRef {
+    return { id: toGlobalId("User", decision.reviewerId) };
   }
 }
 

@@ -18,8 +18,9 @@ export function isReviewer(user: User): boolean {
 /** Why the viewer may not decide on a version, or null when they may. Shown before anyone clicks. */
 export function cannotDecideReason(user: User | null, version: SkillVersion, decisions: ReviewDecision[]): string | null {
   if (!user) return "Sign in as a reviewer.";
-  if (!isReviewer(user)) return "Only reviewers and admins decide on reviews.";
+  // Own version first: it is the reason an author needs to read, whatever their roles.
   if (version.publishedById === user.id) return "You cannot review your own version.";
+  if (!isReviewer(user)) return "Only reviewers and admins decide on reviews.";
   if (version.status !== VersionStatus.AWAITING_REVIEW) return `The version is ${version.status}, not awaiting review.`;
   if (decisions.some((d) => d.reviewerId === user.id && d.packageSha256 === version.packageSha256)) return "You have already decided on this version.";
   return null;

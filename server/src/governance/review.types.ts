@@ -1,7 +1,8 @@
-import { Directive, Field, ID, InputType, Int, ObjectType, registerEnumType } from "type-graphql";
+import { Directive, Field, Float, ID, InputType, Int, ObjectType, registerEnumType } from "type-graphql";
 import { GraphQLJSONObject } from "graphql-scalars";
 import { connectionTypes } from "../common/connection";
 import { PermissionRisk } from "../catalog/permission.entity";
+import { GovernanceUserRef } from "./governance.types";
 import { ReviewDecisionKind } from "./review.entities";
 
 registerEnumType(ReviewDecisionKind, { name: "ReviewDecisionKind" });
@@ -54,6 +55,9 @@ export class FileChangeType {
 
 @ObjectType("ReviewDecision")
 export class ReviewDecisionType {
+  @Field(() => GovernanceUserRef, { description: "The reviewer who decided." })
+  reviewer: GovernanceUserRef;
+
   @Field(() => ReviewDecisionKind)
   decision: ReviewDecisionKind;
 
@@ -113,4 +117,16 @@ export class ReviewDecisionPayload {
 
   @Field({ description: "True when this decision published the version (enough approvals)." })
   published: boolean;
+}
+
+@ObjectType("ReviewPolicy", { description: "The publish gate's settings, so clients can explain why a version waits." })
+export class ReviewPolicyType {
+  @Field(() => PermissionRisk, { description: "Versions requesting a permission at or above this risk wait for a reviewer." })
+  riskThreshold: PermissionRisk;
+
+  @Field(() => Int, { description: "Approvals a version with a CRITICAL permission needs, from distinct reviewers." })
+  criticalApprovals: number;
+
+  @Field(() => Float, { description: "Share of tests (0-1) that must pass before a version goes further." })
+  testPassThreshold: number;
 }

@@ -90,7 +90,7 @@ export class IdentityService {
         throw new SkillyardError("BAD_USER_INPUT", "Admins cannot remove their own ADMIN role (ask another admin).", { argument: "roles" });
       }
       await em.save(user);
-      await ctx.runtime.services.audit.record(em, { actorId: admin.id, action: AuditAction.ROLE_CHANGE, targetType: "User", targetId: user.id, before: { roles: before }, after: { roles: user.roles } });
+      await ctx.runtime.services.audit.record(em, { actorId: admin.id, action: AuditAction.ROLE_CHANGE, targetType: "User", targetId: user.id, before: { handle: user.handle, roles: before }, after: { handle: user.handle, roles: user.roles } });
       return user;
     });
   }
