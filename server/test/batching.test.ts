@@ -15,7 +15,7 @@ const NESTED = `query Nested($first: Int!) {
       latestVersion { version }
       versions(first: 5) { edges { node {
         version downloads
-        dependencies(first: 5) { edges { node { range skill { name rating owner { name } } } } }
+        dependencies(first: 5) { edges { node { range resolved { version } skill { name rating owner { name } } } } }
         permissions(first: 5) { edges { node { name risk } } }
       } } }
     } }

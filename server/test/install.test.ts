@@ -113,6 +113,26 @@ describe("installSkill", () => {
     assert.equal((await install({ name: "leaf", range: "not a range!" })).errors?.[0].extensions.code, "BAD_USER_INPUT");
   });
 
+  test("Dependency.resolved names the version each range picks now, by the same rule as installSkill", async () => {
+    const DEPS = `{ skill(name: "app") { latestVersion { dependencies { edges { node { range skill { name } resolved { version } } } } } } }`;
+    const deps = async () =>
+      (await server.gql<{ skill: { latestVersion: { dependencies: { edges: { node: { range: string; skill: { name: string }; resolved: { version: string } | null } }[] } } } }>(DEPS))
+        .data!.skill.latestVersion.dependencies.edges.map((e) => [e.node.skill.name, e.node.range, e.node.resolved?.version ?? null]);
+    assert.deepEqual(await deps(), [
+      ["leaf", "~1.2.0", "1.2.0"],
+      ["mid", "^1.0.0", "1.0.0"],
+    ]);
+    const installed = await install({ name: "app" });
+    const fromInstall = installed.data!.installSkill.resolved.filter((r) => r.name !== "app").map((r) => [r.name, r.version]);
+    assert.deepEqual(fromInstall, (await deps()).map(([name, , version]) => [name, version]), "the page shows what an install gets");
+
+    await publish("pinner", "1.0.0", { leaf: "9.9.9" });
+    const none = await server.gql<{ skill: { latestVersion: { dependencies: { edges: { node: { resolved: null } }[] } } } }>(
+      `{ skill(name: "pinner") { latestVersion { dependencies { edges { node { resolved { version } } } } } } }`,
+    );
+    assert.equal(none.data?.skill.latestVersion.dependencies.edges[0]?.node.resolved, null, "no matching version is null");
+  });
+
   test("versions that are not installable are skipped by resolution", async () => {
     await publish("gated", "1.0.0");
     const v2 = await publish("gated", "1.1.0");

@@ -10,6 +10,7 @@ import { canSeeVersion, visibleVersions } from "./version-visibility";
 import { SkillSort } from "./skill-search.service";
 import { SkillVersion } from "./skill-version.entity";
 import type { VersionDependency } from "./version-dependency.entity";
+import { resolveRange } from "./version-resolution";
 import type { VersionPermission } from "./version-permission.entity";
 import {
   DependencyConnection,
@@ -142,6 +143,12 @@ export class DependencyResolver {
   @FieldResolver(() => SkillType)
   skill(@Root() dependency: VersionDependency): Skill {
     return dependency.dependencySkill;
+  }
+
+  @FieldResolver(() => SkillVersionType, { nullable: true })
+  async resolved(@Ctx() ctx: RequestContext, @Root() dependency: VersionDependency): Promise<SkillVersion | null> {
+    const versions = await ctx.loaders.catalog.versionsBySkillId.load(dependency.dependencySkillId);
+    return resolveRange(versions, dependency.range, dependency.dependencySkill.latestVersionId);
   }
 }
 

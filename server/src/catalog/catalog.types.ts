@@ -122,6 +122,9 @@ export class DependencyType {
 
   @Field(() => SkillType)
   skill: SkillType;
+
+  @Field(() => SkillVersionType, { nullable: true, description: "The version `range` resolves to now, as installSkill picks it (yanked versions only for exact pins); null when none matches." })
+  resolved: SkillVersionType | null;
 }
 
 export const { ConnectionType: SkillConnection } = connectionTypes("Skill", SkillType);

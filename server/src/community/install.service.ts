@@ -7,7 +7,8 @@ import { SkillVersion } from "../catalog/skill-version.entity";
 import { VersionDependency } from "../catalog/version-dependency.entity";
 import { isChannelName, LATEST_CHANNEL } from "../catalog/channel.service";
 import { SkillChannel } from "../catalog/skill-channel.entity";
-import { INSTALLABLE_STATUSES, isInstallable, VersionStatus } from "../catalog/version-lifecycle";
+import { VersionStatus } from "../catalog/version-lifecycle";
+import { exactPin, resolveRange, RESOLVABLE_STATUSES } from "../catalog/version-resolution";
 import { Membership } from "../identity/membership.entity";
 import { Team } from "../identity/team.entity";
 import { GlobalRole } from "../identity/user.entity";
@@ -41,13 +42,6 @@ export interface InstallResult {
   warnings: string[];
 }
 
-/** The version an exact pin (`1.2.3`, `=1.2.3`) names; null for any other range. */
-export function exactPin(range: string): string | null {
-  return semver.valid(range) ?? semver.valid(range.replace(/^=\s*/, ""));
-}
-
-/** What resolution may pick: installable versions, plus yanked ones for exact pins and channels. */
-const RESOLVABLE_STATUSES: readonly VersionStatus[] = [...INSTALLABLE_STATUSES, VersionStatus.YANKED];
 
 const label = (skill: Skill, version: SkillVersion) => `${skill.name}@${version.version}`;
 
@@ -112,15 +106,7 @@ export class DependencyResolver {
 
   private async pick(skill: Skill, wanted: string, trail: string[], isRoot: boolean): Promise<SkillVersion> {
     if (isRoot && isChannelName(wanted)) return this.pickChannel(skill, wanted);
-    const all = await this.versionsOf(skill);
-    const candidates = all.filter((v) => isInstallable(v.status));
-    const pinned = exactPin(wanted);
-    const found =
-      wanted === LATEST_CHANNEL
-        ? candidates.find((v) => v.id === skill.latestVersionId)
-        : pinned
-          ? all.find((v) => semver.eq(v.version, pinned))
-          : candidates.find((v) => v.version === semver.maxSatisfying(candidates.map((c) => c.version), wanted));
+    const found = resolveRange(await this.versionsOf(skill), wanted, skill.latestVersionId);
     if (!found) {
       const where = trail.length ? ` (needed by ${trail.join(" → ")})` : "";
       throw new SkillyardError("NO_MATCHING_VERSION", `No installable version of ${skill.name} satisfies ${wanted}${where}.`, {
