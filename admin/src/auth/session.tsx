@@ -108,8 +108,3 @@ export function useSession(): Session {
   if (!session) throw new Error("useSession must be used inside <ViewerBoundary>");
   return session;
 }
-
-/** Admins maintain every team's skills; others only their own teams'. */
-export function canMaintain(session: Session, teamName: string): boolean {
-  return session.isAdmin || session.maintainedTeams.has(teamName);
-}

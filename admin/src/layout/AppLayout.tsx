@@ -34,11 +34,11 @@ export function AppLayout() {
           <Group gap="sm" wrap="nowrap">
             <Burger opened={opened} onClick={toggle} hiddenFrom="sm" size="sm" aria-label="Toggle navigation" data-testid="nav-toggle" />
             <Text fw={700} component={Link} to="/" c="inherit" td="none">
-              Skillyard
+              Skillyard{" "}
+              <Text span c="dimmed" fw={400}>
+                console
+              </Text>
             </Text>
-            <Badge variant="light" visibleFrom="xs">
-              admin
-            </Badge>
           </Group>
           <Group gap="xs" wrap="nowrap">
             <Text size="sm" data-testid="viewer-handle" truncate maw={160}>
