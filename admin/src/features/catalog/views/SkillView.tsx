@@ -1,5 +1,271 @@
+import { useQuery } from "@apollo/client/react";
+import { Alert, Anchor, Badge, Card, Group, SimpleGrid, Stack, Tabs, Text } from "@mantine/core";
+import { IconCheck, IconLock } from "@tabler/icons-react";
+import { useMemo, useState, type ReactNode } from "react";
+import { Link, useParams, useSearchParams } from "react-router";
+import { canMaintain } from "../../../auth/permissions";
+import { useSession } from "../../../auth/session";
 import { PageHeader } from "../../../components/PageHeader";
+import { EmptyState, QueryState } from "../../../components/QueryState";
+import { RelativeTime } from "../../../components/RelativeTime";
+import { CatalogSkillDocument } from "../../../gql/graphql";
+import { DeprecateVersionModal, MoveChannelModal, YankVersionModal, type MaintainerAction } from "../components/MaintainerModals";
+import { ChannelsTable, DependenciesSection, InstallsTable, LoadMore, ReviewsSection } from "../components/SkillSections";
+import { SkillDownloads, SkillRating } from "../components/SkillStats";
+import type { SkillDetail } from "../components/skillTypes";
+import { VersionsTable } from "../components/VersionsTable";
+
+const TABS = ["versions", "channels", "reviews", "installs", "dependencies"] as const;
+type Tab = (typeof TABS)[number];
+const isTab = (value: string | null): value is Tab => TABS.some((tab) => tab === value);
 
 export function SkillView() {
-  return <PageHeader title="SkillView" />;
+  const { name = "" } = useParams();
+  const { data, loading, error, refetch, fetchMore } = useQuery(CatalogSkillDocument, { variables: { name } });
+  const loadMoreVersions = (after: string) =>
+    fetchMore({
+      variables: { versionsAfter: after },
+      updateQuery: (previous, { fetchMoreResult }) => {
+        if (!previous.skill || !fetchMoreResult.skill) return previous;
+        const page = fetchMoreResult.skill.versions;
+        return { skill: { ...previous.skill, versions: { ...page, edges: [...previous.skill.versions.edges, ...page.edges] } } };
+      },
+    });
+  return (
+    <QueryState data={data} loading={loading} error={error} refetch={() => void refetch()}>
+      {({ skill }) =>
+        skill ? (
+          <SkillPage skill={skill} refetch={refetch} loadMoreVersions={loadMoreVersions} />
+        ) : (
+          <EmptyState title={`No skill named “${name}”`}>
+            It does not exist, or none of its versions is visible to you. <Anchor component={Link} to="/skills">Search the catalog</Anchor>.
+          </EmptyState>
+        )
+      }
+    </QueryState>
+  );
+}
+
+function SkillPage({
+  skill,
+  refetch,
+  loadMoreVersions,
+}: {
+  skill: SkillDetail;
+  refetch: () => Promise<unknown>;
+  loadMoreVersions: (after: string) => Promise<unknown>;
+}) {
+  const session = useSession();
+  const maintainer = canMaintain(session, skill.owner.name);
+  const [params, setParams] = useSearchParams();
+  const tabParam = params.get("tab");
+  const tab: Tab = isTab(tabParam) ? tabParam : "versions";
+  const [action, setAction] = useState<MaintainerAction | null>(null);
+  const [notice, setNotice] = useState<string | null>(null);
+  const [moreVersions, setMoreVersions] = useState<{ loading: boolean; error: unknown }>({ loading: false, error: null });
+
+  const versions = skill.versions.edges.map((edge) => edge.node);
+  const channels = skill.channels.edges.map((edge) => edge.node);
+  const channelsByVersion = useMemo(() => {
+    const map = new Map<string, string[]>();
+    for (const channel of channels) {
+      if (channel.version) map.set(channel.version.id, [...(map.get(channel.version.id) ?? []), channel.name]);
+    }
+    return map;
+  }, [channels]);
+
+  const onDone = async (message: string) => {
+    await refetch();
+    setAction(null);
+    setNotice(message);
+  };
+
+  const showMoreVersions = async (after: string) => {
+    setMoreVersions({ loading: true, error: null });
+    try {
+      await loadMoreVersions(after);
+      setMoreVersions({ loading: false, error: null });
+    } catch (failure) {
+      setMoreVersions({ loading: false, error: failure });
+    }
+  };
+
+  const totalInstalls = skill.installsByTenant.reduce((sum, entry) => sum + entry.installs, 0);
+
+  return (
+    <Stack gap="md">
+      <PageHeader
+        title={skill.name}
+        subtitle={skill.description}
+        actions={
+          skill.latestVersion ? (
+            <Badge size="lg" variant="light" tt="none" data-testid="skill-latest-version">
+              latest {skill.latestVersion.version}
+            </Badge>
+          ) : (
+            <Badge size="lg" variant="light" color="gray" tt="none">
+              no installable version
+            </Badge>
+          )
+        }
+      />
+
+      <Card withBorder padding="sm">
+        <SimpleGrid cols={{ base: 1, xs: 2, md: 4 }} spacing="md" verticalSpacing="sm">
+          <Fact label="Owner team">
+            <Group gap={6}>
+              <Text size="sm" fw={600} data-testid="skill-owner">
+                {skill.owner.name}
+              </Text>
+              {maintainer && (
+                <Badge size="xs" variant="light" color="teal">
+                  you maintain it
+                </Badge>
+              )}
+            </Group>
+          </Fact>
+          <Fact label="Category & tags">
+            <Group gap={4}>
+              <Anchor component={Link} to={`/skills?category=${encodeURIComponent(skill.category)}`} underline="never">
+                <Badge variant="light" tt="none">
+                  {skill.category}
+                </Badge>
+              </Anchor>
+              {skill.tags.map((tag) => (
+                <Anchor key={tag} component={Link} to={`/skills?tag=${encodeURIComponent(tag)}`} underline="never">
+                  <Badge variant="dot" color="gray" tt="none">
+                    {tag}
+                  </Badge>
+                </Anchor>
+              ))}
+            </Group>
+          </Fact>
+          <Fact label="Rating">
+            <SkillRating rating={skill.rating} reviewCount={skill.reviewCount} />
+          </Fact>
+          <Fact label="Installs">
+            <SkillDownloads downloads={skill.downloads} />
+            <Text size="xs" c="dimmed">
+              updated <RelativeTime iso={skill.updatedAt} />
+            </Text>
+          </Fact>
+        </SimpleGrid>
+      </Card>
+
+      {notice && (
+        <Alert color="green" icon={<IconCheck size={18} />} withCloseButton onClose={() => setNotice(null)} data-testid="maintainer-notice">
+          {notice}
+        </Alert>
+      )}
+      {!maintainer && (
+        <Text size="xs" c="dimmed" data-testid="maintainer-actions-hidden">
+          <IconLock size={12} style={{ verticalAlign: "-1px" }} /> Moving channels, yanking and deprecating are for maintainers of {skill.owner.name} and admins.
+        </Text>
+      )}
+
+      <Tabs value={tab} onChange={(value) => isTab(value) && setParams(value === "versions" ? {} : { tab: value }, { replace: true })} keepMounted={false}>
+        <Tabs.List>
+          <Tabs.Tab value="versions" data-testid="tab-versions">
+            Versions <Count n={skill.versions.totalCount ?? versions.length} />
+          </Tabs.Tab>
+          <Tabs.Tab value="channels" data-testid="tab-channels">
+            Channels <Count n={channels.length} />
+          </Tabs.Tab>
+          <Tabs.Tab value="reviews" data-testid="tab-reviews">
+            Reviews <Count n={skill.reviewCount} />
+          </Tabs.Tab>
+          <Tabs.Tab value="installs" data-testid="tab-installs">
+            Installs <Count n={skill.installsByTenant.length} />
+          </Tabs.Tab>
+          <Tabs.Tab value="dependencies" data-testid="tab-dependencies">
+            Dependencies
+          </Tabs.Tab>
+        </Tabs.List>
+
+        <Tabs.Panel value="versions" pt="md">
+          {versions.length === 0 ? (
+            <EmptyState title="No versions you can see" />
+          ) : (
+            <Stack gap="sm">
+              <VersionsTable
+                skillName={skill.name}
+                versions={versions}
+                latestVersionId={skill.latestVersion?.id ?? null}
+                channelsByVersion={channelsByVersion}
+                onAction={maintainer ? setAction : undefined}
+              />
+              {skill.versions.pageInfo.hasNextPage && skill.versions.pageInfo.endCursor && (
+                <LoadMore loading={moreVersions.loading} error={moreVersions.error} onClick={() => void showMoreVersions(skill.versions.pageInfo.endCursor ?? "")} />
+              )}
+            </Stack>
+          )}
+        </Tabs.Panel>
+        <Tabs.Panel value="channels" pt="md">
+          <ChannelsTable
+            channels={channels}
+            onMove={maintainer ? (channel) => setAction({ kind: "channel", channel: channel.name, version: null }) : undefined}
+            onCreate={maintainer ? () => setAction({ kind: "channel", channel: null, version: null }) : undefined}
+          />
+        </Tabs.Panel>
+        <Tabs.Panel value="reviews" pt="md">
+          <ReviewsSection skillName={skill.name} />
+        </Tabs.Panel>
+        <Tabs.Panel value="installs" pt="md">
+          <Stack gap="xs">
+            {skill.installsByTenant.length > 0 && (
+              <Text size="sm" c="dimmed">
+                {totalInstalls.toLocaleString()} {totalInstalls === 1 ? "install" : "installs"} by {skill.installsByTenant.length}{" "}
+                {skill.installsByTenant.length === 1 ? "team" : "teams"}, most installs first.
+              </Text>
+            )}
+            <InstallsTable installs={skill.installsByTenant} />
+          </Stack>
+        </Tabs.Panel>
+        <Tabs.Panel value="dependencies" pt="md">
+          <DependenciesSection
+            skillName={skill.name}
+            version={skill.latestVersion?.version ?? null}
+            dependencies={skill.latestVersion?.dependencies.edges.map((edge) => edge.node) ?? []}
+          />
+        </Tabs.Panel>
+      </Tabs>
+
+      {action?.kind === "yank" && (
+        <YankVersionModal skillName={skill.name} version={action.version} channels={channels} onClose={() => setAction(null)} onDone={onDone} />
+      )}
+      {action?.kind === "deprecate" && (
+        <DeprecateVersionModal skillName={skill.name} version={action.version} onClose={() => setAction(null)} onDone={onDone} />
+      )}
+      {action?.kind === "channel" && (
+        <MoveChannelModal
+          skillName={skill.name}
+          channel={action.channel}
+          version={action.version}
+          versions={versions}
+          channels={channels}
+          onClose={() => setAction(null)}
+          onDone={onDone}
+        />
+      )}
+    </Stack>
+  );
+}
+
+function Count({ n }: { n: number }) {
+  return (
+    <Text span size="xs" c="dimmed" ml={4}>
+      {n}
+    </Text>
+  );
+}
+
+function Fact({ label, children }: { label: string; children: ReactNode }) {
+  return (
+    <Stack gap={4}>
+      <Text size="xs" c="dimmed" tt="uppercase" fw={600}>
+        {label}
+      </Text>
+      {children}
+    </Stack>
+  );
 }
