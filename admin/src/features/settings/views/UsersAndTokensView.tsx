@@ -1,5 +1,81 @@
+import { Button, Grid, Paper } from "@mantine/core";
+import { useMediaQuery } from "@mantine/hooks";
+import { IconArrowLeft, IconUserPlus } from "@tabler/icons-react";
+import { useState } from "react";
+import { useSearchParams } from "react-router";
+import { useSession } from "../../../auth/session";
 import { PageHeader } from "../../../components/PageHeader";
+import { EmptyState } from "../../../components/QueryState";
+import { AdminsOnly } from "../components/AdminsOnly";
+import { CreateUserModal } from "../components/CreateUserModal";
+import { UserDetail } from "../components/UserDetail";
+import { UserList } from "../components/UserList";
 
 export function UsersAndTokensView() {
-  return <PageHeader title="UsersAndTokensView" />;
+  const session = useSession();
+  if (!session.isAdmin) {
+    return (
+      <AdminsOnly title="Users & tokens">
+        Only admins can manage users, their roles and their API tokens. To get a token of your own, ask an admin.
+      </AdminsOnly>
+    );
+  }
+  return <UsersAndTokens />;
+}
+
+function UsersAndTokens() {
+  // The selected user is in the URL (?user=<id>) so a user's page can be linked and survives reloads.
+  const [params, setParams] = useSearchParams();
+  const selectedId = params.get("user");
+  const [creating, setCreating] = useState(false);
+  const wide = useMediaQuery("(min-width: 62em)", true, { getInitialValueInEffect: false });
+  const select = (id: string | null) => setParams(id ? { user: id } : {});
+
+  const list = <UserList selectedId={selectedId} onSelect={(user) => select(user.id)} />;
+  const detail = selectedId ? (
+    <UserDetail key={selectedId} userId={selectedId} />
+  ) : (
+    <Paper withBorder p="md">
+      <EmptyState title="Select a user">Their roles and API tokens appear here.</EmptyState>
+    </Paper>
+  );
+
+  return (
+    <>
+      <PageHeader
+        title="Users & tokens"
+        subtitle="Who can sign in, with which global roles, and the API tokens they sign in with."
+        actions={
+          <Button leftSection={<IconUserPlus size={16} />} onClick={() => setCreating(true)} data-testid="create-user">
+            Create user
+          </Button>
+        }
+      />
+      {wide ? (
+        <Grid>
+          <Grid.Col span={5}>{list}</Grid.Col>
+          <Grid.Col span={7}>{detail}</Grid.Col>
+        </Grid>
+      ) : selectedId ? (
+        // Narrow screens show one pane at a time: the list, or the chosen user with a way back.
+        <>
+          <Button variant="subtle" leftSection={<IconArrowLeft size={16} />} onClick={() => select(null)} mb="sm" px={0} data-testid="back-to-users">
+            All users
+          </Button>
+          {detail}
+        </>
+      ) : (
+        list
+      )}
+      {creating && (
+        <CreateUserModal
+          onClose={() => setCreating(false)}
+          onCreated={(user) => {
+            setCreating(false);
+            select(user.id);
+          }}
+        />
+      )}
+    </>
+  );
 }

@@ -1,0 +1,147 @@
+import { Anchor, Code, Group, Stack, Text, Tooltip } from "@mantine/core";
+import type { ReactNode } from "react";
+import { Link } from "react-router";
+import type { AuditEventFieldsFragment } from "../../../gql/graphql";
+
+type AuditEvent = AuditEventFieldsFragment;
+
+/** A string field of the event's after (or, failing that, before) state. */
+function field(event: AuditEvent, key: string): string | null {
+  const value = event.after?.[key] ?? event.before?.[key];
+  return typeof value === "string" ? value : null;
+}
+
+const TARGET_TYPE_LABEL: Record<string, string> = {
+  SkillVersion: "Skill version",
+  SkillChannel: "Channel",
+  ApiToken: "API token",
+  User: "User",
+  Team: "Team",
+  Membership: "Team membership",
+  Permission: "Permission",
+  Webhook: "Webhook",
+};
+
+function SkillLink({ name }: { name: string }) {
+  return (
+    <Anchor component={Link} to={`/skills/${encodeURIComponent(name)}`} fw={500} data-testid="audit-skill-link">
+      {name}
+    </Anchor>
+  );
+}
+
+/** A one-line outcome worth reading without expanding the changes. */
+function note(event: AuditEvent): string | null {
+  const reason = typeof event.after?.["reason"] === "string" ? event.after["reason"] : null;
+  if (event.action === "TEST_OUTCOME") {
+    const status = typeof event.after?.["status"] === "string" ? event.after["status"].toLowerCase() : null;
+    return [status, reason].filter(Boolean).join(": ") || null;
+  }
+  if (event.action === "REJECT") return reason;
+  return null;
+}
+
+/** What the event acted on, in words, with links to the pages that show it. */
+function describe(event: AuditEvent): { summary: ReactNode; links: ReactNode[] } {
+  const skillName = event.skill?.name ?? field(event, "name");
+  const skill = skillName ? <SkillLink name={skillName} /> : null;
+  switch (event.targetType) {
+    case "SkillVersion": {
+      const version = event.version?.version ?? field(event, "version");
+      const links: ReactNode[] = [];
+      if (event.version) {
+        links.push(
+          <Anchor key="review" component={Link} to={`/reviews/${event.version.id}`} size="sm" data-testid="audit-version-link">
+            Version page
+          </Anchor>,
+        );
+      }
+      if (event.testRunId) {
+        links.push(
+          <Anchor key="run" component={Link} to={`/runs/${event.testRunId}`} size="sm" data-testid="audit-run-link">
+            Test run
+          </Anchor>,
+        );
+      }
+      return {
+        summary: (
+          <>
+            {skill ?? "A skill"}
+            {version && <Text span>@{version}</Text>}
+          </>
+        ),
+        links,
+      };
+    }
+    case "SkillChannel": {
+      const channel = field(event, "channel");
+      const version = typeof event.after?.["version"] === "string" ? event.after["version"] : null;
+      return {
+        summary: (
+          <>
+            {skill ?? "A skill"}
+            {channel && <Text span> channel “{channel}”</Text>}
+            {version && <Text span> → {version}</Text>}
+          </>
+        ),
+        links: [],
+      };
+    }
+    case "ApiToken": {
+      const name = field(event, "name");
+      const prefix = field(event, "prefix");
+      const user = field(event, "user");
+      return {
+        summary: name ? (
+          <>
+            “{name}”{prefix && <Code ml={4}>{prefix}…</Code>}
+            {user && <Text span> for {user}</Text>}
+          </>
+        ) : null,
+        links: [],
+      };
+    }
+    case "User":
+      return { summary: field(event, "handle"), links: [] };
+    case "Team":
+      return { summary: field(event, "name"), links: [] };
+    case "Membership": {
+      const user = field(event, "user");
+      const team = field(event, "team");
+      return { summary: user && team ? `${user} in ${team}` : null, links: [] };
+    }
+    case "Permission":
+      return { summary: <Code>{event.targetId}</Code>, links: [] };
+    case "Webhook":
+      return { summary: field(event, "url"), links: [] };
+    default:
+      return { summary: skill, links: [] };
+  }
+}
+
+export function AuditTarget({ event }: { event: AuditEvent }) {
+  const { summary, links } = describe(event);
+  const outcome = note(event);
+  return (
+    <Stack gap={2} style={{ minWidth: 0 }} data-testid="audit-target">
+      {summary && (
+        <Text size="sm" component="div" style={{ overflowWrap: "anywhere" }}>
+          {summary}
+        </Text>
+      )}
+      {outcome && (
+        <Text size="xs" c="dimmed" lineClamp={2} data-testid="audit-note">
+          {outcome}
+        </Text>
+      )}
+      <Group gap="xs" wrap="wrap">
+        <Tooltip label={`${event.targetType} ${event.targetId}`} withArrow>
+          <Text size="xs" c="dimmed" data-testid="audit-target-type">
+            {TARGET_TYPE_LABEL[event.targetType] ?? event.targetType}
+          </Text>
+        </Tooltip>
+        {links}
+      </Group>
+    </Stack>
+  );
+}

@@ -1,0 +1,47 @@
+import type { MantineColor } from "@mantine/core";
+import type { AuditAction } from "../../../gql/graphql";
+
+export type AuditKind = "Access" | "Catalogue" | "Publishing" | "Review" | "Lifecycle" | "Webhooks";
+
+interface AuditActionInfo {
+  label: string;
+  kind: AuditKind;
+  color: MantineColor;
+}
+
+// A Record over the generated union, so a new server action fails the type check until it is named here.
+export const AUDIT_ACTIONS: Record<AuditAction, AuditActionInfo> = {
+  USER_CREATE: { label: "User created", kind: "Access", color: "grape" },
+  TEAM_CREATE: { label: "Team created", kind: "Access", color: "grape" },
+  MEMBER_ADD: { label: "Member added", kind: "Access", color: "grape" },
+  ROLE_CHANGE: { label: "Role changed", kind: "Access", color: "grape" },
+  TOKEN_CREATE: { label: "Token created", kind: "Access", color: "grape" },
+  TOKEN_REVOKE: { label: "Token revoked", kind: "Access", color: "red" },
+  PERMISSION_EDIT: { label: "Permission edited", kind: "Catalogue", color: "violet" },
+  PUBLISH: { label: "Version uploaded", kind: "Publishing", color: "blue" },
+  TEST_OUTCOME: { label: "Tests finished", kind: "Publishing", color: "cyan" },
+  REVIEW_REQUESTED: { label: "Review requested", kind: "Review", color: "orange" },
+  APPROVE: { label: "Approved", kind: "Review", color: "green" },
+  REJECT: { label: "Rejected", kind: "Review", color: "red" },
+  VERSION_PUBLISHED: { label: "Version published", kind: "Lifecycle", color: "green" },
+  CHANNEL_MOVE: { label: "Channel moved", kind: "Lifecycle", color: "indigo" },
+  YANK: { label: "Version yanked", kind: "Lifecycle", color: "dark" },
+  DEPRECATE: { label: "Version deprecated", kind: "Lifecycle", color: "yellow" },
+  WEBHOOK_CREATE: { label: "Webhook created", kind: "Webhooks", color: "gray" },
+  WEBHOOK_DELETE: { label: "Webhook deleted", kind: "Webhooks", color: "gray" },
+};
+
+export function isAuditAction(value: string | null): value is AuditAction {
+  return value !== null && Object.hasOwn(AUDIT_ACTIONS, value);
+}
+
+/** Every action, grouped by kind, as Select options. */
+export function auditActionOptions(): { group: AuditKind; items: { value: AuditAction; label: string }[] }[] {
+  const groups = new Map<AuditKind, { value: AuditAction; label: string }[]>();
+  for (const [value, info] of Object.entries(AUDIT_ACTIONS) as [AuditAction, AuditActionInfo][]) {
+    const items = groups.get(info.kind) ?? [];
+    items.push({ value, label: info.label });
+    groups.set(info.kind, items);
+  }
+  return [...groups].map(([group, items]) => ({ group, items }));
+}

@@ -1,0 +1,199 @@
+import { ActionIcon, Alert, Badge, Button, Code, CopyButton, Divider, Group, Paper, Stack, Text, TextInput, Tooltip } from "@mantine/core";
+import { useMutation } from "@apollo/client/react";
+import { IconCheck, IconCopy, IconKey } from "@tabler/icons-react";
+import { Fragment, useState, type FormEvent } from "react";
+import { readToken } from "../../../auth/token-storage";
+import { EmptyState } from "../../../components/QueryState";
+import { RelativeTime } from "../../../components/RelativeTime";
+import { SettingsCreateApiTokenDocument, SettingsUserDocument, type SettingsApiTokenFieldsFragment } from "../../../gql/graphql";
+import { describeError, type DescribedError } from "../../../lib/errors";
+import { ActionError } from "./ActionError";
+import { RevokeTokenModal } from "./RevokeTokenModal";
+import { tokenNameError } from "./user-rules";
+
+type ApiToken = SettingsApiTokenFieldsFragment;
+
+/** The secret of a token just created: the only time anyone sees it. */
+function NewTokenSecret({ name, secret, onDismiss }: { name: string; secret: string; onDismiss: () => void }) {
+  return (
+    <Alert color="yellow" icon={<IconKey size={18} />} title={`Copy “${name}” now: it is shown only this once`} data-testid="token-secret-box">
+      <Stack gap="xs">
+        <Text size="sm">
+          Skillyard keeps only a hash of it, so nobody can show it again. Hand it to its owner over a private channel; if it is lost,
+          revoke it and create another.
+        </Text>
+        <Group gap="xs" wrap="nowrap" align="flex-start">
+          <Code block style={{ flex: 1, minWidth: 0, overflowWrap: "anywhere", whiteSpace: "pre-wrap" }} data-testid="token-secret">
+            {secret}
+          </Code>
+          <CopyButton value={secret}>
+            {({ copied, copy }) => (
+              <Tooltip label={copied ? "Copied" : "Copy the token"} withArrow>
+                <ActionIcon variant="light" color={copied ? "teal" : "gray"} size="lg" onClick={copy} aria-label="Copy the token" data-testid="token-secret-copy">
+                  {copied ? <IconCheck size={18} /> : <IconCopy size={18} />}
+                </ActionIcon>
+              </Tooltip>
+            )}
+          </CopyButton>
+        </Group>
+        <Group>
+          <Button size="xs" variant="light" color="yellow" onClick={onDismiss} data-testid="token-secret-dismiss">
+            I have copied it: hide it
+          </Button>
+        </Group>
+      </Stack>
+    </Alert>
+  );
+}
+
+function CreateTokenForm({ handle, onCreated }: { handle: string; onCreated: (created: { name: string; secret: string }) => void }) {
+  const [name, setName] = useState("");
+  const [showErrors, setShowErrors] = useState(false);
+  const [serverError, setServerError] = useState<DescribedError | null>(null);
+  // no-cache: the payload carries the secret, which must not linger in the Apollo cache.
+  const [createToken, { loading }] = useMutation(SettingsCreateApiTokenDocument, {
+    fetchPolicy: "no-cache",
+    refetchQueries: [SettingsUserDocument],
+  });
+  const nameProblem = tokenNameError(name);
+
+  async function submit(event: FormEvent) {
+    event.preventDefault();
+    setShowErrors(true);
+    if (nameProblem) return;
+    setServerError(null);
+    try {
+      const result = await createToken({ variables: { input: { user: handle, name: name.trim() } } });
+      if (result.data) {
+        onCreated({ name: result.data.createApiToken.apiToken.name, secret: result.data.createApiToken.token });
+        setName("");
+        setShowErrors(false);
+      }
+    } catch (error) {
+      setServerError(describeError(error));
+    }
+  }
+
+  return (
+    <Stack gap="xs">
+      <form onSubmit={submit} noValidate>
+        <Group gap="xs" align="flex-end" wrap="wrap">
+          <TextInput
+            label="New token name"
+            placeholder="e.g. laptop, ci-publisher"
+            value={name}
+            onChange={(event) => setName(event.currentTarget.value)}
+            error={showErrors ? nameProblem : null}
+            style={{ flex: "1 1 200px" }}
+            data-testid="token-name-input"
+          />
+          <Button type="submit" loading={loading} data-testid="token-create">
+            Create token
+          </Button>
+        </Group>
+      </form>
+      {serverError && <ActionError title="No token created" error={serverError} testId="token-create-error" />}
+    </Stack>
+  );
+}
+
+function TokenRow({ token, isCurrentSession, onRevoke }: { token: ApiToken; isCurrentSession: boolean; onRevoke: () => void }) {
+  const revoked = token.revokedAt !== null;
+  return (
+    <Group p="sm" justify="space-between" wrap="nowrap" gap="sm" data-testid="token-row" data-name={token.name} data-revoked={revoked}>
+      <Stack gap={4} style={{ minWidth: 0 }}>
+        <Group gap="xs" wrap="wrap">
+          <Text fw={600} size="sm" td={revoked ? "line-through" : undefined} style={{ overflowWrap: "anywhere" }}>
+            {token.name}
+          </Text>
+          <Code>{token.prefix}…</Code>
+          {isCurrentSession && (
+            <Badge size="sm" variant="outline" data-testid="token-current">
+              you are signed in with this
+            </Badge>
+          )}
+        </Group>
+        <Text size="xs" c="dimmed" component="div">
+          Created <RelativeTime iso={token.createdAt} />
+          {token.revokedAt && (
+            <>
+              {" · "}revoked <RelativeTime iso={token.revokedAt} />
+            </>
+          )}
+        </Text>
+      </Stack>
+      {revoked ? (
+        <Badge color="gray" variant="light" data-testid="token-status" data-status="REVOKED" style={{ flexShrink: 0 }}>
+          revoked
+        </Badge>
+      ) : (
+        <Group gap="xs" wrap="nowrap" style={{ flexShrink: 0 }}>
+          <Badge color="green" variant="light" data-testid="token-status" data-status="ACTIVE" visibleFrom="xs">
+            active
+          </Badge>
+          <Button size="compact-sm" variant="light" color="red" onClick={onRevoke} aria-label={`Revoke ${token.name}`} data-testid="token-revoke">
+            Revoke
+          </Button>
+        </Group>
+      )}
+    </Group>
+  );
+}
+
+/** A user's API tokens: create one (its secret shown once), list them, revoke one. */
+export function ApiTokensPanel({
+  handle,
+  isSelf,
+  tokens,
+  hasMore,
+  onRevoked,
+}: {
+  handle: string;
+  isSelf: boolean;
+  tokens: ApiToken[];
+  hasMore: boolean;
+  onRevoked: () => void;
+}) {
+  const [created, setCreated] = useState<{ name: string; secret: string } | null>(null);
+  const [revoking, setRevoking] = useState<ApiToken | null>(null);
+  const signedInWith = isSelf ? readToken() : null;
+  const isCurrentSession = (token: ApiToken) => signedInWith !== null && signedInWith.startsWith(token.prefix);
+  // Tokens in use first (newest first, as the server lists them), revoked ones after.
+  const ordered = [...tokens.filter((t) => t.revokedAt === null), ...tokens.filter((t) => t.revokedAt !== null)];
+
+  return (
+    <Stack gap="sm" data-testid="api-tokens">
+      <CreateTokenForm handle={handle} onCreated={setCreated} />
+      {created && <NewTokenSecret name={created.name} secret={created.secret} onDismiss={() => setCreated(null)} />}
+      {ordered.length === 0 ? (
+        <EmptyState title="No tokens">{handle} cannot sign in or use the CLI until they have a token.</EmptyState>
+      ) : (
+        <Paper withBorder data-testid="token-list">
+          {ordered.map((token, index) => (
+            <Fragment key={token.id}>
+              {index > 0 && <Divider />}
+              <TokenRow token={token} isCurrentSession={isCurrentSession(token)} onRevoke={() => setRevoking(token)} />
+            </Fragment>
+          ))}
+        </Paper>
+      )}
+      {hasMore && (
+        <Text size="xs" c="dimmed">
+          Showing the newest 100 tokens.
+        </Text>
+      )}
+      {revoking && (
+        <RevokeTokenModal
+          token={revoking}
+          owner={handle}
+          isCurrentSession={isCurrentSession(revoking)}
+          onClose={() => setRevoking(null)}
+          onRevoked={() => {
+            setRevoking(null);
+            onRevoked();
+          }}
+        />
+      )}
+    </Stack>
+  );
+}

@@ -1,0 +1,82 @@
+import { Button, Checkbox, Group, Modal, Stack, Text, TextInput } from "@mantine/core";
+import { useMutation } from "@apollo/client/react";
+import { useState, type FormEvent } from "react";
+import { SettingsCreateUserDocument, SettingsUsersDocument, type GlobalRole, type SettingsUserSummaryFieldsFragment } from "../../../gql/graphql";
+import { describeError, type DescribedError } from "../../../lib/errors";
+import { ActionError } from "./ActionError";
+import { emailError, GLOBAL_ROLES, handleError } from "./user-rules";
+
+/** Creates a user (handle, email, optional global roles). Rendered only while open. */
+export function CreateUserModal({ onClose, onCreated }: { onClose: () => void; onCreated: (user: SettingsUserSummaryFieldsFragment) => void }) {
+  const [handle, setHandle] = useState("");
+  const [email, setEmail] = useState("");
+  const [roles, setRoles] = useState<GlobalRole[]>([]);
+  const [showErrors, setShowErrors] = useState(false);
+  const [serverError, setServerError] = useState<DescribedError | null>(null);
+  const [createUser, { loading }] = useMutation(SettingsCreateUserDocument, { refetchQueries: [SettingsUsersDocument] });
+
+  const handleProblem = handleError(handle.trim());
+  const emailProblem = emailError(email.trim());
+
+  async function submit(event: FormEvent) {
+    event.preventDefault();
+    setShowErrors(true);
+    if (handleProblem || emailProblem) return;
+    setServerError(null);
+    try {
+      const result = await createUser({ variables: { input: { handle: handle.trim(), email: email.trim(), roles } } });
+      if (result.data) onCreated(result.data.createUser);
+    } catch (error) {
+      setServerError(describeError(error));
+    }
+  }
+
+  return (
+    <Modal opened onClose={onClose} title="Create a user" data-testid="create-user-form">
+      <form onSubmit={submit} noValidate>
+        <Stack>
+          <TextInput
+            label="Handle"
+            description="Lowercase letters, digits and '-'; how they appear everywhere in Skillyard."
+            placeholder="alice"
+            value={handle}
+            onChange={(event) => setHandle(event.currentTarget.value)}
+            error={showErrors ? handleProblem : null}
+            required
+            autoFocus
+            data-testid="create-user-handle"
+          />
+          <TextInput
+            label="Email"
+            type="email"
+            placeholder="alice@example.com"
+            value={email}
+            onChange={(event) => setEmail(event.currentTarget.value)}
+            error={showErrors ? emailProblem : null}
+            required
+            data-testid="create-user-email"
+          />
+          <Checkbox.Group label="Global roles" description="Leave both empty for someone who publishes and installs skills." value={roles} onChange={(value) => setRoles(GLOBAL_ROLES.map((r) => r.role).filter((r) => value.includes(r)))}>
+            <Stack gap="xs" mt="xs">
+              {GLOBAL_ROLES.map(({ role, label, description }) => (
+                <Checkbox key={role} value={role} label={label} description={description} data-testid={`create-user-role-${role}`} />
+              ))}
+            </Stack>
+          </Checkbox.Group>
+          {serverError && <ActionError title="Not created" error={serverError} testId="create-user-error" />}
+          <Text size="xs" c="dimmed">
+            The new user cannot sign in until they have an API token: create one on their page next.
+          </Text>
+          <Group justify="flex-end" gap="xs">
+            <Button variant="default" onClick={onClose}>
+              Cancel
+            </Button>
+            <Button type="submit" loading={loading} data-testid="create-user-submit">
+              Create user
+            </Button>
+          </Group>
+        </Stack>
+      </form>
+    </Modal>
+  );
+}

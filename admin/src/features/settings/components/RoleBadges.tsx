@@ -1,0 +1,17 @@
+import { Badge, Group } from "@mantine/core";
+import type { GlobalRole } from "../../../gql/graphql";
+
+const ROLE_COLOR: Record<GlobalRole, string> = { ADMIN: "grape", REVIEWER: "teal" };
+
+export function RoleBadges({ roles }: { roles: readonly GlobalRole[] }) {
+  if (roles.length === 0) return null;
+  return (
+    <Group gap={4} wrap="wrap">
+      {roles.map((role) => (
+        <Badge key={role} size="sm" variant="light" color={ROLE_COLOR[role]} data-testid="role-badge" data-role={role}>
+          {role.toLowerCase()}
+        </Badge>
+      ))}
+    </Group>
+  );
+}
