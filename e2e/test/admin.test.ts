@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import type { Browser } from "playwright-core";
 import { AdminNavigation, AuditLogPage, PermissionCataloguePage, SignInPage, UsersAndTokensPage } from "../pages/admin";
-import { DESKTOP, MOBILE, saveScreenshot, signedInPage, launchBrowser } from "../support/browser";
+import { DESKTOP, MOBILE, openAdmin, saveScreenshot, signedInPage, launchBrowser } from "../support/browser";
 import { createTeam, createUser, publish, pythonSkill, type SeededUser, waitForVersionStatus } from "../support/seed";
 import { startStack, type Stack } from "../support/stack";
 
@@ -199,6 +199,32 @@ test("a reviewer is not shown the admin pages, and reaching one by URL says admi
     // The audit log is theirs to read.
     const audit = await new AuditLogPage(page).open();
     assert.ok((await audit.rows.count()) > 0);
+  } finally {
+    await page.context().close();
+  }
+});
+
+test("the console is usable from the keyboard: sign in, then reach a page through the navigation", async () => {
+  const page = await openAdmin(browser, stack, DESKTOP);
+  const focusedTestId = () => page.evaluate(() => document.activeElement?.getAttribute("data-testid") ?? null);
+  try {
+    await page.getByTestId("sign-in-form").waitFor();
+    assert.equal(await focusedTestId(), "token-input", "the token field has focus on arrival");
+    await page.keyboard.type(reviewer.token);
+    await page.keyboard.press("Enter");
+    await page.getByTestId("viewer-handle").waitFor();
+
+    let reached = false;
+    for (let presses = 0; presses < 15 && !reached; presses++) {
+      await page.keyboard.press("Tab");
+      reached = (await focusedTestId()) === "nav-audit";
+    }
+    assert.ok(reached, "Tab reaches the Audit log link in the navigation");
+    const outline = await page.evaluate(() => (document.activeElement ? getComputedStyle(document.activeElement).outlineStyle : "none"));
+    assert.notEqual(outline, "none", "the focused link shows a focus ring");
+    await page.keyboard.press("Enter");
+    await page.waitForURL(/\/admin\/audit$/);
+    await page.getByTestId("page-title").filter({ hasText: "Audit log" }).waitFor({ timeout: 5000 });
   } finally {
     await page.context().close();
   }
