@@ -107,6 +107,7 @@ describe("authorization matrix", () => {
       expect: { ...everyone("ok"), anonymous: "hidden" },
     },
     { operation: "Query.auditLog", run: (a) => gql(a, `{ auditLog { edges { node { action } } } }`), expect: only(["reviewer", "admin"]) },
+    { operation: "Query.reviewPolicy", run: (a) => gql(a, `{ reviewPolicy { riskThreshold } }`), expect: authenticated("ok") },
     { operation: "Query.reviewQueue", run: (a) => gql(a, `{ reviewQueue { edges { node { requiredApprovals } } } }`), expect: only(["reviewer", "admin"]) },
     { operation: "Query.webhooks", run: (a) => gql(a, `{ webhooks { edges { node { url } } } }`), expect: only(["admin"]) },
     { operation: "Query.users", run: (a) => gql(a, `{ users(query: "role-target") { edges { node { handle } } } }`), expect: only(["admin"]) },
