@@ -2,9 +2,9 @@ import { Alert, Button, Center, Stack, Text } from "@mantine/core";
 import { NetworkStatus } from "@apollo/client";
 import { useQuery } from "@apollo/client/react";
 import { IconLock, IconRefresh } from "@tabler/icons-react";
-import { useState } from "react";
 import { useSearchParams } from "react-router";
 import { useSession } from "../../../auth/session";
+import { appendEdges, LoadMoreButton } from "../../../components/LoadMore";
 import { PageHeader } from "../../../components/PageHeader";
 import { EmptyState, ErrorState, QueryState } from "../../../components/QueryState";
 import { AuditLogDocument } from "../../../gql/graphql";
@@ -50,8 +50,6 @@ export function AuditLogView() {
 
 function AuditLog() {
   const [filters, applyFilters, filterKey] = useAuditFilters();
-  const [loadMoreError, setLoadMoreError] = useState<unknown>(null);
-  const [loadingMore, setLoadingMore] = useState(false);
   const { data, loading, error, refetch, fetchMore, networkStatus } = useQuery(AuditLogDocument, {
     variables: {
       action: filters.action,
@@ -62,25 +60,11 @@ function AuditLog() {
   });
   const filtered = filters.action !== null || filters.actor !== "" || filters.skill !== "";
 
-  async function loadMore(after: string) {
-    setLoadingMore(true);
-    setLoadMoreError(null);
-    try {
-      await fetchMore({
-        variables: { after },
-        updateQuery: (previous, { fetchMoreResult }) => ({
-          auditLog: {
-            ...fetchMoreResult.auditLog,
-            edges: [...previous.auditLog.edges, ...fetchMoreResult.auditLog.edges],
-          },
-        }),
-      });
-    } catch (caught) {
-      setLoadMoreError(caught);
-    } finally {
-      setLoadingMore(false);
-    }
-  }
+  const loadMore = (after: string) =>
+    fetchMore({
+      variables: { after },
+      updateQuery: (previous, { fetchMoreResult }) => ({ auditLog: appendEdges(previous.auditLog, fetchMoreResult.auditLog) }),
+    });
 
   return (
     <>
@@ -116,12 +100,9 @@ function AuditLog() {
             <Stack gap="md">
               {error && <ErrorState error={error} onRetry={() => void refetch()} />}
               <AuditEventList events={events} />
-              {loadMoreError !== null && <ErrorState error={loadMoreError} />}
               <Center>
                 {auditLog.pageInfo.hasNextPage && endCursor ? (
-                  <Button variant="light" onClick={() => void loadMore(endCursor)} loading={loadingMore} data-testid="audit-load-more">
-                    Load older events
-                  </Button>
+                  <LoadMoreButton label="Load older events" variant="light" size="sm" onLoadMore={() => loadMore(endCursor)} testId="audit-load-more" />
                 ) : (
                   <Text size="sm" c="dimmed" data-testid="audit-end">
                     {events.length === 1 ? "1 event" : `${events.length} events`}: the beginning of the log{filtered ? " for these filters" : ""}.

@@ -1,48 +1,14 @@
 import { useQuery } from "@apollo/client/react";
 import { Anchor, Badge, Button, Code, Group, Paper, Rating, Stack, Table, Text, Title } from "@mantine/core";
-import { useState } from "react";
 import { Link } from "react-router";
 import { VersionStatusBadge } from "../../../components/badges";
+import { appendEdges, LoadMoreButton } from "../../../components/LoadMore";
 import { EmptyState, ErrorState, LoadingState } from "../../../components/QueryState";
 import { RelativeTime } from "../../../components/RelativeTime";
 import { CatalogSkillDependentsDocument, CatalogSkillReviewsDocument } from "../../../gql/graphql";
-import { describeError } from "../../../lib/errors";
 import { SkillResultRow } from "./SkillResultRow";
 import { SkillRating } from "./SkillStats";
 import type { SkillChannel, SkillDependency, TenantInstalls } from "./skillTypes";
-
-/** `fetchMore` with a failure shown next to the button rather than swallowed. */
-function usePageLoader(load: (after: string) => Promise<unknown>) {
-  const [loading, setLoading] = useState(false);
-  const [error, setError] = useState<unknown>(null);
-  const loadMore = async (after: string) => {
-    setLoading(true);
-    setError(null);
-    try {
-      await load(after);
-    } catch (failure) {
-      setError(failure);
-    } finally {
-      setLoading(false);
-    }
-  };
-  return { loading, error, loadMore };
-}
-
-export function LoadMore({ loading, error, onClick, testId }: { loading: boolean; error: unknown; onClick: () => void; testId?: string }) {
-  return (
-    <Group>
-      <Button variant="default" size="xs" loading={loading} onClick={onClick} data-testid={testId}>
-        Load more
-      </Button>
-      {error !== null && (
-        <Text size="sm" c="red">
-          {describeError(error).message}
-        </Text>
-      )}
-    </Group>
-  );
-}
 
 export function ChannelsTable({ channels, onMove, onCreate }: { channels: SkillChannel[]; onMove?: (channel: SkillChannel) => void; onCreate?: () => void }) {
   return (
@@ -172,16 +138,6 @@ export function InstallsTable({ installs }: { installs: TenantInstalls[] }) {
 
 export function ReviewsSection({ skillName }: { skillName: string }) {
   const { data, loading, error, refetch, fetchMore } = useQuery(CatalogSkillReviewsDocument, { variables: { name: skillName } });
-  const more = usePageLoader((after) =>
-    fetchMore({
-      variables: { after },
-      updateQuery: (previous, { fetchMoreResult }) => {
-        if (!previous.skill || !fetchMoreResult.skill) return previous;
-        const reviews = fetchMoreResult.skill.reviews;
-        return { skill: { ...previous.skill, reviews: { ...reviews, edges: [...previous.skill.reviews.edges, ...reviews.edges] } } };
-      },
-    }),
-  );
   const skill = data?.skill;
   if (!skill) return error ? <ErrorState error={error} onRetry={() => void refetch()} /> : loading ? <LoadingState /> : <EmptyState title="No such skill" />;
   const { reviews } = skill;
@@ -220,7 +176,18 @@ export function ReviewsSection({ skillName }: { skillName: string }) {
         ))
       )}
       {reviews.pageInfo.hasNextPage && reviews.pageInfo.endCursor && (
-        <LoadMore loading={more.loading} error={more.error} onClick={() => void more.loadMore(reviews.pageInfo.endCursor ?? "")} />
+        <LoadMoreButton
+          label="Load more"
+          onLoadMore={() =>
+            fetchMore({
+              variables: { after: reviews.pageInfo.endCursor },
+              updateQuery: (previous, { fetchMoreResult }) =>
+                previous.skill && fetchMoreResult.skill
+                  ? { skill: { ...previous.skill, reviews: appendEdges(previous.skill.reviews, fetchMoreResult.skill.reviews) } }
+                  : previous,
+            })
+          }
+        />
       )}
     </Stack>
   );
@@ -295,16 +262,6 @@ export function DependenciesSection({ skillName, version, dependencies }: { skil
 
 function DependentsList({ skillName }: { skillName: string }) {
   const { data, loading, error, refetch, fetchMore } = useQuery(CatalogSkillDependentsDocument, { variables: { name: skillName } });
-  const more = usePageLoader((after) =>
-    fetchMore({
-      variables: { after },
-      updateQuery: (previous, { fetchMoreResult }) => {
-        if (!previous.skill || !fetchMoreResult.skill) return previous;
-        const dependents = fetchMoreResult.skill.dependents;
-        return { skill: { ...previous.skill, dependents: { ...dependents, edges: [...previous.skill.dependents.edges, ...dependents.edges] } } };
-      },
-    }),
-  );
   const dependents = data?.skill?.dependents;
   return (
     <Stack gap="xs">
@@ -327,7 +284,18 @@ function DependentsList({ skillName }: { skillName: string }) {
             <SkillResultRow key={node.id} skill={node} />
           ))}
           {dependents.pageInfo.hasNextPage && dependents.pageInfo.endCursor && (
-            <LoadMore loading={more.loading} error={more.error} onClick={() => void more.loadMore(dependents.pageInfo.endCursor ?? "")} />
+            <LoadMoreButton
+              label="Load more"
+              onLoadMore={() =>
+                fetchMore({
+                  variables: { after: dependents.pageInfo.endCursor },
+                  updateQuery: (previous, { fetchMoreResult }) =>
+                    previous.skill && fetchMoreResult.skill
+                      ? { skill: { ...previous.skill, dependents: appendEdges(previous.skill.dependents, fetchMoreResult.skill.dependents) } }
+                      : previous,
+                })
+              }
+            />
           )}
         </Stack>
       )}

@@ -4,10 +4,10 @@ import { useDebouncedCallback } from "@mantine/hooks";
 import { IconSearch } from "@tabler/icons-react";
 import { useEffect, useMemo, useRef, useState } from "react";
 import { useSearchParams } from "react-router";
+import { appendEdges, LoadMoreButton } from "../../../components/LoadMore";
 import { PageHeader } from "../../../components/PageHeader";
 import { EmptyState, ErrorState, LoadingState } from "../../../components/QueryState";
 import { CatalogFacetsDocument, CatalogSearchDocument } from "../../../gql/graphql";
-import { describeError } from "../../../lib/errors";
 import { effectiveSort, readSearch, SORTS, writeSearch, type CatalogSearch, type SkillSort } from "../components/searchParams";
 import { SkillResultRow } from "../components/SkillResultRow";
 
@@ -45,8 +45,6 @@ export function SkillSearchView() {
   };
   const { data, previousData, loading, error, refetch, fetchMore } = useQuery(CatalogSearchDocument, { variables, notifyOnNetworkStatusChange: true });
   const facets = useQuery(CatalogFacetsDocument);
-  const [moreError, setMoreError] = useState<unknown>(null);
-  const [loadingMore, setLoadingMore] = useState(false);
 
   const options = useMemo(() => {
     const categories = new Set<string>();
@@ -64,22 +62,13 @@ export function SkillSearchView() {
   const stale = !data && loading;
   const skills = shown?.skills;
 
-  const loadMore = async (after: string) => {
-    setLoadingMore(true);
-    setMoreError(null);
-    try {
-      await fetchMore({
-        variables: { after },
-        updateQuery: (previous, { fetchMoreResult }) => ({
-          skills: { ...fetchMoreResult.skills, totalCount: previous.skills.totalCount, edges: [...previous.skills.edges, ...fetchMoreResult.skills.edges] },
-        }),
-      });
-    } catch (failure) {
-      setMoreError(failure);
-    } finally {
-      setLoadingMore(false);
-    }
-  };
+  const loadMore = (after: string) =>
+    fetchMore({
+      variables: { after },
+      updateQuery: (previous, { fetchMoreResult }) => ({
+        skills: { ...appendEdges(previous.skills, fetchMoreResult.skills), totalCount: previous.skills.totalCount },
+      }),
+    });
 
   return (
     <Stack gap="md">
@@ -181,16 +170,7 @@ export function SkillSearchView() {
             <SkillResultRow key={edge.node.id} skill={edge.node} />
           ))}
           {skills.pageInfo.hasNextPage && skills.pageInfo.endCursor && (
-            <Group>
-              <Button variant="default" loading={loadingMore} onClick={() => void loadMore(skills.pageInfo.endCursor ?? "")} data-testid="catalog-load-more">
-                Load more
-              </Button>
-              {moreError !== null && (
-                <Text size="sm" c="red">
-                  {describeError(moreError).message}
-                </Text>
-              )}
-            </Group>
+            <LoadMoreButton label="Load more" size="sm" onLoadMore={() => loadMore(skills.pageInfo.endCursor ?? "")} testId="catalog-load-more" />
           )}
           {error && <ErrorState error={error} onRetry={() => void refetch()} />}
         </Stack>

@@ -6,11 +6,12 @@ import { Link, useParams, useSearchParams } from "react-router";
 import { canMaintain } from "../../../auth/permissions";
 import { useSession } from "../../../auth/session";
 import { PageHeader } from "../../../components/PageHeader";
+import { appendEdges, LoadMoreButton } from "../../../components/LoadMore";
 import { EmptyState, QueryState } from "../../../components/QueryState";
 import { RelativeTime } from "../../../components/RelativeTime";
 import { CatalogSkillDocument } from "../../../gql/graphql";
 import { DeprecateVersionModal, MoveChannelModal, YankVersionModal, type MaintainerAction } from "../components/MaintainerModals";
-import { ChannelsTable, DependenciesSection, InstallsTable, LoadMore, ReviewsSection } from "../components/SkillSections";
+import { ChannelsTable, DependenciesSection, InstallsTable, ReviewsSection } from "../components/SkillSections";
 import { SkillDownloads, SkillRating } from "../components/SkillStats";
 import type { SkillDetail } from "../components/skillTypes";
 import { VersionsTable } from "../components/VersionsTable";
@@ -25,11 +26,10 @@ export function SkillView() {
   const loadMoreVersions = (after: string) =>
     fetchMore({
       variables: { versionsAfter: after },
-      updateQuery: (previous, { fetchMoreResult }) => {
-        if (!previous.skill || !fetchMoreResult.skill) return previous;
-        const page = fetchMoreResult.skill.versions;
-        return { skill: { ...previous.skill, versions: { ...page, edges: [...previous.skill.versions.edges, ...page.edges] } } };
-      },
+      updateQuery: (previous, { fetchMoreResult }) =>
+        previous.skill && fetchMoreResult.skill
+          ? { skill: { ...previous.skill, versions: appendEdges(previous.skill.versions, fetchMoreResult.skill.versions) } }
+          : previous,
     });
   return (
     <QueryState data={data} loading={loading} error={error} refetch={() => void refetch()}>
@@ -62,7 +62,6 @@ function SkillPage({
   const tab: Tab = isTab(tabParam) ? tabParam : "versions";
   const [action, setAction] = useState<MaintainerAction | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
-  const [moreVersions, setMoreVersions] = useState<{ loading: boolean; error: unknown }>({ loading: false, error: null });
 
   const versions = skill.versions.edges.map((edge) => edge.node);
   const channels = skill.channels.edges.map((edge) => edge.node);
@@ -78,16 +77,6 @@ function SkillPage({
     await refetch();
     setAction(null);
     setNotice(message);
-  };
-
-  const showMoreVersions = async (after: string) => {
-    setMoreVersions({ loading: true, error: null });
-    try {
-      await loadMoreVersions(after);
-      setMoreVersions({ loading: false, error: null });
-    } catch (failure) {
-      setMoreVersions({ loading: false, error: failure });
-    }
   };
 
   const totalInstalls = skill.installsByTenant.reduce((sum, entry) => sum + entry.installs, 0);
@@ -195,7 +184,7 @@ function SkillPage({
                 onAction={maintainer ? setAction : undefined}
               />
               {skill.versions.pageInfo.hasNextPage && skill.versions.pageInfo.endCursor && (
-                <LoadMore loading={moreVersions.loading} error={moreVersions.error} onClick={() => void showMoreVersions(skill.versions.pageInfo.endCursor ?? "")} />
+                <LoadMoreButton label="Load more" onLoadMore={() => loadMoreVersions(skill.versions.pageInfo.endCursor ?? "")} />
               )}
             </Stack>
           )}

@@ -1,9 +1,9 @@
 import { useQuery } from "@apollo/client/react";
 import { Button, Center, Stack, Text } from "@mantine/core";
 import { IconRefresh } from "@tabler/icons-react";
-import { useState } from "react";
+import { appendEdges, LoadMoreButton } from "../../../components/LoadMore";
 import { PageHeader } from "../../../components/PageHeader";
-import { EmptyState, ErrorState, QueryState } from "../../../components/QueryState";
+import { EmptyState, QueryState } from "../../../components/QueryState";
 import { ReviewQueueDocument, type ReviewQueueQuery } from "../../../gql/graphql";
 import { ReviewQueueList } from "../components/ReviewQueueList";
 
@@ -11,22 +11,8 @@ const PAGE_SIZE = 20;
 
 type Queue = ReviewQueueQuery["reviewQueue"];
 
-function QueueContent({ queue, onLoadMore }: { queue: Queue; onLoadMore: (after: string) => Promise<void> }) {
-  const [loadingMore, setLoadingMore] = useState(false);
-  const [moreError, setMoreError] = useState<unknown>(null);
+function QueueContent({ queue, onLoadMore }: { queue: Queue; onLoadMore: (after: string) => Promise<unknown> }) {
   const endCursor = queue.pageInfo.hasNextPage ? queue.pageInfo.endCursor : null;
-
-  async function loadMore(after: string) {
-    setLoadingMore(true);
-    setMoreError(null);
-    try {
-      await onLoadMore(after);
-    } catch (failure) {
-      setMoreError(failure);
-    } finally {
-      setLoadingMore(false);
-    }
-  }
 
   if (queue.edges.length === 0) {
     return (
@@ -40,12 +26,9 @@ function QueueContent({ queue, onLoadMore }: { queue: Queue; onLoadMore: (after:
       <ReviewQueueList requests={queue.edges.map((edge) => edge.node)} />
       {endCursor && (
         <Center>
-          <Button variant="light" onClick={() => void loadMore(endCursor)} loading={loadingMore} data-testid="review-queue-load-more">
-            Load more
-          </Button>
+          <LoadMoreButton label="Load more" variant="light" size="sm" onLoadMore={() => onLoadMore(endCursor)} testId="review-queue-load-more" />
         </Center>
       )}
-      {moreError !== null && <ErrorState error={moreError} onRetry={endCursor ? () => void loadMore(endCursor) : undefined} />}
       {!endCursor && queue.edges.length > PAGE_SIZE && (
         <Text size="xs" c="dimmed" ta="center">
           That is the whole queue.
@@ -61,14 +44,11 @@ export function ReviewQueueView() {
   const queue = data?.reviewQueue;
   const count = queue ? (queue.totalCount ?? queue.edges.length) : null;
 
-  const loadMore = async (after: string) => {
-    await fetchMore({
+  const loadMore = (after: string) =>
+    fetchMore({
       variables: { after },
-      updateQuery: (previous, { fetchMoreResult }) => ({
-        reviewQueue: { ...fetchMoreResult.reviewQueue, edges: [...previous.reviewQueue.edges, ...fetchMoreResult.reviewQueue.edges] },
-      }),
+      updateQuery: (previous, { fetchMoreResult }) => ({ reviewQueue: appendEdges(previous.reviewQueue, fetchMoreResult.reviewQueue) }),
     });
-  };
 
   return (
     <>

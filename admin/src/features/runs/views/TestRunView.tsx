@@ -1,13 +1,13 @@
 import { useQuery } from "@apollo/client/react";
-import { Anchor, Button, Card, Group, SimpleGrid, Stack, Text, Title } from "@mantine/core";
-import { useState, type ReactNode } from "react";
+import { Anchor, Card, Group, SimpleGrid, Stack, Text, Title } from "@mantine/core";
+import type { ReactNode } from "react";
 import { Link, useParams } from "react-router";
 import { isFinalRunStatus, TestRunStatusBadge, VersionStatusBadge } from "../../../components/badges";
+import { appendEdges, LoadMoreButton } from "../../../components/LoadMore";
 import { PageHeader } from "../../../components/PageHeader";
 import { EmptyState, QueryState } from "../../../components/QueryState";
 import { RelativeTime } from "../../../components/RelativeTime";
 import { RunsTestRunDocument, type RunsTestRunQuery } from "../../../gql/graphql";
-import { describeError } from "../../../lib/errors";
 import { formatDuration, formatPassRate } from "../components/format";
 import { RunLog } from "../components/RunLog";
 import { TestCasesTable } from "../components/TestCasesTable";
@@ -17,27 +17,14 @@ type Run = NonNullable<RunsTestRunQuery["testRun"]>;
 export function TestRunView() {
   const { runId = "" } = useParams();
   const { data, loading, error, refetch, fetchMore } = useQuery(RunsTestRunDocument, { variables: { id: runId } });
-  const [moreError, setMoreError] = useState<unknown>(null);
-  const [loadingMore, setLoadingMore] = useState(false);
-
-  const loadMoreTests = async (after: string) => {
-    setLoadingMore(true);
-    setMoreError(null);
-    try {
-      await fetchMore({
-        variables: { testsAfter: after },
-        updateQuery: (previous, { fetchMoreResult }) => {
-          const more = fetchMoreResult.testRun;
-          if (!previous.testRun || !more) return previous;
-          return { ...previous, testRun: { ...previous.testRun, tests: { ...more.tests, edges: [...previous.testRun.tests.edges, ...more.tests.edges] } } };
-        },
-      });
-    } catch (failure) {
-      setMoreError(failure);
-    } finally {
-      setLoadingMore(false);
-    }
-  };
+  const loadMoreTests = (after: string) =>
+    fetchMore({
+      variables: { testsAfter: after },
+      updateQuery: (previous, { fetchMoreResult }) =>
+        previous.testRun && fetchMoreResult.testRun
+          ? { ...previous, testRun: { ...previous.testRun, tests: appendEdges(previous.testRun.tests, fetchMoreResult.testRun.tests) } }
+          : previous,
+    });
 
   return (
     <QueryState data={data} loading={loading} error={error} refetch={() => void refetch()}>
@@ -64,16 +51,7 @@ export function TestRunView() {
                 <TestCasesTable cases={testRun.tests.edges.map((edge) => edge.node)} />
               )}
               {testRun.tests.pageInfo.hasNextPage && testRun.tests.pageInfo.endCursor && (
-                <Group>
-                  <Button variant="default" size="xs" loading={loadingMore} onClick={() => void loadMoreTests(testRun.tests.pageInfo.endCursor ?? "")}>
-                    Load more test cases
-                  </Button>
-                  {moreError !== null && (
-                    <Text size="sm" c="red">
-                      {describeError(moreError).message}
-                    </Text>
-                  )}
-                </Group>
+                <LoadMoreButton label="Load more test cases" onLoadMore={() => loadMoreTests(testRun.tests.pageInfo.endCursor ?? "")} />
               )}
             </Stack>
             <Stack gap="xs">

@@ -1,8 +1,9 @@
-import { Button, Center, Divider, Group, Paper, Stack, Text, TextInput, UnstyledButton } from "@mantine/core";
+import { Center, Divider, Group, Paper, Stack, Text, TextInput, UnstyledButton } from "@mantine/core";
 import { useQuery } from "@apollo/client/react";
 import { useDebouncedValue } from "@mantine/hooks";
 import { IconSearch } from "@tabler/icons-react";
 import { Fragment, useState } from "react";
+import { appendEdges, LoadMoreButton } from "../../../components/LoadMore";
 import { EmptyState, ErrorState, QueryState } from "../../../components/QueryState";
 import { SettingsUsersDocument, type SettingsUserSummaryFieldsFragment } from "../../../gql/graphql";
 import { RoleBadges } from "./RoleBadges";
@@ -48,24 +49,15 @@ function UserRow({ user, selected, onSelect }: { user: UserSummary; selected: bo
 export function UserList({ selectedId, onSelect }: { selectedId: string | null; onSelect: (user: UserSummary) => void }) {
   const [search, setSearch] = useState("");
   const [debounced] = useDebouncedValue(search.trim(), 300);
-  const [loadMoreError, setLoadMoreError] = useState<unknown>(null);
   const { data, loading, error, refetch, fetchMore } = useQuery(SettingsUsersDocument, {
     variables: { query: debounced || null, first: PAGE_SIZE },
   });
 
-  async function loadMore(after: string) {
-    setLoadMoreError(null);
-    try {
-      await fetchMore({
-        variables: { after },
-        updateQuery: (previous, { fetchMoreResult }) => ({
-          users: { ...fetchMoreResult.users, edges: [...previous.users.edges, ...fetchMoreResult.users.edges] },
-        }),
-      });
-    } catch (caught) {
-      setLoadMoreError(caught);
-    }
-  }
+  const loadMore = (after: string) =>
+    fetchMore({
+      variables: { after },
+      updateQuery: (previous, { fetchMoreResult }) => ({ users: appendEdges(previous.users, fetchMoreResult.users) }),
+    });
 
   return (
     <Stack gap="sm">
@@ -98,12 +90,9 @@ export function UserList({ selectedId, onSelect }: { selectedId: string | null; 
                   </Fragment>
                 ))}
               </Paper>
-              {loadMoreError !== null && <ErrorState error={loadMoreError} />}
               {users.pageInfo.hasNextPage && endCursor && (
                 <Center>
-                  <Button variant="light" size="xs" onClick={() => void loadMore(endCursor)} loading={loading}>
-                    Load more users
-                  </Button>
+                  <LoadMoreButton label="Load more users" variant="light" onLoadMore={() => loadMore(endCursor)} />
                 </Center>
               )}
             </Stack>

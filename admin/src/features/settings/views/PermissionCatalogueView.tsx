@@ -4,6 +4,7 @@ import { IconPencil, IconPlus } from "@tabler/icons-react";
 import { Fragment, useState } from "react";
 import { useSession } from "../../../auth/session";
 import { RISK_ORDER, RiskBadge, type PermissionRisk } from "../../../components/badges";
+import { appendEdges, LoadMoreButton } from "../../../components/LoadMore";
 import { PageHeader } from "../../../components/PageHeader";
 import { EmptyState, ErrorState, QueryState } from "../../../components/QueryState";
 import { SettingsPermissionsDocument, type SettingsPermissionFieldsFragment } from "../../../gql/graphql";
@@ -34,25 +35,15 @@ function PermissionCatalogue() {
   const { data, loading, error, refetch, fetchMore } = useQuery(SettingsPermissionsDocument, { variables: { first: 100 } });
   const [form, setForm] = useState<FormState>({ mode: "closed" });
   const [saved, setSaved] = useState<{ name: string; risk: PermissionRisk; created: boolean } | null>(null);
-  const [loadMoreError, setLoadMoreError] = useState<unknown>(null);
 
   const permissions = data?.permissions.edges.map((edge) => edge.node) ?? [];
   const names = new Set(permissions.map((p) => p.name));
 
-  async function loadMore(after: string) {
-    setLoadMoreError(null);
-    try {
-      await fetchMore({
-        variables: { after },
-        updateQuery: (previous, { fetchMoreResult }) => ({
-          ...previous,
-          permissions: { ...fetchMoreResult.permissions, edges: [...previous.permissions.edges, ...fetchMoreResult.permissions.edges] },
-        }),
-      });
-    } catch (caught) {
-      setLoadMoreError(caught);
-    }
-  }
+  const loadMore = (after: string) =>
+    fetchMore({
+      variables: { after },
+      updateQuery: (previous, { fetchMoreResult }) => ({ ...previous, permissions: appendEdges(previous.permissions, fetchMoreResult.permissions) }),
+    });
 
   return (
     <>
@@ -119,12 +110,9 @@ function PermissionCatalogue() {
                   </section>
                 );
               })}
-              {loadMoreError !== null && <ErrorState error={loadMoreError} />}
               {connection.pageInfo.hasNextPage && endCursor && (
                 <Center>
-                  <Button variant="light" onClick={() => void loadMore(endCursor)} loading={loading}>
-                    Load more permissions
-                  </Button>
+                  <LoadMoreButton label="Load more permissions" variant="light" size="sm" onLoadMore={() => loadMore(endCursor)} />
                 </Center>
               )}
             </Stack>
