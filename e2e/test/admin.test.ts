@@ -204,6 +204,24 @@ test("a reviewer is not shown the admin pages, and reaching one by URL says admi
   }
 });
 
+test("the audit log pages: older events load below the first page, in the API's order", async () => {
+  // Each seeded user adds two events (user created, token created): enough for a second page.
+  for (let i = 0; i < 14; i++) await createUser(stack, `pager-${i}`);
+  const expected = await apiActions({});
+  assert.ok(expected.length > 25, `more events (${expected.length}) than one page of 25`);
+  const page = await signedInPage(browser, stack, stack.adminToken, DESKTOP, "/audit");
+  try {
+    const audit = new AuditLogPage(page);
+    await audit.waitUntilLoaded();
+    assert.equal((await audit.actions()).length, 25, "the first page");
+    await page.getByTestId("audit-load-more").click();
+    const all = await audit.waitForActions((actions) => actions.length === Math.min(expected.length, 50), "the second page below the first");
+    assert.deepEqual(all, expected.slice(0, all.length), "newest first, no gaps or repeats across the page boundary");
+  } finally {
+    await page.context().close();
+  }
+});
+
 test("the console is usable from the keyboard: sign in, then reach a page through the navigation", async () => {
   const page = await openAdmin(browser, stack, DESKTOP);
   const focusedTestId = () => page.evaluate(() => document.activeElement?.getAttribute("data-testid") ?? null);
