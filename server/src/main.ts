@@ -75,7 +75,7 @@ async function main(): Promise<void> {
     } else {
       const secret = await services.apiTokens.createFirstAdmin();
       if (secret) {
-        process.stdout.write(`\nCreated the first ADMIN user "admin" (team "admin") with this API token. It is shown only once:\n\n  ${secret}\n\n`);
+        process.stdout.write(`\nCreated the first ADMIN user "admin" (team "admin") with this API token. It is shown only once:\n\n  ${secret}\n\nSign in to the admin console with it: ${config.publicUrl}/admin/\n\n`);
       }
     }
     if (role === "worker") {
@@ -83,7 +83,7 @@ async function main(): Promise<void> {
       return;
     }
     app = await startApp(started.runtime, { host: config.host, port: config.port });
-    logger.info("Skillyard is up", { role, graphql: `${app.url}/graphql`, publicUrl: config.publicUrl });
+    logger.info("Skillyard is up", { role, graphql: `${app.url}/graphql`, admin: `${app.url}/admin/`, publicUrl: config.publicUrl });
   } catch (error) {
     logger.error("start-up failed", { message: error instanceof Error ? error.message : String(error) });
     await shutdown("startup-failure", 1);

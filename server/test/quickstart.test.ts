@@ -84,6 +84,11 @@ describe("npm start with no bootstrap token", () => {
       assert.ok(secret, first.process.output());
       const viewer = await gql<{ viewer: { handle: string; roles: string[] } }>(first.url, `{ viewer { handle roles } }`, {}, secret);
       assert.deepEqual(viewer.data?.viewer, { handle: "admin", roles: ["ADMIN"] });
+      // It says where to use the token, and the console answers there.
+      const consoleUrl = /admin console with it: (\S+)/.exec(first.process.output())?.[1];
+      assert.equal(consoleUrl, `${first.url}/admin/`);
+      const page = await fetch(`${first.url}/admin/`);
+      assert.deepEqual([page.status, page.headers.get("content-type")?.split(";")[0]], [200, "text/html"]);
     } finally {
       assert.equal(await first.process.stop("SIGTERM"), 0, first.process.output());
     }
