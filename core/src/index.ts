@@ -1,3 +1,4 @@
 export * from "./errors";
 export * from "./manifest";
 export * from "./archive";
+export * from "./input-rules";

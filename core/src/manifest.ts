@@ -1,6 +1,7 @@
 import Ajv, { type ErrorObject } from "ajv";
 import { valid as validSemver, validRange } from "semver";
 import { isScalar, parseDocument, visit } from "yaml";
+import { PERMISSION_NAME_PATTERN } from "./input-rules";
 import { SkillyardError } from "./errors";
 
 export type RuntimeLanguage = "python" | "node";
@@ -62,7 +63,6 @@ const MAX_SKILL_MD_DESCRIPTION = 4096;
 
 const NAME_PATTERN = "^[a-z0-9]+(?:-[a-z0-9]+)*$";
 const NAME_RE = new RegExp(NAME_PATTERN);
-const PERMISSION_PATTERN = "^[a-z][a-z0-9-]*(:[a-z0-9*][a-z0-9_-]*){1,3}$";
 
 export const TOOL_PERMISSIONS: Readonly<Record<string, string>> = Object.freeze({
   Bash: "shell:exec",
@@ -140,7 +140,7 @@ export const SKILL_YAML_SCHEMA = {
     permissions: {
       type: "array",
       uniqueItems: true,
-      items: { type: "string", maxLength: 128, pattern: PERMISSION_PATTERN },
+      items: { type: "string", maxLength: 128, pattern: PERMISSION_NAME_PATTERN },
     },
     inputs: { type: "object" },
     outputs: { type: "object" },

@@ -1,4 +1,4 @@
-import { SkillyardError } from "@skillyard/core";
+import { emailProblem, handleProblem, permissionDescriptionProblem, permissionNameProblem, SkillyardError, teamNameProblem, tokenNameProblem } from "@skillyard/core";
 import type { EntityManager } from "typeorm";
 import { type Connection, decodeCursor, encodeCursor, pageSize } from "../common/connection";
 import { type RequestContext, requireViewer } from "../common/request-context";
@@ -13,10 +13,10 @@ import { GlobalRole, User } from "./user.entity";
 
 export const TOKEN_REVOKED_CHANNEL = "skillyard_token_revoked";
 
-const HANDLE = /^[a-z0-9][a-z0-9-]{0,38}$/;
-const TEAM_NAME = /^[a-z0-9][a-z0-9-]{0,63}$/;
-const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
-const PERMISSION_NAME = /^[a-z][a-z0-9-]*(:[a-z0-9*][a-z0-9_-]*){1,3}$/;
+/** Throws BAD_USER_INPUT naming the argument when a shared input rule (core/src/input-rules.ts) fails. */
+function check(argument: string, problem: string | null): void {
+  if (problem) throw new SkillyardError("BAD_USER_INPUT", problem, { argument });
+}
 
 function isAdmin(user: User): boolean {
   return user.roles.includes(GlobalRole.ADMIN);
@@ -68,8 +68,8 @@ export class IdentityService {
 
   async createUser(ctx: RequestContext, input: { handle: string; email: string; roles: GlobalRole[] }): Promise<User> {
     const admin = requireAdmin(ctx);
-    if (!HANDLE.test(input.handle)) throw new SkillyardError("BAD_USER_INPUT", "A handle is 1-39 lowercase letters, digits or '-', starting with a letter or digit.", { argument: "handle" });
-    if (!EMAIL.test(input.email)) throw new SkillyardError("BAD_USER_INPUT", `"${input.email}" is not an email address.`, { argument: "email" });
+    check("handle", handleProblem(input.handle));
+    check("email", emailProblem(input.email));
     return ctx.runtime.dataSource.transaction(async (em) => {
       if (await em.existsBy(User, [{ handle: input.handle }, { email: input.email }])) {
         throw new SkillyardError("BAD_USER_INPUT", "A user with this handle or email already exists.", { argument: "handle" });
@@ -97,7 +97,7 @@ export class IdentityService {
 
   async createTeam(ctx: RequestContext, input: { name: string }): Promise<Team> {
     const admin = requireAdmin(ctx);
-    if (!TEAM_NAME.test(input.name)) throw new SkillyardError("BAD_USER_INPUT", "A team name is 1-64 lowercase letters, digits or '-'.", { argument: "name" });
+    check("name", teamNameProblem(input.name));
     return ctx.runtime.dataSource.transaction(async (em) => {
       if (await em.existsBy(Team, { name: input.name })) throw new SkillyardError("BAD_USER_INPUT", `Team "${input.name}" already exists.`, { argument: "name" });
       const team = await em.save(em.create(Team, { name: input.name }));
@@ -136,7 +136,7 @@ export class IdentityService {
   async createApiToken(ctx: RequestContext, input: { user: string; name: string }): Promise<{ token: ApiToken; secret: string }> {
     const viewer = requireViewer(ctx);
     const name = input.name.trim();
-    if (!name || name.length > 100) throw new SkillyardError("BAD_USER_INPUT", "A token name is 1-100 characters.", { argument: "name" });
+    check("name", tokenNameProblem(input.name));
     return ctx.runtime.dataSource.transaction(async (em) => {
       const user = await userByHandle(em, input.user);
       if (user.id !== viewer.user.id && !isAdmin(viewer.user)) throw new SkillyardError("FORBIDDEN", "You can create tokens only for yourself.");
@@ -166,8 +166,8 @@ export class IdentityService {
 
   async setPermission(ctx: RequestContext, input: { name: string; description: string; risk: PermissionRisk }): Promise<Permission> {
     const admin = requireAdmin(ctx);
-    if (!PERMISSION_NAME.test(input.name)) throw new SkillyardError("BAD_USER_INPUT", `"${input.name}" is not a permission name like database:read.`, { argument: "name" });
-    if (!input.description.trim()) throw new SkillyardError("BAD_USER_INPUT", "A permission needs a description.", { argument: "description" });
+    check("name", permissionNameProblem(input.name));
+    check("description", permissionDescriptionProblem(input.description));
     return ctx.runtime.dataSource.transaction(async (em) => {
       const existing = await em.findOneBy(Permission, { name: input.name });
       const before = existing ? { description: existing.description, risk: existing.risk } : null;

@@ -9,7 +9,7 @@ import { SettingsCreateApiTokenDocument, SettingsUserDocument, type SettingsApiT
 import { describeError, type DescribedError } from "../../../lib/errors";
 import { ActionError } from "./ActionError";
 import { RevokeTokenModal } from "./RevokeTokenModal";
-import { tokenNameError } from "./user-rules";
+import { tokenNameProblem } from "@skillyard/core/src/input-rules";
 
 type ApiToken = SettingsApiTokenFieldsFragment;
 
@@ -55,7 +55,7 @@ function CreateTokenForm({ handle, onCreated }: { handle: string; onCreated: (cr
     fetchPolicy: "no-cache",
     refetchQueries: [SettingsUserDocument],
   });
-  const nameProblem = tokenNameError(name);
+  const nameProblem = tokenNameProblem(name);
 
   async function submit(event: FormEvent) {
     event.preventDefault();

@@ -4,7 +4,8 @@ import { useState, type FormEvent } from "react";
 import { SettingsCreateUserDocument, SettingsUsersDocument, type GlobalRole, type SettingsUserSummaryFieldsFragment } from "../../../gql/graphql";
 import { describeError, type DescribedError } from "../../../lib/errors";
 import { ActionError } from "./ActionError";
-import { emailError, GLOBAL_ROLES, handleError } from "./user-rules";
+import { emailProblem, handleProblem } from "@skillyard/core/src/input-rules";
+import { GLOBAL_ROLES } from "./user-rules";
 
 /** Creates a user (handle, email, optional global roles). Rendered only while open. */
 export function CreateUserModal({ onClose, onCreated }: { onClose: () => void; onCreated: (user: SettingsUserSummaryFieldsFragment) => void }) {
@@ -15,13 +16,13 @@ export function CreateUserModal({ onClose, onCreated }: { onClose: () => void; o
   const [serverError, setServerError] = useState<DescribedError | null>(null);
   const [createUser, { loading }] = useMutation(SettingsCreateUserDocument, { refetchQueries: [SettingsUsersDocument] });
 
-  const handleProblem = handleError(handle.trim());
-  const emailProblem = emailError(email.trim());
+  const handleError = handleProblem(handle.trim());
+  const emailError = emailProblem(email.trim());
 
   async function submit(event: FormEvent) {
     event.preventDefault();
     setShowErrors(true);
-    if (handleProblem || emailProblem) return;
+    if (handleError || emailError) return;
     setServerError(null);
     try {
       const result = await createUser({ variables: { input: { handle: handle.trim(), email: email.trim(), roles } } });
@@ -41,7 +42,7 @@ export function CreateUserModal({ onClose, onCreated }: { onClose: () => void; o
             placeholder="alice"
             value={handle}
             onChange={(event) => setHandle(event.currentTarget.value)}
-            error={showErrors ? handleProblem : null}
+            error={showErrors ? handleError : null}
             required
             autoFocus
             data-testid="create-user-handle"
@@ -52,7 +53,7 @@ export function CreateUserModal({ onClose, onCreated }: { onClose: () => void; o
             placeholder="alice@example.com"
             value={email}
             onChange={(event) => setEmail(event.currentTarget.value)}
-            error={showErrors ? emailProblem : null}
+            error={showErrors ? emailError : null}
             required
             data-testid="create-user-email"
           />

@@ -5,7 +5,8 @@ import type { PermissionRisk } from "../../../components/badges";
 import { SettingsSetPermissionDocument, type SettingsPermissionFieldsFragment } from "../../../gql/graphql";
 import { describeError, type DescribedError } from "../../../lib/errors";
 import { ActionError } from "./ActionError";
-import { permissionDescriptionError, permissionNameError, riskMeaning, RISKS, type ReviewThreshold } from "./permission-rules";
+import { permissionDescriptionProblem, permissionNameProblem } from "@skillyard/core/src/input-rules";
+import { riskMeaning, RISKS, type ReviewThreshold } from "./permission-rules";
 
 type Permission = SettingsPermissionFieldsFragment;
 
@@ -34,8 +35,8 @@ export function PermissionFormModal({
   const [setPermission, { loading }] = useMutation(SettingsSetPermissionDocument);
 
   const trimmedName = name.trim();
-  const nameError = editing ? null : permissionNameError(trimmedName);
-  const descriptionError = permissionDescriptionError(description);
+  const nameError = editing ? null : permissionNameProblem(trimmedName);
+  const descriptionError = permissionDescriptionProblem(description);
   // setPermission overwrites an entry with the same name: say so rather than surprise.
   const overwrites = !editing && existingNames.has(trimmedName);
   const unchanged = editing !== null && editing.description === description.trim() && editing.risk === risk;

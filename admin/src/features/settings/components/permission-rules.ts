@@ -1,17 +1,5 @@
 import { RISK_ORDER, type PermissionRisk } from "../../../components/badges";
 
-// The server's rule and message (server/src/identity/identity.service.ts, the same pattern as
-// core/src/manifest.ts), checked here first so a typo is caught before the round trip.
-const PERMISSION_NAME = /^[a-z][a-z0-9-]*(:[a-z0-9*][a-z0-9_-]*){1,3}$/;
-
-export function permissionNameError(name: string): string | null {
-  return PERMISSION_NAME.test(name) ? null : `"${name}" is not a permission name like database:read.`;
-}
-
-export function permissionDescriptionError(description: string): string | null {
-  return description.trim() ? null : "A permission needs a description.";
-}
-
 export const RISKS: PermissionRisk[] = ["LOW", "MEDIUM", "HIGH", "CRITICAL"];
 
 /** The server's publish-gate settings (Query.reviewPolicy) that give a risk level its meaning. */
