@@ -1,16 +1,19 @@
 import { Center } from "@mantine/core";
+import { lazy } from "react";
 import { Navigate, Route, Routes } from "react-router";
 import { SignInView } from "./auth/SignInView";
 import { useSession, useSessionState, ViewerBoundary } from "./auth/session";
 import { ErrorState, LoadingState } from "./components/QueryState";
-import { AuditLogView } from "./features/audit/views/AuditLogView";
-import { SkillSearchView } from "./features/catalog/views/SkillSearchView";
-import { SkillView } from "./features/catalog/views/SkillView";
-import { ReviewDetailView } from "./features/reviews/views/ReviewDetailView";
-import { ReviewQueueView } from "./features/reviews/views/ReviewQueueView";
-import { TestRunView } from "./features/runs/views/TestRunView";
-import { PermissionCatalogueView } from "./features/settings/views/PermissionCatalogueView";
-import { UsersAndTokensView } from "./features/settings/views/UsersAndTokensView";
+
+// Each feature's pages load on first visit, so signing in downloads only the shell.
+const AuditLogView = lazy(() => import("./features/audit/views/AuditLogView").then((m) => ({ default: m.AuditLogView })));
+const SkillSearchView = lazy(() => import("./features/catalog/views/SkillSearchView").then((m) => ({ default: m.SkillSearchView })));
+const SkillView = lazy(() => import("./features/catalog/views/SkillView").then((m) => ({ default: m.SkillView })));
+const ReviewDetailView = lazy(() => import("./features/reviews/views/ReviewDetailView").then((m) => ({ default: m.ReviewDetailView })));
+const ReviewQueueView = lazy(() => import("./features/reviews/views/ReviewQueueView").then((m) => ({ default: m.ReviewQueueView })));
+const TestRunView = lazy(() => import("./features/runs/views/TestRunView").then((m) => ({ default: m.TestRunView })));
+const PermissionCatalogueView = lazy(() => import("./features/settings/views/PermissionCatalogueView").then((m) => ({ default: m.PermissionCatalogueView })));
+const UsersAndTokensView = lazy(() => import("./features/settings/views/UsersAndTokensView").then((m) => ({ default: m.UsersAndTokensView })));
 import { AppLayout } from "./layout/AppLayout";
 import { NotFoundView } from "./layout/NotFoundView";
 

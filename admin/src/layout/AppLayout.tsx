@@ -1,9 +1,10 @@
 import { AppShell, Badge, Burger, Group, NavLink, Stack, Text, UnstyledButton } from "@mantine/core";
 import { useDisclosure } from "@mantine/hooks";
 import { IconChecklist, IconHistory, IconKey, IconLogout, IconSearch, IconShieldLock } from "@tabler/icons-react";
-import type { ReactNode } from "react";
+import { Suspense, type ReactNode } from "react";
 import { Link, Outlet, useLocation } from "react-router";
 import { useSession, type Session } from "../auth/session";
+import { LoadingState } from "../components/QueryState";
 
 interface NavItem {
   to: string;
@@ -75,7 +76,9 @@ export function AppLayout() {
         </Stack>
       </AppShell.Navbar>
       <AppShell.Main>
-        <Outlet />
+        <Suspense fallback={<LoadingState />}>
+          <Outlet />
+        </Suspense>
       </AppShell.Main>
     </AppShell>
   );
