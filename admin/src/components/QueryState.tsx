@@ -59,24 +59,29 @@ export function EmptyState({ title, children }: { title: string; children?: Reac
 }
 
 /**
- * The three states every query view has. Data already on screen stays while a refetch runs;
- * an error with no data replaces the view.
+ * The three states every query view has. Data already on screen stays while a refetch runs; a
+ * failed refetch (Apollo keeps the old data and sets the error) shows above it, and an error with
+ * no data replaces the view.
  */
 export function QueryState<T>({
   data,
-  loading,
   error,
   refetch,
   children,
 }: {
   data: T | undefined;
-  loading: boolean;
   error: unknown;
   refetch?: () => void;
   children: (data: T) => ReactNode;
 }) {
-  if (data !== undefined && data !== null) return <>{children(data)}</>;
+  if (data !== undefined && data !== null) {
+    return (
+      <>
+        {error ? <ErrorState error={error} onRetry={refetch} /> : null}
+        {children(data)}
+      </>
+    );
+  }
   if (error) return <ErrorState error={error} onRetry={refetch} />;
-  if (loading) return <LoadingState />;
   return <LoadingState />;
 }

@@ -6,7 +6,7 @@ import { useSearchParams } from "react-router";
 import { useSession } from "../../../auth/session";
 import { appendEdges, LoadMoreButton } from "../../../components/LoadMore";
 import { PageHeader } from "../../../components/PageHeader";
-import { EmptyState, ErrorState, QueryState } from "../../../components/QueryState";
+import { EmptyState, QueryState } from "../../../components/QueryState";
 import { AuditLogDocument } from "../../../gql/graphql";
 import { isAuditAction } from "../components/audit-actions";
 import { AuditEventList } from "../components/AuditEventList";
@@ -50,7 +50,7 @@ export function AuditLogView() {
 
 function AuditLog() {
   const [filters, applyFilters, filterKey] = useAuditFilters();
-  const { data, loading, error, refetch, fetchMore, networkStatus } = useQuery(AuditLogDocument, {
+  const { data, error, refetch, fetchMore, networkStatus } = useQuery(AuditLogDocument, {
     variables: {
       action: filters.action,
       actor: filters.actor || null,
@@ -79,7 +79,7 @@ function AuditLog() {
       />
       {/* Keyed by the URL so the text fields show the URL's values again after back/forward or "Clear". */}
       <AuditFilters key={filterKey} initial={filters} onApply={applyFilters} onClear={() => applyFilters(null)} />
-      <QueryState data={data} loading={loading} error={error} refetch={() => void refetch()}>
+      <QueryState data={data} error={error} refetch={() => void refetch()}>
         {({ auditLog }) => {
           const events = auditLog.edges.map((edge) => edge.node);
           if (events.length === 0) {
@@ -98,7 +98,6 @@ function AuditLog() {
           const endCursor = auditLog.pageInfo.endCursor;
           return (
             <Stack gap="md">
-              {error && <ErrorState error={error} onRetry={() => void refetch()} />}
               <AuditEventList events={events} />
               <Center>
                 {auditLog.pageInfo.hasNextPage && endCursor ? (

@@ -22,7 +22,7 @@ const isTab = (value: string | null): value is Tab => TABS.some((tab) => tab ===
 
 export function SkillView() {
   const { name = "" } = useParams();
-  const { data, loading, error, refetch, fetchMore } = useQuery(CatalogSkillDocument, { variables: { name } });
+  const { data, error, refetch, fetchMore } = useQuery(CatalogSkillDocument, { variables: { name } });
   const loadMoreVersions = (after: string) =>
     fetchMore({
       variables: { versionsAfter: after },
@@ -32,7 +32,7 @@ export function SkillView() {
           : previous,
     });
   return (
-    <QueryState data={data} loading={loading} error={error} refetch={() => void refetch()}>
+    <QueryState data={data} error={error} refetch={() => void refetch()}>
       {({ skill }) =>
         skill ? (
           <SkillPage skill={skill} refetch={refetch} loadMoreVersions={loadMoreVersions} />

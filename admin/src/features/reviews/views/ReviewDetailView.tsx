@@ -102,7 +102,7 @@ function ReviewEvidence({ version, onRunFinished }: { version: ReviewedNode; onR
 
 function ReviewDetail({ versionId }: { versionId: string }) {
   const session = useSession();
-  const { data, loading, error, refetch } = useQuery(ReviewDetailDocument, { variables: { id: versionId } });
+  const { data, error, refetch } = useQuery(ReviewDetailDocument, { variables: { id: versionId } });
   const [outcome, setOutcome] = useState<DecisionOutcome | null>(null);
   const back = session.isReviewer ? (
     <Anchor component={Link} to="/reviews" size="sm" data-testid="back-to-queue">
@@ -115,7 +115,7 @@ function ReviewDetail({ versionId }: { versionId: string }) {
   return (
     <Stack gap="xs">
       {back}
-      <QueryState data={data} loading={loading} error={error} refetch={() => void refetch()}>
+      <QueryState data={data} error={error} refetch={() => void refetch()}>
         {({ node }) => {
           if (node?.__typename !== "SkillVersion") {
             return (

@@ -69,7 +69,7 @@ export function ReviewQueueView() {
           </Button>
         }
       />
-      <QueryState data={queue} loading={loading} error={error} refetch={() => void refetch()}>
+      <QueryState data={queue} error={error} refetch={() => void refetch()}>
         {(connection) => <QueueContent queue={connection} onLoadMore={loadMore} />}
       </QueryState>
     </>

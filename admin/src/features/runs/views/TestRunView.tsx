@@ -16,7 +16,7 @@ type Run = NonNullable<RunsTestRunQuery["testRun"]>;
 
 export function TestRunView() {
   const { runId = "" } = useParams();
-  const { data, loading, error, refetch, fetchMore } = useQuery(RunsTestRunDocument, { variables: { id: runId } });
+  const { data, error, refetch, fetchMore } = useQuery(RunsTestRunDocument, { variables: { id: runId } });
   const loadMoreTests = (after: string) =>
     fetchMore({
       variables: { testsAfter: after },
@@ -27,7 +27,7 @@ export function TestRunView() {
     });
 
   return (
-    <QueryState data={data} loading={loading} error={error} refetch={() => void refetch()}>
+    <QueryState data={data} error={error} refetch={() => void refetch()}>
       {({ testRun }) =>
         testRun ? (
           <Stack gap="lg">

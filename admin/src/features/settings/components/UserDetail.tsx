@@ -1,7 +1,7 @@
 import { Badge, Divider, Group, Paper, Stack, Text, Title } from "@mantine/core";
 import { useQuery } from "@apollo/client/react";
 import { useSession } from "../../../auth/session";
-import { EmptyState, ErrorState, QueryState } from "../../../components/QueryState";
+import { EmptyState, QueryState } from "../../../components/QueryState";
 import { RelativeTime } from "../../../components/RelativeTime";
 import { SettingsUserDocument } from "../../../gql/graphql";
 import { ApiTokensPanel } from "./ApiTokensPanel";
@@ -11,10 +11,10 @@ import { UserRolesEditor } from "./UserRolesEditor";
 /** One user: who they are, their global roles and their API tokens. */
 export function UserDetail({ userId }: { userId: string }) {
   const session = useSession();
-  const { data, loading, error, refetch } = useQuery(SettingsUserDocument, { variables: { id: userId } });
+  const { data, error, refetch } = useQuery(SettingsUserDocument, { variables: { id: userId } });
 
   return (
-    <QueryState data={data} loading={loading} error={error} refetch={() => void refetch()}>
+    <QueryState data={data} error={error} refetch={() => void refetch()}>
       {({ node: user }) => {
         if (user?.__typename !== "User") {
           return <EmptyState title="No such user">The link may be out of date: pick a user from the list.</EmptyState>;
@@ -23,7 +23,6 @@ export function UserDetail({ userId }: { userId: string }) {
         return (
           <Paper withBorder p="md" data-testid="user-detail" data-handle={user.handle}>
             <Stack gap="md">
-              {error && <ErrorState error={error} onRetry={() => void refetch()} />}
               <Stack gap={4}>
                 <Group gap="xs" wrap="wrap">
                   <Title order={3} style={{ overflowWrap: "anywhere" }} data-testid="user-detail-handle">

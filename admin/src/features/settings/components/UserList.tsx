@@ -4,7 +4,7 @@ import { useDebouncedValue } from "@mantine/hooks";
 import { IconSearch } from "@tabler/icons-react";
 import { Fragment, useState } from "react";
 import { appendEdges, LoadMoreButton } from "../../../components/LoadMore";
-import { EmptyState, ErrorState, QueryState } from "../../../components/QueryState";
+import { EmptyState, QueryState } from "../../../components/QueryState";
 import { SettingsUsersDocument, type SettingsUserSummaryFieldsFragment } from "../../../gql/graphql";
 import { RoleBadges } from "./RoleBadges";
 
@@ -49,7 +49,7 @@ function UserRow({ user, selected, onSelect }: { user: UserSummary; selected: bo
 export function UserList({ selectedId, onSelect }: { selectedId: string | null; onSelect: (user: UserSummary) => void }) {
   const [search, setSearch] = useState("");
   const [debounced] = useDebouncedValue(search.trim(), 300);
-  const { data, loading, error, refetch, fetchMore } = useQuery(SettingsUsersDocument, {
+  const { data, error, refetch, fetchMore } = useQuery(SettingsUsersDocument, {
     variables: { query: debounced || null, first: PAGE_SIZE },
   });
 
@@ -69,7 +69,7 @@ export function UserList({ selectedId, onSelect }: { selectedId: string | null; 
         onChange={(event) => setSearch(event.currentTarget.value)}
         data-testid="user-search"
       />
-      <QueryState data={data} loading={loading} error={error} refetch={() => void refetch()}>
+      <QueryState data={data} error={error} refetch={() => void refetch()}>
         {({ users }) => {
           if (users.edges.length === 0) {
             return (
@@ -81,7 +81,6 @@ export function UserList({ selectedId, onSelect }: { selectedId: string | null; 
           const endCursor = users.pageInfo.endCursor;
           return (
             <Stack gap="sm">
-              {error && <ErrorState error={error} onRetry={() => void refetch()} />}
               <Paper withBorder data-testid="user-list">
                 {users.edges.map(({ node }, index) => (
                   <Fragment key={node.id}>

@@ -6,7 +6,7 @@ import { useSession } from "../../../auth/session";
 import { RISK_ORDER, RiskBadge, type PermissionRisk } from "../../../components/badges";
 import { appendEdges, LoadMoreButton } from "../../../components/LoadMore";
 import { PageHeader } from "../../../components/PageHeader";
-import { EmptyState, ErrorState, QueryState } from "../../../components/QueryState";
+import { EmptyState, QueryState } from "../../../components/QueryState";
 import { SettingsPermissionsDocument, type SettingsPermissionFieldsFragment } from "../../../gql/graphql";
 import { AdminsOnly } from "../components/AdminsOnly";
 import { PermissionFormModal } from "../components/PermissionFormModal";
@@ -32,7 +32,7 @@ export function PermissionCatalogueView() {
 type FormState = { mode: "closed" } | { mode: "add" } | { mode: "edit"; permission: Permission };
 
 function PermissionCatalogue() {
-  const { data, loading, error, refetch, fetchMore } = useQuery(SettingsPermissionsDocument, { variables: { first: 100 } });
+  const { data, error, refetch, fetchMore } = useQuery(SettingsPermissionsDocument, { variables: { first: 100 } });
   const [form, setForm] = useState<FormState>({ mode: "closed" });
   const [saved, setSaved] = useState<{ name: string; risk: PermissionRisk; created: boolean } | null>(null);
 
@@ -70,7 +70,7 @@ function PermissionCatalogue() {
           {saved.created ? "Added" : "Saved"} <Code>{saved.name}</Code> as {saved.risk.toLowerCase()} risk.
         </Alert>
       )}
-      <QueryState data={data} loading={loading} error={error} refetch={() => void refetch()}>
+      <QueryState data={data} error={error} refetch={() => void refetch()}>
         {({ permissions: connection, reviewPolicy }) => {
           if (permissions.length === 0) {
             return (
@@ -82,7 +82,6 @@ function PermissionCatalogue() {
           const endCursor = connection.pageInfo.endCursor;
           return (
             <Stack gap="lg">
-              {error && <ErrorState error={error} onRetry={() => void refetch()} />}
               {RISKS_DESCENDING.map((risk) => {
                 const group = permissions.filter((p) => p.risk === risk).sort((a, b) => a.name.localeCompare(b.name));
                 if (group.length === 0) return null;
