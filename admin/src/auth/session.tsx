@@ -52,6 +52,8 @@ export function SessionProvider({ children }: { children: ReactNode }) {
 
   const signIn = useCallback(
     async (candidate: string): Promise<string | null> => {
+      // Nothing the previous user of this tab loaded may show for the next one.
+      await client.clearStore();
       writeToken(candidate);
       try {
         const result = await client.query({ query: ViewerDocument, fetchPolicy: "network-only" });

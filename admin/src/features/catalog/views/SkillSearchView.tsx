@@ -36,6 +36,17 @@ export function SkillSearchView() {
     committedRef.current = value;
     update({ q: value }, true);
   }, SEARCH_DEBOUNCE_MS);
+  /** Empties the box at once; a search still waiting for the pause must not bring the text back. */
+  const clearText = () => {
+    commitText.cancel();
+    setText("");
+    committedRef.current = "";
+  };
+  /** Back to every skill: no text, no filters, default sort. */
+  const clearSearch = () => {
+    clearText();
+    setParams(new URLSearchParams());
+  };
 
   const variables = {
     query: q || undefined,
@@ -66,7 +77,7 @@ export function SkillSearchView() {
     fetchMore({
       variables: { after },
       updateQuery: (previous, { fetchMoreResult }) => ({
-        skills: { ...appendEdges(previous.skills, fetchMoreResult.skills), totalCount: previous.skills.totalCount },
+        skills: appendEdges(previous.skills, fetchMoreResult.skills),
       }),
     });
 
@@ -93,9 +104,7 @@ export function SkillSearchView() {
               <CloseButton
                 aria-label="Clear the search"
                 onClick={() => {
-                  commitText.cancel();
-                  setText("");
-                  committedRef.current = "";
+                  clearText();
                   update({ q: "" });
                 }}
               />
@@ -143,7 +152,7 @@ export function SkillSearchView() {
           {filtered ? (
             <>
               Try fewer words or filters.{" "}
-              <Button variant="subtle" size="compact-sm" onClick={() => setParams(new URLSearchParams())}>
+              <Button variant="subtle" size="compact-sm" onClick={clearSearch}>
                 Clear the search
               </Button>
             </>
@@ -161,7 +170,7 @@ export function SkillSearchView() {
               {` · ${SORTS.find((option) => option.value === sort)?.order ?? ""}`}
             </Text>
             {filtered && (
-              <Button variant="subtle" size="compact-sm" onClick={() => setParams(new URLSearchParams())}>
+              <Button variant="subtle" size="compact-sm" onClick={clearSearch}>
                 Clear the search
               </Button>
             )}
