@@ -57,8 +57,10 @@ export function LoadMoreButton({
 
 /**
  * For `fetchMore`'s `updateQuery`: the next page of a connection with the edges already shown kept in front.
- * Everything but the edges (pageInfo, totalCount, …) comes from the next page.
+ * Everything but the edges (pageInfo, …) comes from the next page; a total the server counts only on
+ * the first page (null later) is kept.
  */
-export function appendEdges<Connection extends { edges: readonly unknown[] }>(shown: Connection, next: Connection): Connection {
-  return { ...next, edges: [...shown.edges, ...next.edges] };
+export function appendEdges<Connection extends { edges: readonly unknown[]; totalCount?: number | null }>(shown: Connection, next: Connection): Connection {
+  const merged = { ...next, edges: [...shown.edges, ...next.edges] };
+  return "totalCount" in next ? { ...merged, totalCount: next.totalCount ?? shown.totalCount } : merged;
 }

@@ -35,12 +35,12 @@ const VERSION_STATUS_COLOR: Record<VersionStatus, MantineColor> = {
 export function VersionStatusBadge({ status }: { status: VersionStatus }) {
   return (
     <Badge color={VERSION_STATUS_COLOR[status]} variant="light" data-testid="version-status" data-status={status}>
-      {status.replace("_", " ").toLowerCase()}
+      {statusLabel(status)}
     </Badge>
   );
 }
 
-const RUN_STATUS_COLOR: Record<TestRunStatus, MantineColor> = {
+export const RUN_STATUS_COLOR: Record<TestRunStatus, MantineColor> = {
   QUEUED: "gray",
   RUNNING: "blue",
   PASSED: "green",
@@ -54,11 +54,16 @@ const RUN_STATUS_COLOR: Record<TestRunStatus, MantineColor> = {
 export function TestRunStatusBadge({ status }: { status: TestRunStatus }) {
   return (
     <Badge color={RUN_STATUS_COLOR[status]} variant={status === "RUNNING" ? "dot" : "filled"} data-testid="run-status" data-status={status}>
-      {status.replace("_", " ").toLowerCase()}
+      {statusLabel(status)}
     </Badge>
   );
 }
 
 export function isFinalRunStatus(status: TestRunStatus): boolean {
   return status !== "QUEUED" && status !== "RUNNING";
+}
+
+/** An enum value as words: AWAITING_REVIEW → "awaiting review". */
+export function statusLabel(status: string): string {
+  return status.replaceAll("_", " ").toLowerCase();
 }

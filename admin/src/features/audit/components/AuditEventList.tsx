@@ -1,11 +1,11 @@
 import { Button, Collapse, Group, Paper, Stack, Table, Text, VisuallyHidden } from "@mantine/core";
-import { useMediaQuery } from "@mantine/hooks";
 import { IconChevronDown, IconChevronRight } from "@tabler/icons-react";
 import { Fragment, useState } from "react";
 import { RelativeTime } from "../../../components/RelativeTime";
 import type { AuditEventFieldsFragment } from "../../../gql/graphql";
 import { AuditActionBadge } from "./AuditActionBadge";
 import { AuditChanges } from "./AuditChanges";
+import { useWideScreen } from "../../../components/useWideScreen";
 import { AuditTarget } from "./AuditTarget";
 
 type AuditEvent = AuditEventFieldsFragment;
@@ -43,7 +43,7 @@ function DetailsToggle({ event, expanded, onToggle }: { event: AuditEvent; expan
 
 /** The events as a table on wide screens and as stacked cards on narrow ones; each expands to its changes. */
 export function AuditEventList({ events }: { events: AuditEvent[] }) {
-  const wide = useMediaQuery("(min-width: 48em)", true, { getInitialValueInEffect: false });
+  const wide = useWideScreen("48em");
   const [expanded, setExpanded] = useState<ReadonlySet<string>>(new Set());
   const toggle = (id: string) =>
     setExpanded((current) => {

@@ -1,12 +1,12 @@
 import { Anchor, Badge, Button, Group, Menu, Paper, Stack, Table, Text } from "@mantine/core";
-import { useMediaQuery } from "@mantine/hooks";
 import { IconAlertTriangle, IconArrowBackUp, IconChevronDown, IconGitBranch } from "@tabler/icons-react";
 import type { ReactNode } from "react";
 import { Link } from "react-router";
-import { TestRunStatusBadge, VersionStatusBadge } from "../../../components/badges";
+import { statusLabel, TestRunStatusBadge, VersionStatusBadge } from "../../../components/badges";
 import { RelativeTime } from "../../../components/RelativeTime";
 import { formatPassRate } from "../../runs/components/format";
 import type { MaintainerAction } from "./MaintainerModals";
+import { useWideScreen } from "../../../components/useWideScreen";
 import type { SkillVersionRow } from "./skillTypes";
 
 const INSTALLABLE = new Set(["PUBLISHED", "DEPRECATED"]);
@@ -23,7 +23,7 @@ interface VersionsTableProps {
 
 /** A table on wide screens; on phones one card per version, so status and actions stay in view. */
 export function VersionsTable(props: VersionsTableProps) {
-  const narrow = useMediaQuery("(max-width: 48em)");
+  const narrow = !useWideScreen("48em");
   return narrow ? <VersionCards {...props} /> : <VersionRows {...props} />;
 }
 
@@ -221,7 +221,7 @@ function ActionItem({ icon, label, reason, onClick, testId }: { icon: ReactNode;
 
 function VersionActions({ skillName, version, onAction }: { skillName: string; version: SkillVersionRow; onAction: (action: MaintainerAction) => void }) {
   const installable = INSTALLABLE.has(version.status);
-  const notInstallable = `Only published or deprecated versions (this one is ${version.status.replace("_", " ").toLowerCase()}).`;
+  const notInstallable = `Only published or deprecated versions (this one is ${statusLabel(version.status)}).`;
   return (
     <Menu position="bottom-end" withinPortal shadow="md" width={280}>
       <Menu.Target>

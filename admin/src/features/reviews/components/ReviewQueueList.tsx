@@ -1,10 +1,10 @@
 import { Anchor, Badge, Box, Button, Card, Group, Stack, Table, Text, VisuallyHidden } from "@mantine/core";
-import { useMediaQuery } from "@mantine/hooks";
 import { IconArrowRight, IconLock } from "@tabler/icons-react";
 import { Link } from "react-router";
 import { RiskBadge } from "../../../components/badges";
 import { RelativeTime } from "../../../components/RelativeTime";
 import type { ReviewQueueRowFragment } from "../../../gql/graphql";
+import { useWideScreen } from "../../../components/useWideScreen";
 import { describeReviewReason, highestRisk, parseReviewReasons } from "../review-reasons";
 
 /** What a queue row shows, derived once from the server's fields. */
@@ -168,6 +168,6 @@ function QueueCards({ requests }: { requests: readonly ReviewQueueRowFragment[] 
 /** The pending reviews: a table on wide screens, stacked cards on phones. */
 export function ReviewQueueList({ requests }: { requests: readonly ReviewQueueRowFragment[] }) {
   // Rendered one way or the other (not both, CSS-hidden) so each row exists once on the page.
-  const wide = useMediaQuery("(min-width: 75em)", true, { getInitialValueInEffect: false });
+  const wide = useWideScreen("75em");
   return wide ? <QueueTable requests={requests} /> : <QueueCards requests={requests} />;
 }

@@ -1,4 +1,4 @@
-import { Anchor, Badge, Button, Collapse, Group, Stack, Table, Text, type MantineColor } from "@mantine/core";
+import { Anchor, Button, Collapse, Group, Stack, Text, type MantineColor } from "@mantine/core";
 import { useDisclosure } from "@mantine/hooks";
 import { IconChevronDown, IconChevronRight, IconExternalLink } from "@tabler/icons-react";
 import { Link } from "react-router";
@@ -7,16 +7,8 @@ import { EmptyState } from "../../../components/QueryState";
 import type { ReviewTestRunFragment } from "../../../gql/graphql";
 import { RunLog } from "../../runs/components/RunLog";
 import { formatDuration, formatPassRate } from "../../runs/components/format";
+import { TestCasesTable } from "../../runs/components/TestCasesTable";
 
-type TestCase = ReviewTestRunFragment["tests"]["edges"][number]["node"];
-
-const CASE_COLOR: Record<string, MantineColor> = { passed: "green", failed: "red", skipped: "gray" };
-const CASE_ORDER: Record<string, number> = { failed: 0, skipped: 1, passed: 2 };
-
-/** Failures first: they are what a reviewer reads. */
-function byOutcome(a: TestCase, b: TestCase): number {
-  return (CASE_ORDER[a.status] ?? 0) - (CASE_ORDER[b.status] ?? 0);
-}
 
 function Count({ value, label, color }: { value: number; label: string; color?: MantineColor }) {
   return (
@@ -36,7 +28,7 @@ export function TestResults({ run, onRunFinished }: { run: ReviewTestRunFragment
   const [logOpen, log] = useDisclosure(running);
   if (!run) return <EmptyState title="No test run">This version has no runtime, so nothing ran in the sandbox.</EmptyState>;
 
-  const cases = [...run.tests.edges.map((edge) => edge.node)].sort(byOutcome);
+  const cases = run.tests.edges.map((edge) => edge.node);
   const total = run.tests.totalCount ?? cases.length;
   const duration = run.startedAt && run.finishedAt ? new Date(run.finishedAt).getTime() - new Date(run.startedAt).getTime() : null;
 
@@ -77,52 +69,14 @@ export function TestResults({ run, onRunFinished }: { run: ReviewTestRunFragment
           {running ? "Per-test results appear when the run finishes." : "The run reported no individual tests."}
         </Text>
       ) : (
-        <Table.ScrollContainer minWidth={520}>
-          <Table verticalSpacing={6} striped highlightOnHover data-testid="test-cases">
-            <Table.Thead>
-              <Table.Tr>
-                <Table.Th>Test</Table.Th>
-                <Table.Th>Result</Table.Th>
-                <Table.Th ta="right">Time</Table.Th>
-                <Table.Th>Message</Table.Th>
-              </Table.Tr>
-            </Table.Thead>
-            <Table.Tbody>
-              {cases.map((testCase) => (
-                <Table.Tr key={`${testCase.classname}.${testCase.name}`} data-testid="test-case-row" data-status={testCase.status}>
-                  <Table.Td>
-                    <Text size="sm" ff="monospace" style={{ overflowWrap: "anywhere" }}>
-                      {testCase.name}
-                    </Text>
-                    <Text size="xs" c="dimmed">
-                      {testCase.classname}
-                    </Text>
-                  </Table.Td>
-                  <Table.Td>
-                    <Badge size="sm" variant="light" color={CASE_COLOR[testCase.status] ?? "gray"}>
-                      {testCase.status}
-                    </Badge>
-                  </Table.Td>
-                  <Table.Td ta="right">
-                    <Text size="sm" c="dimmed">
-                      {testCase.durationMs === null ? "—" : formatDuration(testCase.durationMs)}
-                    </Text>
-                  </Table.Td>
-                  <Table.Td>
-                    <Text size="sm" style={{ whiteSpace: "pre-wrap", overflowWrap: "anywhere" }}>
-                      {testCase.message ?? ""}
-                    </Text>
-                  </Table.Td>
-                </Table.Tr>
-              ))}
-            </Table.Tbody>
-          </Table>
+        <Stack gap={4}>
+          <TestCasesTable cases={cases} />
           {total > cases.length && (
-            <Text size="xs" c="dimmed" mt={4}>
+            <Text size="xs" c="dimmed">
               Showing {cases.length} of {total} tests: <Anchor component={Link} to={`/runs/${run.id}`}>open the run</Anchor> for all of them.
             </Text>
           )}
-        </Table.ScrollContainer>
+        </Stack>
       )}
 
       <div>

@@ -1,6 +1,7 @@
 import { Alert, Group, Text } from "@mantine/core";
 import { IconCircleCheck, IconCircleX } from "@tabler/icons-react";
 import type { RunsRunLogSummaryQuery } from "../../../gql/graphql";
+import { RUN_STATUS_COLOR, statusLabel } from "../../../components/badges";
 import { formatPassRate } from "./format";
 
 type RunSummary = NonNullable<RunsRunLogSummaryQuery["testRun"]>;
@@ -10,9 +11,9 @@ export function RunOutcome({ run }: { run: RunSummary }) {
   const passed = run.status === "PASSED";
   return (
     <Alert
-      color={passed ? "green" : run.status === "INFRA_ERROR" ? "grape" : "red"}
+      color={RUN_STATUS_COLOR[run.status]}
       icon={passed ? <IconCircleCheck size={18} /> : <IconCircleX size={18} />}
-      title={passed ? "Run passed" : `Run ended: ${run.status.replace("_", " ").toLowerCase()}`}
+      title={passed ? "Run passed" : `Run ended: ${statusLabel(run.status)}`}
       data-testid="run-outcome"
       data-status={run.status}
     >

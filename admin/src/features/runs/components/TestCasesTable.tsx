@@ -1,8 +1,8 @@
 import { Badge, Code, Spoiler, Table, Text, type MantineColor } from "@mantine/core";
-import type { RunsTestRunQuery } from "../../../gql/graphql";
+import type { TestCaseFieldsFragment } from "../../../gql/graphql";
 import { formatDuration } from "./format";
 
-export type TestCase = NonNullable<RunsTestRunQuery["testRun"]>["tests"]["edges"][number]["node"];
+export type TestCase = TestCaseFieldsFragment;
 
 const CASE_ORDER: Record<string, number> = { failed: 0, error: 0, skipped: 1, passed: 2 };
 const CASE_COLOR: Record<string, MantineColor> = { failed: "red", error: "red", skipped: "gray", passed: "green" };

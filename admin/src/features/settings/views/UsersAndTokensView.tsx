@@ -1,5 +1,4 @@
 import { Button, Grid, Paper } from "@mantine/core";
-import { useMediaQuery } from "@mantine/hooks";
 import { IconArrowLeft, IconUserPlus } from "@tabler/icons-react";
 import { useState } from "react";
 import { useSearchParams } from "react-router";
@@ -9,6 +8,7 @@ import { EmptyState } from "../../../components/QueryState";
 import { AdminsOnly } from "../components/AdminsOnly";
 import { CreateUserModal } from "../components/CreateUserModal";
 import { UserDetail } from "../components/UserDetail";
+import { useWideScreen } from "../../../components/useWideScreen";
 import { UserList } from "../components/UserList";
 
 export function UsersAndTokensView() {
@@ -28,7 +28,7 @@ function UsersAndTokens() {
   const [params, setParams] = useSearchParams();
   const selectedId = params.get("user");
   const [creating, setCreating] = useState(false);
-  const wide = useMediaQuery("(min-width: 62em)", true, { getInitialValueInEffect: false });
+  const wide = useWideScreen("62em");
   const select = (id: string | null) => setParams(id ? { user: id } : {});
 
   const list = <UserList selectedId={selectedId} onSelect={(user) => select(user.id)} />;
