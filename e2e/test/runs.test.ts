@@ -140,14 +140,21 @@ test("the author watches a run's output arrive line by line until it passes", as
   }
 });
 
-test("a finished run reads well on a phone", async () => {
+test("a finished run reads well on a phone, and the page asks for the run once", async () => {
   assert.ok(runId, "the first test published a run");
-  const page = await signedInPage(browser, stack, author.token, MOBILE, `/runs/${runId}`);
+  const page = await signedInPage(browser, stack, author.token, MOBILE);
+  // Every GraphQL operation the run page sends, by name: the log viewer must read the run from the
+  // page's own query (cache), not fetch it a second time.
+  const operations: string[] = [];
+  page.on("request", (request) => {
+    const body = request.method() === "POST" && request.url().endsWith("/graphql") ? request.postDataJSON() : null;
+    if (body && typeof body.operationName === "string") operations.push(body.operationName);
+  });
   try {
-    const run = new TestRunPage(page);
-    await run.waitUntilLoaded();
+    const run = await new TestRunPage(page).open(runId);
     await waitFor(async () => (await run.log().lines().count()) === finishedLines.length, "the replayed log", 15_000);
     assert.equal(await run.log().status(), "PASSED");
+    assert.deepEqual(operations.filter((name) => name.startsWith("Runs")), ["RunsTestRun"], `operations sent: ${operations.join(", ")}`);
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     assert.ok(overflow <= 0, `no horizontal page overflow at 390px (${overflow}px)`);
     await saveScreenshot(page, "test-run-mobile");

@@ -19,7 +19,8 @@ const BOTTOM_SLACK = 16;
 
 /**
  * The output of one test run, live while it runs and replayed once it is finished. `onFinished`
- * is called after the outcome of a run that finished while on screen has been fetched.
+ * is called when a run finishes while on screen: the embedding page refetches its query, which
+ * brings this viewer's outcome too (RunLogSummary).
  */
 export function RunLog({ runId, onFinished }: { runId: string; onFinished?: () => void }) {
   // A new run is a new log: remount rather than reset every piece of state by hand.
@@ -28,7 +29,9 @@ export function RunLog({ runId, onFinished }: { runId: string; onFinished?: () =
 
 function RunLogViewer({ runId, onFinished }: { runId: string; onFinished?: () => void }) {
   const client = useApolloClient();
-  const summary = useQuery(RunsRunLogSummaryDocument, { variables: { id: runId } });
+  // cache-first: the page embedding the log usually loaded these fields already (Query.testRun
+  // reads TestRun:<id> from the cache, see apollo.ts).
+  const summary = useQuery(RunsRunLogSummaryDocument, { variables: { id: runId }, fetchPolicy: "cache-first" });
   const run = summary.data?.testRun ?? null;
 
   // QUEUED → RUNNING is written into the cache so every view of this run (page header, review
@@ -53,10 +56,13 @@ function RunLogViewer({ runId, onFinished }: { runId: string; onFinished?: () =>
   useLayoutEffect(() => {
     onFinishedRef.current = onFinished;
   });
-  // The run just ended while we watched: fetch its counts and reason (and let the page refresh).
+  // The run just ended while we watched: its counts and reason come from the embedding page's
+  // refresh (it spreads RunLogSummary), or from our own query when nobody embeds us.
   useEffect(() => {
     if (!finalSeen || summaryStatus === null || isFinalRunStatus(summaryStatus)) return;
-    void refetch().then(() => onFinishedRef.current?.());
+    const finished = onFinishedRef.current;
+    if (finished) finished();
+    else void refetch();
   }, [finalSeen, summaryStatus, refetch]);
 
   const [filter, setFilter] = useState<StreamFilter>("ALL");
