@@ -1,5 +1,6 @@
 import { Button, Group, Text, type ButtonProps } from "@mantine/core";
 import { useState } from "react";
+import { ErrorMessage } from "./ErrorMessage";
 import { describeError } from "../lib/errors";
 
 /**
@@ -43,12 +44,7 @@ export function LoadMoreButton({
       </Button>
       {failure && (
         <Text size="sm" c="red" role="alert">
-          {failure.message}
-          {failure.code && (
-            <Text span c="dimmed" size="xs" ml="xs">
-              ({failure.code})
-            </Text>
-          )}
+          <ErrorMessage error={failure} />
         </Text>
       )}
     </Group>

@@ -1,21 +1,17 @@
 import { Alert, Button, Center, Group, Loader, Stack, Text } from "@mantine/core";
 import { IconAlertTriangle, IconInbox } from "@tabler/icons-react";
 import type { ReactNode } from "react";
+import { ErrorMessage } from "./ErrorMessage";
 import { describeError } from "../lib/errors";
 
 /** A load that failed: says what happened, with the server's code, and offers a retry. */
 export function ErrorState({ error, onRetry }: { error: unknown; onRetry?: () => void }) {
-  const { message, code } = describeError(error);
+  const described = describeError(error);
   return (
     <Alert color="red" icon={<IconAlertTriangle size={18} />} title="Could not load this" data-testid="error-state">
       <Stack gap="xs">
         <Text size="sm">
-          {message}
-          {code && (
-            <Text span c="dimmed" size="xs" ml="xs">
-              ({code})
-            </Text>
-          )}
+          <ErrorMessage error={described} />
         </Text>
         {onRetry && (
           <Group>

@@ -1,6 +1,7 @@
 import { Alert, Button, Group, Modal, Stack, Text, type MantineColor } from "@mantine/core";
 import { IconAlertTriangle } from "@tabler/icons-react";
 import { useState, type ReactNode } from "react";
+import { ErrorMessage } from "../../../components/ErrorMessage";
 import { describeError } from "../../../lib/errors";
 
 /**
@@ -77,12 +78,7 @@ export function ConfirmStepModal({
           <div data-testid="modal-summary">{summary}</div>
           {described && (
             <Alert color="red" icon={<IconAlertTriangle size={18} />} title="The server refused this" data-testid="modal-error" data-code={described.code ?? ""}>
-              {described.message}
-              {described.code && (
-                <Text span c="dimmed" size="xs" ml="xs">
-                  ({described.code})
-                </Text>
-              )}
+              <ErrorMessage error={described} />
             </Alert>
           )}
           <Group justify="flex-end" gap="sm">

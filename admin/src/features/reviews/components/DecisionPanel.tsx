@@ -12,6 +12,7 @@ import {
 } from "../../../gql/graphql";
 import { describeError } from "../../../lib/errors";
 import { DecisionList } from "./DecisionList";
+import { ErrorMessage } from "../../../components/ErrorMessage";
 import { ReviewReasonList } from "./ReviewReasonList";
 
 /** What the viewer's own decision did, kept on screen after the page refreshes. */
@@ -166,12 +167,7 @@ function DecisionForm({ version, request, onDecided }: { version: ReviewedVersio
       </Group>
       {failed && (
         <Alert color="red" icon={<IconAlertTriangle size={18} />} title="The decision was not recorded" data-testid="decision-error" data-code={failed.code ?? undefined}>
-          {failed.message}
-          {failed.code && (
-            <Text span c="dimmed" size="xs" ml="xs">
-              ({failed.code})
-            </Text>
-          )}
+          <ErrorMessage error={failed} />
         </Alert>
       )}
     </Stack>

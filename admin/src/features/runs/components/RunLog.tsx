@@ -8,6 +8,7 @@ import { RunsRunLogSummaryDocument } from "../../../gql/graphql";
 import { describeError } from "../../../lib/errors";
 import classes from "./RunLog.module.css";
 import { RunOutcome } from "./RunOutcome";
+import { ErrorMessage } from "../../../components/ErrorMessage";
 import { useRunLogStream, type LogLine, type LogStreamName } from "./useRunLogStream";
 
 type StreamFilter = "ALL" | LogStreamName;
@@ -120,12 +121,7 @@ function RunLogViewer({ runId, onFinished }: { runId: string; onFinished?: () =>
         <Alert color="yellow" icon={<IconPlugConnectedX size={18} />} title="Live output is unavailable" data-testid="log-live-error">
           <Stack gap={6}>
             <Text size="sm">
-              {liveError.message}
-              {liveError.code && (
-                <Text span c="dimmed" size="xs" ml="xs">
-                  ({liveError.code})
-                </Text>
-              )}
+              <ErrorMessage error={liveError} />
             </Text>
             <Text size="sm">Showing the stored output instead; it does not update by itself.</Text>
             <Group>

@@ -7,7 +7,7 @@ import { EmptyState } from "../../../components/QueryState";
 import { RelativeTime } from "../../../components/RelativeTime";
 import { SettingsCreateApiTokenDocument, SettingsUserDocument, type SettingsApiTokenFieldsFragment } from "../../../gql/graphql";
 import { describeError, type DescribedError } from "../../../lib/errors";
-import { ActionError } from "./ActionError";
+import { ActionError } from "../../../components/ErrorMessage";
 import { RevokeTokenModal } from "./RevokeTokenModal";
 import { tokenNameProblem } from "@skillyard/core/src/input-rules";
 

@@ -3,7 +3,7 @@ import { useMutation } from "@apollo/client/react";
 import { useState, type FormEvent } from "react";
 import { SettingsCreateUserDocument, SettingsUsersDocument, type GlobalRole, type SettingsUserSummaryFieldsFragment } from "../../../gql/graphql";
 import { describeError, type DescribedError } from "../../../lib/errors";
-import { ActionError } from "./ActionError";
+import { ActionError } from "../../../components/ErrorMessage";
 import { emailProblem, handleProblem } from "@skillyard/core/src/input-rules";
 import { GLOBAL_ROLES } from "./user-rules";
 

@@ -4,7 +4,7 @@ import { useState, type FormEvent } from "react";
 import type { PermissionRisk } from "../../../components/badges";
 import { SettingsSetPermissionDocument, type SettingsPermissionFieldsFragment } from "../../../gql/graphql";
 import { describeError, type DescribedError } from "../../../lib/errors";
-import { ActionError } from "./ActionError";
+import { ActionError } from "../../../components/ErrorMessage";
 import { permissionDescriptionProblem, permissionNameProblem } from "@skillyard/core/src/input-rules";
 import { riskMeaning, RISKS, type ReviewThreshold } from "./permission-rules";
 

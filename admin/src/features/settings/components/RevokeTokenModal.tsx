@@ -3,7 +3,7 @@ import { useMutation } from "@apollo/client/react";
 import { useState } from "react";
 import { SettingsRevokeApiTokenDocument, type SettingsApiTokenFieldsFragment } from "../../../gql/graphql";
 import { describeError, type DescribedError } from "../../../lib/errors";
-import { ActionError } from "./ActionError";
+import { ActionError } from "../../../components/ErrorMessage";
 
 /** Confirms a revocation, saying exactly what stops working (and that revoking your own token signs you out). */
 export function RevokeTokenModal({

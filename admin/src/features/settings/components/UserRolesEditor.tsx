@@ -3,7 +3,7 @@ import { useMutation } from "@apollo/client/react";
 import { useState } from "react";
 import { SettingsSetUserRolesDocument, type GlobalRole } from "../../../gql/graphql";
 import { describeError, type DescribedError } from "../../../lib/errors";
-import { ActionError } from "./ActionError";
+import { ActionError } from "../../../components/ErrorMessage";
 import { GLOBAL_ROLES } from "./user-rules";
 
 function sameRoles(a: readonly GlobalRole[], b: readonly GlobalRole[]): boolean {
