@@ -9,6 +9,7 @@ import { Team } from "../identity/team.entity";
 import { GlobalRole } from "../identity/user.entity";
 import { SkillChannel } from "./skill-channel.entity";
 import { Skill } from "./skill.entity";
+import { lockSkillRow } from "./latest-version.service";
 import { SkillVersion } from "./skill-version.entity";
 import { canTransition, VersionStatus } from "./version-lifecycle";
 
@@ -157,7 +158,7 @@ export class VersionLifecycleService {
   private async lockVersion(em: EntityManager, versionId: string): Promise<{ skill: Skill; version: SkillVersion }> {
     const found = await em.getRepository(SkillVersion).findOne({ where: { id: versionId }, select: { id: true, skillId: true } });
     if (!found) throw new SkillyardError("NOT_FOUND", "There is no such skill version.", { argument: "versionId" });
-    const skill = await em.getRepository(Skill).findOne({ where: { id: found.skillId }, lock: { mode: "pessimistic_write" } });
+    const skill = await lockSkillRow(em, found.skillId);
     const version = await em.getRepository(SkillVersion).findOneBy({ id: versionId });
     if (!skill || !version) throw new SkillyardError("NOT_FOUND", "There is no such skill version.", { argument: "versionId" });
     return { skill, version };

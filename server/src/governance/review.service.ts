@@ -1,7 +1,7 @@
 import { In, IsNull, type EntityManager } from "typeorm";
 import { SkillyardError } from "@skillyard/core";
 import { type RequestContext, requireViewer } from "../common/request-context";
-import type { LatestVersionService } from "../catalog/latest-version.service";
+import { lockSkillRow, type LatestVersionService } from "../catalog/latest-version.service";
 import { SkillVersion } from "../catalog/skill-version.entity";
 import { canTransition, VersionStatus } from "../catalog/version-lifecycle";
 import { GlobalRole, type User } from "../identity/user.entity";
@@ -99,8 +99,10 @@ export class VersionReviewService {
     const viewer = requireViewer(ctx);
     if (!isReviewer(viewer.user)) throw new SkillyardError("FORBIDDEN", "Only reviewers and admins decide on reviews.");
     return ctx.runtime.dataSource.transaction(async (em) => {
-      const version = await em.findOne(SkillVersion, { where: { id: versionId }, lock: { mode: "pessimistic_write" } });
-      if (!version) throw new SkillyardError("NOT_FOUND", "There is no such skill version.");
+      const found = await em.findOne(SkillVersion, { where: { id: versionId }, select: { id: true, skillId: true } });
+      if (!found) throw new SkillyardError("NOT_FOUND", "There is no such skill version.");
+      await lockSkillRow(em, found.skillId);
+      const version = await em.findOneOrFail(SkillVersion, { where: { id: versionId }, lock: { mode: "pessimistic_write" } });
       const request = await em.findOneBy(ReviewRequest, { versionId });
       const decisions = await em.findBy(ReviewDecision, { versionId });
       const refusal = cannotDecideReason(viewer.user, version, decisions);

@@ -4,6 +4,7 @@ import type { QueryRunner } from "typeorm";
 import { withExtractedPackage } from "@skillyard/core";
 import type { AppRuntime } from "../common/request-context";
 import { archiveLimits } from "../config";
+import { lockSkillRow } from "../catalog/latest-version.service";
 import { SkillVersion } from "../catalog/skill-version.entity";
 import { canTransition, VersionStatus } from "../catalog/version-lifecycle";
 import type { SandboxRunner, SandboxRunResult } from "../sandbox/sandbox-runner";
@@ -231,6 +232,7 @@ export class TestRunWorker {
       if (update.affected !== 1) return false;
       const target = { targetType: "SkillVersion", targetId: version.id, skillId: version.skillId };
       await services.audit.record(em, { actorId: null, action: AuditAction.TEST_OUTCOME, ...target, after: { testRunId: runId, status, reason: result.reason, passRate: result.passRate } });
+      await lockSkillRow(em, version.skillId);
       const current = await em.getRepository(SkillVersion).findOneOrFail({ where: { id: version.id }, lock: { mode: "pessimistic_write" } });
       if (status === TestRunStatus.PASSED && canTransition(current.status, VersionStatus.PUBLISHED)) {
         // On to the review policy: published now, or waiting for a reviewer.
