@@ -46,7 +46,7 @@ function NewTokenSecret({ name, secret, onDismiss }: { name: string; secret: str
   );
 }
 
-function CreateTokenForm({ handle, onCreated }: { handle: string; onCreated: (created: { name: string; secret: string }) => void }) {
+function CreateTokenForm({ handle, onCreated }: { handle: string; onCreated: (created: CreatedToken) => void }) {
   const [name, setName] = useState("");
   const [showErrors, setShowErrors] = useState(false);
   const [serverError, setServerError] = useState<DescribedError | null>(null);
@@ -140,21 +140,32 @@ function TokenRow({ token, isCurrentSession, onRevoke }: { token: ApiToken; isCu
   );
 }
 
-/** A user's API tokens: create one (its secret shown once), list them, revoke one. */
+/** A token just created, with the secret its owner must copy now. */
+export type CreatedToken = { name: string; secret: string };
+
+/**
+ * A user's API tokens: create one (its secret shown once), list them, revoke one. The page owns
+ * the created secret, so the panel can be remounted by a refetch without losing it.
+ */
 export function ApiTokensPanel({
   handle,
   isSelf,
   tokens,
   hasMore,
+  created,
+  onCreated,
+  onSecretDismissed,
   onRevoked,
 }: {
   handle: string;
   isSelf: boolean;
   tokens: ApiToken[];
   hasMore: boolean;
+  created: CreatedToken | null;
+  onCreated: (created: CreatedToken) => void;
+  onSecretDismissed: () => void;
   onRevoked: () => void;
 }) {
-  const [created, setCreated] = useState<{ name: string; secret: string } | null>(null);
   const [revoking, setRevoking] = useState<ApiToken | null>(null);
   const signedInWith = isSelf ? readToken() : null;
   const isCurrentSession = (token: ApiToken) => signedInWith !== null && signedInWith.startsWith(token.prefix);
@@ -163,8 +174,8 @@ export function ApiTokensPanel({
 
   return (
     <Stack gap="sm" data-testid="api-tokens">
-      <CreateTokenForm handle={handle} onCreated={setCreated} />
-      {created && <NewTokenSecret name={created.name} secret={created.secret} onDismiss={() => setCreated(null)} />}
+      <CreateTokenForm handle={handle} onCreated={onCreated} />
+      {created && <NewTokenSecret name={created.name} secret={created.secret} onDismiss={onSecretDismissed} />}
       {ordered.length === 0 ? (
         <EmptyState title="No tokens">{handle} cannot sign in or use the CLI until they have a token.</EmptyState>
       ) : (

@@ -4,12 +4,22 @@ import { useSession } from "../../../auth/session";
 import { EmptyState, QueryState } from "../../../components/QueryState";
 import { RelativeTime } from "../../../components/RelativeTime";
 import { SettingsUserDocument } from "../../../gql/graphql";
-import { ApiTokensPanel } from "./ApiTokensPanel";
+import { ApiTokensPanel, type CreatedToken } from "./ApiTokensPanel";
 import { RoleBadges } from "./RoleBadges";
 import { UserRolesEditor } from "./UserRolesEditor";
 
 /** One user: who they are, their global roles and their API tokens. */
-export function UserDetail({ userId }: { userId: string }) {
+export function UserDetail({
+  userId,
+  createdToken,
+  onTokenCreated,
+  onSecretDismissed,
+}: {
+  userId: string;
+  createdToken: CreatedToken | null;
+  onTokenCreated: (created: CreatedToken) => void;
+  onSecretDismissed: () => void;
+}) {
   const session = useSession();
   const { data, error, refetch } = useQuery(SettingsUserDocument, { variables: { id: userId } });
 
@@ -67,6 +77,9 @@ export function UserDetail({ userId }: { userId: string }) {
                 isSelf={isSelf}
                 tokens={user.apiTokens.edges.map((edge) => edge.node)}
                 hasMore={user.apiTokens.pageInfo.hasNextPage}
+                created={createdToken}
+                onCreated={onTokenCreated}
+                onSecretDismissed={onSecretDismissed}
                 // Refetching also proves the session: after revoking your own token this request is refused and signs you out.
                 onRevoked={() => void refetch()}
               />

@@ -7,6 +7,7 @@ import { PageHeader } from "../../../components/PageHeader";
 import { EmptyState } from "../../../components/QueryState";
 import { AdminsOnly } from "../components/AdminsOnly";
 import { CreateUserModal } from "../components/CreateUserModal";
+import type { CreatedToken } from "../components/ApiTokensPanel";
 import { UserDetail } from "../components/UserDetail";
 import { useWideScreen } from "../../../components/useWideScreen";
 import { UserList } from "../components/UserList";
@@ -28,12 +29,25 @@ function UsersAndTokens() {
   const [params, setParams] = useSearchParams();
   const selectedId = params.get("user");
   const [creating, setCreating] = useState(false);
+  // The secret of the token just created, for the user it belongs to. Kept here, above the detail
+  // pane and its query, so no refetch or remount can drop it before it is copied; only in memory.
+  const [createdToken, setCreatedToken] = useState<(CreatedToken & { userId: string }) | null>(null);
+  if (createdToken && createdToken.userId !== selectedId) {
+    // Leaving the user (by click, link or back button) hides their secret for good.
+    setCreatedToken(null);
+  }
   const wide = useWideScreen("62em");
   const select = (id: string | null) => setParams(id ? { user: id } : {});
 
   const list = <UserList selectedId={selectedId} onSelect={(user) => select(user.id)} />;
   const detail = selectedId ? (
-    <UserDetail key={selectedId} userId={selectedId} />
+    <UserDetail
+      key={selectedId}
+      userId={selectedId}
+      createdToken={createdToken}
+      onTokenCreated={(created) => setCreatedToken({ ...created, userId: selectedId })}
+      onSecretDismissed={() => setCreatedToken(null)}
+    />
   ) : (
     <Paper withBorder p="md">
       <EmptyState title="Select a user">Their roles and API tokens appear here.</EmptyState>
