@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import type { Browser } from "playwright-core";
 import { AdminNavigation, AuditLogPage, PermissionCataloguePage, SignInPage, UsersAndTokensPage } from "../pages/admin";
-import { DESKTOP, MOBILE, openAdmin, saveScreenshot, signedInPage, launchBrowser } from "../support/browser";
+import { closePagesAfterEachTest, DESKTOP, MOBILE, openAdmin, saveScreenshot, signedInPage, launchBrowser } from "../support/browser";
 import { createTeam, createUser, publish, pythonSkill, type SeededUser, waitForVersionStatus } from "../support/seed";
 import { startStack, type Stack } from "../support/stack";
 
@@ -32,6 +32,8 @@ after(async () => {
   await stack?.stop();
 });
 
+closePagesAfterEachTest();
+
 /** The actions the API lists for a filter: what the page must show. */
 async function apiActions(filter: { action?: string; skill?: string }): Promise<string[]> {
   const data = await stack.gql<{ auditLog: { edges: { node: { action: string } }[] } }>(
@@ -43,165 +45,146 @@ async function apiActions(filter: { action?: string; skill?: string }): Promise<
 
 test("the audit log lists events, and the action filter narrows them and stays in the URL", async () => {
   const page = await signedInPage(browser, stack, stack.adminToken, DESKTOP, "/");
-  try {
-    await new AdminNavigation(page).link("audit").click();
-    const audit = new AuditLogPage(page);
-    await audit.waitUntilLoaded();
-    const all = await audit.actions();
-    assert.deepEqual(all, await apiActions({}), "every event, newest first, as the API lists them");
-    for (const action of ["USER_CREATE", "TOKEN_CREATE", "TEAM_CREATE", "MEMBER_ADD", "PUBLISH", "TEST_OUTCOME", "VERSION_PUBLISHED"]) {
-      assert.ok(all.includes(action), `the log shows a ${action} event`);
-    }
-    await saveScreenshot(page, "audit-log");
-
-    await audit.filterByAction("User created");
-    const created = await audit.waitForActions((actions) => actions.length > 0 && actions.every((a) => a === "USER_CREATE"), "only USER_CREATE rows");
-    assert.equal(created.length, (await apiActions({ action: "USER_CREATE" })).length, "one row per user created (rita, ada)");
-    assert.ok(created.length < all.length, "the filter narrowed the list");
-    assert.equal(new URL(page.url()).searchParams.get("action"), "USER_CREATE", "the filter is in the URL");
-
-    // A reload keeps the filter: it comes from the URL.
-    await page.reload();
-    await audit.waitUntilLoaded();
-    assert.deepEqual(await audit.actions(), created);
-    assert.equal(await audit.actionFilter().inputValue(), "User created");
-
-    // The before/after view names the new user.
-    const details = await audit.expand(audit.rows.first());
-    assert.match((await details.textContent()) ?? "", /"ada"/);
-
-    // An actor nobody is: an honest empty state; "Clear filters" brings every event back and empties the URL.
-    await audit.filterByActor("nobody-at-all");
-    await audit.emptyState().waitFor();
-    assert.match((await audit.emptyState().textContent()) ?? "", /No events match these filters/);
-    assert.equal(new URL(page.url()).searchParams.get("actor"), "nobody-at-all");
-    await audit.clearFilters();
-    await audit.waitForActions((actions) => actions.length === all.length, "every event again");
-    assert.equal(new URL(page.url()).search, "");
-
-    // The skill filter, straight from a link: only csv-tools's events, each linking to the skill.
-    await audit.open("?skill=csv-tools");
-    const skillEvents = await audit.actions();
-    assert.deepEqual(skillEvents, await apiActions({ skill: "csv-tools" }));
-    assert.ok(skillEvents.includes("PUBLISH") && !skillEvents.includes("USER_CREATE"));
-    assert.equal(await audit.rows.first().getByTestId("audit-skill-link").textContent(), "csv-tools");
-  } finally {
-    await page.context().close();
+  await new AdminNavigation(page).link("audit").click();
+  const audit = new AuditLogPage(page);
+  await audit.waitUntilLoaded();
+  const all = await audit.actions();
+  assert.deepEqual(all, await apiActions({}), "every event, newest first, as the API lists them");
+  for (const action of ["USER_CREATE", "TOKEN_CREATE", "TEAM_CREATE", "MEMBER_ADD", "PUBLISH", "TEST_OUTCOME", "VERSION_PUBLISHED"]) {
+    assert.ok(all.includes(action), `the log shows a ${action} event`);
   }
+  await saveScreenshot(page, "audit-log");
+
+  await audit.filterByAction("User created");
+  const created = await audit.waitForActions((actions) => actions.length > 0 && actions.every((a) => a === "USER_CREATE"), "only USER_CREATE rows");
+  assert.equal(created.length, (await apiActions({ action: "USER_CREATE" })).length, "one row per user created (rita, ada)");
+  assert.ok(created.length < all.length, "the filter narrowed the list");
+  assert.equal(new URL(page.url()).searchParams.get("action"), "USER_CREATE", "the filter is in the URL");
+
+  // A reload keeps the filter: it comes from the URL.
+  await page.reload();
+  await audit.waitUntilLoaded();
+  assert.deepEqual(await audit.actions(), created);
+  assert.equal(await audit.actionFilter().inputValue(), "User created");
+
+  // The before/after view names the new user.
+  const details = await audit.expand(audit.rows.first());
+  assert.match((await details.textContent()) ?? "", /"ada"/);
+
+  // An actor nobody is: an honest empty state; "Clear filters" brings every event back and empties the URL.
+  await audit.filterByActor("nobody-at-all");
+  await audit.emptyState().waitFor();
+  assert.match((await audit.emptyState().textContent()) ?? "", /No events match these filters/);
+  assert.equal(new URL(page.url()).searchParams.get("actor"), "nobody-at-all");
+  await audit.clearFilters();
+  await audit.waitForActions((actions) => actions.length === all.length, "every event again");
+  assert.equal(new URL(page.url()).search, "");
+
+  // The skill filter, straight from a link: only csv-tools's events, each linking to the skill.
+  await audit.open("?skill=csv-tools");
+  const skillEvents = await audit.actions();
+  assert.deepEqual(skillEvents, await apiActions({ skill: "csv-tools" }));
+  assert.ok(skillEvents.includes("PUBLISH") && !skillEvents.includes("USER_CREATE"));
+  assert.equal(await audit.rows.first().getByTestId("audit-skill-link").textContent(), "csv-tools");
+  await page.context().close();
 
   const mobile = await signedInPage(browser, stack, stack.adminToken, MOBILE, "/audit");
-  try {
-    const audit = new AuditLogPage(mobile);
-    await audit.waitUntilLoaded();
-    assert.ok((await audit.rows.count()) > 0);
-    const overflow = await mobile.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
-    assert.equal(overflow, 0, "no horizontal scrolling at 390px");
-    await saveScreenshot(mobile, "audit-log-mobile");
-  } finally {
-    await mobile.context().close();
-  }
+  const mobileAudit = new AuditLogPage(mobile);
+  await mobileAudit.waitUntilLoaded();
+  assert.ok((await mobileAudit.rows.count()) > 0);
+  const overflow = await mobile.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  assert.equal(overflow, 0, "no horizontal scrolling at 390px");
+  await saveScreenshot(mobile, "audit-log-mobile");
 });
 
 test("an admin adds a permission to the catalogue and raises its risk", async () => {
   const page = await signedInPage(browser, stack, stack.adminToken, DESKTOP, "/permissions");
-  try {
-    const catalogue = new PermissionCataloguePage(page);
-    await catalogue.open();
+  const catalogue = new PermissionCataloguePage(page);
+  await catalogue.open();
 
-    const form = await catalogue.startAdding();
-    await form.name().fill("Payments Refund");
-    await form.description().fill("Issue refunds through the payments API.");
-    await form.save();
-    // The server's rule, checked before the round trip, with the server's words.
-    await form.message('"Payments Refund" is not a permission name like database:read.').waitFor();
-    await form.name().fill("payments:refund");
-    await form.chooseRisk("High");
-    await form.save();
-    await form.waitUntilClosed();
-    await catalogue.row("payments:refund").waitFor();
-    assert.equal(await catalogue.groupOf("payments:refund"), "HIGH");
-    assert.equal(await catalogue.row("payments:refund").getByTestId("risk-badge").getAttribute("data-risk"), "HIGH");
-    assert.match((await catalogue.savedNotice().textContent()) ?? "", /Added payments:refund/);
+  const form = await catalogue.startAdding();
+  await form.name().fill("Payments Refund");
+  await form.description().fill("Issue refunds through the payments API.");
+  await form.save();
+  // The server's rule, checked before the round trip, with the server's words.
+  await form.message('"Payments Refund" is not a permission name like database:read.').waitFor();
+  await form.name().fill("payments:refund");
+  await form.chooseRisk("High");
+  await form.save();
+  await form.waitUntilClosed();
+  await catalogue.row("payments:refund").waitFor();
+  assert.equal(await catalogue.groupOf("payments:refund"), "HIGH");
+  assert.equal(await catalogue.row("payments:refund").getByTestId("risk-badge").getAttribute("data-risk"), "HIGH");
+  assert.match((await catalogue.savedNotice().textContent()) ?? "", /Added payments:refund/);
 
-    const edit = await catalogue.startEditing("payments:refund");
-    assert.equal(await edit.name().isDisabled(), true, "the name is the key: it cannot be renamed");
-    await edit.chooseRisk("Critical");
-    await edit.save();
-    await edit.waitUntilClosed();
-    await page.locator('[data-testid="permission-group"][data-risk="CRITICAL"] [data-testid="permission-row"][data-name="payments:refund"]').waitFor();
-    assert.equal(await catalogue.row("payments:refund").getByTestId("risk-badge").getAttribute("data-risk"), "CRITICAL");
+  const edit = await catalogue.startEditing("payments:refund");
+  assert.equal(await edit.name().isDisabled(), true, "the name is the key: it cannot be renamed");
+  await edit.chooseRisk("Critical");
+  await edit.save();
+  await edit.waitUntilClosed();
+  await page.locator('[data-testid="permission-group"][data-risk="CRITICAL"] [data-testid="permission-row"][data-name="payments:refund"]').waitFor();
+  assert.equal(await catalogue.row("payments:refund").getByTestId("risk-badge").getAttribute("data-risk"), "CRITICAL");
 
-    const stored = await stack.gql<{ permissions: { edges: { node: { name: string; risk: string; description: string } }[] } }>(
-      `query { permissions(first: 100) { edges { node { name risk description } } } }`,
-    );
-    assert.deepEqual(
-      stored.permissions.edges.map((e) => e.node).find((p) => p.name === "payments:refund"),
-      { name: "payments:refund", risk: "CRITICAL", description: "Issue refunds through the payments API." },
-    );
-    await saveScreenshot(page, "permissions");
-  } finally {
-    await page.context().close();
-  }
+  const stored = await stack.gql<{ permissions: { edges: { node: { name: string; risk: string; description: string } }[] } }>(
+    `query { permissions(first: 100) { edges { node { name risk description } } } }`,
+  );
+  assert.deepEqual(
+    stored.permissions.edges.map((e) => e.node).find((p) => p.name === "payments:refund"),
+    { name: "payments:refund", risk: "CRITICAL", description: "Issue refunds through the payments API." },
+  );
+  await saveScreenshot(page, "permissions");
 });
 
 test("an admin creates a user and a token that works, then revokes it and it stops working", async () => {
   const page = await signedInPage(browser, stack, stack.adminToken, DESKTOP, "/tokens");
-  try {
-    const users = new UsersAndTokensPage(page);
-    await users.open();
-    await users.createUser("carol", "carol@example.test", ["REVIEWER"]);
-    await users.userRow("carol").waitFor();
-    assert.equal(await users.userRow("carol").getByTestId("role-badge").getAttribute("data-role"), "REVIEWER");
+  const users = new UsersAndTokensPage(page);
+  await users.open();
+  await users.createUser("carol", "carol@example.test", ["REVIEWER"]);
+  await users.userRow("carol").waitFor();
+  assert.equal(await users.userRow("carol").getByTestId("role-badge").getAttribute("data-role"), "REVIEWER");
 
-    // The secret is shown once, and it signs carol in.
-    const secret = await users.createToken("laptop");
-    assert.match(secret, /^sky_/);
-    const viewer = await stack.gql<{ viewer: { handle: string } }>(VIEWER, {}, secret);
-    assert.equal(viewer.viewer.handle, "carol");
-    assert.equal(await users.tokenRow("laptop").getAttribute("data-revoked"), "false");
-    await saveScreenshot(page, "users-tokens");
-    await users.dismissSecret();
-    await users.selectUser("rita");
-    await users.selectUser("carol");
-    assert.equal(await users.secret().count(), 0, "the secret is never shown again");
+  // The secret is shown once, and it signs carol in.
+  const secret = await users.createToken("laptop");
+  assert.match(secret, /^sky_/);
+  const viewer = await stack.gql<{ viewer: { handle: string } }>(VIEWER, {}, secret);
+  assert.equal(viewer.viewer.handle, "carol");
+  assert.equal(await users.tokenRow("laptop").getAttribute("data-revoked"), "false");
+  await saveScreenshot(page, "users-tokens");
+  await users.dismissSecret();
+  await users.selectUser("rita");
+  await users.selectUser("carol");
+  assert.equal(await users.secret().count(), 0, "the secret is never shown again");
 
-    // Global roles: make carol an admin as well.
-    await users.roleCheckbox("ADMIN").check();
-    await users.saveRoles();
-    await users.userRow("carol").locator('[data-testid="role-badge"][data-role="ADMIN"]').waitFor();
-    const roles = await stack.gql<{ viewer: { roles: string[] } }>(`query { viewer { roles } }`, {}, secret);
-    assert.deepEqual([...roles.viewer.roles].sort(), ["ADMIN", "REVIEWER"]);
+  // Global roles: make carol an admin as well.
+  await users.roleCheckbox("ADMIN").check();
+  await users.saveRoles();
+  await users.userRow("carol").locator('[data-testid="role-badge"][data-role="ADMIN"]').waitFor();
+  const roles = await stack.gql<{ viewer: { roles: string[] } }>(`query { viewer { roles } }`, {}, secret);
+  assert.deepEqual([...roles.viewer.roles].sort(), ["ADMIN", "REVIEWER"]);
 
-    const modal = await users.startRevoking("laptop");
-    assert.match((await modal.textContent()) ?? "", /every request made with it fails/);
-    assert.equal(await modal.getByTestId("revoke-own-token-warning").count(), 0, "not the admin's own token");
-    await users.confirmRevoke();
-    await page.locator('[data-testid="token-row"][data-name="laptop"][data-revoked="true"]').waitFor();
-    const refused = await stack.request(VIEWER, {}, secret);
-    assert.equal(refused.errors?.[0]?.extensions?.code, "UNAUTHENTICATED");
-  } finally {
-    await page.context().close();
-  }
+  const modal = await users.startRevoking("laptop");
+  assert.match((await modal.textContent()) ?? "", /every request made with it fails/);
+  assert.equal(await modal.getByTestId("revoke-own-token-warning").count(), 0, "not the admin's own token");
+  await users.confirmRevoke();
+  await page.locator('[data-testid="token-row"][data-name="laptop"][data-revoked="true"]').waitFor();
+  const refused = await stack.request(VIEWER, {}, secret);
+  assert.equal(refused.errors?.[0]?.extensions?.code, "UNAUTHENTICATED");
 });
 
 test("a reviewer is not shown the admin pages, and reaching one by URL says admins only", async () => {
   const page = await signedInPage(browser, stack, reviewer.token, DESKTOP, "/");
-  try {
-    const links = await new AdminNavigation(page).visibleLinks();
-    assert.ok(links.includes("nav-audit") && links.includes("nav-reviews"), `reviewer links: ${links.join(", ")}`);
-    assert.ok(!links.includes("nav-permissions") && !links.includes("nav-tokens"), `no admin links: ${links.join(", ")}`);
+  const links = await new AdminNavigation(page).visibleLinks();
+  assert.ok(links.includes("nav-audit") && links.includes("nav-reviews"), `reviewer links: ${links.join(", ")}`);
+  assert.ok(!links.includes("nav-permissions") && !links.includes("nav-tokens"), `no admin links: ${links.join(", ")}`);
 
-    const catalogue = await new PermissionCataloguePage(page).open();
-    assert.match((await catalogue.adminsOnly().textContent()) ?? "", /Admins only/);
-    const users = await new UsersAndTokensPage(page).open();
-    assert.match((await users.adminsOnly().textContent()) ?? "", /Admins only/);
+  const catalogue = await new PermissionCataloguePage(page).open();
+  assert.match((await catalogue.adminsOnly().textContent()) ?? "", /Admins only/);
+  const users = await new UsersAndTokensPage(page).open();
+  assert.match((await users.adminsOnly().textContent()) ?? "", /Admins only/);
 
-    // The audit log is theirs to read.
-    const audit = await new AuditLogPage(page).open();
-    assert.ok((await audit.rows.count()) > 0);
-  } finally {
-    await page.context().close();
-  }
+  // The audit log is theirs to read.
+  const audit = await new AuditLogPage(page).open();
+  assert.ok((await audit.rows.count()) > 0);
 });
 
 test("the audit log pages: older events load below the first page, in the API's order", async () => {
@@ -210,79 +193,63 @@ test("the audit log pages: older events load below the first page, in the API's 
   const expected = await apiActions({});
   assert.ok(expected.length > 25, `more events (${expected.length}) than one page of 25`);
   const page = await signedInPage(browser, stack, stack.adminToken, DESKTOP, "/audit");
-  try {
-    const audit = new AuditLogPage(page);
-    await audit.waitUntilLoaded();
-    assert.equal((await audit.actions()).length, 25, "the first page");
-    await page.getByTestId("audit-load-more").click();
-    const all = await audit.waitForActions((actions) => actions.length === Math.min(expected.length, 50), "the second page below the first");
-    assert.deepEqual(all, expected.slice(0, all.length), "newest first, no gaps or repeats across the page boundary");
-  } finally {
-    await page.context().close();
-  }
+  const audit = new AuditLogPage(page);
+  await audit.waitUntilLoaded();
+  assert.equal((await audit.actions()).length, 25, "the first page");
+  await page.getByTestId("audit-load-more").click();
+  const all = await audit.waitForActions((actions) => actions.length === Math.min(expected.length, 50), "the second page below the first");
+  assert.deepEqual(all, expected.slice(0, all.length), "newest first, no gaps or repeats across the page boundary");
 });
 
 test("the console is usable from the keyboard: sign in, then reach a page through the navigation", async () => {
   const page = await openAdmin(browser, stack, DESKTOP);
   const focusedTestId = () => page.evaluate(() => document.activeElement?.getAttribute("data-testid") ?? null);
-  try {
-    await page.getByTestId("sign-in-form").waitFor();
-    assert.equal(await focusedTestId(), "token-input", "the token field has focus on arrival");
-    await page.keyboard.type(reviewer.token);
-    await page.keyboard.press("Enter");
-    await page.getByTestId("viewer-handle").waitFor();
+  await page.getByTestId("sign-in-form").waitFor();
+  assert.equal(await focusedTestId(), "token-input", "the token field has focus on arrival");
+  await page.keyboard.type(reviewer.token);
+  await page.keyboard.press("Enter");
+  await page.getByTestId("viewer-handle").waitFor();
 
-    let reached = false;
-    for (let presses = 0; presses < 15 && !reached; presses++) {
-      await page.keyboard.press("Tab");
-      reached = (await focusedTestId()) === "nav-audit";
-    }
-    assert.ok(reached, "Tab reaches the Audit log link in the navigation");
-    const outline = await page.evaluate(() => (document.activeElement ? getComputedStyle(document.activeElement).outlineStyle : "none"));
-    assert.notEqual(outline, "none", "the focused link shows a focus ring");
-    await page.keyboard.press("Enter");
-    await page.waitForURL(/\/admin\/audit$/);
-    await page.getByTestId("page-title").filter({ hasText: "Audit log" }).waitFor({ timeout: 5000 });
-  } finally {
-    await page.context().close();
+  let reached = false;
+  for (let presses = 0; presses < 15 && !reached; presses++) {
+    await page.keyboard.press("Tab");
+    reached = (await focusedTestId()) === "nav-audit";
   }
+  assert.ok(reached, "Tab reaches the Audit log link in the navigation");
+  const outline = await page.evaluate(() => (document.activeElement ? getComputedStyle(document.activeElement).outlineStyle : "none"));
+  assert.notEqual(outline, "none", "the focused link shows a focus ring");
+  await page.keyboard.press("Enter");
+  await page.waitForURL(/\/admin\/audit$/);
+  await page.getByTestId("page-title").filter({ hasText: "Audit log" }).waitFor({ timeout: 5000 });
 });
 
 test("a browser whose token is revoked elsewhere lands on the sign-in form, told why", async () => {
   const dave = await createUser(stack, "dave");
   const page = await signedInPage(browser, stack, dave.token, DESKTOP, "/skills");
-  try {
-    const tokens = await stack.gql<{ users: { edges: { node: { apiTokens: { edges: { node: { id: string } }[] } } }[] } }>(
-      `query { users(query: "dave") { edges { node { apiTokens(first: 10) { edges { node { id } } } } } } }`,
-    );
-    const tokenId = tokens.users.edges[0]?.node.apiTokens.edges[0]?.node.id;
-    assert.ok(tokenId, "dave has a token");
-    await stack.gql(`mutation ($id: ID!) { revokeApiToken(id: $id) { revokedAt } }`, { id: tokenId });
+  const tokens = await stack.gql<{ users: { edges: { node: { apiTokens: { edges: { node: { id: string } }[] } } }[] } }>(
+    `query { users(query: "dave") { edges { node { apiTokens(first: 10) { edges { node { id } } } } } } }`,
+  );
+  const tokenId = tokens.users.edges[0]?.node.apiTokens.edges[0]?.node.id;
+  assert.ok(tokenId, "dave has a token");
+  await stack.gql(`mutation ($id: ID!) { revokeApiToken(id: $id) { revokedAt } }`, { id: tokenId });
 
-    await page.reload();
-    const signIn = new SignInPage(page);
-    await signIn.sessionEnded().waitFor();
-    assert.match((await signIn.sessionEnded().textContent()) ?? "", /no longer valid/);
-    assert.equal(await page.getByTestId("token-input").inputValue(), "", "the revoked token is not kept");
-    await saveScreenshot(page, "sign-in");
-  } finally {
-    await page.context().close();
-  }
+  await page.reload();
+  const signIn = new SignInPage(page);
+  await signIn.sessionEnded().waitFor();
+  assert.match((await signIn.sessionEnded().textContent()) ?? "", /no longer valid/);
+  assert.equal(await page.getByTestId("token-input").inputValue(), "", "the revoked token is not kept");
+  await saveScreenshot(page, "sign-in");
 });
 
 test("an admin who revokes the token they are signed in with is warned, then signed out", async () => {
   const ops = await createUser(stack, "ops", ["ADMIN"]);
   const page = await signedInPage(browser, stack, ops.token, DESKTOP, "/tokens");
-  try {
-    const users = await new UsersAndTokensPage(page).open();
-    await users.selectUser("ops");
-    await users.tokenRow("e2e").getByTestId("token-current").waitFor();
-    const modal = await users.startRevoking("e2e");
-    assert.match((await modal.getByTestId("revoke-own-token-warning").textContent()) ?? "", /signs you out/);
-    await users.confirmRevoke();
-    await new SignInPage(page).sessionEnded().waitFor();
-    assert.equal((await stack.request(VIEWER, {}, ops.token)).errors?.[0]?.extensions?.code, "UNAUTHENTICATED");
-  } finally {
-    await page.context().close();
-  }
+  const users = await new UsersAndTokensPage(page).open();
+  await users.selectUser("ops");
+  await users.tokenRow("e2e").getByTestId("token-current").waitFor();
+  const modal = await users.startRevoking("e2e");
+  assert.match((await modal.getByTestId("revoke-own-token-warning").textContent()) ?? "", /signs you out/);
+  await users.confirmRevoke();
+  await new SignInPage(page).sessionEnded().waitFor();
+  assert.equal((await stack.request(VIEWER, {}, ops.token)).errors?.[0]?.extensions?.code, "UNAUTHENTICATED");
 });

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import type { Browser } from "playwright-core";
-import { DESKTOP, launchBrowser, MOBILE, saveScreenshot, signedInPage } from "../support/browser";
+import { closePagesAfterEachTest, DESKTOP, launchBrowser, MOBILE, saveScreenshot, signedInPage } from "../support/browser";
 import { createTeam, createUser, publish, pythonSkill, type SeededUser, waitForVersionStatus } from "../support/seed";
 import { startStack, type Stack } from "../support/stack";
 import { ReviewDetailPage, ReviewQueuePage } from "../pages/reviews";
@@ -54,151 +54,131 @@ after(async () => {
   await stack?.stop();
 });
 
+closePagesAfterEachTest();
+
 test("the author sees that she cannot approve her own version before clicking anything", async () => {
   const page = await signedInPage(browser, stack, author.token, DESKTOP, `/reviews/${digestId}`);
-  try {
-    const review = new ReviewDetailPage(page);
-    await review.waitUntilLoaded();
-    assert.equal(await review.title().textContent(), "page-digest@1.1.0");
-    assert.equal(await review.status().getAttribute("data-status"), "AWAITING_REVIEW");
-    assert.match((await review.cannotDecide().textContent()) ?? "", /your own version/i);
-    assert.equal(await review.approveButton().isDisabled(), true, "approve is disabled for the author");
-    assert.equal(await review.rejectButton().isDisabled(), true, "reject is disabled for the author");
-    assert.equal(await review.approvals().getAttribute("data-approvals"), "0");
-    assert.equal(await review.approvals().getAttribute("data-required"), "1");
-  } finally {
-    await page.context().close();
-  }
+  const review = new ReviewDetailPage(page);
+  await review.waitUntilLoaded();
+  assert.equal(await review.title().textContent(), "page-digest@1.1.0");
+  assert.equal(await review.status().getAttribute("data-status"), "AWAITING_REVIEW");
+  assert.match((await review.cannotDecide().textContent()) ?? "", /your own version/i);
+  assert.equal(await review.approveButton().isDisabled(), true, "approve is disabled for the author");
+  assert.equal(await review.rejectButton().isDisabled(), true, "reject is disabled for the author");
+  assert.equal(await review.approvals().getAttribute("data-approvals"), "0");
+  assert.equal(await review.approvals().getAttribute("data-required"), "1");
 });
 
 test("a reviewer approves the version from the queue and it becomes installable", async () => {
   const page = await signedInPage(browser, stack, reviewer.token, DESKTOP, "/reviews");
-  try {
-    const queue = new ReviewQueuePage(page);
-    await queue.waitUntilLoaded();
-    await queue.row("page-digest", "1.1.0").waitFor();
-    assert.equal(await queue.rows.count(), 3, "every pending version is listed");
-    assert.equal(await queue.rows.first().getAttribute("data-skill"), "vault-reader", "the CRITICAL version comes first");
-    assert.equal(await queue.riskBadge("vault-reader", "0.1.0").getAttribute("data-risk"), "CRITICAL");
-    assert.equal(await queue.riskBadge("page-digest", "1.1.0").getAttribute("data-risk"), "HIGH");
-    assert.match((await queue.row("page-digest", "1.1.0").textContent()) ?? "", /by ada/);
-    await saveScreenshot(page, "review-queue");
+  const queue = new ReviewQueuePage(page);
+  await queue.waitUntilLoaded();
+  await queue.row("page-digest", "1.1.0").waitFor();
+  assert.equal(await queue.rows.count(), 3, "every pending version is listed");
+  assert.equal(await queue.rows.first().getAttribute("data-skill"), "vault-reader", "the CRITICAL version comes first");
+  assert.equal(await queue.riskBadge("vault-reader", "0.1.0").getAttribute("data-risk"), "CRITICAL");
+  assert.equal(await queue.riskBadge("page-digest", "1.1.0").getAttribute("data-risk"), "HIGH");
+  assert.match((await queue.row("page-digest", "1.1.0").textContent()) ?? "", /by ada/);
+  await saveScreenshot(page, "review-queue");
 
-    const review = await queue.openReview("page-digest", "1.1.0");
-    assert.equal(new URL(page.url()).pathname, `/admin/reviews/${digestId}`);
+  const review = await queue.openReview("page-digest", "1.1.0");
+  assert.equal(new URL(page.url()).pathname, `/admin/reviews/${digestId}`);
 
-    // The diff against 1.0.0: the HIGH-risk permission is new, the scoped one was widened.
-    const added = review.permissionRow("network:outbound");
-    assert.equal(await added.getAttribute("data-change"), "ADDED");
-    assert.equal(await added.getAttribute("data-risk"), "HIGH");
-    assert.equal(await added.getByTestId("risk-badge").textContent(), "high risk");
-    const widened = review.permissionRow("database:read");
-    assert.equal(await widened.getAttribute("data-change"), "WIDENED");
-    assert.match((await widened.textContent()) ?? "", /was\s*database:read:analytics/);
-    assert.equal(await review.blastRadiusRow("network:outbound").getAttribute("data-risk"), "HIGH");
-    assert.match((await review.testResults().getByTestId("run-status").getAttribute("data-status")) ?? "", /^PASSED$/);
-    assert.equal(await review.fileRow("README.md").getAttribute("data-change"), "CHANGED");
-    assert.equal(await review.cannotDecide().count(), 0, "nothing stops this reviewer");
-    await saveScreenshot(page, "review-detail");
+  // The diff against 1.0.0: the HIGH-risk permission is new, the scoped one was widened.
+  const added = review.permissionRow("network:outbound");
+  assert.equal(await added.getAttribute("data-change"), "ADDED");
+  assert.equal(await added.getAttribute("data-risk"), "HIGH");
+  assert.equal(await added.getByTestId("risk-badge").textContent(), "high risk");
+  const widened = review.permissionRow("database:read");
+  assert.equal(await widened.getAttribute("data-change"), "WIDENED");
+  assert.match((await widened.textContent()) ?? "", /was\s*database:read:analytics/);
+  assert.equal(await review.blastRadiusRow("network:outbound").getAttribute("data-risk"), "HIGH");
+  assert.match((await review.testResults().getByTestId("run-status").getAttribute("data-status")) ?? "", /^PASSED$/);
+  assert.equal(await review.fileRow("README.md").getAttribute("data-change"), "CHANGED");
+  assert.equal(await review.cannotDecide().count(), 0, "nothing stops this reviewer");
+  await saveScreenshot(page, "review-detail");
 
-    // The same review on a phone (sessionStorage is per tab, so the phone signs in for itself).
-    const phone = await signedInPage(browser, stack, reviewer.token, MOBILE, `/reviews/${digestId}`);
-    try {
-      const mobileReview = new ReviewDetailPage(phone);
-      await mobileReview.waitUntilLoaded();
-      await mobileReview.permissionRow("network:outbound").waitFor();
-      assert.equal(await phone.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth), true, "no sideways scrolling at 390px");
-      await saveScreenshot(phone, "review-detail-mobile");
-    } finally {
-      await phone.context().close();
-    }
+  // The same review on a phone (sessionStorage is per tab, so the phone signs in for itself).
+  const phone = await signedInPage(browser, stack, reviewer.token, MOBILE, `/reviews/${digestId}`);
+  const mobileReview = new ReviewDetailPage(phone);
+  await mobileReview.waitUntilLoaded();
+  await mobileReview.permissionRow("network:outbound").waitFor();
+  assert.equal(await phone.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth), true, "no sideways scrolling at 390px");
+  await saveScreenshot(phone, "review-detail-mobile");
+  await phone.context().close();
 
-    await review.approve("Outbound calls go to the documented news API only.");
-    assert.match((await review.outcome().textContent()) ?? "", /Approved — page-digest@1\.1\.0 is now PUBLISHED/);
-    await page.locator('[data-testid="review-detail"][data-status="PUBLISHED"]').waitFor();
-    assert.equal(await review.status().getAttribute("data-status"), "PUBLISHED");
-    assert.equal(await review.decisionRows().count(), 1);
-    assert.equal(await review.decisionRows().first().getAttribute("data-decision"), "APPROVE");
-    assert.match((await review.decisionRows().first().textContent()) ?? "", /documented news API/);
-    assert.equal(await review.decisionRows().first().getByTestId("decision-reviewer").textContent(), "rita", "the decision names its reviewer");
+  await review.approve("Outbound calls go to the documented news API only.");
+  assert.match((await review.outcome().textContent()) ?? "", /Approved — page-digest@1\.1\.0 is now PUBLISHED/);
+  await page.locator('[data-testid="review-detail"][data-status="PUBLISHED"]').waitFor();
+  assert.equal(await review.status().getAttribute("data-status"), "PUBLISHED");
+  assert.equal(await review.decisionRows().count(), 1);
+  assert.equal(await review.decisionRows().first().getAttribute("data-decision"), "APPROVE");
+  assert.match((await review.decisionRows().first().textContent()) ?? "", /documented news API/);
+  assert.equal(await review.decisionRows().first().getByTestId("decision-reviewer").textContent(), "rita", "the decision names its reviewer");
 
-    // What the page says is what the registry does: the version installs now.
-    const installed = await stack.gql<{ installSkill: { root: { version: string; skillVersion: { status: string } } } }>(
-      `mutation ($input: InstallSkillInput!) { installSkill(input: $input) { root { version skillVersion { status } } } }`,
-      { input: { name: "page-digest", range: "^1.1.0" } },
-      author.token,
-    );
-    assert.equal(installed.installSkill.root.version, "1.1.0");
-    assert.equal(installed.installSkill.root.skillVersion.status, "PUBLISHED");
-  } finally {
-    await page.context().close();
-  }
+  // What the page says is what the registry does: the version installs now.
+  const installed = await stack.gql<{ installSkill: { root: { version: string; skillVersion: { status: string } } } }>(
+    `mutation ($input: InstallSkillInput!) { installSkill(input: $input) { root { version skillVersion { status } } } }`,
+    { input: { name: "page-digest", range: "^1.1.0" } },
+    author.token,
+  );
+  assert.equal(installed.installSkill.root.version, "1.1.0");
+  assert.equal(installed.installSkill.root.skillVersion.status, "PUBLISHED");
 });
 
 test("a CRITICAL permission needs two different reviewers", async () => {
   const first = await signedInPage(browser, stack, reviewer.token, DESKTOP, `/reviews/${vaultId}`);
-  try {
-    const review = new ReviewDetailPage(first);
-    await review.waitUntilLoaded();
-    assert.equal(await review.permissionRow("secrets:read").getAttribute("data-risk"), "CRITICAL");
-    assert.equal(await review.approvals().getAttribute("data-required"), "2");
-    await review.approve("Reads one secret, by name.");
-    assert.equal(await review.outcome().getAttribute("data-outcome"), "PENDING");
-    assert.match((await review.outcome().textContent()) ?? "", /1 more approval needed/);
-    await first.locator('[data-testid="approvals-count"][data-approvals="1"]').waitFor();
-    assert.equal(await review.status().getAttribute("data-status"), "AWAITING_REVIEW");
-    // The same reviewer cannot count twice: the page says so and the buttons are off.
-    assert.match((await review.cannotDecide().textContent()) ?? "", /already decided/i);
-    assert.equal(await review.approveButton().isDisabled(), true);
-  } finally {
-    await first.context().close();
-  }
+  const firstReview = new ReviewDetailPage(first);
+  await firstReview.waitUntilLoaded();
+  assert.equal(await firstReview.permissionRow("secrets:read").getAttribute("data-risk"), "CRITICAL");
+  assert.equal(await firstReview.approvals().getAttribute("data-required"), "2");
+  await firstReview.approve("Reads one secret, by name.");
+  assert.equal(await firstReview.outcome().getAttribute("data-outcome"), "PENDING");
+  assert.match((await firstReview.outcome().textContent()) ?? "", /1 more approval needed/);
+  await first.locator('[data-testid="approvals-count"][data-approvals="1"]').waitFor();
+  assert.equal(await firstReview.status().getAttribute("data-status"), "AWAITING_REVIEW");
+  // The same reviewer cannot count twice: the page says so and the buttons are off.
+  assert.match((await firstReview.cannotDecide().textContent()) ?? "", /already decided/i);
+  assert.equal(await firstReview.approveButton().isDisabled(), true);
+  await first.context().close();
 
   const second = await signedInPage(browser, stack, secondReviewer.token, DESKTOP, `/reviews/${vaultId}`);
-  try {
-    const review = new ReviewDetailPage(second);
-    await review.waitUntilLoaded();
-    assert.equal(await review.decisionRows().count(), 1, "the first approval is visible to the second reviewer");
-    assert.match((await review.decisionRows().first().textContent()) ?? "", /Reads one secret/);
-    await review.approve("Second pair of eyes: agreed.");
-    assert.equal(await review.outcome().getAttribute("data-outcome"), "PUBLISHED");
-    await second.locator('[data-testid="review-detail"][data-status="PUBLISHED"]').waitFor();
-    assert.equal(await review.approvals().getAttribute("data-approvals"), "2");
-  } finally {
-    await second.context().close();
-  }
+  const secondReview = new ReviewDetailPage(second);
+  await secondReview.waitUntilLoaded();
+  assert.equal(await secondReview.decisionRows().count(), 1, "the first approval is visible to the second reviewer");
+  assert.match((await secondReview.decisionRows().first().textContent()) ?? "", /Reads one secret/);
+  await secondReview.approve("Second pair of eyes: agreed.");
+  assert.equal(await secondReview.outcome().getAttribute("data-outcome"), "PUBLISHED");
+  await second.locator('[data-testid="review-detail"][data-status="PUBLISHED"]').waitFor();
+  assert.equal(await secondReview.approvals().getAttribute("data-approvals"), "2");
 });
 
 test("rejecting needs a reason, which reaches the author, and empties the queue", async () => {
   const page = await signedInPage(browser, stack, reviewer.token, DESKTOP, "/reviews");
-  try {
-    const queue = new ReviewQueuePage(page);
-    await queue.waitUntilLoaded();
-    assert.equal(await queue.row("page-digest", "1.1.0").count(), 0, "the approved version left the queue");
-    const review = await queue.openReview("file-sweeper", "0.1.0");
+  const queue = new ReviewQueuePage(page);
+  await queue.waitUntilLoaded();
+  assert.equal(await queue.row("page-digest", "1.1.0").count(), 0, "the approved version left the queue");
+  const review = await queue.openReview("file-sweeper", "0.1.0");
 
-    await review.rejectButton().click();
-    await page.getByText("Write a reason to reject").waitFor();
-    assert.equal(await review.outcome().count(), 0, "nothing was decided without a reason");
+  await review.rejectButton().click();
+  await page.getByText("Write a reason to reject").waitFor();
+  assert.equal(await review.outcome().count(), 0, "nothing was decided without a reason");
 
-    await review.reject("Deleting files needs a dry-run mode first.");
-    assert.equal(await review.outcome().getAttribute("data-outcome"), "REJECTED");
-    await page.locator('[data-testid="review-detail"][data-status="REJECTED"]').waitFor();
-    assert.match((await review.decisionRows().first().textContent()) ?? "", /dry-run mode/);
+  await review.reject("Deleting files needs a dry-run mode first.");
+  assert.equal(await review.outcome().getAttribute("data-outcome"), "REJECTED");
+  await page.locator('[data-testid="review-detail"][data-status="REJECTED"]').waitFor();
+  assert.match((await review.decisionRows().first().textContent()) ?? "", /dry-run mode/);
 
-    const seen = await stack.gql<{ node: { status: string; statusReason: string | null } }>(
-      `query ($id: ID!) { node(id: $id) { ... on SkillVersion { status statusReason } } }`,
-      { id: sweeperId },
-      author.token,
-    );
-    assert.equal(seen.node.status, "REJECTED");
-    assert.match(seen.node.statusReason ?? "", /dry-run mode/);
+  const seen = await stack.gql<{ node: { status: string; statusReason: string | null } }>(
+    `query ($id: ID!) { node(id: $id) { ... on SkillVersion { status statusReason } } }`,
+    { id: sweeperId },
+    author.token,
+  );
+  assert.equal(seen.node.status, "REJECTED");
+  assert.match(seen.node.statusReason ?? "", /dry-run mode/);
 
-    await page.getByTestId("back-to-queue").click();
-    await queue.waitUntilLoaded();
-    await queue.emptyState().waitFor();
-    assert.match((await queue.emptyState().textContent()) ?? "", /Nothing waiting for review/);
-  } finally {
-    await page.context().close();
-  }
+  await page.getByTestId("back-to-queue").click();
+  await queue.waitUntilLoaded();
+  await queue.emptyState().waitFor();
+  assert.match((await queue.emptyState().textContent()) ?? "", /Nothing waiting for review/);
 });
