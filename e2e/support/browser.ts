@@ -7,7 +7,7 @@ import type { Stack } from "./stack";
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 export const SCREENSHOT_DIR = path.resolve(__dirname, "..", "screenshots");
 /** What a failed test's pages showed when it failed: a picture and the DOM of each. */
-export const FAILURE_DIR = path.join(SCREENSHOT_DIR, "failures");
+const FAILURE_DIR = path.join(SCREENSHOT_DIR, "failures");
 
 export const DESKTOP = { width: 1280, height: 800 } as const;
 export const MOBILE = { width: 390, height: 844 } as const;
