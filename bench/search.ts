@@ -11,7 +11,7 @@ import { loadConfig } from "../server/src/config";
 import { createDataSource } from "../server/src/db/data-source";
 import { startEmbeddedPostgres } from "../server/src/db/embedded-postgres";
 import { freePort } from "../server/src/db/free-port";
-import { startRuntime } from "../server/src/runtime";
+import { startRuntime } from "../server/src/composition-root";
 import { fmt, log, percentiles, printTable, type Resources, runBench, type Stats } from "./support";
 
 /**

@@ -15,7 +15,7 @@ import { loadConfig } from "../server/src/config";
 import { createDataSource } from "../server/src/db/data-source";
 import { startEmbeddedPostgres } from "../server/src/db/embedded-postgres";
 import { freePort } from "../server/src/db/free-port";
-import { startRuntime } from "../server/src/runtime";
+import { startRuntime } from "../server/src/composition-root";
 import { LABEL_SCOPE } from "../server/src/sandbox/sandbox-runner";
 import { Seed } from "../server/test/support/seed";
 import { pythonSkill } from "../server/test/support/skills";

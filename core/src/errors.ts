@@ -19,6 +19,8 @@ export const ERROR_CODES = {
   QUERY_TOO_DEEP: { status: 400, description: "The query nests deeper than the depth limit." },
   QUERY_TOO_COMPLEX: { status: 400, description: "The query's estimated cost is over the limit." },
   TOO_MANY_ALIASES: { status: 400, description: "The query uses more aliases than allowed." },
+  // identity
+  INVITATION_INVALID: { status: 400, description: "The invitation code is unknown, expired, superseded or already redeemed." },
   // package upload and archive safety
   PACKAGE_TOO_LARGE: { status: 413, description: "The compressed package is over MAX_PACKAGE_BYTES." },
   PACKAGE_NOT_GZIP: { status: 400, description: "The package is not a gzip stream." },

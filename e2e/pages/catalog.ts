@@ -56,7 +56,7 @@ export class SkillSearchPage {
   }
 }
 
-type SkillTab = "versions" | "channels" | "reviews" | "installs" | "dependencies";
+type SkillTab = "versions" | "channels" | "ratings" | "installs" | "dependencies";
 
 /** One skill's page (/admin/skills/:name). */
 export class SkillPage {

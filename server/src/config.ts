@@ -12,6 +12,8 @@ const int = (min: number, max: number) =>
     .transform(Number)
     .pipe(z.number().int().min(min).max(max));
 
+const bool = z.enum(["true", "false"], { error: 'must be "true" or "false"' }).transform((v) => v === "true");
+
 const ratio = z
   .string()
   .regex(/^\d+(\.\d+)?$/, "must be a number")
@@ -36,6 +38,12 @@ const envSchema = z.object({
     .regex(/^[A-Za-z0-9_\-.]{24,128}$/, "must be 24-128 characters of letters, digits, '_', '-' or '.'")
     .optional(),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
+  /** Port of the subgraph listener for a company router; unset (the default) serves no subgraph endpoint. */
+  SUBGRAPH_PORT: int(1, 65535).optional(),
+  /** Shared secret a router sends in the `x-skillyard-subgraph-secret` header; required with SUBGRAPH_PORT. */
+  SUBGRAPH_SECRET: z.string().regex(/^[\x21-\x7e]{32,256}$/, "must be 32-256 printable ASCII characters without spaces").optional(),
+  /** How long an invitation code can be redeemed. */
+  INVITATION_TTL_HOURS: int(1, 24 * 30).default(72),
   /** The admin SPA's built files, served at /admin/ (relative paths are from the repository root). */
   ADMIN_DIST_DIR: z.string().min(1).optional(),
   /** Compressed upload cap for POST /packages. */
@@ -91,6 +99,8 @@ const envSchema = z.object({
   WEBHOOK_RETRY_DELAY_SECONDS: int(1, 3600).default(2),
   /** How long a receiver has to answer one delivery attempt. */
   WEBHOOK_TIMEOUT_MS: int(100, 120_000).default(10_000),
+  /** Lets webhooks reach loopback, private and link-local addresses: for tests and labs only. */
+  WEBHOOK_ALLOW_PRIVATE_TARGETS: bool.default(false),
 });
 
 /** Images for the runtimes a manifest may declare (`runtimes/` builds them, online or offline). */
@@ -109,6 +119,9 @@ export type Config = Readonly<{
   publicUrl: string;
   bootstrapToken: string | undefined;
   logLevel: "debug" | "info" | "warn" | "error" | "silent";
+  /** The subgraph listener for a company router; null when SUBGRAPH_PORT is unset. */
+  subgraphListener: Readonly<{ port: number; secret: string }> | null;
+  invitationTtlHours: number;
   /** Built admin SPA (index.html, assets/), served at /admin/. */
   adminDistDir: string;
   limits: Readonly<{
@@ -131,6 +144,7 @@ export type WebhookConfig = Readonly<{
   maxAttempts: number;
   retryDelaySeconds: number;
   timeoutMs: number;
+  allowPrivateTargets: boolean;
 }>;
 
 export type SandboxConfig = Readonly<{
@@ -170,12 +184,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     const problems = parsed.error.issues.map((issue) => {
       const name = String(issue.path[0] ?? "environment");
       const got = raw[name];
-      const shown = name === "SKILLYARD_BOOTSTRAP_TOKEN" || name === "DATABASE_URL" ? "(hidden)" : JSON.stringify(got);
+      const shown = name === "SKILLYARD_BOOTSTRAP_TOKEN" || name === "DATABASE_URL" || name === "SUBGRAPH_SECRET" ? "(hidden)" : JSON.stringify(got);
       return `${name} ${issue.message}${got === undefined ? "" : ` (got ${shown})`}`;
     });
     throw new ConfigError(problems);
   }
   const e = parsed.data;
+  if ((e.SUBGRAPH_PORT === undefined) !== (e.SUBGRAPH_SECRET === undefined)) {
+    throw new ConfigError([
+      e.SUBGRAPH_PORT === undefined ? "SUBGRAPH_SECRET is set but SUBGRAPH_PORT is not (set both to serve the subgraphs to a router)" : "SUBGRAPH_PORT needs SUBGRAPH_SECRET (32+ characters) so only your router can reach the subgraphs",
+    ]);
+  }
+  if (e.SUBGRAPH_PORT !== undefined && e.SUBGRAPH_PORT === e.PORT) throw new ConfigError([`SUBGRAPH_PORT must differ from PORT (both are ${e.PORT})`]);
   const dataDir = path.resolve(repoRoot(), e.DATA_DIR ?? ".data");
   return Object.freeze({
     nodeEnv: e.NODE_ENV,
@@ -187,6 +207,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     publicUrl: (e.PUBLIC_URL ?? `http://${e.HOST}:${e.PORT}`).replace(/\/+$/, ""),
     bootstrapToken: e.SKILLYARD_BOOTSTRAP_TOKEN,
     logLevel: e.LOG_LEVEL,
+    subgraphListener: e.SUBGRAPH_PORT !== undefined && e.SUBGRAPH_SECRET !== undefined ? Object.freeze({ port: e.SUBGRAPH_PORT, secret: e.SUBGRAPH_SECRET }) : null,
+    invitationTtlHours: e.INVITATION_TTL_HOURS,
     // From the repository root rather than __dirname: this file runs from src/ (swc) and dist/server/src/ (tsc).
     adminDistDir: path.resolve(repoRoot(), e.ADMIN_DIST_DIR ?? "admin/dist"),
     limits: Object.freeze({
@@ -221,6 +243,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxAttempts: e.WEBHOOK_MAX_ATTEMPTS,
       retryDelaySeconds: e.WEBHOOK_RETRY_DELAY_SECONDS,
       timeoutMs: e.WEBHOOK_TIMEOUT_MS,
+      allowPrivateTargets: e.WEBHOOK_ALLOW_PRIVATE_TARGETS,
     }),
   });
 }

@@ -5,7 +5,7 @@ import { startApp } from "./app";
 import { createLogger } from "./common/logger";
 import { createDataSource } from "./db/data-source";
 import { type EmbeddedPostgresHandle, startEmbeddedPostgres } from "./db/embedded-postgres";
-import { type StartedRuntime, startRuntime } from "./runtime";
+import { type StartedRuntime, startRuntime } from "./composition-root";
 
 type Role = "all" | "api" | "worker";
 
@@ -71,7 +71,12 @@ async function main(): Promise<void> {
     started = await startRuntime({ config, dataSource, databaseUrl: url, logger, worker: role !== "api" });
     const { services } = started.runtime;
     if (config.bootstrapToken) {
-      await services.apiTokens.ensureBootstrapAdmin(config.bootstrapToken);
+      const outcome = await services.apiTokens.ensureBootstrapAdmin(config.bootstrapToken);
+      if (outcome.kind === "revoked") {
+        logger.warn("SKILLYARD_BOOTSTRAP_TOKEN is ignored: that token was revoked, and a revocation sticks. Unset the variable, or set a new secret to create a new bootstrap token.", {
+          revokedAt: outcome.revokedAt.toISOString(),
+        });
+      }
     } else {
       const secret = await services.apiTokens.createFirstAdmin();
       if (secret) {
@@ -83,7 +88,13 @@ async function main(): Promise<void> {
       return;
     }
     app = await startApp(started.runtime, { host: config.host, port: config.port });
-    logger.info("Skillyard is up", { role, graphql: `${app.url}/graphql`, admin: `${app.url}/admin/`, publicUrl: config.publicUrl });
+    logger.info("Skillyard is up", {
+      role,
+      graphql: `${app.url}/graphql`,
+      admin: `${app.url}/admin/`,
+      publicUrl: config.publicUrl,
+      ...(app.subgraphs ? { subgraphs: `${app.subgraphs.url}/subgraphs/{catalog,community,testing,governance}/graphql` } : {}),
+    });
   } catch (error) {
     logger.error("start-up failed", { message: error instanceof Error ? error.message : String(error) });
     await shutdown("startup-failure", 1);

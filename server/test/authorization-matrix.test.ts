@@ -41,7 +41,7 @@ describe("authorization matrix", () => {
   const token = (actor: Actor) => (actor === "anonymous" ? undefined : tokens[actor]);
   let pendingVersionId: string;
   let pendingRunId: string;
-  const perActor: Record<string, string[]> = { yank: [], deprecate: [], approve: [], reject: [], ownToken: [], webhook: [] };
+  const perActor: Record<string, string[]> = { yank: [], deprecate: [], approve: [], reject: [], ownToken: [], webhook: [], invitationCode: [], invitee: [], removable: [] };
   let foreignTokenId: string;
   let publishedVersionId: string;
   let roleTargetId: string;
@@ -75,8 +75,28 @@ describe("authorization matrix", () => {
       const hook = await server.gql<{ createWebhook: { webhook: { id: string } } }>(`mutation { createWebhook(input: { url: "http://127.0.0.1:9/hook", events: [VERSION_PUBLISHED] }) { webhook { id } } }`, {}, tokens.admin);
       perActor.webhook.push(hook.data!.createWebhook.webhook.id);
     }
-    roleTargetId = (await server.gql<{ users: { edges: { node: { id: string } }[] } }>(`{ users(query: "role-target") { edges { node { id } } } }`, {}, tokens.admin)).data!.users.edges[0].node.id;
-    foreignTokenId = (await server.gql<{ createApiToken: { apiToken: { id: string } } }>(`mutation { createApiToken(input: { user: "role-target", name: "theirs" }) { apiToken { id } } }`, {}, tokens.admin)).data!.createApiToken.apiToken.id;
+    const roleTarget = (
+      await server.gql<{ users: { edges: { node: { id: string; apiTokens: { edges: { node: { id: string } }[] } } }[] } }>(
+        `{ users(query: "role-target") { edges { node { id apiTokens { edges { node { id } } } } } } }`,
+        {},
+        tokens.admin,
+      )
+    ).data!.users.edges[0].node;
+    roleTargetId = roleTarget.id;
+    foreignTokenId = roleTarget.apiTokens.edges[0].node.id;
+    await server.seed.serviceAccount("ci-bot");
+    for (const actor of ACTORS) {
+      // A person with no token yet for each actor to invite, and a redeemable code for each actor.
+      const invitee = (await server.seed.user(`invitee-${actor.toLowerCase()}`)).user;
+      await server.runtime.dataSource.query(`UPDATE api_token SET revoked_at = now() WHERE user_id = $1`, [invitee.id]);
+      perActor.invitee.push(invitee.handle);
+      const holder = (await server.seed.user(`holder-${actor.toLowerCase()}`)).user;
+      await server.runtime.dataSource.query(`UPDATE api_token SET revoked_at = now() WHERE user_id = $1`, [holder.id]);
+      const code = await server.gql<{ createInvitation: { code: string } }>(`mutation($u: String!) { createInvitation(input: { user: $u }) { code } }`, { u: holder.handle }, tokens.admin);
+      perActor.invitationCode.push(code.data!.createInvitation.code);
+      const removable = (await owners.member(`removable-${actor.toLowerCase()}`)).user;
+      perActor.removable.push(removable.handle);
+    }
   });
   after(() => server.close());
 
@@ -152,7 +172,7 @@ describe("authorization matrix", () => {
       run: (a) => gql(a, `mutation { setPermission(input: { name: "matrix:edit", description: "Matrix test.", risk: LOW }) { name } }`),
       expect: only(["admin"]),
     },
-    { operation: "Mutation.rateSkill", run: (a) => gql(a, `mutation { rateSkill(input: { name: "owned-skill", rating: 4 }) { review { rating } } }`), expect: only(["otherTeam", "reviewer", "admin"]) },
+    { operation: "Mutation.rateSkill", run: (a) => gql(a, `mutation { rateSkill(input: { name: "owned-skill", rating: 4 }) { rating { rating } } }`), expect: only(["otherTeam", "reviewer", "admin"]) },
     {
       operation: "Mutation.installSkill (own tenant)",
       run: (a) => gql(a, `mutation($t: String!) { installSkill(input: { name: "owned-skill", range: "1.0.0", tenant: $t }) { root { version } } }`, { t: teamOf(a) }),
@@ -174,7 +194,27 @@ describe("authorization matrix", () => {
       run: (a) => gql(a, `mutation($u: String!) { createApiToken(input: { user: $u, name: "self" }) { token } }`, { u: handleOf(a) || "role-target" }),
       expect: authenticated("ok"),
     },
-    { operation: "Mutation.createApiToken (someone else)", run: (a) => gql(a, `mutation { createApiToken(input: { user: "role-target", name: "other" }) { token } }`), expect: only(["admin"]) },
+    {
+      operation: "Mutation.createApiToken (another person: nobody, admins included)",
+      run: (a) => gql(a, `mutation { createApiToken(input: { user: "role-target", name: "other" }) { token } }`),
+      expect: only([]),
+    },
+    { operation: "Mutation.createApiToken (a service account)", run: (a) => gql(a, `mutation { createApiToken(input: { user: "ci-bot", name: "ci" }) { token } }`), expect: only(["admin"]) },
+    {
+      operation: "Mutation.createInvitation",
+      run: (a, i) => gql(a, `mutation($u: String!) { createInvitation(input: { user: $u }) { code } }`, { u: perActor.invitee[i] }),
+      expect: only(["admin"]),
+    },
+    {
+      operation: "Mutation.redeemInvitation (no token needed)",
+      run: (a, i) => gql(a, `mutation($c: String!) { redeemInvitation(input: { code: $c, tokenName: "matrix" }) { token } }`, { c: perActor.invitationCode[i] }),
+      expect: everyone("ok"),
+    },
+    {
+      operation: "Mutation.removeTeamMember",
+      run: (a, i) => gql(a, `mutation($u: String!) { removeTeamMember(input: { team: "owners", user: $u }) { role } }`, { u: perActor.removable[i] }),
+      expect: only(["maintainer", "admin"]),
+    },
     {
       operation: "Mutation.revokeApiToken (own)",
       run: (a, i) => gql(a, `mutation($id: ID!) { revokeApiToken(id: $id) { revokedAt } }`, { id: perActor.ownToken[i] || foreignTokenId }),

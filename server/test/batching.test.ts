@@ -43,7 +43,8 @@ describe("DataLoader batching", () => {
   let server: TestServer;
 
   before(async () => {
-    server = await startTestServer();
+    // The query below is deliberately wide (50 skills, each with every nested list): it measures statements, not limits.
+    server = await startTestServer({ GRAPHQL_MAX_COST: "200000" });
     const teams = ["alpha", "beta", "gamma"];
     const tokens: string[] = [];
     for (const t of teams) tokens.push((await server.seed.team(t).member(`${t}-dev`)).token);
@@ -64,7 +65,7 @@ describe("DataLoader batching", () => {
         });
       }
       if (i % 2 === 0) {
-        await server.gql(`mutation { rateSkill(input: { name: "skill-${i}", rating: ${1 + (i % 5)} }) { review { rating } } }`, {}, rater);
+        await server.gql(`mutation { rateSkill(input: { name: "skill-${i}", rating: ${1 + (i % 5)} }) { rating { rating } } }`, {}, rater);
       }
       // Two tenants install every skill (one of them twice, at both versions).
       for (const [token, range] of [[installers[0], "1.0.0"], [installers[0], "1.1.0"], [installers[1], "1.1.0"]]) {

@@ -343,8 +343,9 @@ describe("channels, yank and deprecate", () => {
 
     const events = await audit("old-lib", "DEPRECATE");
     assert.equal(events.length, 3);
-    const { replacementSkillId, ...first } = events.at(-1)?.after ?? {};
+    const { replacementSkillId, latestVersionId, ...first } = events.at(-1)?.after ?? {};
     assert.equal(typeof replacementSkillId, "string");
+    assert.equal(typeof latestVersionId, "string");
     assert.deepEqual(first, { name: "old-lib", version: "1.0.0", status: "DEPRECATED", statusReason: "Superseded by new-lib.", replacement: "new-lib" });
     assert.equal(events.at(-1)?.before?.status, "PUBLISHED");
     assert.equal(events[0].before?.statusReason, "Unmaintained");

@@ -20,7 +20,7 @@ describe("identity administration", () => {
   });
   after(() => server.close());
 
-  test("an admin creates a user, a team and a membership; a token created for the user works and is listed without its secret", async () => {
+  test("an admin creates a user, a team and a membership; the user redeems an invitation for their first token, which works and is listed without its secret", async () => {
     const user = await server.gql<{ createUser: { handle: string; roles: string[] } }>(
       `mutation { createUser(input: { handle: "dana", email: "dana@example.test", roles: [REVIEWER] }) { handle roles } }`,
       {},
@@ -34,9 +34,21 @@ describe("identity administration", () => {
       admin,
     );
     assert.deepEqual(member.data?.addTeamMember, { role: "MAINTAINER", team: { name: "data-platform" }, user: { handle: "dana" } });
-    const created = await server.gql<{ createApiToken: { token: string; apiToken: { prefix: string } } }>(CREATE_TOKEN, { input: { user: "dana", name: "laptop" } }, admin);
-    const secret = created.data!.createApiToken.token;
-    assert.ok(secret.startsWith(created.data!.createApiToken.apiToken.prefix));
+    const invitation = await server.gql<{ createInvitation: { code: string; user: { handle: string } } }>(
+      `mutation { createInvitation(input: { user: "dana" }) { code expiresAt user { handle } } }`,
+      {},
+      admin,
+    );
+    assert.equal(invitation.errors, undefined, JSON.stringify(invitation.errors));
+    // Redeeming needs no token: the code is the credential, once.
+    const redeemed = await server.gql<{ redeemInvitation: { token: string; apiToken: { prefix: string; origin: string }; user: { handle: string } } }>(
+      `mutation($code: String!) { redeemInvitation(input: { code: $code, tokenName: "laptop" }) { token apiToken { prefix origin } user { handle } } }`,
+      { code: invitation.data!.createInvitation.code },
+    );
+    assert.equal(redeemed.errors, undefined, JSON.stringify(redeemed.errors));
+    const secret = redeemed.data!.redeemInvitation.token;
+    assert.ok(secret.startsWith(redeemed.data!.redeemInvitation.apiToken.prefix));
+    assert.deepEqual({ ...redeemed.data!.redeemInvitation, token: undefined }, { token: undefined, apiToken: { prefix: redeemed.data!.redeemInvitation.apiToken.prefix, origin: "INVITATION" }, user: { handle: "dana" } });
     const viewer = await server.gql<{ viewer: { handle: string; email: string; teams: { edges: { node: { role: string } }[] }; apiTokens: { edges: { node: Record<string, unknown> }[] } } }>(
       `{ viewer { handle email teams { edges { node { role } } } apiTokens { edges { node { name prefix revokedAt } } } } }`,
       {},

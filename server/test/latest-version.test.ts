@@ -38,12 +38,13 @@ describe("the latest version when two versions finish their tests together", () 
       // 1.1.0 passes and publishes; its transaction stays open.
       await first.startTransaction();
       const newerRow = await first.manager.findOneByOrFail(SkillVersion, { packageSha256: newer.version.packageSha256 });
-      assert.equal(await services.versionReviews.afterTestsPassed(first.manager, newerRow), "PUBLISHED");
+      assert.equal(await services.pipeline.passed(first.manager, newerRow, "tests", null), true);
+      assert.equal(newerRow.status, "PUBLISHED");
 
       // 1.0.0 passes meanwhile: it must wait for 1.1.0's transaction rather than decide from a snapshot without it.
       await second.startTransaction();
       const olderRow = await second.manager.findOneByOrFail(SkillVersion, { packageSha256: older.version.packageSha256 });
-      const secondDone = services.versionReviews.afterTestsPassed(second.manager, olderRow);
+      const secondDone = services.pipeline.passed(second.manager, olderRow, "tests", null);
       await waitFor(async () => {
         const [{ waiting }]: { waiting: number }[] = await dataSource.query(
           `SELECT count(*)::int AS waiting FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
@@ -52,7 +53,8 @@ describe("the latest version when two versions finish their tests together", () 
       }, "the second transaction to wait for the first");
 
       await first.commitTransaction();
-      assert.equal(await secondDone, "PUBLISHED");
+      assert.equal(await secondDone, true);
+      assert.equal(olderRow.status, "PUBLISHED");
       await second.commitTransaction();
     } finally {
       await first.release();

@@ -4,6 +4,8 @@ import { createHash, randomBytes } from "node:crypto";
 import { readdirSync } from "node:fs";
 import { gzipSync } from "node:zlib";
 import { after, before, describe, test } from "node:test";
+import { PUBLISH } from "./support/publish";
+import { makePackage, skillYaml } from "./support/seed";
 import { startTestServer, type TestServer } from "./support/test-server";
 
 describe("POST /packages and GET /packages/{sha256}.tgz", () => {
@@ -16,16 +18,20 @@ describe("POST /packages and GET /packages/{sha256}.tgz", () => {
   });
   after(() => server.close());
 
-  test("stores content-addressed; the same bytes give the same answer; download returns them with their digest", async () => {
-    const body = gzipSync(Buffer.from("not really a tar, but gzip"));
+  test("stores content-addressed; the same bytes give the same answer; a published version's package downloads with its digest", async () => {
+    const body = await makePackage({ "skill.yaml": skillYaml({ name: "download-me", version: "1.0.0" }) });
     const sha256 = createHash("sha256").update(body).digest("hex");
     const first = await server.upload(body, token);
     const second = await server.upload(body, token);
     assert.equal(first.status, 201);
     assert.deepEqual(first.body, { sha256, size: body.length });
     assert.deepEqual(second.body, first.body);
+    const published = await server.gql(PUBLISH, { input: { packageSha256: sha256 } }, token);
+    assert.equal(published.errors, undefined, JSON.stringify(published.errors));
+    // Public now: anyone downloads it, and any cache may keep it.
     const res = await fetch(`${server.url}/packages/${sha256}.tgz`);
     assert.equal(res.status, 200);
+    assert.equal(res.headers.get("cache-control"), "public, max-age=31536000, immutable");
     assert.equal(res.headers.get("content-type"), "application/gzip");
     assert.equal(res.headers.get("digest"), `sha-256=${Buffer.from(sha256, "hex").toString("base64")}`);
     assert.deepEqual(Buffer.from(await res.arrayBuffer()), body);

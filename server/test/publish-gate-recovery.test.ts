@@ -2,7 +2,7 @@ import "reflect-metadata";
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import Dockerode from "dockerode";
-import { sandboxScope } from "../src/runtime";
+import { sandboxScope } from "../src/composition-root";
 import { publishOk } from "./support/publish";
 import { type ProductProcess, startProductProcess, workerReady } from "./support/product-process";
 import { pythonSkill } from "./support/skills";

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import Dockerode from "dockerode";
 import { Client } from "pg";
-import { sandboxScope } from "../src/runtime";
+import { sandboxScope } from "../src/composition-root";
 import { uploadAndPublish, publishOk } from "./support/publish";
 import { pythonSkill } from "./support/skills";
 import { collectRunEvents, wsClient } from "./support/subscriptions";
@@ -86,8 +86,11 @@ describe("publish gate", () => {
     assert.equal(final.latestTestRun.passRate, 0.5);
     const failing = final.latestTestRun.tests.edges.filter((e) => e.node.status === "failed").map((e) => e.node.name).sort();
     assert.deepEqual(failing, ["test_case_2", "test_case_3"]);
+    // Never released, so to anyone outside its team the skill does not exist.
     const install = await server.gql(`mutation { installSkill(input: { name: "gate-half" }) { root { version } } }`, {}, installer);
-    assert.equal(install.errors?.[0].extensions.code, "NO_MATCHING_VERSION");
+    assert.equal(install.errors?.[0].extensions.code, "NOT_FOUND");
+    const byAuthor = await server.gql(`mutation { installSkill(input: { name: "gate-half" }) { root { version } } }`, {}, author);
+    assert.equal(byAuthor.errors?.[0].extensions.code, "NO_MATCHING_VERSION");
   });
 
   test("a late subscriber replays the finished run from the start and the stream completes", async () => {

@@ -50,9 +50,9 @@ describe("publishSkillVersion", () => {
       {},
       alice,
     );
-    // Until it is public, only its team (and reviewers, admins) see the version.
-    const anonymous = await server.gql<{ skill: { versions: { edges: unknown[] } } }>(`{ skill(name: "sql-query") { versions { edges { node { version } } } } }`);
-    assert.deepEqual(anonymous.data!.skill.versions.edges, []);
+    // Until a version is public, only its team (and reviewers, admins) see the skill at all.
+    const anonymous = await server.gql<{ skill: unknown }>(`{ skill(name: "sql-query") { versions { edges { node { version } } } } }`);
+    assert.equal(anonymous.data!.skill, null);
     assert.equal(res.data!.skill.owner.name, "data");
     assert.equal(res.data!.skill.latestVersion, null, "nothing is installable before the tests pass");
     const stored = res.data!.skill.versions.edges[0].node;

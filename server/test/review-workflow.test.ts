@@ -40,7 +40,7 @@ describe("permission review", () => {
   const queue = async (token: string) => (await server.gql<{ reviewQueue: { edges: { node: QueueEntry }[] } }>(QUEUE, {}, token)).data?.reviewQueue.edges.map((e) => e.node) ?? [];
   const entry = async (versionId: string, token = reviewer1) => (await queue(token)).find((q) => q.version.id === versionId);
   const latest = async (name: string) =>
-    (await server.gql<{ skill: { latestVersion: { version: string } | null } }>(`{ skill(name: "${name}") { latestVersion { version } } }`)).data!.skill.latestVersion?.version ?? null;
+    (await server.gql<{ skill: { latestVersion: { version: string } | null } | null }>(`{ skill(name: "${name}") { latestVersion { version } } }`, {}, reviewer1)).data!.skill?.latestVersion?.version ?? null;
 
   before(async () => {
     server = await startTestServer();
@@ -141,7 +141,8 @@ describe("permission review", () => {
     const seen = await server.gql<{ node: { status: string; statusReason: string } }>(`query($id: ID!) { node(id: $id) { ... on SkillVersion { status statusReason } } }`, { id: risky.version.id }, author);
     assert.equal(seen.data?.node.status, "REJECTED");
     assert.match(seen.data!.node.statusReason, /scope it to filesystem:tmp/);
-    assert.equal((await server.gql(`mutation { installSkill(input: { name: "writer" }) { root { version } } }`, {}, installer)).errors?.[0].extensions.code, "NO_MATCHING_VERSION");
+    // Never released: to an installer outside its team the skill does not exist.
+    assert.equal((await server.gql(`mutation { installSkill(input: { name: "writer" }) { root { version } } }`, {}, installer)).errors?.[0].extensions.code, "NOT_FOUND");
   });
 
   test("a new dependency that brings wider permissions is a tree escalation, with the combined blast radius shown", async () => {

@@ -4,7 +4,7 @@ import { createHmac, randomUUID, timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingHttpHeaders, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { after, before, describe, test } from "node:test";
-import { AuditAction } from "../src/governance/audit-event.entity";
+import { AuditAction } from "../src/audit/audit-event.entity";
 import { GlobalRole } from "../src/identity/user.entity";
 import { freePort } from "../src/db/free-port";
 import { publishOk } from "./support/publish";

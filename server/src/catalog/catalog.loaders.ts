@@ -9,8 +9,6 @@ import { SkillVersion } from "./skill-version.entity";
 import { VersionDependency } from "./version-dependency.entity";
 import { VersionPermission } from "./version-permission.entity";
 
-
-
 /** One instance per request: every relation the catalog graph walks is fetched in one query per level. */
 export function createCatalogLoaders(dataSource: DataSource) {
   const em = dataSource.manager;
@@ -19,6 +17,10 @@ export function createCatalogLoaders(dataSource: DataSource) {
     skillByName: new DataLoader<string, Skill | null>(async (names) => byKey(names, await em.findBy(Skill, { name: In([...names]) }), (s) => s.name)),
     versionById: new DataLoader<string, SkillVersion | null>(async (ids) =>
       byKey(ids, await em.findBy(SkillVersion, { id: In([...ids]) }), (v) => v.id),
+    ),
+    /** Versions whose package has this sha256 (the same bytes may be published under several versions). */
+    versionsBySha256: new DataLoader<string, SkillVersion[]>(async (digests) =>
+      groupBy(digests, await em.findBy(SkillVersion, { packageSha256: In([...digests]) }), (v) => v.packageSha256),
     ),
     /** All versions of each skill, highest semver first. */
     versionsBySkillId: new DataLoader<string, SkillVersion[]>(async (skillIds) => {

@@ -1,13 +1,16 @@
 import { Arg, Args, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from "type-graphql";
-import { SkillyardError } from "@skillyard/core";
+import { Access, AccessRule } from "../authorization/access";
 import { connectionFromArray, type Connection, PageArgs } from "../common/connection";
-import { fromGlobalId, toGlobalId } from "../common/global-id";
-import type { RequestContext } from "../common/request-context";
+import { expectGlobalId, fromGlobalId, toGlobalId } from "../common/global-id";
+import type { PublicUrl } from "../packages/public-url";
+import type { CatalogContext } from "./catalog.context";
 import { ChannelResolver, DeprecationResolver, SkillChannelsResolver, VersionLifecycleResolver } from "./channel.resolver";
+import { PermissionAdminResolver } from "./permission.resolver";
 import { Permission, PermissionRisk } from "./permission.entity";
+import type { PermissionCatalogueService } from "./permission-catalogue.service";
+import type { PublishService } from "./publish.service";
 import { Skill } from "./skill.entity";
-import { canSeeVersion, visibleVersions } from "./version-visibility";
-import { SkillSort } from "./skill-search.service";
+import { SkillSort, type SkillSearchService } from "./skill-search.service";
 import { SkillVersion } from "./skill-version.entity";
 import type { VersionDependency } from "./version-dependency.entity";
 import { resolveRange } from "./version-resolution";
@@ -31,12 +34,17 @@ import {
   type Reference,
 } from "./catalog.types";
 
-
 @Resolver(() => SkillType)
 export class SkillResolver {
+  constructor(
+    private readonly search: SkillSearchService,
+    private readonly publish: PublishService,
+  ) {}
+
+  @Access(AccessRule.PUBLIC)
   @Query(() => SkillConnection, { description: "Search and browse skills that have an installable version." })
   async skills(
-    @Ctx() ctx: RequestContext,
+    @Ctx() ctx: CatalogContext,
     @Arg("query", () => String, { nullable: true }) query: string | null,
     @Arg("category", () => String, { nullable: true }) category: string | null,
     @Arg("tags", () => [String], { nullable: true }) tags: string[] | null,
@@ -44,14 +52,15 @@ export class SkillResolver {
     @Arg("first", () => Int, { nullable: true }) first: number | null,
     @Arg("after", () => String, { nullable: true }) after: string | null,
   ): Promise<Connection<Skill>> {
-    const page = await ctx.runtime.services.search.search(ctx.runtime.dataSource.manager, { query, category, tags, sort, first, after });
+    const page = await this.search.search({ query, category, tags, sort, first, after });
     for (const edge of page.edges) ctx.loaders.catalog.skillById.prime(edge.node.id, edge.node);
     return page;
   }
 
-  @Query(() => SkillType, { nullable: true })
-  skill(@Ctx() ctx: RequestContext, @Arg("name") name: string): Promise<Skill | null> {
-    return ctx.loaders.catalog.skillByName.load(name);
+  @Access(AccessRule.PUBLIC)
+  @Query(() => SkillType, { nullable: true, description: "Null when there is no such skill, or it has no version you may see." })
+  async skill(@Ctx() ctx: CatalogContext, @Arg("name") name: string): Promise<Skill | null> {
+    return ctx.visibility.skillOrNull(await ctx.loaders.catalog.skillByName.load(name));
   }
 
   @FieldResolver(() => ID)
@@ -60,17 +69,13 @@ export class SkillResolver {
   }
 
   @FieldResolver(() => SkillVersionType, { nullable: true, description: "The highest published version." })
-  latestVersion(@Ctx() ctx: RequestContext, @Root() skill: Skill): Promise<SkillVersion | null> | null {
+  latestVersion(@Ctx() ctx: CatalogContext, @Root() skill: Skill): Promise<SkillVersion | null> | null {
     return skill.latestVersionId ? ctx.loaders.catalog.versionById.load(skill.latestVersionId) : null;
   }
 
-  @FieldResolver(() => SkillVersionConnection, { description: "Every version in any status, highest first." })
-  async versions(
-    @Ctx() ctx: RequestContext,
-    @Root() skill: Skill,
-    @Args() page: PageArgs,
-  ): Promise<Connection<SkillVersion>> {
-    return connectionFromArray("versions", await visibleVersions(ctx, await ctx.loaders.catalog.versionsBySkillId.load(skill.id)), page);
+  @FieldResolver(() => SkillVersionConnection, { description: "Every version you may see, in any status, highest first." })
+  async versions(@Ctx() ctx: CatalogContext, @Root() skill: Skill, @Args() page: PageArgs): Promise<Connection<SkillVersion>> {
+    return connectionFromArray("versions", await ctx.visibility.visibleVersions(await ctx.loaders.catalog.versionsBySkillId.load(skill.id)), page);
   }
 
   @FieldResolver(() => TeamReference, { description: "The team that owns the skill's name and publishes it." })
@@ -78,40 +83,41 @@ export class SkillResolver {
     return { __typename: "Team", id: skill.teamId };
   }
 
-  @FieldResolver(() => SkillConnection, { description: "Skills with a version that depends on this one." })
-  async dependents(
-    @Ctx() ctx: RequestContext,
-    @Root() skill: Skill,
-    @Args() page: PageArgs,
-  ): Promise<Connection<Skill>> {
+  @FieldResolver(() => SkillConnection, { description: "Skills with a version you may see that depends on this one." })
+  async dependents(@Ctx() ctx: CatalogContext, @Root() skill: Skill, @Args() page: PageArgs): Promise<Connection<Skill>> {
     const edges = await ctx.loaders.catalog.dependentsBySkillId.load(skill.id);
-    const skillIds = [...new Set(edges.map((d) => d.version.skillId))];
+    // The depending version reveals the relation: an unreleased version's dependency stays with its team.
+    const versions = await ctx.visibility.visibleVersions(edges.map((d) => d.version));
+    const skillIds = [...new Set(versions.map((v) => v.skillId))];
     const skills = (await ctx.loaders.catalog.skillById.loadMany(skillIds)).filter((s): s is Skill => s instanceof Skill);
     return connectionFromArray("dependents", skills.sort((a, b) => a.name.localeCompare(b.name)), page);
   }
 
-  @Mutation(() => PublishSkillVersionPayload, { description: "Publishes name@version from a package uploaded with POST /packages." })
-  async publishSkillVersion(@Ctx() ctx: RequestContext, @Arg("input") input: PublishSkillVersionInput): Promise<PublishSkillVersionPayload> {
-    const result = await ctx.runtime.services.publish.publishSkillVersion(ctx, input);
+  @Access(AccessRule.SIGNED_IN)
+  @Mutation(() => PublishSkillVersionPayload, { description: "Publishes name@version from a package uploaded with POST /packages. Members of the team that owns the name." })
+  async publishSkillVersion(@Ctx() ctx: CatalogContext, @Arg("input") input: PublishSkillVersionInput): Promise<PublishSkillVersionPayload> {
+    const result = await this.publish.publishSkillVersion(ctx, input);
     return { version: result.version, created: result.created, warnings: result.warnings };
   }
 }
 
 @Resolver(() => SkillVersionType)
 export class SkillVersionResolver {
+  constructor(private readonly publicUrl: PublicUrl) {}
+
   @FieldResolver(() => ID)
   id(@Root() version: SkillVersion): string {
     return toGlobalId("SkillVersion", version.id);
   }
 
   @FieldResolver(() => SkillType)
-  async skill(@Ctx() ctx: RequestContext, @Root() version: SkillVersion): Promise<Skill> {
+  async skill(@Ctx() ctx: CatalogContext, @Root() version: SkillVersion): Promise<Skill> {
     return (await ctx.loaders.catalog.skillById.load(version.skillId))!;
   }
 
-  @FieldResolver(() => String, { description: "Where GET /packages/{sha256}.tgz serves this version's package." })
-  downloadUrl(@Ctx() ctx: RequestContext, @Root() version: SkillVersion): string {
-    return `${ctx.runtime.config.publicUrl}/packages/${version.packageSha256}.tgz`;
+  @FieldResolver(() => String, { description: "Where GET /packages/{sha256}.tgz serves this version's package (to those who may see the version)." })
+  downloadUrl(@Root() version: SkillVersion): string {
+    return this.publicUrl.packageUrl(version.packageSha256);
   }
 
   @FieldResolver(() => UserReference)
@@ -120,33 +126,30 @@ export class SkillVersionResolver {
   }
 
   @FieldResolver(() => DependencyConnection)
-  async dependencies(
-    @Ctx() ctx: RequestContext,
-    @Root() version: SkillVersion,
-    @Args() page: PageArgs,
-  ): Promise<Connection<VersionDependency>> {
+  async dependencies(@Ctx() ctx: CatalogContext, @Root() version: SkillVersion, @Args() page: PageArgs): Promise<Connection<VersionDependency>> {
     return connectionFromArray("dependencies", await ctx.loaders.catalog.dependenciesByVersionId.load(version.id), page);
   }
 
   @FieldResolver(() => VersionPermissionConnection)
-  async permissions(
-    @Ctx() ctx: RequestContext,
-    @Root() version: SkillVersion,
-    @Args() page: PageArgs,
-  ): Promise<Connection<VersionPermission>> {
+  async permissions(@Ctx() ctx: CatalogContext, @Root() version: SkillVersion, @Args() page: PageArgs): Promise<Connection<VersionPermission>> {
     return connectionFromArray("permissions", await ctx.loaders.catalog.permissionsByVersionId.load(version.id), page);
   }
 }
 
 @Resolver(() => DependencyType)
-export class DependencyResolver {
-  @FieldResolver(() => SkillType)
-  skill(@Root() dependency: VersionDependency): Skill {
-    return dependency.dependencySkill;
+export class DependencyFieldsResolver {
+  @FieldResolver(() => String, { description: "The depended-on skill's name, as the manifest gives it." })
+  name(@Root() dependency: VersionDependency): string {
+    return dependency.dependencySkill.name;
+  }
+
+  @FieldResolver(() => SkillType, { nullable: true, description: "Null when the skill has no version you may see." })
+  skill(@Ctx() ctx: CatalogContext, @Root() dependency: VersionDependency): Promise<Skill | null> {
+    return ctx.visibility.skillOrNull(dependency.dependencySkill);
   }
 
   @FieldResolver(() => SkillVersionType, { nullable: true })
-  async resolved(@Ctx() ctx: RequestContext, @Root() dependency: VersionDependency): Promise<SkillVersion | null> {
+  async resolved(@Ctx() ctx: CatalogContext, @Root() dependency: VersionDependency): Promise<SkillVersion | null> {
     const versions = await ctx.loaders.catalog.versionsBySkillId.load(dependency.dependencySkillId);
     return resolveRange(versions, dependency.range, dependency.dependencySkill.latestVersionId);
   }
@@ -183,8 +186,11 @@ export class UserReferenceResolver {
 
 @Resolver()
 export class CatalogQueryResolver {
-  @Query(() => NodeInterface, { nullable: true, description: "Fetches any object by its global id." })
-  async node(@Ctx() ctx: RequestContext, @Arg("id", () => ID) id: string): Promise<Skill | SkillVersion | Reference | null> {
+  constructor(private readonly permissionCatalogue: PermissionCatalogueService) {}
+
+  @Access(AccessRule.PUBLIC)
+  @Query(() => NodeInterface, { nullable: true, description: "Fetches any object by its global id; null when there is none you may see." })
+  async node(@Ctx() ctx: CatalogContext, @Arg("id", () => ID) id: string): Promise<Skill | SkillVersion | Reference | null> {
     let decoded: { type: string; id: string };
     try {
       decoded = fromGlobalId(id);
@@ -195,51 +201,44 @@ export class CatalogQueryResolver {
     if (!uuid) return null;
     switch (decoded.type) {
       case "Skill":
-        return ctx.loaders.catalog.skillById.load(uuid);
-      case "SkillVersion": {
-        const version = await ctx.loaders.catalog.versionById.load(uuid);
-        return version && (await canSeeVersion(ctx, version)) ? version : null;
-      }
+        return ctx.visibility.skillOrNull(await ctx.loaders.catalog.skillById.load(uuid));
+      case "SkillVersion":
+        return ctx.visibility.versionOrNull(await ctx.loaders.catalog.versionById.load(uuid));
       case "Team":
-        return (await ctx.loaders.community.teamById.load(uuid)) ? { __typename: "Team", id: uuid } : null;
+        return (await ctx.loaders.identity.teamById.load(uuid)) ? { __typename: "Team", id: uuid } : null;
       case "User":
-        return (await ctx.loaders.community.userById.load(uuid)) ? { __typename: "User", id: uuid } : null;
+        return (await ctx.loaders.identity.userById.load(uuid)) ? { __typename: "User", id: uuid } : null;
       default:
         return null;
     }
   }
 
+  @Access(AccessRule.PUBLIC)
   @Query(() => PermissionConnection, { description: "The permission catalogue, by name." })
-  async permissions(
-    @Ctx() ctx: RequestContext,
-    @Args() page: PageArgs,
-  ): Promise<Connection<Permission>> {
-    const all = await ctx.runtime.dataSource.getRepository(Permission).find({ order: { name: "ASC" } });
-    return connectionFromArray("permissions", all, page);
+  async permissions(@Args() page: PageArgs): Promise<Connection<Permission>> {
+    return connectionFromArray("permissions", await this.permissionCatalogue.list(), page);
   }
 }
 
-/** Federation entry points: the gateway hands us `{ id }` (a global id) and wants the full object. */
+/**
+ * Federation entry points (the gateway, or a company router on the subgraph listener, hands over
+ * `{ id }` and wants the object): the same visibility rule as every other way in.
+ */
 export const catalogReferenceResolvers = {
   Skill: {
-    __resolveReference: (ref: { id: string }, ctx: RequestContext) => loadByGlobalId(ref.id, "Skill", (id) => ctx.loaders.catalog.skillById.load(id)),
+    __resolveReference: async (ref: { id: string }, ctx: CatalogContext) =>
+      ctx.visibility.skillOrNull(await ctx.loaders.catalog.skillById.load(expectGlobalId(ref.id, "Skill"))),
   },
   SkillVersion: {
-    __resolveReference: (ref: { id: string }, ctx: RequestContext) =>
-      loadByGlobalId(ref.id, "SkillVersion", (id) => ctx.loaders.catalog.versionById.load(id)),
+    __resolveReference: async (ref: { id: string }, ctx: CatalogContext) =>
+      ctx.visibility.versionOrNull(await ctx.loaders.catalog.versionById.load(expectGlobalId(ref.id, "SkillVersion"))),
   },
 };
-
-async function loadByGlobalId<T>(globalId: string, type: string, load: (uuid: string) => Promise<T | null>): Promise<T | null> {
-  const decoded = fromGlobalId(globalId);
-  if (decoded.type !== type) throw new SkillyardError("BAD_USER_INPUT", `"${globalId}" is not a ${type} id.`);
-  return load(decoded.id);
-}
 
 export const CATALOG_RESOLVERS = [
   SkillResolver,
   SkillVersionResolver,
-  DependencyResolver,
+  DependencyFieldsResolver,
   VersionPermissionResolver,
   TeamReferenceResolver,
   UserReferenceResolver,
@@ -248,4 +247,5 @@ export const CATALOG_RESOLVERS = [
   SkillChannelsResolver,
   VersionLifecycleResolver,
   DeprecationResolver,
+  PermissionAdminResolver,
 ] as const;

@@ -4,7 +4,7 @@ import { connectionTypes } from "../common/connection";
 import { PermissionRisk } from "./permission.entity";
 import { Skill } from "./skill.entity";
 import { SkillVersion } from "./skill-version.entity";
-import { VersionStatus } from "./version-lifecycle";
+import { VersionStatus } from "./version-status";
 
 registerEnumType(VersionStatus, { name: "VersionStatus", description: "Where a version is in its lifecycle; only PUBLISHED and DEPRECATED install." });
 registerEnumType(PermissionRisk, { name: "PermissionRisk" });
@@ -119,9 +119,6 @@ export class VersionPermissionType {
 export class DependencyType {
   @Field()
   range: string;
-
-  @Field(() => SkillType)
-  skill: SkillType;
 
   @Field(() => SkillVersionType, { nullable: true, description: "The version `range` resolves to now, as installSkill picks it (yanked versions only for exact pins); null when none matches." })
   resolved: SkillVersionType | null;

@@ -1,11 +1,13 @@
 import { Arg, Args, Ctx, Field, FieldResolver, ID, InputType, Mutation, ObjectType, Resolver, Root } from "type-graphql";
 import { connectionFromArray, connectionTypes, type Connection, PageArgs } from "../common/connection";
-import type { RequestContext } from "../common/request-context";
-import { type ChannelView, channelViews, LATEST_CHANNEL, latestChannel, storedChannel } from "./channel.service";
+import { Access, AccessRule } from "../authorization/access";
+import type { CatalogContext } from "./catalog.context";
+import { type ChannelService, type ChannelView, channelViews, LATEST_CHANNEL, latestChannel, storedChannel } from "./channel.service";
 import { SkillType, SkillVersionType, UserReference, type Reference } from "./catalog.types";
 import type { Skill } from "./skill.entity";
 import type { SkillVersion } from "./skill-version.entity";
-import { VersionStatus } from "./version-lifecycle";
+import { VersionStatus } from "./version-status";
+import type { YankAndDeprecateService } from "./yank-and-deprecate.service";
 
 @ObjectType("Channel", {
   description: "A named pointer at one of a skill's versions. `latest` follows the highest published version; others (`stable`, `beta`, …) are moved by maintainers.",
@@ -76,8 +78,10 @@ export class DeprecateVersionInput {
 
 @Resolver(() => ChannelType)
 export class ChannelResolver {
+  constructor(private readonly channels: ChannelService) {}
+
   @FieldResolver(() => SkillVersionType, { nullable: true, description: "Null only for `latest` while the skill has no installable version." })
-  version(@Ctx() ctx: RequestContext, @Root() channel: ChannelView): Promise<SkillVersion | null> | null {
+  version(@Ctx() ctx: CatalogContext, @Root() channel: ChannelView): Promise<SkillVersion | null> | null {
     return channel.versionId ? ctx.loaders.catalog.versionById.load(channel.versionId) : null;
   }
 
@@ -86,9 +90,10 @@ export class ChannelResolver {
     return channel.movedById ? { __typename: "User", id: channel.movedById } : null;
   }
 
+  @Access(AccessRule.SIGNED_IN)
   @Mutation(() => SetChannelPayload, { description: "Points a channel at a version (creating it if needed); moving it back is a rollback. Maintainers and admins." })
-  async setChannel(@Ctx() ctx: RequestContext, @Arg("input") input: SetChannelInput): Promise<SetChannelPayload> {
-    const result = await ctx.runtime.services.channels.setChannel(ctx, input);
+  async setChannel(@Ctx() ctx: CatalogContext, @Arg("input") input: SetChannelInput): Promise<SetChannelPayload> {
+    const result = await this.channels.setChannel(ctx, input);
     return { channel: storedChannel(result.channel), previousVersion: result.previousVersion };
   }
 }
@@ -96,12 +101,12 @@ export class ChannelResolver {
 @Resolver(() => SkillType)
 export class SkillChannelsResolver {
   @FieldResolver(() => SkillChannelConnection, { description: "`latest` first, then the other channels by name." })
-  async channels(@Ctx() ctx: RequestContext, @Root() skill: Skill, @Args() page: PageArgs): Promise<Connection<ChannelView>> {
+  async channels(@Ctx() ctx: CatalogContext, @Root() skill: Skill, @Args() page: PageArgs): Promise<Connection<ChannelView>> {
     return connectionFromArray("channels", channelViews(skill, await ctx.loaders.catalog.channelsBySkillId.load(skill.id)), page);
   }
 
   @FieldResolver(() => ChannelType, { nullable: true, description: "One channel by name (`latest` included); null if there is none." })
-  async channel(@Ctx() ctx: RequestContext, @Root() skill: Skill, @Arg("name") name: string): Promise<ChannelView | null> {
+  async channel(@Ctx() ctx: CatalogContext, @Root() skill: Skill, @Arg("name") name: string): Promise<ChannelView | null> {
     if (name === LATEST_CHANNEL) return latestChannel(skill);
     const stored = (await ctx.loaders.catalog.channelsBySkillId.load(skill.id)).find((c) => c.name === name);
     return stored ? storedChannel(stored) : null;
@@ -110,31 +115,35 @@ export class SkillChannelsResolver {
 
 @Resolver(() => SkillVersionType)
 export class VersionLifecycleResolver {
+  constructor(private readonly yankAndDeprecate: YankAndDeprecateService) {}
+
   @FieldResolver(() => DeprecationType, { nullable: true, description: "Set while the version is DEPRECATED." })
   deprecation(@Root() version: SkillVersion): DeprecationView | null {
     if (version.status !== VersionStatus.DEPRECATED) return null;
     return { message: version.statusReason ?? "", replacementSkillId: version.replacementSkillId };
   }
 
+  @Access(AccessRule.SIGNED_IN)
   @Mutation(() => SkillVersionType, {
     description: "Yanks a PUBLISHED or DEPRECATED version: ranges and `latest` skip it; exact pins and channels still install it, with a warning. Maintainers and admins.",
   })
-  yankVersion(@Ctx() ctx: RequestContext, @Arg("input") input: YankVersionInput): Promise<SkillVersion> {
-    return ctx.runtime.services.versionLifecycle.yankVersion(ctx, input);
+  yankVersion(@Ctx() ctx: CatalogContext, @Arg("input") input: YankVersionInput): Promise<SkillVersion> {
+    return this.yankAndDeprecate.yankVersion(ctx, input);
   }
 
+  @Access(AccessRule.SIGNED_IN)
   @Mutation(() => SkillVersionType, {
     description: "Deprecates a PUBLISHED version (or updates a deprecation): it stays installable, with a warning naming the message and replacement. Maintainers and admins.",
   })
-  deprecateVersion(@Ctx() ctx: RequestContext, @Arg("input") input: DeprecateVersionInput): Promise<SkillVersion> {
-    return ctx.runtime.services.versionLifecycle.deprecateVersion(ctx, input);
+  deprecateVersion(@Ctx() ctx: CatalogContext, @Arg("input") input: DeprecateVersionInput): Promise<SkillVersion> {
+    return this.yankAndDeprecate.deprecateVersion(ctx, input);
   }
 }
 
 @Resolver(() => DeprecationType)
 export class DeprecationResolver {
   @FieldResolver(() => SkillType, { nullable: true, description: "The skill to use instead, if the maintainers named one." })
-  replacement(@Ctx() ctx: RequestContext, @Root() deprecation: DeprecationView): Promise<Skill | null> | null {
-    return deprecation.replacementSkillId ? ctx.loaders.catalog.skillById.load(deprecation.replacementSkillId) : null;
+  async replacement(@Ctx() ctx: CatalogContext, @Root() deprecation: DeprecationView): Promise<Skill | null> {
+    return deprecation.replacementSkillId ? ctx.visibility.skillOrNull(await ctx.loaders.catalog.skillById.load(deprecation.replacementSkillId)) : null;
   }
 }

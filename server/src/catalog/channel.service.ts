@@ -1,13 +1,15 @@
 import semver from "semver";
-import type { EntityManager } from "typeorm";
+import type { DataSource, EntityManager } from "typeorm";
 import { SkillyardError } from "@skillyard/core";
-import { type RequestContext, requireViewer } from "../common/request-context";
-import { AuditAction } from "../governance/audit-event.entity";
+import { AuditAction } from "../audit/audit-event.entity";
+import type { AuditService } from "../audit/audit.service";
+import { requireViewer } from "../identity/viewer";
+import type { CatalogContext } from "./catalog.context";
 import { SkillChannel } from "./skill-channel.entity";
 import { Skill } from "./skill.entity";
 import { SkillVersion } from "./skill-version.entity";
-import { isInstallable } from "./version-lifecycle";
-import { assertCanManageSkill } from "./version-lifecycle.service";
+import { isInstallable } from "./version-status";
+import { assertCanManageSkill } from "./yank-and-deprecate.service";
 
 /** The virtual channel: always the skill's latest version (Skill.latestVersionId), never stored or set. */
 export const LATEST_CHANNEL = "latest";
@@ -67,7 +69,12 @@ export interface SetChannelResult {
  * move back; every move is in the audit log with the version before and after.
  */
 export class ChannelService {
-  async setChannel(ctx: RequestContext, input: SetChannelInput): Promise<SetChannelResult> {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly audit: AuditService,
+  ) {}
+
+  async setChannel(ctx: CatalogContext, input: SetChannelInput): Promise<SetChannelResult> {
     const viewer = requireViewer(ctx);
     const name = input.channel.trim();
     if (name === LATEST_CHANNEL) {
@@ -84,9 +91,9 @@ export class ChannelService {
     if (!versionString) {
       throw new SkillyardError("BAD_USER_INPUT", `"${input.version}" is not a version; a channel points at one exact version such as 1.2.0.`, { argument: "version" });
     }
-    const result = await ctx.runtime.dataSource.transaction(async (em) => {
+    const result = await this.dataSource.transaction(async (em) => {
       // The skill lock serialises moves of one skill's channels (and lifecycle changes, and publishing).
-      const skill = await em.getRepository(Skill).findOne({ where: { name: input.skill }, lock: { mode: "pessimistic_write" } });
+      const skill = await ctx.visibility.skillOrNull(await em.getRepository(Skill).findOne({ where: { name: input.skill }, lock: { mode: "pessimistic_write" } }));
       if (!skill) throw new SkillyardError("NOT_FOUND", `There is no skill named "${input.skill}".`, { name: input.skill });
       await assertCanManageSkill(em, viewer, skill, "move channels of");
       const version = await em.getRepository(SkillVersion).findOneBy({ skillId: skill.id, version: versionString });
@@ -100,31 +107,19 @@ export class ChannelService {
           { argument: "version", status: version.status },
         );
       }
-      return this.move(ctx, em, viewer.user.id, skill, name, version);
+      return this.move(em, viewer.user.id, skill, name, version);
     });
     ctx.loaders.catalog.channelsBySkillId.clear(result.channel.skillId);
     return result;
   }
 
-  /** The version a stored channel points at, in whatever status it now has; null for no such channel. */
-  async channelVersion(em: EntityManager, skillId: string, name: string): Promise<SkillVersion | null> {
-    const channel = await em.getRepository(SkillChannel).findOne({ where: { skillId, name }, relations: { version: true } });
-    return channel?.version ?? null;
-  }
-
-  /** A skill's stored channel names, by name (for error messages). */
-  async channelNames(em: EntityManager, skillId: string): Promise<string[]> {
-    const rows = await em.getRepository(SkillChannel).find({ where: { skillId }, select: { name: true } });
-    return rows.map((r) => r.name).sort();
-  }
-
-  private async move(ctx: RequestContext, em: EntityManager, actorId: string, skill: Skill, name: string, version: SkillVersion): Promise<SetChannelResult> {
+  private async move(em: EntityManager, actorId: string, skill: Skill, name: string, version: SkillVersion): Promise<SetChannelResult> {
     const repo = em.getRepository(SkillChannel);
     const existing = await repo.findOneBy({ skillId: skill.id, name });
     const previousVersion = existing ? await em.getRepository(SkillVersion).findOneByOrFail({ id: existing.versionId }) : null;
     if (existing && existing.versionId === version.id) return { channel: existing, version, previousVersion, moved: false };
     const channel = await repo.save(existing ? Object.assign(existing, { versionId: version.id, movedById: actorId }) : repo.create({ skillId: skill.id, name, versionId: version.id, movedById: actorId }));
-    await ctx.runtime.services.audit.record(em, {
+    await this.audit.record(em, {
       actorId,
       action: AuditAction.CHANNEL_MOVE,
       targetType: "SkillChannel",

@@ -3,7 +3,7 @@ import type { EntityManager } from "typeorm";
 import { Skill } from "./skill.entity";
 import { SkillVersion } from "./skill-version.entity";
 import type { SkillSearchService } from "./skill-search.service";
-import { isInstallable } from "./version-lifecycle";
+import { isInstallable } from "./version-status";
 
 /** The highest stable version, or the highest pre-release when there is no stable one. */
 export function pickLatest<T extends { version: string }>(versions: readonly T[]): T | null {
@@ -25,8 +25,8 @@ export async function lockSkillRow(em: EntityManager, skillId: string): Promise<
 export class LatestVersionService {
   constructor(private readonly search: SkillSearchService) {}
 
-  /** Points `latestVersionId` at the highest installable version; listing fields follow it. */
-  async refresh(em: EntityManager, skillId: string): Promise<void> {
+  /** Points `latestVersionId` at the highest installable version (answered); listing fields follow it. */
+  async refresh(em: EntityManager, skillId: string): Promise<string | null> {
     await lockSkillRow(em, skillId);
     const versions = await em.getRepository(SkillVersion).find({ where: { skillId }, select: { id: true, version: true, status: true, manifest: true, publishedAt: true } });
     const latest = pickLatest(versions.filter((v) => isInstallable(v.status)));
@@ -36,5 +36,6 @@ export class LatestVersionService {
       ...(latest ? { description: latest.manifest.description, category: latest.manifest.category, tags: latest.manifest.tags } : {}),
     });
     await this.search.refreshSearchVector(em, skillId);
+    return latest?.id ?? null;
   }
 }

@@ -1,6 +1,8 @@
 import { Arg, Ctx, Field, InputType, Mutation, Resolver } from "type-graphql";
-import type { RequestContext } from "../common/request-context";
+import { Access, AccessRule } from "../authorization/access";
+import type { ViewerContext } from "../identity/viewer";
 import { type Permission, PermissionRisk } from "./permission.entity";
+import type { PermissionCatalogueService } from "./permission-catalogue.service";
 import { PermissionType } from "./catalog.types";
 
 @InputType()
@@ -17,8 +19,11 @@ export class SetPermissionInput {
 
 @Resolver(() => PermissionType)
 export class PermissionAdminResolver {
+  constructor(private readonly permissionCatalogue: PermissionCatalogueService) {}
+
+  @Access(AccessRule.ADMIN)
   @Mutation(() => PermissionType, { description: "Adds or edits a permission catalogue entry. Admins only." })
-  setPermission(@Ctx() ctx: RequestContext, @Arg("input") input: SetPermissionInput): Promise<Permission> {
-    return ctx.runtime.services.identity.setPermission(ctx, input);
+  setPermission(@Ctx() ctx: ViewerContext, @Arg("input") input: SetPermissionInput): Promise<Permission> {
+    return this.permissionCatalogue.setPermission(ctx, input);
   }
 }

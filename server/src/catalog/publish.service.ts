@@ -1,7 +1,8 @@
 import { readFile, stat } from "node:fs/promises";
 import path from "node:path";
-import { In, type EntityManager, QueryFailedError } from "typeorm";
+import { type DataSource, In, type EntityManager, QueryFailedError } from "typeorm";
 import {
+  type ArchiveLimits,
   type ExtractedPackage,
   type SkillManifest,
   SkillyardError,
@@ -9,22 +10,22 @@ import {
   parseSkillMdFrontMatter,
   withExtractedPackage,
 } from "@skillyard/core";
-import { type RequestContext, requireViewer } from "../common/request-context";
-import { archiveLimits } from "../config";
+import { AuditAction } from "../audit/audit-event.entity";
+import type { AuditService } from "../audit/audit.service";
 import { Membership } from "../identity/membership.entity";
 import { Team } from "../identity/team.entity";
+import { requireViewer } from "../identity/viewer";
+import type { FileBlobStore } from "../packages/blob-store";
 import { PackageBlob } from "../packages/package-blob.entity";
-import { catalogueEntryName } from "./permission-catalogue.service";
+import type { CatalogContext } from "./catalog.context";
+import { catalogueEntryName, type PermissionCatalogueService } from "./permission-catalogue.service";
+import type { PublishPipeline } from "./publish-pipeline";
 import { nameSkeleton } from "./name-skeleton";
 import { Skill } from "./skill.entity";
 import { SkillVersion } from "./skill-version.entity";
 import { VersionDependency } from "./version-dependency.entity";
 import { VersionPermission } from "./version-permission.entity";
-import { VersionStatus } from "./version-lifecycle";
-import type { LatestVersionService } from "./latest-version.service";
-import type { VersionReviewService } from "../governance/review.service";
-import type { TestRunService } from "../testing/test-run.service";
-import { AuditAction } from "../governance/audit-event.entity";
+import { VersionStatus } from "./version-status";
 
 const README_MAX_BYTES = 512 * 1024;
 const MANIFEST_MAX_BYTES = 256 * 1024;
@@ -69,9 +70,12 @@ async function readRootFile(pkg: ExtractedPackage, name: string, maxBytes: numbe
 
 export class PublishService {
   constructor(
-    private readonly latest: LatestVersionService,
-    private readonly testRuns: TestRunService,
-    private readonly reviews: VersionReviewService,
+    private readonly dataSource: DataSource,
+    private readonly blobStore: FileBlobStore,
+    private readonly archiveLimits: ArchiveLimits,
+    private readonly permissionCatalogue: PermissionCatalogueService,
+    private readonly audit: AuditService,
+    private readonly pipeline: PublishPipeline,
   ) {}
 
   /**
@@ -79,19 +83,19 @@ export class PublishService {
    * succeed without change; different bytes under a taken name@version fail with VERSION_EXISTS,
    * whatever the existing version's status (yanked included).
    */
-  async publishSkillVersion(ctx: RequestContext, input: PublishInput): Promise<PublishResult> {
+  async publishSkillVersion(ctx: CatalogContext, input: PublishInput): Promise<PublishResult> {
     const viewer = requireViewer(ctx);
-    const { dataSource, blobStore, config } = ctx.runtime;
+    const { dataSource, blobStore } = this;
     const blob = await dataSource.getRepository(PackageBlob).findOneBy({ sha256: input.packageSha256 });
     if (!blob || !blobStore.has(blob.sha256)) {
       throw new SkillyardError("PACKAGE_NOT_FOUND", `No package with sha256 ${input.packageSha256} was uploaded (POST /packages first).`, {
         packageSha256: input.packageSha256,
       });
     }
-    const knownPermissions = await ctx.runtime.services.permissionCatalogue.names(dataSource.manager);
+    const knownPermissions = await this.permissionCatalogue.names(dataSource.manager);
     const inspected = await withExtractedPackage(
       blobStore.pathOf(blob.sha256),
-      archiveLimits(config),
+      this.archiveLimits,
       blobStore.tmpDir,
       async (pkg): Promise<InspectedPackage> => {
         const skillYaml = await readRootFile(pkg, "skill.yaml", MANIFEST_MAX_BYTES);
@@ -113,7 +117,7 @@ export class PublishService {
   }
 
   private async record(
-    ctx: RequestContext,
+    ctx: CatalogContext,
     em: EntityManager,
     userId: string,
     blob: PackageBlob,
@@ -137,10 +141,12 @@ export class PublishService {
     } else {
       const lookAlike = await em.getRepository(Skill).findOneBy({ nameSkeleton: nameSkeleton(manifest.name) });
       if (lookAlike) {
+        // Names are one namespace, so a taken name must be refused; but an unreleased skill is not named to those who may not see it.
+        const shown = await ctx.visibility.canSeeSkill(lookAlike);
         throw new SkillyardError(
           "NAME_TOO_SIMILAR",
-          `"${manifest.name}" is too similar to the existing skill "${lookAlike.name}"; choose a clearly different name.`,
-          { name: manifest.name, similarTo: lookAlike.name },
+          `"${manifest.name}" is too similar to ${shown ? `the existing skill "${lookAlike.name}"` : "the name of an existing skill"}; choose a clearly different name.`,
+          shown ? { name: manifest.name, similarTo: lookAlike.name } : { name: manifest.name },
         );
       }
       const teamId = await this.owningTeam(em, userId, teamName);
@@ -160,7 +166,7 @@ export class PublishService {
       em.getRepository(SkillVersion).create({
         skillId: skill.id,
         version: manifest.version,
-        // The publish gate decides what it becomes (see TestRunService.schedule).
+        // The publish pipeline moves it on from here (see PublishPipeline).
         status: VersionStatus.UPLOADED,
         statusReason: null,
         manifest,
@@ -182,8 +188,7 @@ export class PublishService {
         manifest.permissions.map((name) => ({ versionId: version.id, name, catalogueEntryName: catalogueEntryName(name, permissionNames)! })),
       );
     }
-    const gate = await this.testRuns.schedule(em, version);
-    await ctx.runtime.services.audit.record(em, {
+    await this.audit.record(em, {
       actorId: userId,
       action: AuditAction.PUBLISH,
       targetType: "SkillVersion",
@@ -191,21 +196,9 @@ export class PublishService {
       skillId: skill.id,
       after: { name: skill.name, version: version.version, packageSha256: blob.sha256 },
     });
-    if (gate.versionStatus === VersionStatus.PUBLISHED) {
-      // Nothing to execute: straight on to the review policy.
-      version.status = await this.reviews.afterTestsPassed(em, version);
-    } else {
-      version.status = gate.versionStatus;
-      version.statusReason = gate.statusReason;
-      await em.getRepository(SkillVersion).update(version.id, { status: version.status, statusReason: version.statusReason });
-      await this.latest.refresh(em, skill.id);
-    }
+    // The gates (tests, then review) decide what it becomes.
+    await this.pipeline.start(em, version, userId);
     return { version, created: true, warnings: inspected.warnings };
-  }
-
-  /** Kept for callers in the catalog; the rule lives in LatestVersionService. */
-  refreshLatest(em: EntityManager, skillId: string): Promise<void> {
-    return this.latest.refresh(em, skillId);
   }
 
   private async dependencySkills(em: EntityManager, manifest: SkillManifest): Promise<Map<string, Skill>> {

@@ -1,5 +1,5 @@
 import { registerEnumType } from "type-graphql";
-import { In, type EntityManager } from "typeorm";
+import { type DataSource, In, type EntityManager } from "typeorm";
 import { SkillyardError } from "@skillyard/core";
 import { type Connection, decodeCursor, encodeCursor, pageSize } from "../common/connection";
 import { escapeLike } from "../common/sql";
@@ -161,7 +161,11 @@ export const SEARCH_VECTOR_SQL = `setweight(to_tsvector('simple', name), 'A')
          || setweight(to_tsvector('english', description), 'B')`;
 
 export class SkillSearchService {
-  async search(em: EntityManager, args: SkillSearchArgs): Promise<Connection<Skill>> {
+  constructor(private readonly dataSource: DataSource) {}
+
+  /** Only skills with an installable version are listed, so every result is visible to everyone. */
+  async search(args: SkillSearchArgs): Promise<Connection<Skill>> {
+    const em = this.dataSource.manager;
     const built = buildSearchSql(args);
     const rows: { id: string; sort_value: number | string; total: string | null }[] = await em.query(built.sql, built.params);
     const page = rows.slice(0, built.limit);

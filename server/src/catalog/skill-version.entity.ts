@@ -3,7 +3,7 @@ import type { SkillManifest } from "@skillyard/core";
 import { BaseEntity } from "../common/base.entity";
 import { User } from "../identity/user.entity";
 import { Skill } from "./skill.entity";
-import { VersionStatus } from "./version-lifecycle";
+import { VersionStatus } from "./version-status";
 
 /** Immutable once created, except for its lifecycle status. */
 @Entity()

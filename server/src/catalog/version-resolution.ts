@@ -1,7 +1,7 @@
 import semver from "semver";
 import { LATEST_CHANNEL } from "./channel.service";
 import type { SkillVersion } from "./skill-version.entity";
-import { INSTALLABLE_STATUSES, isInstallable, VersionStatus } from "./version-lifecycle";
+import { INSTALLABLE_STATUSES, isInstallable, VersionStatus } from "./version-status";
 
 /** What resolution may pick: installable versions, plus yanked ones for exact pins and channels. */
 export const RESOLVABLE_STATUSES: readonly VersionStatus[] = [...INSTALLABLE_STATUSES, VersionStatus.YANKED];

@@ -1,24 +1,27 @@
-import { Arg, Args, Ctx, FieldResolver, Float, ID, Int, Mutation, Query, Resolver, Root } from "type-graphql";
+import { Arg, Args, Ctx, FieldResolver, Float, ID, Int, Mutation, Resolver, Root } from "type-graphql";
+import { Access, AccessRule } from "../authorization/access";
 import { connectionFromArray, type Connection, PageArgs } from "../common/connection";
 import { expectGlobalId, toGlobalId } from "../common/global-id";
-import type { RequestContext } from "../common/request-context";
 import type { Team } from "../identity/team.entity";
 import type { User } from "../identity/user.entity";
-import type { Review } from "./review.entity";
+import { TeamType, UserType } from "../identity/identity.types";
+import type { PublicUrl } from "../packages/public-url";
+import type { CommunityContext } from "./community.context";
 import type { TenantInstalls } from "./community.loaders";
+import type { InstallService } from "./install.service";
+import type { Rating } from "./rating.entity";
+import type { RatingService } from "./rating.service";
 import {
   InstallSkillInput,
   InstallSkillPayload,
   RateSkillInput,
   RateSkillPayload,
+  RatingConnection,
+  RatingType,
   ResolvedSkillType,
-  ReviewConnection,
-  ReviewType,
   SkillStatsType,
   SkillVersionStatsType,
-  TeamType,
   TenantInstallsType,
-  UserType,
 } from "./community.types";
 
 /** Catalog entities arrive here as references carrying only the uuid. */
@@ -34,34 +37,30 @@ export class SkillStatsResolver {
   }
 
   @FieldResolver(() => Float, { nullable: true, description: "Mean of all stored ratings (1-5); null when unrated." })
-  async rating(@Ctx() ctx: RequestContext, @Root() skill: EntityRef): Promise<number | null> {
+  async rating(@Ctx() ctx: CommunityContext, @Root() skill: EntityRef): Promise<number | null> {
     const stats = await ctx.loaders.community.skillStatsById.load(skill.id);
     return stats && stats.ratingCount > 0 ? Math.round(stats.ratingAverage * 100) / 100 : null;
   }
 
-  @FieldResolver(() => Int)
-  async reviewCount(@Ctx() ctx: RequestContext, @Root() skill: EntityRef): Promise<number> {
+  @FieldResolver(() => Int, { description: "How many users rated the skill." })
+  async reviewCount(@Ctx() ctx: CommunityContext, @Root() skill: EntityRef): Promise<number> {
     return (await ctx.loaders.community.skillStatsById.load(skill.id))?.ratingCount ?? 0;
   }
 
   @FieldResolver(() => Int, { description: "Installs of any version by any tenant." })
-  async downloads(@Ctx() ctx: RequestContext, @Root() skill: EntityRef): Promise<number> {
+  async downloads(@Ctx() ctx: CommunityContext, @Root() skill: EntityRef): Promise<number> {
     return (await ctx.loaders.community.skillStatsById.load(skill.id))?.downloadCount ?? 0;
   }
 
-  @FieldResolver(() => ReviewConnection, { description: "Newest first." })
-  async reviews(
-    @Ctx() ctx: RequestContext,
-    @Root() skill: EntityRef,
-    @Args() page: PageArgs,
-  ): Promise<Connection<Review>> {
-    return connectionFromArray("reviews", await ctx.loaders.community.reviewsBySkillId.load(skill.id), page);
+  @FieldResolver(() => RatingConnection, { description: "Newest first." })
+  async ratings(@Ctx() ctx: CommunityContext, @Root() skill: EntityRef, @Args() page: PageArgs): Promise<Connection<Rating>> {
+    return connectionFromArray("ratings", await ctx.loaders.community.ratingsBySkillId.load(skill.id), page);
   }
 
   @FieldResolver(() => [TenantInstallsType], {
     description: "One entry per team that installed any version of the skill, most installs first, then by team name. Bounded by the number of teams, so not paginated.",
   })
-  installsByTenant(@Ctx() ctx: RequestContext, @Root() skill: EntityRef): Promise<TenantInstalls[]> {
+  installsByTenant(@Ctx() ctx: CommunityContext, @Root() skill: EntityRef): Promise<TenantInstalls[]> {
     return ctx.loaders.community.installsByTenantBySkillId.load(skill.id);
   }
 }
@@ -69,8 +68,8 @@ export class SkillStatsResolver {
 @Resolver(() => TenantInstallsType)
 export class TenantInstallsResolver {
   @FieldResolver(() => TeamType)
-  async team(@Ctx() ctx: RequestContext, @Root() entry: TenantInstalls): Promise<Team> {
-    return (await ctx.loaders.community.teamById.load(entry.teamId))!;
+  async team(@Ctx() ctx: CommunityContext, @Root() entry: TenantInstalls): Promise<Team> {
+    return (await ctx.loaders.identity.teamById.load(entry.teamId))!;
   }
 }
 
@@ -82,69 +81,56 @@ export class SkillVersionStatsResolver {
   }
 
   @FieldResolver(() => Int, { description: "Installs of this version." })
-  downloads(@Ctx() ctx: RequestContext, @Root() version: EntityRef): Promise<number> {
+  downloads(@Ctx() ctx: CommunityContext, @Root() version: EntityRef): Promise<number> {
     return ctx.loaders.community.installCountByVersionId.load(version.id);
   }
 }
 
-@Resolver(() => ReviewType)
-export class ReviewResolver {
+@Resolver(() => RatingType)
+export class RatingResolver {
   @FieldResolver(() => ID)
-  id(@Root() review: Review): string {
-    return toGlobalId("Review", review.id);
+  id(@Root() rating: Rating): string {
+    return toGlobalId("Rating", rating.id);
   }
 
   @FieldResolver(() => UserType)
-  async author(@Ctx() ctx: RequestContext, @Root() review: Review): Promise<User> {
-    return (await ctx.loaders.community.userById.load(review.userId))!;
+  async author(@Ctx() ctx: CommunityContext, @Root() rating: Rating): Promise<User> {
+    return (await ctx.loaders.identity.userById.load(rating.userId))!;
   }
 
   @FieldResolver(() => SkillStatsType)
-  skill(@Root() review: Review): EntityRef {
-    return { id: review.skillId };
-  }
-}
-
-@Resolver(() => UserType)
-export class UserResolver {
-  @FieldResolver(() => ID)
-  id(@Root() user: User): string {
-    return toGlobalId("User", user.id);
-  }
-
-  @Query(() => UserType, { nullable: true, description: "The user the request's token belongs to." })
-  viewer(@Ctx() ctx: RequestContext): User | null {
-    return ctx.viewer?.user ?? null;
-  }
-}
-
-@Resolver(() => TeamType)
-export class TeamResolver {
-  @FieldResolver(() => ID)
-  id(@Root() team: Team): string {
-    return toGlobalId("Team", team.id);
+  skill(@Root() rating: Rating): EntityRef {
+    return { id: rating.skillId };
   }
 }
 
 @Resolver()
 export class CommunityMutationResolver {
-  @Mutation(() => RateSkillPayload, { description: "Rates a skill 1-5 with an optional review; rating again edits your review." })
-  async rateSkill(@Ctx() ctx: RequestContext, @Arg("input") input: RateSkillInput): Promise<RateSkillPayload> {
-    const { review, skill } = await ctx.runtime.services.reviews.rateSkill(ctx, input);
+  constructor(
+    private readonly ratings: RatingService,
+    private readonly installs: InstallService,
+    private readonly publicUrl: PublicUrl,
+  ) {}
+
+  @Access(AccessRule.SIGNED_IN)
+  @Mutation(() => RateSkillPayload, { description: "Rates a skill 1-5 with optional text; rating again edits your rating. Not for your own team's skills." })
+  async rateSkill(@Ctx() ctx: CommunityContext, @Arg("input") input: RateSkillInput): Promise<RateSkillPayload> {
+    const { rating, skill } = await this.ratings.rateSkill(ctx, input);
     ctx.loaders.community.skillStatsById.clear(skill.id).prime(skill.id, skill);
-    return { review, skill: { id: skill.id } };
+    return { rating, skill: { id: skill.id } };
   }
 
-  @Mutation(() => InstallSkillPayload, { description: "Resolves the dependency tree and records the install for a tenant." })
-  async installSkill(@Ctx() ctx: RequestContext, @Arg("input") input: InstallSkillInput): Promise<InstallSkillPayload> {
-    const { tenant, nodes, warnings } = await ctx.runtime.services.installs.installSkill(ctx, input);
+  @Access(AccessRule.SIGNED_IN)
+  @Mutation(() => InstallSkillPayload, { description: "Resolves the dependency tree and records the install for a tenant (a team you belong to)." })
+  async installSkill(@Ctx() ctx: CommunityContext, @Arg("input") input: InstallSkillInput): Promise<InstallSkillPayload> {
+    const { tenant, nodes, warnings } = await this.installs.installSkill(ctx, input);
     const resolved: ResolvedSkillType[] = nodes.map((n) => ({
       name: n.skill.name,
       version: n.version.version,
       range: n.range,
       sha256: n.version.packageSha256,
       size: n.version.packageSize,
-      downloadUrl: `${ctx.runtime.config.publicUrl}/packages/${n.version.packageSha256}.tgz`,
+      downloadUrl: this.publicUrl.packageUrl(n.version.packageSha256),
       requiredBy: n.path,
       skillVersion: { id: n.version.id },
     }));
@@ -152,24 +138,23 @@ export class CommunityMutationResolver {
   }
 }
 
-/** Federation entry points: catalog entities need only their uuid here; users and teams are loaded. */
+/**
+ * Federation entry points: catalog entities need only their uuid here, but only for those who may
+ * see them (ratings, downloads and installs of an unreleased skill stay with its team).
+ */
 export const communityReferenceResolvers = {
-  Skill: { __resolveReference: (ref: { id: string }): EntityRef => ({ id: expectGlobalId(ref.id, "Skill") }) },
-  SkillVersion: { __resolveReference: (ref: { id: string }): EntityRef => ({ id: expectGlobalId(ref.id, "SkillVersion") }) },
-  User: {
-    __resolveReference: (ref: { id: string }, ctx: RequestContext) => ctx.loaders.community.userById.load(expectGlobalId(ref.id, "User")),
+  Skill: {
+    __resolveReference: async (ref: { id: string }, ctx: CommunityContext): Promise<EntityRef | null> => {
+      const skill = await ctx.visibility.skillOrNull(await ctx.loaders.catalog.skillById.load(expectGlobalId(ref.id, "Skill")));
+      return skill ? { id: skill.id } : null;
+    },
   },
-  Team: {
-    __resolveReference: (ref: { id: string }, ctx: RequestContext) => ctx.loaders.community.teamById.load(expectGlobalId(ref.id, "Team")),
+  SkillVersion: {
+    __resolveReference: async (ref: { id: string }, ctx: CommunityContext): Promise<EntityRef | null> => {
+      const version = await ctx.visibility.versionOrNull(await ctx.loaders.catalog.versionById.load(expectGlobalId(ref.id, "SkillVersion")));
+      return version ? { id: version.id } : null;
+    },
   },
 };
 
-export const COMMUNITY_RESOLVERS = [
-  SkillStatsResolver,
-  TenantInstallsResolver,
-  SkillVersionStatsResolver,
-  ReviewResolver,
-  UserResolver,
-  TeamResolver,
-  CommunityMutationResolver,
-] as const;
+export const COMMUNITY_RESOLVERS = [SkillStatsResolver, TenantInstallsResolver, SkillVersionStatsResolver, RatingResolver, CommunityMutationResolver] as const;

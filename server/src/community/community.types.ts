@@ -1,40 +1,9 @@
-import { Directive, Field, ID, InputType, Int, ObjectType, registerEnumType } from "type-graphql";
+import { Directive, Field, ID, InputType, Int, ObjectType } from "type-graphql";
 import { connectionTypes } from "../common/connection";
-import { GlobalRole } from "../identity/user.entity";
+import { TeamType } from "../identity/identity.types";
 import type { Team } from "../identity/team.entity";
 
-registerEnumType(GlobalRole, { name: "GlobalRole" });
-
-@ObjectType("User")
-@Directive(`@key(fields: "id")`)
-export class UserType {
-  @Field(() => ID)
-  id: string;
-
-  @Field()
-  handle: string;
-
-  @Field(() => [GlobalRole])
-  roles: GlobalRole[];
-
-  @Field()
-  createdAt: Date;
-}
-
-@ObjectType("Team", { description: "A namespace that owns skills and a tenant that installs them." })
-@Directive(`@key(fields: "id")`)
-export class TeamType {
-  @Field(() => ID)
-  id: string;
-
-  @Field()
-  name: string;
-
-  @Field()
-  createdAt: Date;
-}
-
-/** The community subgraph's view of a catalog Skill: rating, reviews and downloads. */
+/** The community subgraph's view of a catalog Skill: its ratings and downloads. */
 @ObjectType("Skill")
 @Directive(`@key(fields: "id")`)
 export class SkillStatsType {
@@ -64,15 +33,15 @@ export class SkillVersionStatsType {
   id: string;
 }
 
-@ObjectType("Review")
-export class ReviewType {
+@ObjectType("Rating", { description: "A user's 1-5 rating of a skill, with optional text. (Governance reviews are ReviewRequest.)" })
+export class RatingType {
   @Field(() => ID)
   id: string;
 
-  @Field(() => Int)
+  @Field(() => Int, { description: "1 to 5." })
   rating: number;
 
-  @Field()
+  @Field({ description: "The rating's text; empty when none was written." })
   text: string;
 
   @Field()
@@ -82,8 +51,7 @@ export class ReviewType {
   updatedAt: Date;
 }
 
-export const { ConnectionType: ReviewConnection } = connectionTypes("Review", ReviewType);
-export const { ConnectionType: TeamConnection } = connectionTypes("Team", TeamType);
+export const { ConnectionType: RatingConnection } = connectionTypes("Rating", RatingType);
 
 @InputType()
 export class RateSkillInput {
@@ -93,14 +61,14 @@ export class RateSkillInput {
   @Field(() => Int, { description: "1 to 5." })
   rating: number;
 
-  @Field(() => String, { nullable: true })
+  @Field(() => String, { nullable: true, description: "Optional text to go with the rating." })
   review: string | null;
 }
 
 @ObjectType()
 export class RateSkillPayload {
-  @Field(() => ReviewType)
-  review: ReviewType;
+  @Field(() => RatingType)
+  rating: RatingType;
 
   @Field(() => SkillStatsType)
   skill: { id: string };

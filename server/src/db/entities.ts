@@ -1,4 +1,5 @@
 import { ApiToken } from "../identity/api-token.entity";
+import { Invitation } from "../identity/invitation.entity";
 import { Membership } from "../identity/membership.entity";
 import { Team } from "../identity/team.entity";
 import { User } from "../identity/user.entity";
@@ -8,11 +9,11 @@ import { SkillVersion } from "../catalog/skill-version.entity";
 import { VersionDependency } from "../catalog/version-dependency.entity";
 import { VersionPermission } from "../catalog/version-permission.entity";
 import { Install } from "../community/install.entity";
-import { Review } from "../community/review.entity";
+import { Rating } from "../community/rating.entity";
 import { PackageBlob } from "../packages/package-blob.entity";
 import { TestRun } from "../testing/test-run.entity";
 import { TestRunEvent } from "../testing/test-run-event.entity";
-import { AuditEvent } from "../governance/audit-event.entity";
+import { AuditEvent } from "../audit/audit-event.entity";
 import { ReviewDecision, ReviewRequest } from "../governance/review.entities";
 import { SkillChannel } from "../catalog/skill-channel.entity";
 import { Webhook, WebhookDelivery, WebhookDeliveryAttempt } from "../webhooks/webhook.entities";
@@ -22,12 +23,13 @@ export const ENTITIES = [
   Team,
   Membership,
   ApiToken,
+  Invitation,
   Permission,
   Skill,
   SkillVersion,
   VersionDependency,
   VersionPermission,
-  Review,
+  Rating,
   Install,
   PackageBlob,
   TestRun,

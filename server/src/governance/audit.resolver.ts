@@ -1,12 +1,11 @@
-import { Arg, Args, Ctx, FieldResolver, ID, Query, Resolver, Root } from "type-graphql";
-import { LessThan } from "typeorm";
-import { SkillyardError } from "@skillyard/core";
+import { Arg, Args, FieldResolver, ID, Query, Resolver, Root } from "type-graphql";
+import { type DataSource, LessThan } from "typeorm";
+import { AuditAction, AuditEvent } from "../audit/audit-event.entity";
+import { Access, AccessRule } from "../authorization/access";
 import { type Connection, decodeCursor, encodeCursor, PageArgs, pageSize } from "../common/connection";
 import { toGlobalId } from "../common/global-id";
-import { type RequestContext, requireViewer } from "../common/request-context";
 import { Skill } from "../catalog/skill.entity";
-import { GlobalRole, User } from "../identity/user.entity";
-import { AuditAction, AuditEvent } from "./audit-event.entity";
+import { User } from "../identity/user.entity";
 import { AuditEventConnection, AuditEventType, GovernanceSkillRef, GovernanceUserRef } from "./governance.types";
 import { ReviewedVersionRef } from "./review.types";
 
@@ -14,19 +13,17 @@ const isEventId = (v: unknown): v is string => typeof v === "string" && /^\d+$/.
 
 @Resolver(() => AuditEventType)
 export class AuditResolver {
+  constructor(private readonly dataSource: DataSource) {}
+
+  @Access(AccessRule.REVIEWER)
   @Query(() => AuditEventConnection, { description: "The append-only audit trail, newest first. Admins and reviewers only." })
   async auditLog(
-    @Ctx() ctx: RequestContext,
     @Args() page: PageArgs,
     @Arg("skill", () => String, { nullable: true, description: "Skill name." }) skill: string | null,
     @Arg("actor", () => String, { nullable: true, description: "User handle." }) actor: string | null,
     @Arg("action", () => AuditAction, { nullable: true }) action: AuditAction | null,
   ): Promise<Connection<AuditEvent>> {
-    const viewer = requireViewer(ctx);
-    if (!viewer.user.roles.some((r) => r === GlobalRole.ADMIN || r === GlobalRole.REVIEWER)) {
-      throw new SkillyardError("FORBIDDEN", "Only admins and reviewers can read the audit log.");
-    }
-    const em = ctx.runtime.dataSource.manager;
+    const em = this.dataSource.manager;
     const size = pageSize(page.first);
     const where: Record<string, unknown> = {};
     if (skill) {

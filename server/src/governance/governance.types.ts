@@ -1,7 +1,7 @@
 import { Directive, Field, ID, ObjectType, registerEnumType } from "type-graphql";
 import { GraphQLJSONObject } from "graphql-scalars";
 import { connectionTypes } from "../common/connection";
-import { AuditAction } from "./audit-event.entity";
+import { AuditAction } from "../audit/audit-event.entity";
 
 registerEnumType(AuditAction, { name: "AuditAction" });
 

@@ -5,9 +5,10 @@ import { catalogueEntryName } from "../catalog/permission-catalogue.service";
 import { Skill } from "../catalog/skill.entity";
 import { SkillVersion } from "../catalog/skill-version.entity";
 
+import { DependencyTreeResolver } from "../catalog/dependency-tree-resolver";
+
 /** A CRITICAL permission needs this many approvals, from distinct reviewers (the two-person rule). */
 export const CRITICAL_APPROVALS = 2;
-import { DependencyResolver } from "../community/install.service";
 
 export const RISK_ORDER: readonly PermissionRisk[] = [PermissionRisk.LOW, PermissionRisk.MEDIUM, PermissionRisk.HIGH, PermissionRisk.CRITICAL];
 
@@ -112,9 +113,11 @@ export class ReviewPolicy {
     const skill = await em.findOneByOrFail(Skill, { id: version.skillId });
     const members: { label: string; permissions: string[] }[] = [{ label: `${skill.name}@${version.version}`, permissions: version.manifest.permissions }];
     for (const dep of version.manifest.dependencies) {
+      const depSkill = await em.findOneBy(Skill, { name: dep.name });
+      if (!depSkill) continue;
       try {
         // The install resolver decides which versions a tenant would get.
-        for (const node of await new DependencyResolver(em).resolve(dep.name, dep.range)) {
+        for (const node of await new DependencyTreeResolver(em).resolve(depSkill, dep.range)) {
           members.push({ label: `${node.skill.name}@${node.version.version}`, permissions: node.version.manifest.permissions });
         }
       } catch (error) {

@@ -45,6 +45,10 @@ export class ReviewDecision {
   @Column({ type: "uuid" })
   reviewerId: string;
 
+  /** The API token the decision was made with (how that credential came to be is shown with it); null for decisions recorded before tokens were. */
+  @Column({ type: "uuid", nullable: true })
+  tokenId: string | null;
+
   @Column({ type: "enum", enum: ReviewDecisionKind, enumName: "review_decision_kind" })
   decision: ReviewDecisionKind;
 

@@ -2,6 +2,7 @@ import { Directive, Field, Float, ID, InputType, Int, ObjectType, registerEnumTy
 import { GraphQLJSONObject } from "graphql-scalars";
 import { connectionTypes } from "../common/connection";
 import { PermissionRisk } from "../catalog/permission.entity";
+import { ApiTokenOrigin } from "../identity/identity.types";
 import { GovernanceUserRef } from "./governance.types";
 import { ReviewDecisionKind } from "./review.entities";
 
@@ -51,6 +52,27 @@ export class FileChangeType {
 
   @Field(() => Int, { nullable: true })
   size: number | null;
+}
+
+@ObjectType("ReviewerCredential", {
+  description:
+    "How the token a decision was made with came to be. With local accounts an admin controls identities, so this is what shows a second approver was a second person.",
+})
+export class ReviewerCredentialType {
+  @Field(() => ApiTokenOrigin, { nullable: true, description: "Null for a token created before this was recorded." })
+  origin: ApiTokenOrigin | null;
+
+  @Field()
+  tokenName: string;
+
+  @Field({ description: "When the token was created (for INVITATION: when the invitation was redeemed)." })
+  tokenCreatedAt: Date;
+
+  @Field(() => GovernanceUserRef, { nullable: true, description: "For INVITATION: the admin who created the invitation (null when the system did); for SELF and SERVICE_ACCOUNT: who created the token." })
+  createdBy: GovernanceUserRef | null;
+
+  @Field(() => Date, { nullable: true, description: "For INVITATION: when the invitation was created." })
+  invitedAt: Date | null;
 }
 
 @ObjectType("ReviewDecision")

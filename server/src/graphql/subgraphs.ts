@@ -3,48 +3,66 @@ import type { GraphQLSchemaModule } from "@apollo/subgraph/dist/schema-helper";
 import { printSchemaWithDirectives } from "@graphql-tools/utils";
 import { type GraphQLSchema, parse } from "graphql";
 import { createPubSub } from "@graphql-yoga/subscription";
-import { buildSchema, createResolversMap, type NonEmptyArray } from "type-graphql";
+import { buildSchema, type ContainerType, createResolversMap, type NonEmptyArray } from "type-graphql";
+import { assertEveryOperationDeclaresAccess } from "../authorization/access";
 import { CATALOG_RESOLVERS, catalogReferenceResolvers } from "../catalog/catalog.resolver";
 import { COMMUNITY_RESOLVERS, communityReferenceResolvers } from "../community/community.resolver";
-import { IDENTITY_RESOLVERS } from "../identity/identity.resolver";
-import { PermissionAdminResolver } from "../catalog/permission.resolver";
-import type { RequestContext } from "../common/request-context";
-import { TESTING_RESOLVERS, testingReferenceResolvers } from "../testing/testing.resolver";
 import { GOVERNANCE_RESOLVERS, governanceReferenceResolvers } from "../governance/governance.resolvers";
+import { IDENTITY_RESOLVERS, identityReferenceResolvers } from "../identity/identity.resolver";
+import { TESTING_RESOLVERS, testingReferenceResolvers } from "../testing/testing.resolver";
+import { WEBHOOK_RESOLVERS } from "../webhooks/webhook.resolver";
+import type { RequestContext, SubscriptionContext } from "./request-context";
 
 const FEDERATION_LINK = `extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key", "@shareable"])`;
 
+export type SubgraphName = "catalog" | "community" | "testing" | "governance";
+
+/** A federation entity's entry point: `{ id }` in, the object (or null when the viewer may not see it) out. */
+type ReferenceResolvers = Record<string, { __resolveReference(ref: { id: string }, ctx: RequestContext): unknown }>;
+
 export interface SubgraphDefinition {
-  name: "catalog" | "community" | "testing" | "governance";
-  /** Path relative to PUBLIC_URL where the subgraph is served for a company supergraph. */
+  name: SubgraphName;
+  /** Path on the subgraph listener (SUBGRAPH_PORT) where a company router reaches it. */
   path: string;
   // type-graphql takes resolver classes of any shape
   resolvers: NonEmptyArray<Function>;
-  referenceResolvers: Record<string, { __resolveReference: (ref: { id: string }, ctx: RequestContext) => unknown }>;
+  referenceResolvers: ReferenceResolvers;
 }
 
 /**
- * The subgraphs. `catalog` owns skills, versions, dependencies, permissions, search and
- * publishing; `community` owns users, teams, reviews and installs, and extends Skill/SkillVersion
- * with ratings and downloads; `testing` owns test runs (and their live-output subscription) and
+ * The subgraphs. `catalog` owns skills, versions, dependencies, permissions, channels, search and
+ * publishing; `community` owns users, teams, tokens, ratings and installs, and extends Skill and
+ * SkillVersion with ratings and downloads; `testing` owns test runs and their live output and
  * extends SkillVersion with them; `governance` owns the audit trail, reviews and webhooks.
  */
 export const SUBGRAPHS: readonly SubgraphDefinition[] = [
-  {
-    name: "catalog",
-    path: "/subgraphs/catalog/graphql",
-    resolvers: [...CATALOG_RESOLVERS, PermissionAdminResolver],
-    referenceResolvers: catalogReferenceResolvers,
-  },
+  { name: "catalog", path: "/subgraphs/catalog/graphql", resolvers: [...CATALOG_RESOLVERS], referenceResolvers: catalogReferenceResolvers },
   {
     name: "community",
     path: "/subgraphs/community/graphql",
     resolvers: [...COMMUNITY_RESOLVERS, ...IDENTITY_RESOLVERS],
-    referenceResolvers: communityReferenceResolvers,
+    referenceResolvers: { ...communityReferenceResolvers, ...identityReferenceResolvers },
   },
   { name: "testing", path: "/subgraphs/testing/graphql", resolvers: [...TESTING_RESOLVERS], referenceResolvers: testingReferenceResolvers },
-  { name: "governance", path: "/subgraphs/governance/graphql", resolvers: [...GOVERNANCE_RESOLVERS], referenceResolvers: governanceReferenceResolvers },
+  { name: "governance", path: "/subgraphs/governance/graphql", resolvers: [...GOVERNANCE_RESOLVERS, ...WEBHOOK_RESOLVERS], referenceResolvers: governanceReferenceResolvers },
 ];
+
+/** How resolvers meet their collaborators: instances from the composition root, and subscription sources. */
+export interface SubgraphWiring {
+  container: ContainerType;
+  /** `Subscription.<field>` → its subscribe function (type-graphql's decorator only declares the field). */
+  subscriptions: Partial<Record<string, (root: unknown, args: Record<string, unknown>, ctx: SubscriptionContext) => Promise<AsyncIterable<unknown>>>>;
+}
+
+/** For printing SDL only (npm run schema:compose): nothing is executed, so nothing is wired. */
+const UNWIRED: SubgraphWiring = {
+  container: {
+    get(someClass: Function) {
+      throw new Error(`${someClass.name} is not wired: this schema was built for its SDL only`);
+    },
+  },
+  subscriptions: {},
+};
 
 export interface BuiltSubgraph {
   definition: SubgraphDefinition;
@@ -54,20 +72,28 @@ export interface BuiltSubgraph {
 }
 
 /** type-graphql builds the types; @apollo/subgraph adds _entities/_service and reference resolvers. */
-export async function buildSubgraph(definition: SubgraphDefinition): Promise<BuiltSubgraph> {
-  // type-graphql insists on a pubSub for schemas with subscriptions; ours use their own `subscribe`
-  // (TestRunEventHub, fed by PostgreSQL LISTEN/NOTIFY), so this one only satisfies the check.
-  const typeSchema = await buildSchema({ resolvers: definition.resolvers, skipCheck: true, validate: false, pubSub: createPubSub() });
+export async function buildSubgraph(definition: SubgraphDefinition, wiring: SubgraphWiring = UNWIRED): Promise<BuiltSubgraph> {
+  assertEveryOperationDeclaresAccess(definition.resolvers);
+  // type-graphql insists on a pubSub for schemas with subscriptions; ours come from `wiring.subscriptions`.
+  const typeSchema = await buildSchema({ resolvers: definition.resolvers, container: wiring.container, skipCheck: true, validate: false, pubSub: createPubSub() });
   const sdl = `${FEDERATION_LINK}\n\n${printSchemaWithDirectives(typeSchema)}\n`;
   // type-graphql and Apollo type the same runtime resolver-map shape differently; bridge once here.
   const resolvers = { ...createResolversMap(typeSchema) } as unknown as Record<string, Record<string, unknown>>;
   for (const [typeName, reference] of Object.entries(definition.referenceResolvers)) {
     resolvers[typeName] = { ...resolvers[typeName], __resolveReference: reference.__resolveReference };
   }
+  const subscription = resolvers.Subscription as Record<string, Record<string, unknown>> | undefined;
+  for (const field of Object.keys(subscription ?? {})) {
+    const subscribe = wiring.subscriptions[field];
+    if (subscribe) subscription![field] = { ...subscription![field], subscribe };
+  }
   const schema = buildSubgraphSchema({ typeDefs: parse(sdl), resolvers: resolvers as unknown as GraphQLSchemaModule["resolvers"] });
   return { definition, sdl, schema };
 }
 
-export function buildSubgraphs(): Promise<BuiltSubgraph[]> {
-  return Promise.all(SUBGRAPHS.map(buildSubgraph));
+/** One after the other: type-graphql keeps its build options in a process-wide context while it builds. */
+export async function buildSubgraphs(wiring?: SubgraphWiring): Promise<BuiltSubgraph[]> {
+  const built: BuiltSubgraph[] = [];
+  for (const definition of SUBGRAPHS) built.push(await buildSubgraph(definition, wiring));
+  return built;
 }

@@ -2,6 +2,21 @@ import { Column, Entity, Index, ManyToOne } from "typeorm";
 import { BaseEntity } from "../common/base.entity";
 import { User } from "./user.entity";
 
+/**
+ * How a token came to be, shown next to every review decision made with it: a person's first
+ * credential comes from an invitation they redeemed; later ones they create themselves.
+ */
+export enum ApiTokenOrigin {
+  /** The first ADMIN's token, created at first start or from SKILLYARD_BOOTSTRAP_TOKEN. */
+  BOOTSTRAP = "BOOTSTRAP",
+  /** Created by redeeming a one-time invitation. */
+  INVITATION = "INVITATION",
+  /** Created by its own user, signed in with another of their tokens. */
+  SELF = "SELF",
+  /** Created by an admin for a service account. */
+  SERVICE_ACCOUNT = "SERVICE_ACCOUNT",
+}
+
 /** Only the sha256 of the secret is stored; the secret itself is shown once, at creation. */
 @Entity()
 export class ApiToken extends BaseEntity {
@@ -27,4 +42,16 @@ export class ApiToken extends BaseEntity {
 
   @Column({ type: "timestamptz", nullable: true })
   revokedAt: Date | null;
+
+  /** Null for tokens created before Skillyard recorded how tokens come to be. */
+  @Column({ type: "enum", enum: ApiTokenOrigin, enumName: "api_token_origin", nullable: true })
+  origin: ApiTokenOrigin | null;
+
+  /** Who created it: the user themselves (SELF), the admin (SERVICE_ACCOUNT); null for BOOTSTRAP and INVITATION. */
+  @Column({ type: "uuid", nullable: true })
+  createdById: string | null;
+
+  /** The invitation redeemed to create it (INVITATION). */
+  @Column({ type: "uuid", nullable: true })
+  invitationId: string | null;
 }

@@ -1,13 +1,14 @@
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
-import { IsNull, type DataSource } from "typeorm";
-import { ApiToken } from "./api-token.entity";
+import { type DataSource, type EntityManager, IsNull } from "typeorm";
+import { ApiToken, ApiTokenOrigin } from "./api-token.entity";
 import { Membership, TeamRole } from "./membership.entity";
 import { Team } from "./team.entity";
 import { GlobalRole, User } from "./user.entity";
+import type { Viewer } from "./viewer";
 
 const TOKEN_PREFIX = "sky_";
 
-export function hashTokenSecret(secret: string): string {
+export function hashSecret(secret: string): string {
   return createHash("sha256").update(secret, "utf8").digest("hex");
 }
 
@@ -15,11 +16,16 @@ export function generateTokenSecret(): string {
   return `${TOKEN_PREFIX}${randomBytes(32).toString("base64url")}`;
 }
 
-export interface Viewer {
-  user: User;
-  tokenId: string;
+export interface IssuedToken {
+  token: ApiToken;
+  /** Never stored; shown once. */
+  secret: string;
 }
 
+/** What start-up did with SKILLYARD_BOOTSTRAP_TOKEN, for the log. */
+export type BootstrapOutcome = { kind: "active" } | { kind: "revoked"; revokedAt: Date };
+
+/** Authenticates API tokens and issues them; who may ask for one is IdentityService's business. */
 export class ApiTokenService {
   constructor(private readonly dataSource: DataSource) {}
 
@@ -27,26 +33,38 @@ export class ApiTokenService {
   async authenticate(authorization: string | undefined): Promise<Viewer | null> {
     const match = /^Bearer\s+(\S+)$/i.exec(authorization ?? "");
     if (!match) return null;
-    const digest = hashTokenSecret(match[1]);
-    const token = await this.dataSource.getRepository(ApiToken).findOne({
-      where: { secretSha256: digest, revokedAt: IsNull() },
-      relations: { user: true },
-    });
+    const digest = hashSecret(match[1]);
+    const token = await this.dataSource.getRepository(ApiToken).findOne({ where: { secretSha256: digest, revokedAt: IsNull() }, relations: { user: true } });
     // The lookup is by digest; compare again in constant time so timing says nothing about near misses.
     if (!token || !timingSafeEqual(Buffer.from(token.secretSha256), Buffer.from(digest))) return null;
     return { user: token.user, tokenId: token.id };
   }
 
-  /** Creates a token; the returned secret is never stored and cannot be shown again. */
-  async create(userId: string, name: string, secret = generateTokenSecret()): Promise<{ token: ApiToken; secret: string }> {
-    const token = await this.dataSource.getRepository(ApiToken).save({
-      userId,
-      name,
-      secretSha256: hashTokenSecret(secret),
-      prefix: secret.slice(0, 10),
-      lastUsedAt: null,
-      revokedAt: null,
-    });
+  /** The viewer behind a token as it is now (roles re-read); null once the token is revoked. */
+  async viewerOfToken(tokenId: string): Promise<Viewer | null> {
+    const token = await this.dataSource.getRepository(ApiToken).findOne({ where: { id: tokenId, revokedAt: IsNull() }, relations: { user: true } });
+    return token ? { user: token.user, tokenId: token.id } : null;
+  }
+
+  /** Stores a new token in the caller's transaction; the returned secret cannot be shown again. */
+  async issue(
+    em: EntityManager,
+    fields: { userId: string; name: string; origin: ApiTokenOrigin; createdById: string | null; invitationId?: string | null },
+    secret = generateTokenSecret(),
+  ): Promise<IssuedToken> {
+    const token = await em.getRepository(ApiToken).save(
+      em.getRepository(ApiToken).create({
+        userId: fields.userId,
+        name: fields.name,
+        origin: fields.origin,
+        createdById: fields.createdById,
+        invitationId: fields.invitationId ?? null,
+        secretSha256: hashSecret(secret),
+        prefix: secret.slice(0, 10),
+        lastUsedAt: null,
+        revokedAt: null,
+      }),
+    );
     return { token, secret };
   }
 
@@ -55,44 +73,43 @@ export class ApiTokenService {
    * token and returns its secret so it can be shown once. Returns null when any user exists.
    */
   async createFirstAdmin(): Promise<string | null> {
-    if ((await this.dataSource.getRepository(User).count()) > 0) return null;
-    const secret = generateTokenSecret();
-    await this.ensureBootstrapAdmin(secret);
-    return secret;
+    return this.dataSource.transaction(async (em) => {
+      // Two processes starting on one empty database: the table lock lets one of them create the admin.
+      await em.query(`LOCK TABLE "user" IN SHARE ROW EXCLUSIVE MODE`);
+      if ((await em.getRepository(User).count()) > 0) return null;
+      const admin = await this.ensureAdminUser(em);
+      return (await this.issue(em, { userId: admin.id, name: "first start", origin: ApiTokenOrigin.BOOTSTRAP, createdById: null })).secret;
+    });
   }
 
   /**
    * SKILLYARD_BOOTSTRAP_TOKEN: after start an ADMIN user `admin` (with a team `admin` to publish into)
-   * holds a token with exactly this secret. Idempotent across restarts.
+   * holds a token with exactly this secret, unless that token was revoked: a revocation sticks, and
+   * the variable is then ignored (the caller logs why). Idempotent across restarts.
    */
-  async ensureBootstrapAdmin(secret: string): Promise<User> {
+  async ensureBootstrapAdmin(secret: string): Promise<BootstrapOutcome> {
     return this.dataSource.transaction(async (em) => {
-      let admin = await em.findOne(User, { where: { handle: "admin" } });
-      if (!admin) {
-        admin = await em.save(em.create(User, { handle: "admin", email: "admin@skillyard.local", roles: [GlobalRole.ADMIN] }));
-      } else if (!admin.roles.includes(GlobalRole.ADMIN)) {
-        admin.roles = [...admin.roles, GlobalRole.ADMIN];
-        await em.save(admin);
-      }
-      let team = await em.findOne(Team, { where: { name: "admin" } });
-      if (!team) team = await em.save(em.create(Team, { name: "admin" }));
-      await em
-        .createQueryBuilder()
-        .insert()
-        .into(Membership)
-        .values({ teamId: team.id, userId: admin.id, role: TeamRole.MAINTAINER })
-        .orIgnore()
-        .execute();
-      const digest = hashTokenSecret(secret);
-      const existing = await em.findOne(ApiToken, { where: { secretSha256: digest } });
-      if (!existing) {
-        await em.save(em.create(ApiToken, { userId: admin.id, name: "bootstrap", secretSha256: digest, prefix: secret.slice(0, 10) }));
-      } else if (existing.userId !== admin.id || existing.revokedAt) {
-        existing.userId = admin.id;
-        existing.revokedAt = null;
-        await em.save(existing);
-      }
-      return admin;
+      await em.query(`LOCK TABLE "user" IN SHARE ROW EXCLUSIVE MODE`);
+      const existing = await em.findOne(ApiToken, { where: { secretSha256: hashSecret(secret) } });
+      if (existing?.revokedAt) return { kind: "revoked", revokedAt: existing.revokedAt };
+      const admin = await this.ensureAdminUser(em);
+      if (!existing) await this.issue(em, { userId: admin.id, name: "bootstrap", origin: ApiTokenOrigin.BOOTSTRAP, createdById: null }, secret);
+      return { kind: "active" };
     });
+  }
+
+  /** The `admin` user with the ADMIN role, and team `admin` with them as MAINTAINER. */
+  private async ensureAdminUser(em: EntityManager): Promise<User> {
+    let admin = await em.findOne(User, { where: { handle: "admin" } });
+    if (!admin) {
+      admin = await em.save(em.create(User, { handle: "admin", email: "admin@skillyard.local", roles: [GlobalRole.ADMIN] }));
+    } else if (!admin.roles.includes(GlobalRole.ADMIN)) {
+      admin.roles = [...admin.roles, GlobalRole.ADMIN];
+      await em.save(admin);
+    }
+    let team = await em.findOne(Team, { where: { name: "admin" } });
+    if (!team) team = await em.save(em.create(Team, { name: "admin" }));
+    await em.createQueryBuilder().insert().into(Membership).values({ teamId: team.id, userId: admin.id, role: TeamRole.MAINTAINER }).orIgnore().execute();
+    return admin;
   }
 }

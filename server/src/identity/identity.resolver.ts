@@ -1,74 +1,115 @@
 import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from "type-graphql";
-
+import { Access, AccessRule } from "../authorization/access";
 import { connectionFromArray, type Connection, PageArgs } from "../common/connection";
-import { fromGlobalId } from "../common/global-id";
-import type { RequestContext } from "../common/request-context";
-import { TeamType, UserType } from "../community/community.types";
+import { expectGlobalId, fromGlobalId, toGlobalId } from "../common/global-id";
 import { ApiToken } from "./api-token.entity";
+import type { IdentityContext } from "./identity.loaders";
+import type { IdentityService } from "./identity.service";
 import { Membership } from "./membership.entity";
 import { Team } from "./team.entity";
-import { GlobalRole, User } from "./user.entity";
+import { User } from "./user.entity";
+import { isAdmin, type ViewerContext } from "./viewer";
 import {
   AddTeamMemberInput,
   ApiTokenConnection,
   ApiTokenType,
   CreateApiTokenInput,
   CreateApiTokenPayload,
+  CreateInvitationInput,
+  CreateInvitationPayload,
   CreateTeamInput,
   CreateUserInput,
+  RedeemInvitationInput,
+  RedeemInvitationPayload,
+  RemoveTeamMemberInput,
   SetUserRolesInput,
   TeamMembershipConnection,
   TeamMembershipType,
+  TeamType,
   UserConnection,
+  UserType,
 } from "./identity.types";
 
+type IdentityRequest = ViewerContext & IdentityContext;
+
 @Resolver(() => UserType)
-export class UserAdminResolver {
+export class UserResolver {
+  constructor(private readonly identity: IdentityService) {}
+
+  @FieldResolver(() => ID)
+  id(@Root() user: User): string {
+    return toGlobalId("User", user.id);
+  }
+
+  @Access(AccessRule.PUBLIC)
+  @Query(() => UserType, { nullable: true, description: "The user the request's token belongs to." })
+  viewer(@Ctx() ctx: ViewerContext): User | null {
+    return ctx.viewer?.user ?? null;
+  }
+
+  @Access(AccessRule.ADMIN)
   @Query(() => UserConnection, { description: "Every user, ordered by handle. Admins only." })
   users(
-    @Ctx() ctx: RequestContext,
     @Args() page: PageArgs,
     @Arg("query", () => String, { nullable: true, description: "Only users whose handle contains this text (case-insensitive)." }) query: string | null,
   ): Promise<Connection<User>> {
-    return ctx.runtime.services.identity.listUsers(ctx, { ...page, query });
+    return this.identity.listUsers({ ...page, query });
   }
 
-  @Mutation(() => UserType, { description: "Admins only." })
-  createUser(@Ctx() ctx: RequestContext, @Arg("input") input: CreateUserInput): Promise<User> {
-    return ctx.runtime.services.identity.createUser(ctx, input);
+  @Access(AccessRule.ADMIN)
+  @Mutation(() => UserType, { description: "Creates a person (who then needs an invitation) or a service account. Admins only." })
+  createUser(@Ctx() ctx: ViewerContext, @Arg("input") input: CreateUserInput): Promise<User> {
+    return this.identity.createUser(ctx, input);
   }
 
-  @Mutation(() => UserType, { description: "Sets a user's global roles (ADMIN, REVIEWER). Admins only." })
-  setUserRoles(@Ctx() ctx: RequestContext, @Arg("input") input: SetUserRolesInput): Promise<User> {
-    return ctx.runtime.services.identity.setUserRoles(ctx, input);
+  @Access(AccessRule.ADMIN)
+  @Mutation(() => UserType, { description: "Sets a person's global roles (ADMIN, REVIEWER). Admins only." })
+  setUserRoles(@Ctx() ctx: ViewerContext, @Arg("input") input: SetUserRolesInput): Promise<User> {
+    return this.identity.setUserRoles(ctx, input);
   }
 
-  @Mutation(() => CreateApiTokenPayload)
-  async createApiToken(@Ctx() ctx: RequestContext, @Arg("input") input: CreateApiTokenInput): Promise<CreateApiTokenPayload> {
-    const { token, secret } = await ctx.runtime.services.identity.createApiToken(ctx, input);
+  @Access(AccessRule.SIGNED_IN)
+  @Mutation(() => CreateApiTokenPayload, { description: "A new token for yourself, or (admins) for a service account; never for another person." })
+  async createApiToken(@Ctx() ctx: ViewerContext, @Arg("input") input: CreateApiTokenInput): Promise<CreateApiTokenPayload> {
+    const { token, secret } = await this.identity.createApiToken(ctx, input);
     return { token: secret, apiToken: token };
   }
 
-  @Mutation(() => ApiTokenType, { description: "Fails every later request with this token, and closes its open subscriptions." })
-  revokeApiToken(@Ctx() ctx: RequestContext, @Arg("id", () => ID) id: string): Promise<ApiToken> {
+  @Access(AccessRule.SIGNED_IN)
+  @Mutation(() => ApiTokenType, { description: "Fails every later request with this token, and closes its open subscriptions. Your own tokens, or any for admins." })
+  revokeApiToken(@Ctx() ctx: ViewerContext, @Arg("id", () => ID) id: string): Promise<ApiToken> {
     const decoded = fromGlobalId(id);
-    return ctx.runtime.services.identity.revokeApiToken(ctx, decoded.type === "ApiToken" ? decoded.id : "00000000-0000-0000-0000-000000000000");
+    return this.identity.revokeApiToken(ctx, decoded.type === "ApiToken" ? decoded.id : "00000000-0000-0000-0000-000000000000");
+  }
+
+  @Access(AccessRule.ADMIN)
+  @Mutation(() => CreateInvitationPayload, { description: "A one-time, expiring code for a person with no working token; they redeem it to get their own. Admins only." })
+  async createInvitation(@Ctx() ctx: ViewerContext, @Arg("input") input: CreateInvitationInput): Promise<CreateInvitationPayload> {
+    const { invitation, code, user } = await this.identity.createInvitation(ctx, input);
+    return { code, expiresAt: invitation.expiresAt, user };
+  }
+
+  @Access(AccessRule.PUBLIC)
+  @Mutation(() => RedeemInvitationPayload, { description: "Redeems an invitation code (no token needed) and answers the new token's secret, once." })
+  async redeemInvitation(@Arg("input") input: RedeemInvitationInput): Promise<RedeemInvitationPayload> {
+    const { token, secret, user } = await this.identity.redeemInvitation(input);
+    return { token: secret, apiToken: token, user };
   }
 
   @FieldResolver(() => String, { nullable: true, description: "Visible to the user and to admins." })
-  email(@Ctx() ctx: RequestContext, @Root() user: User): string | null {
+  email(@Ctx() ctx: ViewerContext, @Root() user: User): string | null {
     return canSeePrivate(ctx, user) ? user.email : null;
   }
 
   @FieldResolver(() => ApiTokenConnection, { description: "The user's tokens without their secrets; the user and admins only." })
-  async apiTokens(@Ctx() ctx: RequestContext, @Root() user: User, @Args() page: PageArgs): Promise<Connection<ApiToken>> {
+  async apiTokens(@Ctx() ctx: IdentityRequest, @Root() user: User, @Args() page: PageArgs): Promise<Connection<ApiToken>> {
     if (!canSeePrivate(ctx, user)) return connectionFromArray("apiTokens", [], page);
-    return connectionFromArray("apiTokens", await ctx.loaders.community.apiTokensByUserId.load(user.id), page);
+    return connectionFromArray("apiTokens", await ctx.loaders.identity.apiTokensByUserId.load(user.id), page);
   }
 
   @FieldResolver(() => TeamMembershipConnection)
-  async teams(@Ctx() ctx: RequestContext, @Root() user: User, @Args() page: PageArgs): Promise<Connection<Membership>> {
-    return connectionFromArray("teams", await ctx.loaders.community.membershipsByUserId.load(user.id), page);
+  async teams(@Ctx() ctx: IdentityRequest, @Root() user: User, @Args() page: PageArgs): Promise<Connection<Membership>> {
+    return connectionFromArray("teams", await ctx.loaders.identity.membershipsByUserId.load(user.id), page);
   }
 }
 
@@ -81,39 +122,64 @@ export class ApiTokenResolver {
 }
 
 @Resolver(() => TeamType)
-export class TeamAdminResolver {
-  @Mutation(() => TeamType, { description: "Admins only." })
-  createTeam(@Ctx() ctx: RequestContext, @Arg("input") input: CreateTeamInput): Promise<Team> {
-    return ctx.runtime.services.identity.createTeam(ctx, input);
+export class TeamResolver {
+  constructor(private readonly identity: IdentityService) {}
+
+  @FieldResolver(() => ID)
+  id(@Root() team: Team): string {
+    return toGlobalId("Team", team.id);
   }
 
+  @Access(AccessRule.ADMIN)
+  @Mutation(() => TeamType, { description: "Admins only." })
+  createTeam(@Ctx() ctx: ViewerContext, @Arg("input") input: CreateTeamInput): Promise<Team> {
+    return this.identity.createTeam(ctx, input);
+  }
+
+  @Access(AccessRule.SIGNED_IN)
   @Mutation(() => TeamMembershipType, { description: "Adds a member or changes their role. Admins and the team's maintainers." })
-  addTeamMember(@Ctx() ctx: RequestContext, @Arg("input") input: AddTeamMemberInput): Promise<Membership> {
-    return ctx.runtime.services.identity.addTeamMember(ctx, input);
+  addTeamMember(@Ctx() ctx: ViewerContext, @Arg("input") input: AddTeamMemberInput): Promise<Membership> {
+    return this.identity.addTeamMember(ctx, input);
+  }
+
+  @Access(AccessRule.SIGNED_IN)
+  @Mutation(() => TeamMembershipType, { description: "Removes a member: they stop seeing the team's unreleased versions at once. Admins and the team's maintainers; the last maintainer stays." })
+  removeTeamMember(@Ctx() ctx: ViewerContext, @Arg("input") input: RemoveTeamMemberInput): Promise<Membership> {
+    return this.identity.removeTeamMember(ctx, input);
   }
 
   @FieldResolver(() => TeamMembershipConnection)
-  async members(@Ctx() ctx: RequestContext, @Root() team: Team, @Args() page: PageArgs): Promise<Connection<Membership>> {
-    return connectionFromArray("members", await ctx.loaders.community.membershipsByTeamId.load(team.id), page);
+  async members(@Ctx() ctx: IdentityRequest, @Root() team: Team, @Args() page: PageArgs): Promise<Connection<Membership>> {
+    return connectionFromArray("members", await ctx.loaders.identity.membershipsByTeamId.load(team.id), page);
   }
 }
 
 @Resolver(() => TeamMembershipType)
 export class TeamMembershipResolver {
   @FieldResolver(() => TeamType)
-  async team(@Ctx() ctx: RequestContext, @Root() membership: Membership): Promise<Team> {
-    return (await ctx.loaders.community.teamById.load(membership.teamId))!;
+  async team(@Ctx() ctx: IdentityRequest, @Root() membership: Membership): Promise<Team> {
+    return (await ctx.loaders.identity.teamById.load(membership.teamId))!;
   }
 
   @FieldResolver(() => UserType)
-  async user(@Ctx() ctx: RequestContext, @Root() membership: Membership): Promise<User> {
-    return (await ctx.loaders.community.userById.load(membership.userId))!;
+  async user(@Ctx() ctx: IdentityRequest, @Root() membership: Membership): Promise<User> {
+    return (await ctx.loaders.identity.userById.load(membership.userId))!;
   }
 }
 
-function canSeePrivate(ctx: RequestContext, user: User): boolean {
+function canSeePrivate(ctx: ViewerContext, user: User): boolean {
   const viewer = ctx.viewer?.user;
-  return Boolean(viewer && (viewer.id === user.id || viewer.roles.includes(GlobalRole.ADMIN)));
+  return Boolean(viewer && (viewer.id === user.id || isAdmin(viewer)));
 }
 
-export const IDENTITY_RESOLVERS = [UserAdminResolver, ApiTokenResolver, TeamAdminResolver, TeamMembershipResolver] as const;
+/** Federation entry points for people and teams (public: handles and team names). */
+export const identityReferenceResolvers = {
+  User: {
+    __resolveReference: (ref: { id: string }, ctx: IdentityContext) => ctx.loaders.identity.userById.load(expectGlobalId(ref.id, "User")),
+  },
+  Team: {
+    __resolveReference: (ref: { id: string }, ctx: IdentityContext) => ctx.loaders.identity.teamById.load(expectGlobalId(ref.id, "Team")),
+  },
+};
+
+export const IDENTITY_RESOLVERS = [UserResolver, ApiTokenResolver, TeamResolver, TeamMembershipResolver] as const;

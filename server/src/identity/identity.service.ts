@@ -1,31 +1,28 @@
-import { emailProblem, handleProblem, permissionDescriptionProblem, permissionNameProblem, SkillyardError, teamNameProblem, tokenNameProblem } from "@skillyard/core";
-import type { EntityManager } from "typeorm";
+import { randomBytes } from "node:crypto";
+import { emailProblem, handleProblem, SkillyardError, teamNameProblem, tokenNameProblem } from "@skillyard/core";
+import { type DataSource, type EntityManager, IsNull } from "typeorm";
+import { AuditAction } from "../audit/audit-event.entity";
+import type { AuditService } from "../audit/audit.service";
 import { type Connection, decodeCursor, encodeCursor, pageSize } from "../common/connection";
-import { type RequestContext, requireViewer } from "../common/request-context";
 import { escapeLike } from "../common/sql";
-import { AuditAction } from "../governance/audit-event.entity";
-import { Permission, PermissionRisk } from "../catalog/permission.entity";
-import { ApiToken } from "./api-token.entity";
-import { hashTokenSecret, generateTokenSecret } from "./api-token.service";
+import { ApiToken, ApiTokenOrigin } from "./api-token.entity";
+import { type ApiTokenService, hashSecret, type IssuedToken } from "./api-token.service";
+import { Invitation } from "./invitation.entity";
 import { Membership, TeamRole } from "./membership.entity";
 import { Team } from "./team.entity";
-import { GlobalRole, User } from "./user.entity";
+import { GlobalRole, User, UserKind } from "./user.entity";
+import { isAdmin, requireViewer, type ViewerContext } from "./viewer";
 
+/** NOTIFY channel: a token was revoked (payload: its id). Every process closes that token's subscriptions. */
 export const TOKEN_REVOKED_CHANNEL = "skillyard_token_revoked";
+/** NOTIFY channel: a user's roles or team memberships changed (payload: the user id). Open subscriptions are re-checked. */
+export const VIEWER_CHANGED_CHANNEL = "skillyard_viewer_changed";
+
+const INVITATION_PREFIX = "syi_";
 
 /** Throws BAD_USER_INPUT naming the argument when a shared input rule (core/src/input-rules.ts) fails. */
 function check(argument: string, problem: string | null): void {
   if (problem) throw new SkillyardError("BAD_USER_INPUT", problem, { argument });
-}
-
-function isAdmin(user: User): boolean {
-  return user.roles.includes(GlobalRole.ADMIN);
-}
-
-function requireAdmin(ctx: RequestContext): User {
-  const viewer = requireViewer(ctx);
-  if (!isAdmin(viewer.user)) throw new SkillyardError("FORBIDDEN", "Only admins can do this.");
-  return viewer.user;
 }
 
 async function userByHandle(em: EntityManager, handle: string): Promise<User> {
@@ -42,17 +39,35 @@ async function teamByName(em: EntityManager, name: string): Promise<Team> {
 
 const isHandle = (v: unknown): v is string => typeof v === "string" && v.length > 0;
 
-/** Users, teams, memberships, roles, API tokens and the permission catalogue; every change is audited. */
+export interface CreatedInvitation {
+  invitation: Invitation;
+  user: User;
+  /** Never stored; shown once, to be handed to the person. */
+  code: string;
+}
+
+/**
+ * Users, teams, memberships, roles, API tokens and invitations; every change is audited.
+ *
+ * Nobody obtains a credential that acts as another person: a token is created for yourself, or by an
+ * admin for a service account (which can never review). A person's first credential comes from a
+ * one-time invitation an admin creates and they redeem. With local accounts an admin still controls
+ * identities (they could revoke a person's tokens and redeem a new invitation themselves), so every
+ * redemption is audited and each review decision shows how its reviewer's credential came to be.
+ */
 export class IdentityService {
-  /**
-   * Every user ordered by handle (keyset-paged on the unique handle), optionally only those whose
-   * handle contains `query` (case-insensitive; `%` and `_` match literally). Admins only.
-   */
-  async listUsers(ctx: RequestContext, args: { first?: number | null; after?: string | null; query?: string | null }): Promise<Connection<User>> {
-    requireAdmin(ctx);
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly audit: AuditService,
+    private readonly tokens: ApiTokenService,
+    private readonly invitationTtlHours: number,
+  ) {}
+
+  /** Every user ordered by handle (keyset-paged on the unique handle), optionally only those whose handle contains `query`. */
+  async listUsers(args: { first?: number | null; after?: string | null; query?: string | null }): Promise<Connection<User>> {
     const size = pageSize(args.first);
     const after = args.after ? decodeCursor("users", args.after, isHandle) : null;
-    const filtered = ctx.runtime.dataSource.manager.createQueryBuilder(User, "u");
+    const filtered = this.dataSource.manager.createQueryBuilder(User, "u");
     const query = args.query?.trim();
     if (query) filtered.where("u.handle ILIKE :pattern", { pattern: `%${escapeLike(query)}%` });
     const page = filtered.clone().orderBy("u.handle", "ASC").take(size + 1);
@@ -66,61 +81,67 @@ export class IdentityService {
     };
   }
 
-  async createUser(ctx: RequestContext, input: { handle: string; email: string; roles: GlobalRole[] }): Promise<User> {
-    const admin = requireAdmin(ctx);
+  async createUser(ctx: ViewerContext, input: { handle: string; email: string; roles: GlobalRole[]; kind: UserKind }): Promise<User> {
+    const admin = requireViewer(ctx).user;
     check("handle", handleProblem(input.handle));
     check("email", emailProblem(input.email));
-    return ctx.runtime.dataSource.transaction(async (em) => {
+    const roles = [...new Set(input.roles)];
+    if (input.kind === UserKind.SERVICE && roles.length > 0) {
+      throw new SkillyardError("BAD_USER_INPUT", "Service accounts hold no global role: they can never review or administer.", { argument: "roles" });
+    }
+    return this.dataSource.transaction(async (em) => {
       if (await em.existsBy(User, [{ handle: input.handle }, { email: input.email }])) {
         throw new SkillyardError("BAD_USER_INPUT", "A user with this handle or email already exists.", { argument: "handle" });
       }
-      const user = await em.save(em.create(User, { handle: input.handle, email: input.email, roles: [...new Set(input.roles)] }));
-      await ctx.runtime.services.audit.record(em, { actorId: admin.id, action: AuditAction.USER_CREATE, targetType: "User", targetId: user.id, after: { handle: user.handle, roles: user.roles } });
+      const user = await em.save(em.create(User, { handle: input.handle, email: input.email, roles, kind: input.kind }));
+      await this.audit.record(em, { actorId: admin.id, action: AuditAction.USER_CREATE, targetType: "User", targetId: user.id, after: { handle: user.handle, roles: user.roles, kind: user.kind } });
       return user;
     });
   }
 
-  async setUserRoles(ctx: RequestContext, input: { user: string; roles: GlobalRole[] }): Promise<User> {
-    const admin = requireAdmin(ctx);
-    return ctx.runtime.dataSource.transaction(async (em) => {
+  async setUserRoles(ctx: ViewerContext, input: { user: string; roles: GlobalRole[] }): Promise<User> {
+    const admin = requireViewer(ctx).user;
+    return this.dataSource.transaction(async (em) => {
       const user = await userByHandle(em, input.user);
       const before = user.roles;
       user.roles = [...new Set(input.roles)];
+      if (user.kind === UserKind.SERVICE && user.roles.length > 0) {
+        throw new SkillyardError("BAD_USER_INPUT", `${user.handle} is a service account: service accounts hold no global role.`, { argument: "roles" });
+      }
       if (user.id === admin.id && !user.roles.includes(GlobalRole.ADMIN)) {
         throw new SkillyardError("BAD_USER_INPUT", "Admins cannot remove their own ADMIN role (ask another admin).", { argument: "roles" });
       }
       await em.save(user);
-      await ctx.runtime.services.audit.record(em, { actorId: admin.id, action: AuditAction.ROLE_CHANGE, targetType: "User", targetId: user.id, before: { handle: user.handle, roles: before }, after: { handle: user.handle, roles: user.roles } });
+      await this.audit.record(em, { actorId: admin.id, action: AuditAction.ROLE_CHANGE, targetType: "User", targetId: user.id, before: { handle: user.handle, roles: before }, after: { handle: user.handle, roles: user.roles } });
+      await notifyViewerChanged(em, user.id);
       return user;
     });
   }
 
-  async createTeam(ctx: RequestContext, input: { name: string }): Promise<Team> {
-    const admin = requireAdmin(ctx);
+  async createTeam(ctx: ViewerContext, input: { name: string }): Promise<Team> {
+    const admin = requireViewer(ctx).user;
     check("name", teamNameProblem(input.name));
-    return ctx.runtime.dataSource.transaction(async (em) => {
+    return this.dataSource.transaction(async (em) => {
       if (await em.existsBy(Team, { name: input.name })) throw new SkillyardError("BAD_USER_INPUT", `Team "${input.name}" already exists.`, { argument: "name" });
       const team = await em.save(em.create(Team, { name: input.name }));
-      await ctx.runtime.services.audit.record(em, { actorId: admin.id, action: AuditAction.TEAM_CREATE, targetType: "Team", targetId: team.id, after: { name: team.name } });
+      await this.audit.record(em, { actorId: admin.id, action: AuditAction.TEAM_CREATE, targetType: "Team", targetId: team.id, after: { name: team.name } });
       return team;
     });
   }
 
   /** Adds a user to a team, or changes their team role. Admins, or maintainers of that team. */
-  async addTeamMember(ctx: RequestContext, input: { team: string; user: string; role: TeamRole }): Promise<Membership> {
+  async addTeamMember(ctx: ViewerContext, input: { team: string; user: string; role: TeamRole }): Promise<Membership> {
     const viewer = requireViewer(ctx);
-    return ctx.runtime.dataSource.transaction(async (em) => {
+    return this.dataSource.transaction(async (em) => {
       const team = await teamByName(em, input.team);
-      const canManage =
-        isAdmin(viewer.user) || (await em.existsBy(Membership, { teamId: team.id, userId: viewer.user.id, role: TeamRole.MAINTAINER }));
-      if (!canManage) throw new SkillyardError("FORBIDDEN", `Only admins and maintainers of "${team.name}" can manage its members.`);
+      await this.assertCanManageMembers(em, viewer.user, team);
       const user = await userByHandle(em, input.user);
       const existing = await em.findOneBy(Membership, { teamId: team.id, userId: user.id });
       const membership = existing ?? em.create(Membership, { teamId: team.id, userId: user.id });
-      const before = existing ? { role: existing.role } : null;
+      const before = existing ? { team: team.name, user: user.handle, role: existing.role } : null;
       membership.role = input.role;
       await em.save(membership);
-      await ctx.runtime.services.audit.record(em, {
+      await this.audit.record(em, {
         actorId: viewer.user.id,
         action: existing ? AuditAction.ROLE_CHANGE : AuditAction.MEMBER_ADD,
         targetType: "Membership",
@@ -128,35 +149,82 @@ export class IdentityService {
         before,
         after: { team: team.name, user: user.handle, role: membership.role },
       });
+      await notifyViewerChanged(em, user.id);
       return membership;
     });
   }
 
-  /** A new token for yourself, or (admins) for anyone. The secret is returned once and never stored. */
-  async createApiToken(ctx: RequestContext, input: { user: string; name: string }): Promise<{ token: ApiToken; secret: string }> {
+  /**
+   * Takes a user out of a team: they stop seeing its unreleased versions at once, open subscriptions
+   * included. Admins, or maintainers of that team; a team keeps at least one maintainer.
+   */
+  async removeTeamMember(ctx: ViewerContext, input: { team: string; user: string }): Promise<Membership> {
     const viewer = requireViewer(ctx);
-    const name = input.name.trim();
-    check("name", tokenNameProblem(input.name));
-    return ctx.runtime.dataSource.transaction(async (em) => {
+    return this.dataSource.transaction(async (em) => {
+      const team = await teamByName(em, input.team);
+      await this.assertCanManageMembers(em, viewer.user, team);
       const user = await userByHandle(em, input.user);
-      if (user.id !== viewer.user.id && !isAdmin(viewer.user)) throw new SkillyardError("FORBIDDEN", "You can create tokens only for yourself.");
-      const secret = generateTokenSecret();
-      const token = await em.save(em.create(ApiToken, { userId: user.id, name, secretSha256: hashTokenSecret(secret), prefix: secret.slice(0, 10), lastUsedAt: null, revokedAt: null }));
-      await ctx.runtime.services.audit.record(em, { actorId: viewer.user.id, action: AuditAction.TOKEN_CREATE, targetType: "ApiToken", targetId: token.id, after: { user: user.handle, name, prefix: token.prefix } });
-      return { token, secret };
+      // Lock the team's memberships so two removals cannot leave it without a maintainer.
+      const members = await em.find(Membership, { where: { teamId: team.id }, lock: { mode: "pessimistic_write" } });
+      const membership = members.find((m) => m.userId === user.id);
+      if (!membership) throw new SkillyardError("NOT_FOUND", `${user.handle} is not a member of "${team.name}".`, { argument: "user" });
+      const maintainers = members.filter((m) => m.role === TeamRole.MAINTAINER);
+      if (membership.role === TeamRole.MAINTAINER && maintainers.length === 1) {
+        throw new SkillyardError("BAD_USER_INPUT", `${user.handle} is the last maintainer of "${team.name}"; make someone else a maintainer first.`, { argument: "user" });
+      }
+      await em.delete(Membership, { id: membership.id });
+      await this.audit.record(em, {
+        actorId: viewer.user.id,
+        action: AuditAction.MEMBER_REMOVE,
+        targetType: "Membership",
+        targetId: membership.id,
+        before: { team: team.name, user: user.handle, role: membership.role },
+      });
+      await notifyViewerChanged(em, user.id);
+      return membership;
+    });
+  }
+
+  /**
+   * A new token for yourself, or (admins) for a service account. Nobody creates a token for another
+   * person: a person's credential comes from an invitation they redeem. The secret is returned once.
+   */
+  async createApiToken(ctx: ViewerContext, input: { user?: string | null; name: string }): Promise<IssuedToken> {
+    const viewer = requireViewer(ctx);
+    check("name", tokenNameProblem(input.name));
+    const name = input.name.trim();
+    return this.dataSource.transaction(async (em) => {
+      const user = input.user && input.user !== viewer.user.handle ? await userByHandle(em, input.user) : viewer.user;
+      let origin = ApiTokenOrigin.SELF;
+      if (user.id !== viewer.user.id) {
+        if (user.kind !== UserKind.SERVICE) {
+          throw new SkillyardError("FORBIDDEN", `Nobody can create a token for another person; an admin can invite ${user.handle} instead (createInvitation).`, { user: user.handle });
+        }
+        if (!isAdmin(viewer.user)) throw new SkillyardError("FORBIDDEN", "Only admins create tokens for service accounts.", { user: user.handle });
+        origin = ApiTokenOrigin.SERVICE_ACCOUNT;
+      }
+      const issued = await this.tokens.issue(em, { userId: user.id, name, origin, createdById: viewer.user.id });
+      await this.audit.record(em, {
+        actorId: viewer.user.id,
+        action: AuditAction.TOKEN_CREATE,
+        targetType: "ApiToken",
+        targetId: issued.token.id,
+        after: { user: user.handle, name, prefix: issued.token.prefix, origin },
+      });
+      return issued;
     });
   }
 
   /** Revokes at once: HTTP requests fail from the next one on; open subscriptions are closed on every process. */
-  async revokeApiToken(ctx: RequestContext, tokenId: string): Promise<ApiToken> {
+  async revokeApiToken(ctx: ViewerContext, tokenId: string): Promise<ApiToken> {
     const viewer = requireViewer(ctx);
-    return ctx.runtime.dataSource.transaction(async (em) => {
+    return this.dataSource.transaction(async (em) => {
       const token = await em.findOneBy(ApiToken, { id: tokenId });
       if (!token || (token.userId !== viewer.user.id && !isAdmin(viewer.user))) throw new SkillyardError("NOT_FOUND", "There is no such token.");
       if (!token.revokedAt) {
         token.revokedAt = new Date();
         await em.save(token);
-        await ctx.runtime.services.audit.record(em, { actorId: viewer.user.id, action: AuditAction.TOKEN_REVOKE, targetType: "ApiToken", targetId: token.id, before: { revokedAt: null }, after: { revokedAt: token.revokedAt.toISOString() } });
+        await this.audit.record(em, { actorId: viewer.user.id, action: AuditAction.TOKEN_REVOKE, targetType: "ApiToken", targetId: token.id, before: { revokedAt: null }, after: { revokedAt: token.revokedAt.toISOString() } });
         // Delivered at commit to every process, which closes that token's subscriptions.
         await em.query(`SELECT pg_notify('${TOKEN_REVOKED_CHANNEL}', $1)`, [token.id]);
       }
@@ -164,16 +232,83 @@ export class IdentityService {
     });
   }
 
-  async setPermission(ctx: RequestContext, input: { name: string; description: string; risk: PermissionRisk }): Promise<Permission> {
-    const admin = requireAdmin(ctx);
-    check("name", permissionNameProblem(input.name));
-    check("description", permissionDescriptionProblem(input.description));
-    return ctx.runtime.dataSource.transaction(async (em) => {
-      const existing = await em.findOneBy(Permission, { name: input.name });
-      const before = existing ? { description: existing.description, risk: existing.risk } : null;
-      const saved = await em.save(Permission, { name: input.name, description: input.description.trim(), risk: input.risk });
-      await ctx.runtime.services.audit.record(em, { actorId: admin.id, action: AuditAction.PERMISSION_EDIT, targetType: "Permission", targetId: saved.name, before, after: { description: saved.description, risk: saved.risk } });
-      return saved;
+  /**
+   * A one-time invitation for a person with no working credential (their first one, or after all
+   * theirs were revoked). Admins only; supersedes the person's unredeemed invitations.
+   */
+  async createInvitation(ctx: ViewerContext, input: { user: string }): Promise<CreatedInvitation> {
+    const admin = requireViewer(ctx).user;
+    return this.dataSource.transaction(async (em) => {
+      const user = await userByHandle(em, input.user);
+      await em.findOne(User, { where: { id: user.id }, lock: { mode: "pessimistic_write" } });
+      return this.invite(em, user, admin.id);
     });
   }
+
+  /**
+   * Creates an invitation in the caller's transaction (createInvitation, and test seeds with no
+   * admin behind them). The caller holds the user's row lock.
+   */
+  async invite(em: EntityManager, user: User, createdById: string | null): Promise<CreatedInvitation> {
+    if (user.kind === UserKind.SERVICE) {
+      throw new SkillyardError("BAD_USER_INPUT", `${user.handle} is a service account: an admin creates its tokens directly (createApiToken).`, { argument: "user" });
+    }
+    if (await em.existsBy(ApiToken, { userId: user.id, revokedAt: IsNull() })) {
+      throw new SkillyardError(
+        "BAD_USER_INPUT",
+        `${user.handle} already holds a working API token and can create more themselves; invitations are for people with none (revoke theirs first if they lost them).`,
+        { argument: "user" },
+      );
+    }
+    const now = new Date();
+    await em.update(Invitation, { userId: user.id, redeemedAt: IsNull(), supersededAt: IsNull() }, { supersededAt: now });
+    const code = `${INVITATION_PREFIX}${randomBytes(24).toString("base64url")}`;
+    const invitation = await em.save(
+      em.create(Invitation, { userId: user.id, codeSha256: hashSecret(code), createdById, expiresAt: new Date(now.getTime() + this.invitationTtlHours * 3600_000), redeemedAt: null, supersededAt: null, tokenId: null }),
+    );
+    await this.audit.record(em, { actorId: createdById, action: AuditAction.INVITATION_CREATE, targetType: "User", targetId: user.id, after: { user: user.handle, invitationId: invitation.id, expiresAt: invitation.expiresAt.toISOString() } });
+    return { invitation, code, user };
+  }
+
+  /** Redeems an invitation (no token needed): creates the invited person's token, once. */
+  async redeemInvitation(input: { code: string; tokenName: string }): Promise<IssuedToken & { user: User }> {
+    check("tokenName", tokenNameProblem(input.tokenName));
+    return this.dataSource.transaction(async (em) => {
+      // The row lock makes a second, concurrent redemption of the same code wait and then find it used.
+      const invitation = await em.findOne(Invitation, { where: { codeSha256: hashSecret(input.code.trim()) }, lock: { mode: "pessimistic_write" } });
+      const problem = !invitation
+        ? "This invitation code is not valid."
+        : invitation.redeemedAt
+          ? "This invitation was already redeemed; ask an admin for a new one."
+          : invitation.supersededAt
+            ? "This invitation was replaced by a newer one; use the newest code."
+            : invitation.expiresAt <= new Date()
+              ? "This invitation has expired; ask an admin for a new one."
+              : null;
+      if (problem || !invitation) throw new SkillyardError("INVITATION_INVALID", problem ?? "This invitation code is not valid.");
+      const user = await em.findOneByOrFail(User, { id: invitation.userId });
+      const issued = await this.tokens.issue(em, { userId: user.id, name: input.tokenName.trim(), origin: ApiTokenOrigin.INVITATION, createdById: null, invitationId: invitation.id });
+      invitation.redeemedAt = new Date();
+      invitation.tokenId = issued.token.id;
+      await em.save(invitation);
+      await this.audit.record(em, {
+        actorId: user.id,
+        action: AuditAction.INVITATION_REDEEM,
+        targetType: "ApiToken",
+        targetId: issued.token.id,
+        after: { user: user.handle, invitationId: invitation.id, invitedById: invitation.createdById, invitedAt: invitation.createdAt.toISOString(), name: issued.token.name, prefix: issued.token.prefix },
+      });
+      return { ...issued, user };
+    });
+  }
+
+  private async assertCanManageMembers(em: EntityManager, actor: User, team: Team): Promise<void> {
+    if (isAdmin(actor) || (await em.existsBy(Membership, { teamId: team.id, userId: actor.id, role: TeamRole.MAINTAINER }))) return;
+    throw new SkillyardError("FORBIDDEN", `Only admins and maintainers of "${team.name}" can manage its members.`);
+  }
+}
+
+/** Delivered at commit to every process: open subscriptions of this user are checked again. */
+async function notifyViewerChanged(em: EntityManager, userId: string): Promise<void> {
+  await em.query(`SELECT pg_notify('${VIEWER_CHANGED_CHANNEL}', $1)`, [userId]);
 }

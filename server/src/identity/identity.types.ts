@@ -1,12 +1,46 @@
-import { Field, ID, InputType, ObjectType, registerEnumType } from "type-graphql";
+import { Directive, Field, ID, InputType, ObjectType, registerEnumType } from "type-graphql";
 import { connectionTypes } from "../common/connection";
-import { GlobalRole } from "./user.entity";
+import { ApiTokenOrigin } from "./api-token.entity";
 import { TeamRole } from "./membership.entity";
-import { TeamType, UserType } from "../community/community.types";
 import type { Team } from "./team.entity";
-import type { User } from "./user.entity";
+import { GlobalRole, type User, UserKind } from "./user.entity";
 
+registerEnumType(GlobalRole, { name: "GlobalRole" });
 registerEnumType(TeamRole, { name: "TeamRole" });
+registerEnumType(UserKind, { name: "UserKind", description: "PERSON, or SERVICE: an automation account that holds no global role and can never review." });
+registerEnumType(ApiTokenOrigin, { name: "ApiTokenOrigin", description: "How a token came to be: BOOTSTRAP, INVITATION (redeemed), SELF (created by its user), SERVICE_ACCOUNT (created by an admin)." });
+
+@ObjectType("User")
+@Directive(`@key(fields: "id")`)
+export class UserType {
+  @Field(() => ID)
+  id: string;
+
+  @Field()
+  handle: string;
+
+  @Field(() => [GlobalRole])
+  roles: GlobalRole[];
+
+  @Field(() => UserKind)
+  kind: UserKind;
+
+  @Field()
+  createdAt: Date;
+}
+
+@ObjectType("Team", { description: "A namespace that owns skills and a tenant that installs them." })
+@Directive(`@key(fields: "id")`)
+export class TeamType {
+  @Field(() => ID)
+  id: string;
+
+  @Field()
+  name: string;
+
+  @Field()
+  createdAt: Date;
+}
 
 @ObjectType("ApiToken", { description: "An API token as listed: never its secret." })
 export class ApiTokenType {
@@ -18,6 +52,9 @@ export class ApiTokenType {
 
   @Field({ description: "The first characters of the secret, to tell tokens apart." })
   prefix: string;
+
+  @Field(() => ApiTokenOrigin, { nullable: true, description: "Null for tokens created before this was recorded." })
+  origin: ApiTokenOrigin | null;
 
   @Field()
   createdAt: Date;
@@ -52,6 +89,9 @@ export class CreateUserInput {
 
   @Field(() => [GlobalRole], { defaultValue: [] })
   roles: GlobalRole[];
+
+  @Field(() => UserKind, { defaultValue: UserKind.PERSON, description: "SERVICE accounts hold no role; admins create their tokens." })
+  kind: UserKind;
 }
 
 @InputType()
@@ -82,9 +122,18 @@ export class AddTeamMemberInput {
 }
 
 @InputType()
-export class CreateApiTokenInput {
-  @Field({ description: "User handle: yourself, or anyone for admins." })
+export class RemoveTeamMemberInput {
+  @Field({ description: "Team name." })
+  team: string;
+
+  @Field({ description: "User handle." })
   user: string;
+}
+
+@InputType()
+export class CreateApiTokenInput {
+  @Field(() => String, { nullable: true, description: "Handle of a service account (admins only); omit for a token of your own." })
+  user: string | null;
 
   @Field()
   name: string;
@@ -98,3 +147,43 @@ export class CreateApiTokenPayload {
   @Field(() => ApiTokenType)
   apiToken: ApiTokenType;
 }
+
+@InputType()
+export class CreateInvitationInput {
+  @Field({ description: "Handle of the person to invite (one with no working token)." })
+  user: string;
+}
+
+@ObjectType()
+export class CreateInvitationPayload {
+  @Field({ description: "The one-time code to hand to the person: shown this once, never again." })
+  code: string;
+
+  @Field()
+  expiresAt: Date;
+
+  @Field(() => UserType)
+  user: User;
+}
+
+@InputType()
+export class RedeemInvitationInput {
+  @Field()
+  code: string;
+
+  @Field({ description: "A name for the new token, e.g. the machine it is for." })
+  tokenName: string;
+}
+
+@ObjectType()
+export class RedeemInvitationPayload {
+  @Field({ description: "The new API token's secret: shown this once, never again." })
+  token: string;
+
+  @Field(() => ApiTokenType)
+  apiToken: ApiTokenType;
+
+  @Field(() => UserType)
+  user: User;
+}
+export { ApiTokenOrigin };

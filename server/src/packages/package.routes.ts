@@ -1,6 +1,8 @@
 import { Router, type NextFunction, type Request, type Response } from "express";
+import type { DataSource } from "typeorm";
 import { SkillyardError } from "@skillyard/core";
-import type { AppRuntime } from "../common/request-context";
+import type { Viewer } from "../identity/viewer";
+import type { FileBlobStore } from "./blob-store";
 import { PackageBlob } from "./package-blob.entity";
 
 type Handler = (req: Request, res: Response) => Promise<void>;
@@ -8,30 +10,42 @@ type Handler = (req: Request, res: Response) => Promise<void>;
 /** Express 5 forwards rejected promises, but keep the intent explicit for readers. */
 const route = (handler: Handler) => (req: Request, res: Response, next: NextFunction) => handler(req, res).catch(next);
 
+export interface PackageRoutesDeps {
+  dataSource: DataSource;
+  blobStore: FileBlobStore;
+  maxPackageBytes: number;
+  /** Resolves `Authorization: Bearer <token>`; null when absent, unknown or revoked. */
+  authenticate(authorization: string | undefined): Promise<Viewer | null>;
+  /** The visibility policy's answer: may `viewer` see at least one version with this digest? */
+  canSeeBlob(viewer: Viewer | null, sha256: string): Promise<boolean>;
+}
+
 /**
  * `POST /packages` stores a gzip tarball content-addressed and answers `{"sha256","size"}` (same
- * bytes, same answer). `GET /packages/{sha256}.tgz` serves it after re-checking its digest.
+ * bytes, same answer). `GET /packages/{sha256}.tgz` serves it, after re-checking its digest, to
+ * whoever may see a version with that digest: public versions' packages to anyone (and cacheable
+ * by anyone); others to their team, reviewers and admins; uploads never published to nobody.
  */
-export function packageRoutes(runtime: AppRuntime): Router {
+export function packageRoutes(deps: PackageRoutesDeps): Router {
   const router = Router();
-  const { blobStore, dataSource, config, services } = runtime;
+  const { blobStore, dataSource, maxPackageBytes } = deps;
 
   router.post(
     "/",
     route(async (req, res) => {
-      const viewer = await services.apiTokens.authenticate(req.headers.authorization);
+      const viewer = await deps.authenticate(req.headers.authorization);
       if (!viewer) throw new SkillyardError("UNAUTHENTICATED", "Uploading needs an API token (Authorization: Bearer <token>).");
       const declared = Number(req.headers["content-length"] ?? NaN);
-      if (Number.isFinite(declared) && declared > config.limits.maxPackageBytes) {
+      if (Number.isFinite(declared) && declared > maxPackageBytes) {
         // Refuse before reading; the client learns at once instead of after uploading the whole body.
         res.setHeader("Connection", "close");
-        throw new SkillyardError("PACKAGE_TOO_LARGE", `The package is over the ${config.limits.maxPackageBytes}-byte limit (MAX_PACKAGE_BYTES).`, {
-          maxBytes: config.limits.maxPackageBytes,
+        throw new SkillyardError("PACKAGE_TOO_LARGE", `The package is over the ${maxPackageBytes}-byte limit (MAX_PACKAGE_BYTES).`, {
+          maxBytes: maxPackageBytes,
         });
       }
       let stored;
       try {
-        stored = await blobStore.putStream(req, config.limits.maxPackageBytes);
+        stored = await blobStore.putStream(req, maxPackageBytes);
       } catch (error) {
         // Stop receiving the rest of a refused body.
         res.setHeader("Connection", "close");
@@ -54,12 +68,18 @@ export function packageRoutes(runtime: AppRuntime): Router {
       const match = /^([0-9a-f]{64})\.tgz$/.exec(String(req.params.file));
       if (!match) throw new SkillyardError("NOT_FOUND", "Packages are served as /packages/{sha256}.tgz.");
       const sha256 = match[1];
-      const blob = await dataSource.getRepository(PackageBlob).findOneBy({ sha256 });
+      const authorization = req.headers.authorization;
+      const viewer = await deps.authenticate(authorization);
+      if (authorization && !viewer) throw new SkillyardError("UNAUTHENTICATED", "The API token is invalid or revoked.");
+      // Not visible and not there look the same: the digest of an unreleased package is not confirmed to outsiders.
+      const visibleToAnyone = await deps.canSeeBlob(null, sha256);
+      const visible = visibleToAnyone || (viewer !== null && (await deps.canSeeBlob(viewer, sha256)));
+      const blob = visible ? await dataSource.getRepository(PackageBlob).findOneBy({ sha256 }) : null;
       if (!blob || !blobStore.has(sha256)) throw new SkillyardError("PACKAGE_NOT_FOUND", `No package with sha256 ${sha256}.`, { sha256 });
       const size = await blobStore.verify(sha256);
       res.setHeader("Content-Type", "application/gzip");
       res.setHeader("Content-Length", String(size));
-      res.setHeader("Cache-Control", "public, max-age=31536000, immutable");
+      res.setHeader("Cache-Control", visibleToAnyone ? "public, max-age=31536000, immutable" : "private, no-store");
       res.setHeader("ETag", `"${sha256}"`);
       res.setHeader("Digest", `sha-256=${Buffer.from(sha256, "hex").toString("base64")}`);
       blobStore.openRead(sha256).pipe(res);

@@ -137,9 +137,11 @@ export class TestRunEventHub {
     this.subscribers.clear();
   }
 
-  /** Every stored event of the run from the start, then live ones; ends after the final status. */
-  async *stream(runId: string): AsyncGenerator<TestRunEvent> {
+  /** Every stored event of the run from the start, then live ones; ends after the final status, or when `signal` aborts. */
+  async *stream(runId: string, signal?: AbortSignal): AsyncGenerator<TestRunEvent> {
     const queue = new EventQueue();
+    const stop = () => queue.close();
+    signal?.addEventListener("abort", stop, { once: true });
     // Register before replaying so nothing written meanwhile is missed; duplicates are dropped by seq.
     let set = this.subscribers.get(runId);
     if (!set) this.subscribers.set(runId, (set = new Set()));
@@ -147,6 +149,7 @@ export class TestRunEventHub {
     let last = 0;
     try {
       for (const event of await this.read(runId, 0)) {
+        if (signal?.aborted) return;
         yield event;
         last = event.seq;
         if (isFinalEvent(event)) return;
@@ -160,6 +163,7 @@ export class TestRunEventHub {
         if (isFinalEvent(event)) return;
       }
     } finally {
+      signal?.removeEventListener("abort", stop);
       set.delete(queue);
       if (set.size === 0) {
         this.subscribers.delete(runId);

@@ -1,15 +1,18 @@
 import { randomUUID } from "node:crypto";
 import type PgBoss from "pg-boss";
-import type { QueryRunner } from "typeorm";
-import { withExtractedPackage } from "@skillyard/core";
-import type { AppRuntime } from "../common/request-context";
-import { archiveLimits } from "../config";
-import { lockSkillRow } from "../catalog/latest-version.service";
+import type { DataSource, QueryRunner } from "typeorm";
+import { type ArchiveLimits, withExtractedPackage } from "@skillyard/core";
+import { AuditAction } from "../audit/audit-event.entity";
+import type { AuditService } from "../audit/audit.service";
+import type { PublishPipeline } from "../catalog/publish-pipeline";
 import { SkillVersion } from "../catalog/skill-version.entity";
-import { canTransition, VersionStatus } from "../catalog/version-lifecycle";
+import type { VersionLifecycle } from "../catalog/version-lifecycle";
+import { VersionStatus } from "../catalog/version-status";
+import type { Logger } from "../common/logger";
+import type { FileBlobStore } from "../packages/blob-store";
 import type { SandboxRunner, SandboxRunResult } from "../sandbox/sandbox-runner";
 import { NO_TESTS_RAN } from "../sandbox/types";
-import { AuditAction } from "../governance/audit-event.entity";
+import { TEST_GATE } from "./test-gate";
 import type { TestQueue, TestRunJob } from "./test-queue";
 import { LogStream } from "./test-run-event.entity";
 import { TestRunEventWriter } from "./test-run-events";
@@ -38,16 +41,30 @@ export class TestRunWorker {
   private readonly active = new Map<string, Promise<unknown>>();
 
   constructor(
-    private readonly runtime: AppRuntime,
-    private readonly queue: TestQueue,
-    private readonly runner: SandboxRunner,
+    private readonly deps: {
+      dataSource: DataSource;
+      logger: Logger;
+      blobStore: FileBlobStore;
+      archiveLimits: ArchiveLimits;
+      /** Most sandboxes running at once across every worker (SANDBOX_MAX_CONCURRENCY). */
+      maxConcurrency: number;
+      audit: AuditService;
+      lifecycle: VersionLifecycle;
+      pipeline: PublishPipeline;
+      queue: TestQueue;
+      runner: SandboxRunner;
+    },
   ) {}
+
+  private get runner(): SandboxRunner {
+    return this.deps.runner;
+  }
 
   async start(): Promise<void> {
     // Docker may be down at start; runs then end as INFRA_ERROR after their retries, the process stays up.
-    await this.sweep().catch((e: unknown) => this.runtime.logger.error("sweep failed", { message: String(e) }));
-    await this.queue.work(this.runtime.config.sandbox.maxConcurrency, (job) => this.handle(job));
-    this.sweeper = setInterval(() => void this.sweep().catch((e: unknown) => this.runtime.logger.error("sweep failed", { message: String(e) })), SWEEP_INTERVAL_MS);
+    await this.sweep().catch((e: unknown) => this.deps.logger.error("sweep failed", { message: String(e) }));
+    await this.deps.queue.work(this.deps.maxConcurrency, (job) => this.handle(job));
+    this.sweeper = setInterval(() => void this.sweep().catch((e: unknown) => this.deps.logger.error("sweep failed", { message: String(e) })), SWEEP_INTERVAL_MS);
     this.sweeper.unref();
   }
 
@@ -78,7 +95,7 @@ export class TestRunWorker {
 
   /** Finds runs and containers no live worker holds, and recovers them. */
   async sweep(): Promise<void> {
-    const { dataSource, logger } = this.runtime;
+    const { dataSource, logger } = this.deps;
     const lock = dataSource.createQueryRunner();
     await lock.connect();
     try {
@@ -94,7 +111,7 @@ export class TestRunWorker {
           await dataSource.getRepository(TestRun).update({ id: run.id, status: TestRunStatus.RUNNING }, { status: TestRunStatus.QUEUED });
           const writer = await TestRunEventWriter.open(dataSource, run.id);
           await writer.status(TestRunStatus.QUEUED, "The worker running these tests stopped; they will run again.");
-          if (run.jobId) await this.queue.failJob(run.jobId, "worker stopped");
+          if (run.jobId) await this.deps.queue.failJob(run.jobId, "worker stopped");
         } finally {
           await unlock(lock, runLockKey(stale.id));
         }
@@ -114,7 +131,7 @@ export class TestRunWorker {
   }
 
   private async handle(job: PgBoss.JobWithMetadata<TestRunJob>): Promise<void> {
-    const { dataSource, logger } = this.runtime;
+    const { dataSource, logger } = this.deps;
     const runId = job.data.testRunId;
     const lock = dataSource.createQueryRunner();
     await lock.connect();
@@ -174,11 +191,11 @@ export class TestRunWorker {
   }
 
   private runInSandbox(run: TestRun, version: SkillVersion, writer: TestRunEventWriter): Promise<SandboxRunResult> {
-    const { config, blobStore } = this.runtime;
+    const { blobStore, archiveLimits } = this.deps;
     const manifest = version.manifest;
     return withExtractedPackage(
       blobStore.pathOf(version.packageSha256),
-      archiveLimits(config),
+      archiveLimits,
       blobStore.tmpDir,
       (pkg) =>
         this.runner.run({
@@ -196,7 +213,7 @@ export class TestRunWorker {
 
   /** Waits for one of the N sandbox slots shared by every worker; null when the worker is stopping. */
   private async acquireSlot(lock: QueryRunner, writer: TestRunEventWriter): Promise<number | null> {
-    const slots = this.runtime.config.sandbox.maxConcurrency;
+    const slots = this.deps.maxConcurrency;
     let announced = false;
     while (!this.stopped) {
       for (let slot = 0; slot < slots; slot++) if (await tryLock(lock, slotLockKey(slot))) return slot;
@@ -210,7 +227,7 @@ export class TestRunWorker {
   }
 
   private async finish(runId: string, attempt: number, version: SkillVersion, result: SandboxRunResult, writer: TestRunEventWriter): Promise<void> {
-    const { dataSource, services } = this.runtime;
+    const { dataSource, audit, lifecycle, pipeline } = this.deps;
     const status = TestRunStatus[result.outcome];
     const finished = await dataSource.transaction(async (em) => {
       const update = await em.getRepository(TestRun).update(
@@ -231,17 +248,15 @@ export class TestRunWorker {
       );
       if (update.affected !== 1) return false;
       const target = { targetType: "SkillVersion", targetId: version.id, skillId: version.skillId };
-      await services.audit.record(em, { actorId: null, action: AuditAction.TEST_OUTCOME, ...target, after: { testRunId: runId, status, reason: result.reason, passRate: result.passRate } });
-      await lockSkillRow(em, version.skillId);
-      const current = await em.getRepository(SkillVersion).findOneOrFail({ where: { id: version.id }, lock: { mode: "pessimistic_write" } });
-      if (status === TestRunStatus.PASSED && canTransition(current.status, VersionStatus.PUBLISHED)) {
-        // On to the review policy: published now, or waiting for a reviewer.
-        await services.versionReviews.afterTestsPassed(em, current);
+      await audit.record(em, { actorId: null, action: AuditAction.TEST_OUTCOME, ...target, after: { testRunId: runId, status, reason: result.reason, passRate: result.passRate } });
+      if (status === TestRunStatus.PASSED) {
+        // On through the later gates: published now, or waiting for a reviewer.
+        await pipeline.passed(em, version, TEST_GATE, null);
       } else if (status === TestRunStatus.INFRA_ERROR) {
         // Never blamed on the author: the version waits in TESTING for a re-run.
-        await em.getRepository(SkillVersion).update(version.id, { statusReason: `Its tests could not run: ${result.reason}` });
-      } else if (status !== TestRunStatus.PASSED && canTransition(current.status, VersionStatus.REJECTED)) {
-        await em.getRepository(SkillVersion).update(version.id, { status: VersionStatus.REJECTED, statusReason: `Tests ${status.toLowerCase().replace("_", " ")}: ${result.reason}` });
+        await lifecycle.explain(em, version, VersionStatus.TESTING, `Its tests could not run: ${result.reason}`);
+      } else {
+        await pipeline.failed(em, version, TEST_GATE, `Tests ${status.toLowerCase().replace("_", " ")}: ${result.reason}`, null, { testRunId: runId });
       }
       return true;
     });

@@ -1,57 +1,28 @@
-import { In, type EntityManager } from "typeorm";
+import { In, type DataSource, type EntityManager } from "typeorm";
 import { SkillyardError } from "@skillyard/core";
-import { type RequestContext, requireViewer } from "../common/request-context";
+import type { CatalogContext } from "../catalog/catalog.context";
 import { SkillVersion } from "../catalog/skill-version.entity";
-import { VersionStatus } from "../catalog/version-lifecycle";
+import { VersionStatus } from "../catalog/version-status";
 import { Membership } from "../identity/membership.entity";
-import { GlobalRole } from "../identity/user.entity";
+import { isAdmin, requireViewer } from "../identity/viewer";
 import type { TestQueue } from "./test-queue";
 import { TestRunEvent, TestRunEventKind } from "./test-run-event.entity";
 import { TestRun, TestRunStatus } from "./test-run.entity";
 
-/** What became of a version when its test run was scheduled. */
-export interface ScheduledRun {
-  run: TestRun;
-  versionStatus: VersionStatus;
-  statusReason: string | null;
-}
-
-/**
- * Schedules the publish gate. A version that declares a runtime gets a queued sandbox run (its job
- * is enqueued in the caller's transaction). A version with no runtime is instruction-only (SKILL.md
- * and documents an agent reads): there is nothing to execute, so its run is recorded as PASSED at
- * once with that reason; but one that ships tests/ without a runtime is an ERROR, since they could not run.
- */
+/** Queues test runs: the publish gate's first run of a version, and re-runs after infrastructure failures. */
 export class TestRunService {
-  constructor(private readonly queue: TestQueue) {}
-
-  async schedule(em: EntityManager, version: SkillVersion): Promise<ScheduledRun> {
-    const runtime = version.manifest.requirements.runtime;
-    const hasTests = version.files.some((f) => f.path.startsWith("tests/"));
-    if (!runtime) {
-      const status = hasTests ? TestRunStatus.ERROR : TestRunStatus.PASSED;
-      const reason = hasTests
-        ? "The package has tests/ but skill.yaml declares no requirements.runtime, so they cannot run."
-        : "Instruction-only skill (no runtime declared): there is no code to execute.";
-      const run = await em.getRepository(TestRun).save(
-        em.getRepository(TestRun).create({ versionId: version.id, status, reason, startedAt: new Date(), finishedAt: new Date() }),
-      );
-      await em.getRepository(TestRunEvent).insert({ runId: run.id, seq: 1, kind: TestRunEventKind.STATUS, status, text: reason, stream: null });
-      return hasTests
-        ? { run, versionStatus: VersionStatus.REJECTED, statusReason: reason }
-        : { run, versionStatus: VersionStatus.PUBLISHED, statusReason: null };
-    }
-    return { run: await this.enqueue(em, version.id), versionStatus: VersionStatus.TESTING, statusReason: "Waiting for its tests to run." };
-  }
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly queue: TestQueue,
+  ) {}
 
   /** An author (or admin) re-runs the tests of a version whose last run failed on infrastructure. */
-  async rerun(ctx: RequestContext, versionId: string): Promise<TestRun> {
+  async rerun(ctx: CatalogContext, versionId: string): Promise<TestRun> {
     const viewer = requireViewer(ctx);
-    return ctx.runtime.dataSource.transaction(async (em) => {
+    return this.dataSource.transaction(async (em) => {
       const version = await em.getRepository(SkillVersion).findOne({ where: { id: versionId }, relations: { skill: true }, lock: { mode: "pessimistic_write", tables: ["skill_version"] } });
-      if (!version) throw new SkillyardError("NOT_FOUND", "There is no such skill version.");
-      const isAdmin = viewer.user.roles.includes(GlobalRole.ADMIN);
-      if (!isAdmin && !(await em.getRepository(Membership).existsBy({ userId: viewer.user.id, teamId: version.skill.teamId }))) {
+      if (!version || !(await ctx.visibility.canSeeVersion(version))) throw new SkillyardError("NOT_FOUND", "There is no such skill version.");
+      if (!isAdmin(viewer.user) && !(await em.getRepository(Membership).existsBy({ userId: viewer.user.id, teamId: version.skill.teamId }))) {
         throw new SkillyardError("FORBIDDEN", `Only members of the team that owns "${version.skill.name}" can re-run its tests.`);
       }
       const inFlight = await em.getRepository(TestRun).existsBy({ versionId, status: In([TestRunStatus.QUEUED, TestRunStatus.RUNNING]) });
@@ -62,11 +33,19 @@ export class TestRunService {
     });
   }
 
-  private async enqueue(em: EntityManager, versionId: string): Promise<TestRun> {
+  /** A QUEUED run with its first event and its durable job, in the caller's transaction. */
+  async enqueue(em: EntityManager, versionId: string): Promise<TestRun> {
     const run = await em.getRepository(TestRun).save(em.getRepository(TestRun).create({ versionId, status: TestRunStatus.QUEUED }));
     await em.getRepository(TestRunEvent).insert({ runId: run.id, seq: 1, kind: TestRunEventKind.STATUS, status: TestRunStatus.QUEUED, text: null, stream: null });
     run.jobId = await this.queue.enqueue(em, { testRunId: run.id });
     await em.getRepository(TestRun).update(run.id, { jobId: run.jobId });
+    return run;
+  }
+
+  /** A run that ended when it was recorded (nothing to execute, or nothing that could be executed). */
+  async recordFinished(em: EntityManager, versionId: string, status: TestRunStatus, reason: string): Promise<TestRun> {
+    const run = await em.getRepository(TestRun).save(em.getRepository(TestRun).create({ versionId, status, reason, startedAt: new Date(), finishedAt: new Date() }));
+    await em.getRepository(TestRunEvent).insert({ runId: run.id, seq: 1, kind: TestRunEventKind.STATUS, status, text: reason, stream: null });
     return run;
   }
 }

@@ -1,28 +1,35 @@
 import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root, Subscription } from "type-graphql";
-import { MoreThan } from "typeorm";
+import { type DataSource, MoreThan } from "typeorm";
+import { SkillyardError } from "@skillyard/core";
+import { Access, AccessRule, checkAccess } from "../authorization/access";
 import { connectionFromArray, type Connection, decodeCursor, encodeCursor, PageArgs, pageSize } from "../common/connection";
 import { expectGlobalId, toGlobalId } from "../common/global-id";
-import { type RequestContext, requireViewer } from "../common/request-context";
-import { canSeeVersion } from "../catalog/version-visibility";
-import { SkillyardError } from "@skillyard/core";
 import { LogStream, TestRunEvent, TestRunEventKind } from "./test-run-event.entity";
+import type { TestRunEventHub } from "./test-run-events";
 import { TestRun, TestRunStatus, type StoredTestCase } from "./test-run.entity";
+import type { TestRunService } from "./test-run.service";
+import type { TestingContext, TestingSubscriptionContext } from "./testing.context";
 import { SkillVersionTestsType, TestCaseConnection, TestQueueType, TestRunConnection, TestRunEventConnection, TestRunEventType, TestRunType } from "./testing.types";
 
 interface EntityRef {
   id: string;
 }
 
-/** A run is visible exactly when its version is. */
-async function canSeeRun(ctx: RequestContext, run: TestRun): Promise<boolean> {
-  const version = await ctx.loaders.catalog.versionById.load(run.versionId);
-  return Boolean(version && (await canSeeVersion(ctx, version)));
+/** A version referenced by uuid in this subgraph, if the viewer may see it. */
+async function canSeeVersionId(ctx: TestingContext, versionId: string): Promise<boolean> {
+  return Boolean(await ctx.visibility.versionOrNull(await ctx.loaders.catalog.versionById.load(versionId)));
 }
 
 const isSeq = (v: unknown): v is number => typeof v === "number" && Number.isInteger(v) && v >= 0;
 
 @Resolver(() => TestRunType)
 export class TestRunResolver {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly testRuns: TestRunService,
+    private readonly maxConcurrency: number,
+  ) {}
+
   @FieldResolver(() => ID)
   id(@Root() run: TestRun): string {
     return toGlobalId("TestRun", run.id);
@@ -40,7 +47,6 @@ export class TestRunResolver {
 
   @FieldResolver(() => TestRunEventConnection, { description: "Stored output lines in order." })
   async logs(
-    @Ctx() ctx: RequestContext,
     @Root() run: TestRun,
     @Args() page: PageArgs,
     @Arg("stream", () => LogStream, { nullable: true }) stream: LogStream | null,
@@ -48,7 +54,7 @@ export class TestRunResolver {
     // Logs can be long: page in SQL by seq rather than loading them all.
     const after = page.after ? decodeCursor("logs", page.after, isSeq) : 0;
     const size = pageSize(page.first);
-    const rows = await ctx.runtime.dataSource.getRepository(TestRunEvent).find({
+    const rows = await this.dataSource.getRepository(TestRunEvent).find({
       where: { runId: run.id, kind: TestRunEventKind.LOG, seq: MoreThan(after), ...(stream ? { stream } : {}) },
       order: { seq: "ASC" },
       take: size + 1,
@@ -61,40 +67,59 @@ export class TestRunResolver {
     };
   }
 
-  @Query(() => TestRunType, { nullable: true })
-  async testRun(@Ctx() ctx: RequestContext, @Arg("id", () => ID) id: string): Promise<TestRun | null> {
+  @Access(AccessRule.PUBLIC)
+  @Query(() => TestRunType, { nullable: true, description: "Null when there is no such run, or you may not see its version." })
+  async testRun(@Ctx() ctx: TestingContext, @Arg("id", () => ID) id: string): Promise<TestRun | null> {
     const run = await ctx.loaders.testing.testRunById.load(expectGlobalId(id, "TestRun"));
-    return run && (await canSeeRun(ctx, run)) ? run : null;
+    return run && (await ctx.visibility.canSeeRun(run)) ? run : null;
   }
 
+  @Access(AccessRule.PUBLIC)
   @Query(() => TestQueueType)
-  async testQueue(@Ctx() ctx: RequestContext): Promise<TestQueueType> {
-    const rows: { status: TestRunStatus; count: number }[] = await ctx.runtime.dataSource.query(
+  async testQueue(): Promise<TestQueueType> {
+    const rows: { status: TestRunStatus; count: number }[] = await this.dataSource.query(
       `SELECT status, count(*)::int AS count FROM test_run WHERE status IN ('QUEUED', 'RUNNING') GROUP BY status`,
     );
     const count = (s: TestRunStatus) => rows.find((r) => r.status === s)?.count ?? 0;
-    return { queued: count(TestRunStatus.QUEUED), running: count(TestRunStatus.RUNNING), maxConcurrency: ctx.runtime.config.sandbox.maxConcurrency };
+    return { queued: count(TestRunStatus.QUEUED), running: count(TestRunStatus.RUNNING), maxConcurrency: this.maxConcurrency };
   }
 
-  @Mutation(() => TestRunType, { description: "Re-runs the tests of a version whose last run could not complete (INFRA_ERROR)." })
-  rerunTests(@Ctx() ctx: RequestContext, @Arg("versionId", () => ID) versionId: string): Promise<TestRun> {
-    return ctx.runtime.services.testRuns.rerun(ctx, expectGlobalId(versionId, "SkillVersion"));
+  @Access(AccessRule.SIGNED_IN)
+  @Mutation(() => TestRunType, { description: "Re-runs the tests of a version whose last run could not complete (INFRA_ERROR). Members of the owning team and admins." })
+  rerunTests(@Ctx() ctx: TestingContext, @Arg("versionId", () => ID) versionId: string): Promise<TestRun> {
+    return this.testRuns.rerun(ctx, expectGlobalId(versionId, "SkillVersion"));
   }
 
+  @Access(AccessRule.SIGNED_IN)
   @Subscription(() => TestRunEventType, {
-    description: "Every stored event of the run from the start, then live ones; completes after the final status.",
-    subscribe: async ({ args, context }) => {
-      const ctx = context as RequestContext;
-      requireViewer(ctx);
-      const runId = expectGlobalId(String(args.testRunId), "TestRun");
-      const run = await ctx.loaders.testing.testRunById.load(runId);
-      if (!run || !(await canSeeRun(ctx, run))) throw new SkillyardError("NOT_FOUND", "There is no such test run.");
-      return ctx.runtime.eventHub.stream(runId);
+    description:
+      "Every stored event of the run from the start, then live ones; completes after the final status. Ends with an error if you may no longer see the run (your roles or teams changed).",
+    // Replaced by testRunEventsSubscriber's function when the subgraph is wired (see graphql/subgraphs.ts).
+    subscribe: () => {
+      throw new Error("Subscription.testRunEvents is not wired to an event hub");
     },
   })
   testRunEvents(@Root() event: TestRunEvent, @Arg("testRunId", () => ID) _testRunId: string): TestRunEvent {
     return event;
   }
+}
+
+/**
+ * Subscription.testRunEvents: the run's events from the hub, for as long as the viewer may see the
+ * run. Signed-in viewers only (the same rule @Access declares; subscribe runs before any middleware).
+ */
+export function testRunEventsSubscriber(eventHub: TestRunEventHub) {
+  return async (_root: unknown, args: { testRunId?: unknown }, ctx: TestingSubscriptionContext): Promise<AsyncGenerator<TestRunEvent>> => {
+    checkAccess(AccessRule.SIGNED_IN, ctx.viewer);
+    const runId = expectGlobalId(String(args.testRunId), "TestRun");
+    const run = await ctx.loaders.testing.testRunById.load(runId);
+    if (!run || !(await ctx.visibility.canSeeRun(run))) throw new SkillyardError("NOT_FOUND", "There is no such test run.");
+    return ctx.live.guard(
+      (signal) => eventHub.stream(runId, signal),
+      (fresh) => fresh.visibility.canSeeRun(run),
+      () => new SkillyardError("FORBIDDEN", "You may no longer see this test run: your roles or team memberships changed."),
+    );
+  };
 }
 
 @Resolver(() => SkillVersionTestsType)
@@ -105,20 +130,31 @@ export class SkillVersionTestsResolver {
   }
 
   @FieldResolver(() => TestRunConnection, { description: "Test runs of this version, newest first." })
-  async testRuns(@Ctx() ctx: RequestContext, @Root() version: EntityRef, @Args() page: PageArgs): Promise<Connection<TestRun>> {
-    return connectionFromArray("testRuns", await ctx.loaders.testing.testRunsByVersionId.load(version.id), page);
+  async testRuns(@Ctx() ctx: TestingContext, @Root() version: EntityRef, @Args() page: PageArgs): Promise<Connection<TestRun>> {
+    const runs = (await canSeeVersionId(ctx, version.id)) ? await ctx.loaders.testing.testRunsByVersionId.load(version.id) : [];
+    return connectionFromArray("testRuns", runs, page);
   }
 
   @FieldResolver(() => TestRunType, { nullable: true, description: "The newest test run." })
-  async latestTestRun(@Ctx() ctx: RequestContext, @Root() version: EntityRef): Promise<TestRun | null> {
+  async latestTestRun(@Ctx() ctx: TestingContext, @Root() version: EntityRef): Promise<TestRun | null> {
+    if (!(await canSeeVersionId(ctx, version.id))) return null;
     return (await ctx.loaders.testing.testRunsByVersionId.load(version.id))[0] ?? null;
   }
 }
 
+/** Federation entry points: versions and runs only for those who may see them, as on /graphql. */
 export const testingReferenceResolvers = {
-  SkillVersion: { __resolveReference: (ref: { id: string }): EntityRef => ({ id: expectGlobalId(ref.id, "SkillVersion") }) },
+  SkillVersion: {
+    __resolveReference: async (ref: { id: string }, ctx: TestingContext): Promise<EntityRef | null> => {
+      const id = expectGlobalId(ref.id, "SkillVersion");
+      return (await canSeeVersionId(ctx, id)) ? { id } : null;
+    },
+  },
   TestRun: {
-    __resolveReference: (ref: { id: string }, ctx: RequestContext) => ctx.loaders.testing.testRunById.load(expectGlobalId(ref.id, "TestRun")),
+    __resolveReference: async (ref: { id: string }, ctx: TestingContext): Promise<TestRun | null> => {
+      const run = await ctx.loaders.testing.testRunById.load(expectGlobalId(ref.id, "TestRun"));
+      return run && (await ctx.visibility.canSeeRun(run)) ? run : null;
+    },
   },
 };
 

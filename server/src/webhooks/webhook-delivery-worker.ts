@@ -1,6 +1,7 @@
 import { createHmac } from "node:crypto";
 import type PgBoss from "pg-boss";
-import type { AppRuntime } from "../common/request-context";
+import type { DataSource } from "typeorm";
+import type { Logger } from "../common/logger";
 import { Webhook, WebhookDelivery, WebhookDeliveryAttempt, WebhookDeliveryStatus } from "./webhook.entities";
 import type { WebhookDeliveryJob, WebhookQueue } from "./webhook-queue";
 
@@ -28,16 +29,21 @@ export interface AttemptResult {
  */
 export class WebhookDeliveryWorker {
   constructor(
-    private readonly runtime: AppRuntime,
-    private readonly queue: WebhookQueue,
+    private readonly deps: {
+      dataSource: DataSource;
+      logger: Logger;
+      queue: WebhookQueue;
+      /** How long a receiver has to answer one attempt (WEBHOOK_TIMEOUT_MS). */
+      timeoutMs: number;
+    },
   ) {}
 
   async start(): Promise<void> {
-    await this.queue.work(DELIVERY_CONCURRENCY, (job) => this.handle(job));
+    await this.deps.queue.work(DELIVERY_CONCURRENCY, (job) => this.handle(job));
   }
 
   private async handle(job: PgBoss.JobWithMetadata<WebhookDeliveryJob>): Promise<void> {
-    const { dataSource, logger } = this.runtime;
+    const { dataSource, logger } = this.deps;
     const { deliveryId } = job.data;
     const delivery = await dataSource.getRepository(WebhookDelivery).findOneBy({ id: deliveryId });
     if (!delivery || delivery.status !== WebhookDeliveryStatus.PENDING) return;
@@ -68,7 +74,7 @@ export class WebhookDeliveryWorker {
 
   /** One HTTP attempt; never throws. */
   private async post(webhook: Webhook, delivery: WebhookDelivery): Promise<AttemptResult> {
-    const { timeoutMs } = this.runtime.config.webhooks;
+    const { timeoutMs } = this.deps;
     const body = JSON.stringify(delivery.payload);
     const timestamp = Math.floor(Date.now() / 1000);
     const started = performance.now();

@@ -1,7 +1,6 @@
 import DataLoader from "dataloader";
 import { type DataSource, In } from "typeorm";
 import { groupBy } from "../common/loader-utils";
-import type { RequestContext } from "../common/request-context";
 import { WebhookDelivery, WebhookDeliveryAttempt, type WebhookDeliveryStatus, type WebhookEventType } from "./webhook.entities";
 
 /** One page of one webhook's deliveries, newest first: `size + 1` rows are read to know if more follow. */
@@ -28,7 +27,7 @@ interface DeliveryRow {
 
 /**
  * Per-request batch loaders for the webhook admin API, so listing N webhooks with their deliveries and
- * attempts costs three queries, not 1 + N + N×M. Kept beside the request context (not on it), per request.
+ * attempts costs three queries, not 1 + N + N×M. One instance per request.
  */
 export class WebhookLoaders {
   readonly deliveryPage: DataLoader<DeliveryPageKey, WebhookDelivery[], string>;
@@ -45,15 +44,9 @@ export class WebhookLoaders {
   }
 }
 
-const perRequest = new WeakMap<RequestContext, WebhookLoaders>();
-
-export function webhookLoaders(ctx: RequestContext): WebhookLoaders {
-  let loaders = perRequest.get(ctx);
-  if (!loaders) {
-    loaders = new WebhookLoaders(ctx.runtime.dataSource);
-    perRequest.set(ctx, loaders);
-  }
-  return loaders;
+/** The slice of a request context that the webhook resolvers read. */
+export interface WebhookContext {
+  readonly loaders: { readonly webhooks: WebhookLoaders };
 }
 
 /** One LATERAL query per distinct page size: each key takes its page from the (webhook_id, created_at) index. */

@@ -1,9 +1,11 @@
 import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from "type-graphql";
+import type { DataSource } from "typeorm";
+import { Access, AccessRule } from "../authorization/access";
 import { type Connection, connectionFromArray, decodeCursor, encodeCursor, PageArgs, pageSize } from "../common/connection";
-import type { RequestContext } from "../common/request-context";
+import type { ViewerContext } from "../identity/viewer";
 import { Webhook, type WebhookDelivery, type WebhookDeliveryAttempt } from "./webhook.entities";
-import { webhookLoaders } from "./webhook.loaders";
-import { globalIdOf, isUuid, requireAdmin } from "./webhook.service";
+import type { WebhookContext } from "./webhook.loaders";
+import { globalIdOf, isUuid, type WebhookService } from "./webhook.service";
 import {
   CreateWebhookInput,
   CreateWebhookPayload,
@@ -26,11 +28,16 @@ function page<T extends { id: string }>(kind: string, rows: T[], size: number, a
 
 @Resolver(() => WebhookType)
 export class WebhookResolver {
-  @Query(() => WebhookConnection, { description: "Registered webhooks (deleted ones too, inactive), newest first. Admins only." })
-  async webhooks(@Ctx() ctx: RequestContext, @Args() args: PageArgs): Promise<Connection<Webhook>> {
-    requireAdmin(ctx);
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly webhooks: WebhookService,
+  ) {}
+
+  @Access(AccessRule.ADMIN)
+  @Query(() => WebhookConnection, { name: "webhooks", description: "Registered webhooks (deleted ones too, inactive), newest first. Admins only." })
+  async listWebhooks(@Args() args: PageArgs): Promise<Connection<Webhook>> {
     const size = pageSize(args.first);
-    const repo = ctx.runtime.dataSource.getRepository(Webhook);
+    const repo = this.dataSource.getRepository(Webhook);
     const query = repo.createQueryBuilder("w").orderBy("w.created_at", "DESC").addOrderBy("w.id", "DESC").limit(size + 1);
     if (args.after) {
       const afterId = decodeCursor("webhooks", args.after, isUuid);
@@ -41,14 +48,16 @@ export class WebhookResolver {
     return page("webhooks", rows, size, args.after, total);
   }
 
+  @Access(AccessRule.ADMIN)
   @Mutation(() => CreateWebhookPayload, { description: "Registers a URL for governance events; answers its signing secret, shown only this once. Admins only." })
-  async createWebhook(@Ctx() ctx: RequestContext, @Arg("input") input: CreateWebhookInput): Promise<CreateWebhookPayload> {
-    return ctx.runtime.services.webhooks.create(ctx, input);
+  async createWebhook(@Ctx() ctx: ViewerContext, @Arg("input") input: CreateWebhookInput): Promise<CreateWebhookPayload> {
+    return this.webhooks.create(ctx, input);
   }
 
+  @Access(AccessRule.ADMIN)
   @Mutation(() => DeleteWebhookPayload, { description: "Deactivates a webhook: it receives nothing more (pending deliveries are given up) but keeps its history. Admins only." })
-  async deleteWebhook(@Ctx() ctx: RequestContext, @Arg("id", () => ID) id: string): Promise<DeleteWebhookPayload> {
-    return { webhook: await ctx.runtime.services.webhooks.delete(ctx, id) };
+  async deleteWebhook(@Ctx() ctx: ViewerContext, @Arg("id", () => ID) id: string): Promise<DeleteWebhookPayload> {
+    return { webhook: await this.webhooks.delete(ctx, id) };
   }
 
   @FieldResolver(() => ID)
@@ -57,10 +66,10 @@ export class WebhookResolver {
   }
 
   @FieldResolver(() => WebhookDeliveryConnection, { description: "Newest first." })
-  async deliveries(@Ctx() ctx: RequestContext, @Root() webhook: Webhook, @Args() args: PageArgs): Promise<Connection<WebhookDelivery>> {
+  async deliveries(@Ctx() ctx: WebhookContext, @Root() webhook: Webhook, @Args() args: PageArgs): Promise<Connection<WebhookDelivery>> {
     const size = pageSize(args.first);
     const afterId = args.after ? decodeCursor("webhookDeliveries", args.after, isUuid) : null;
-    const rows = await webhookLoaders(ctx).deliveryPage.load({ webhookId: webhook.id, afterId, size });
+    const rows = await ctx.loaders.webhooks.deliveryPage.load({ webhookId: webhook.id, afterId, size });
     return page("webhookDeliveries", rows, size, args.after, null);
   }
 }
@@ -73,8 +82,8 @@ export class WebhookDeliveryResolver {
   }
 
   @FieldResolver(() => WebhookDeliveryAttemptConnection, { description: "Oldest first." })
-  async attempts(@Ctx() ctx: RequestContext, @Root() delivery: WebhookDelivery, @Args() args: PageArgs): Promise<Connection<WebhookDeliveryAttempt>> {
-    return connectionFromArray("webhookAttempts", await webhookLoaders(ctx).attemptsByDeliveryId.load(delivery.id), args);
+  async attempts(@Ctx() ctx: WebhookContext, @Root() delivery: WebhookDelivery, @Args() args: PageArgs): Promise<Connection<WebhookDeliveryAttempt>> {
+    return connectionFromArray("webhookAttempts", await ctx.loaders.webhooks.attemptsByDeliveryId.load(delivery.id), args);
   }
 }
 

@@ -1,10 +1,9 @@
 import { randomBytes, randomUUID } from "node:crypto";
-import type { EntityManager } from "typeorm";
+import type { DataSource, EntityManager } from "typeorm";
 import { SkillyardError } from "@skillyard/core";
-import { type RequestContext, requireViewer } from "../common/request-context";
-import { AuditAction, type AuditEvent } from "../governance/audit-event.entity";
-import type { Viewer } from "../identity/api-token.service";
-import { GlobalRole } from "../identity/user.entity";
+import { AuditAction, type AuditEvent } from "../audit/audit-event.entity";
+import type { AuditService } from "../audit/audit.service";
+import { requireViewer, type ViewerContext } from "../identity/viewer";
 import { Webhook, WebhookDelivery, WebhookDeliveryStatus, WebhookEventType } from "./webhook.entities";
 import type { WebhookQueue } from "./webhook-queue";
 
@@ -37,13 +36,6 @@ export function uuidFromGlobalId(globalId: string, type: "Webhook" | "WebhookDel
   if (!decoded.startsWith(prefix)) return null;
   const id = decoded.slice(prefix.length);
   return isUuid(id) ? id : null;
-}
-
-/** Webhooks are an installation-wide concern: only admins see or change them. */
-export function requireAdmin(ctx: RequestContext): Viewer {
-  const viewer = requireViewer(ctx);
-  if (!viewer.user.roles.includes(GlobalRole.ADMIN)) throw new SkillyardError("FORBIDDEN", "Only admins can manage webhooks.");
-  return viewer;
 }
 
 /** http(s) only, no credentials, absolute; answers the normalised URL. */
@@ -86,27 +78,31 @@ function auditView(webhook: Webhook): Record<string, unknown> {
  * their jobs are written in the transaction that records the action (see `onAuditEvent`).
  */
 export class WebhookService {
-  constructor(private readonly queue: WebhookQueue) {}
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly audit: AuditService,
+    private readonly queue: WebhookQueue,
+  ) {}
 
-  async create(ctx: RequestContext, input: { url: string; events: WebhookEventType[] }): Promise<{ webhook: Webhook; secret: string }> {
-    const viewer = requireAdmin(ctx);
+  async create(ctx: ViewerContext, input: { url: string; events: WebhookEventType[] }): Promise<{ webhook: Webhook; secret: string }> {
+    const viewer = requireViewer(ctx);
     const url = validateWebhookUrl(input.url);
     const events = validateEvents(input.events);
     const secret = generateSecret();
-    const webhook = await ctx.runtime.dataSource.transaction(async (em) => {
+    const webhook = await this.dataSource.transaction(async (em) => {
       const saved = await em.getRepository(Webhook).save(em.getRepository(Webhook).create({ url, events, secret, active: true, createdById: viewer.user.id }));
-      await ctx.runtime.services.audit.record(em, { actorId: viewer.user.id, action: AuditAction.WEBHOOK_CREATE, targetType: "Webhook", targetId: saved.id, after: auditView(saved) });
+      await this.audit.record(em, { actorId: viewer.user.id, action: AuditAction.WEBHOOK_CREATE, targetType: "Webhook", targetId: saved.id, after: auditView(saved) });
       return saved;
     });
     return { webhook, secret };
   }
 
   /** Deactivates (its delivery history stays queryable) and gives up its pending deliveries. Idempotent. */
-  async delete(ctx: RequestContext, globalId: string): Promise<Webhook> {
-    const viewer = requireAdmin(ctx);
+  async delete(ctx: ViewerContext, globalId: string): Promise<Webhook> {
+    const viewer = requireViewer(ctx);
     const id = uuidFromGlobalId(globalId, "Webhook");
     if (!id) throw new SkillyardError("BAD_USER_INPUT", `"${globalId}" is not a Webhook id.`, { argument: "id" });
-    return ctx.runtime.dataSource.transaction(async (em) => {
+    return this.dataSource.transaction(async (em) => {
       const webhook = await em.getRepository(Webhook).findOne({ where: { id }, lock: { mode: "pessimistic_write" } });
       if (!webhook) throw new SkillyardError("NOT_FOUND", "No webhook has this id.", { argument: "id" });
       if (!webhook.active) return webhook;
@@ -115,7 +111,7 @@ export class WebhookService {
       await em.getRepository(Webhook).update(webhook.id, { active: false });
       // Deliveries still waiting are given up; their jobs then find nothing to do.
       await em.getRepository(WebhookDelivery).update({ webhookId: webhook.id, status: WebhookDeliveryStatus.PENDING }, { status: WebhookDeliveryStatus.FAILED });
-      await ctx.runtime.services.audit.record(em, { actorId: viewer.user.id, action: AuditAction.WEBHOOK_DELETE, targetType: "Webhook", targetId: webhook.id, before, after: auditView(webhook) });
+      await this.audit.record(em, { actorId: viewer.user.id, action: AuditAction.WEBHOOK_DELETE, targetType: "Webhook", targetId: webhook.id, before, after: auditView(webhook) });
       return webhook;
     });
   }

@@ -2,10 +2,10 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { packDirectory } from "@skillyard/core";
-import type { AppRuntime } from "../../src/common/request-context";
+import type { Runtime } from "../../src/composition-root";
 import { Membership, TeamRole } from "../../src/identity/membership.entity";
 import { Team } from "../../src/identity/team.entity";
-import { GlobalRole, User } from "../../src/identity/user.entity";
+import { GlobalRole, User, UserKind } from "../../src/identity/user.entity";
 
 export interface SeededUser {
   user: User;
@@ -36,12 +36,20 @@ export function skillYaml(fields: { name: string; version: string; [key: string]
 
 /** Seed builders: `await seed.team("data").member("alice")` → a user with a token in team data. */
 export class Seed {
-  constructor(private readonly runtime: AppRuntime) {}
+  constructor(private readonly runtime: Runtime) {}
 
+  /** A person with their first token, got the way people get one: an invitation (here from no admin) they redeem. */
   async user(handle: string, roles: GlobalRole[] = []): Promise<SeededUser> {
+    const { identity } = this.runtime.services;
     const user = await this.runtime.dataSource.getRepository(User).save({ handle, email: `${handle}@example.test`, roles });
-    const { secret } = await this.runtime.services.apiTokens.create(user.id, "tests");
+    const { code } = await this.runtime.dataSource.transaction((em) => identity.invite(em, user, null));
+    const { secret } = await identity.redeemInvitation({ code, tokenName: "tests" });
     return { user, token: secret };
+  }
+
+  /** A service account with no token yet (an admin creates its tokens with createApiToken). */
+  serviceAccount(handle: string): Promise<User> {
+    return this.runtime.dataSource.getRepository(User).save({ handle, email: `${handle}@example.test`, roles: [], kind: UserKind.SERVICE });
   }
 
   team(name: string): TeamSeed {
@@ -54,7 +62,7 @@ export class TeamSeed {
 
   constructor(
     private readonly seed: Seed,
-    private readonly runtime: AppRuntime,
+    private readonly runtime: Runtime,
     readonly name: string,
   ) {}
 

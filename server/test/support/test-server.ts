@@ -5,11 +5,10 @@ import path from "node:path";
 import type { Logger as TypeOrmLogger } from "typeorm";
 import { type RunningApp, startApp } from "../../src/app";
 import { createLogger } from "../../src/common/logger";
-import type { AppRuntime } from "../../src/common/request-context";
+import { startRuntime, type Runtime } from "../../src/composition-root";
 import { loadConfig } from "../../src/config";
 import { createDataSource } from "../../src/db/data-source";
 import { freePort } from "../../src/db/free-port";
-import { startRuntime } from "../../src/runtime";
 import type Dockerode from "dockerode";
 import { createTestDatabase } from "./test-database";
 import { Seed } from "./seed";
@@ -43,7 +42,7 @@ export interface TestServer {
   url: string;
   /** The test database, for other processes (workers, API replicas) to share. */
   databaseUrl: string;
-  runtime: AppRuntime;
+  runtime: Runtime;
   app: RunningApp;
   queries: QueryCounter;
   seed: Seed;

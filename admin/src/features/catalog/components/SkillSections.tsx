@@ -5,7 +5,7 @@ import { VersionStatusBadge } from "../../../components/badges";
 import { appendEdges, LoadMoreButton } from "../../../components/LoadMore";
 import { EmptyState, ErrorState, LoadingState } from "../../../components/QueryState";
 import { RelativeTime } from "../../../components/RelativeTime";
-import { CatalogSkillDependentsDocument, CatalogSkillReviewsDocument } from "../../../gql/graphql";
+import { CatalogSkillDependentsDocument, CatalogSkillRatingsDocument } from "../../../gql/graphql";
 import { SkillResultRow } from "./SkillResultRow";
 import { SkillRating } from "./SkillStats";
 import type { SkillChannel, SkillDependency, TenantInstalls } from "./skillTypes";
@@ -136,54 +136,54 @@ export function InstallsTable({ installs }: { installs: TenantInstalls[] }) {
   );
 }
 
-export function ReviewsSection({ skillName }: { skillName: string }) {
-  const { data, loading, error, refetch, fetchMore } = useQuery(CatalogSkillReviewsDocument, { variables: { name: skillName } });
+export function RatingsSection({ skillName }: { skillName: string }) {
+  const { data, loading, error, refetch, fetchMore } = useQuery(CatalogSkillRatingsDocument, { variables: { name: skillName } });
   const skill = data?.skill;
   if (!skill) return error ? <ErrorState error={error} onRetry={() => void refetch()} /> : loading ? <LoadingState /> : <EmptyState title="No such skill" />;
-  const { reviews } = skill;
+  const { ratings } = skill;
   return (
-    <Stack gap="sm" data-testid="reviews-section">
+    <Stack gap="sm" data-testid="ratings-section">
       <SkillRating rating={skill.rating} reviewCount={skill.reviewCount} size="md" />
-      {reviews.edges.length === 0 ? (
-        <EmptyState title="No reviews yet">
+      {ratings.edges.length === 0 ? (
+        <EmptyState title="No ratings yet">
           Teams rate a skill with <Code>skillyard rate</Code> after using it.
         </EmptyState>
       ) : (
-        reviews.edges.map(({ node: review }) => (
-          <Paper key={review.id} withBorder p="sm" data-testid="review">
+        ratings.edges.map(({ node: rating }) => (
+          <Paper key={rating.id} withBorder p="sm" data-testid="rating">
             <Group justify="space-between" gap="xs" wrap="wrap">
               <Group gap="xs">
                 <Text fw={600} size="sm">
-                  {review.author.handle}
+                  {rating.author.handle}
                 </Text>
-                <Rating value={review.rating} readOnly size="xs" aria-label={`${review.rating} out of 5`} />
+                <Rating value={rating.rating} readOnly size="xs" aria-label={`${rating.rating} out of 5`} />
               </Group>
               <Text size="xs" c="dimmed">
-                <RelativeTime iso={review.updatedAt} />
-                {review.updatedAt !== review.createdAt && " (edited)"}
+                <RelativeTime iso={rating.updatedAt} />
+                {rating.updatedAt !== rating.createdAt && " (edited)"}
               </Text>
             </Group>
-            {review.text ? (
+            {rating.text ? (
               <Text size="sm" mt={6} style={{ whiteSpace: "pre-wrap", overflowWrap: "anywhere" }}>
-                {review.text}
+                {rating.text}
               </Text>
             ) : (
               <Text size="sm" mt={6} c="dimmed">
-                Rated without a written review.
+                Rated without a comment.
               </Text>
             )}
           </Paper>
         ))
       )}
-      {reviews.pageInfo.hasNextPage && reviews.pageInfo.endCursor && (
+      {ratings.pageInfo.hasNextPage && ratings.pageInfo.endCursor && (
         <LoadMoreButton
           label="Load more"
           onLoadMore={() =>
             fetchMore({
-              variables: { after: reviews.pageInfo.endCursor },
+              variables: { after: ratings.pageInfo.endCursor },
               updateQuery: (previous, { fetchMoreResult }) =>
                 previous.skill && fetchMoreResult.skill
-                  ? { skill: { ...previous.skill, reviews: appendEdges(previous.skill.reviews, fetchMoreResult.skill.reviews) } }
+                  ? { skill: { ...previous.skill, ratings: appendEdges(previous.skill.ratings, fetchMoreResult.skill.ratings) } }
                   : previous,
             })
           }
@@ -221,11 +221,17 @@ export function DependenciesSection({ skillName, version, dependencies }: { skil
               </Table.Thead>
               <Table.Tbody>
                 {dependencies.map((dependency) => (
-                  <Table.Tr key={dependency.skill.id} data-testid="dependency-row" data-name={dependency.skill.name}>
+                  <Table.Tr key={dependency.name} data-testid="dependency-row" data-name={dependency.name}>
                     <Table.Td>
-                      <Anchor component={Link} to={`/skills/${encodeURIComponent(dependency.skill.name)}`} size="sm">
-                        {dependency.skill.name}
-                      </Anchor>
+                      {dependency.skill ? (
+                        <Anchor component={Link} to={`/skills/${encodeURIComponent(dependency.name)}`} size="sm">
+                          {dependency.name}
+                        </Anchor>
+                      ) : (
+                        <Text size="sm" title="This skill has no version you may see.">
+                          {dependency.name}
+                        </Text>
+                      )}
                     </Table.Td>
                     <Table.Td>
                       <Text ff="monospace" size="sm">
@@ -245,7 +251,7 @@ export function DependenciesSection({ skillName, version, dependencies }: { skil
                     </Table.Td>
                     <Table.Td>
                       <Text ff="monospace" size="sm" c="dimmed">
-                        {dependency.skill.latestVersion?.version ?? "none installable"}
+                        {dependency.skill?.latestVersion?.version ?? "none installable"}
                       </Text>
                     </Table.Td>
                   </Table.Tr>

@@ -17,7 +17,7 @@ export function SkillRating({ rating, reviewCount, size = "sm" }: { rating: numb
         {rating.toFixed(1)}
       </Text>
       <Text size={size} c="dimmed">
-        ({reviewCount} {reviewCount === 1 ? "review" : "reviews"})
+        ({reviewCount} {reviewCount === 1 ? "rating" : "ratings"})
       </Text>
     </Group>
   );

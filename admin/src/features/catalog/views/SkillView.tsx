@@ -11,12 +11,12 @@ import { EmptyState, QueryState } from "../../../components/QueryState";
 import { RelativeTime } from "../../../components/RelativeTime";
 import { CatalogSkillDocument } from "../../../gql/graphql";
 import { DeprecateVersionModal, MoveChannelModal, YankVersionModal, type MaintainerAction } from "../components/MaintainerModals";
-import { ChannelsTable, DependenciesSection, InstallsTable, ReviewsSection } from "../components/SkillSections";
+import { ChannelsTable, DependenciesSection, InstallsTable, RatingsSection } from "../components/SkillSections";
 import { SkillDownloads, SkillRating } from "../components/SkillStats";
 import type { SkillDetail } from "../components/skillTypes";
 import { VersionsTable } from "../components/VersionsTable";
 
-const TABS = ["versions", "channels", "reviews", "installs", "dependencies"] as const;
+const TABS = ["versions", "channels", "ratings", "installs", "dependencies"] as const;
 type Tab = (typeof TABS)[number];
 const isTab = (value: string | null): value is Tab => TABS.some((tab) => tab === value);
 
@@ -160,8 +160,8 @@ function SkillPage({
           <Tabs.Tab value="channels" data-testid="tab-channels">
             Channels <Count n={channels.length} />
           </Tabs.Tab>
-          <Tabs.Tab value="reviews" data-testid="tab-reviews">
-            Reviews <Count n={skill.reviewCount} />
+          <Tabs.Tab value="ratings" data-testid="tab-ratings">
+            Ratings <Count n={skill.reviewCount} />
           </Tabs.Tab>
           <Tabs.Tab value="installs" data-testid="tab-installs">
             Installs <Count n={skill.installsByTenant.length} />
@@ -196,8 +196,8 @@ function SkillPage({
             onCreate={maintainer ? () => setAction({ kind: "channel", channel: null, version: null }) : undefined}
           />
         </Tabs.Panel>
-        <Tabs.Panel value="reviews" pt="md">
-          <ReviewsSection skillName={skill.name} />
+        <Tabs.Panel value="ratings" pt="md">
+          <RatingsSection skillName={skill.name} />
         </Tabs.Panel>
         <Tabs.Panel value="installs" pt="md">
           <Stack gap="xs">

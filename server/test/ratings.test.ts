@@ -6,7 +6,7 @@ import { publishOk } from "./support/publish";
 import { startTestServer, type TestServer } from "./support/test-server";
 
 const RATE = `mutation Rate($input: RateSkillInput!) {
-  rateSkill(input: $input) { review { rating text author { handle } } skill { rating reviewCount } }
+  rateSkill(input: $input) { rating { rating text author { handle } } skill { rating reviewCount } }
 }`;
 
 describe("rateSkill", () => {
@@ -23,23 +23,23 @@ describe("rateSkill", () => {
   });
   after(() => server.close());
 
-  test("one review per user, editable; the aggregate is recomputed from the stored reviews", async () => {
+  test("one rating per user, editable; the aggregate is recomputed from the stored ratings", async () => {
     const first = await server.gql<{ rateSkill: { skill: { rating: number; reviewCount: number } } }>(RATE, { input: { name: "rated", rating: 5, review: "great" } }, raters[0]);
     assert.deepEqual(first.data!.rateSkill.skill, { rating: 5, reviewCount: 1 });
     await server.gql(RATE, { input: { name: "rated", rating: 2 } }, raters[1]);
     // Editing: r1 changes 5 → 3; the mean is over (3, 2), not a running average of (5, 2, 3).
-    const edited = await server.gql<{ rateSkill: { review: { rating: number; text: string }; skill: { rating: number; reviewCount: number } } }>(
+    const edited = await server.gql<{ rateSkill: { rating: { rating: number; text: string }; skill: { rating: number; reviewCount: number } } }>(
       RATE,
       { input: { name: "rated", rating: 3, review: "ok after all" } },
       raters[0],
     );
     assert.deepEqual(edited.data!.rateSkill.skill, { rating: 2.5, reviewCount: 2 });
-    assert.equal(edited.data!.rateSkill.review.text, "ok after all");
-    const reviews = await server.gql<{ skill: { rating: number; reviews: { edges: { node: { rating: number; author: { handle: string } } }[] } } }>(
-      `{ skill(name: "rated") { rating reviews { edges { node { rating author { handle } } } } } }`,
+    assert.equal(edited.data!.rateSkill.rating.text, "ok after all");
+    const ratings = await server.gql<{ skill: { rating: number; ratings: { edges: { node: { rating: number; author: { handle: string } } }[] } } }>(
+      `{ skill(name: "rated") { rating ratings { edges { node { rating author { handle } } } } } }`,
     );
-    assert.equal(reviews.data!.skill.rating, 2.5);
-    assert.deepEqual(reviews.data!.skill.reviews.edges.map((e) => e.node.author.handle), ["r1", "r2"]);
+    assert.equal(ratings.data!.skill.rating, 2.5);
+    assert.deepEqual(ratings.data!.skill.ratings.edges.map((e) => e.node.author.handle), ["r1", "r2"]);
   });
 
   test("concurrent ratings all count", async () => {

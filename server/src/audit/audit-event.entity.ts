@@ -1,20 +1,30 @@
 import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn } from "typeorm";
 
-/** Every governance action, recorded once and never changed (the database refuses UPDATE and DELETE). */
+/**
+ * Every governance action, recorded once and never changed (the database refuses UPDATE and DELETE).
+ * APPROVE and REJECT are a reviewer's decisions; the status changes they cause are recorded apart
+ * (VERSION_PUBLISHED, VERSION_REJECTED), as for every other status change.
+ */
 export enum AuditAction {
   USER_CREATE = "USER_CREATE",
   TEAM_CREATE = "TEAM_CREATE",
   MEMBER_ADD = "MEMBER_ADD",
+  MEMBER_REMOVE = "MEMBER_REMOVE",
   ROLE_CHANGE = "ROLE_CHANGE",
   TOKEN_CREATE = "TOKEN_CREATE",
   TOKEN_REVOKE = "TOKEN_REVOKE",
+  INVITATION_CREATE = "INVITATION_CREATE",
+  INVITATION_REDEEM = "INVITATION_REDEEM",
   PERMISSION_EDIT = "PERMISSION_EDIT",
   PUBLISH = "PUBLISH",
   TEST_OUTCOME = "TEST_OUTCOME",
+  /** A version's status changes (see catalog's VersionLifecycle.transition): one action per target status. */
+  VERSION_TESTING = "VERSION_TESTING",
   REVIEW_REQUESTED = "REVIEW_REQUESTED",
   APPROVE = "APPROVE",
   REJECT = "REJECT",
   VERSION_PUBLISHED = "VERSION_PUBLISHED",
+  VERSION_REJECTED = "VERSION_REJECTED",
   CHANNEL_MOVE = "CHANNEL_MOVE",
   YANK = "YANK",
   DEPRECATE = "DEPRECATE",

@@ -3,11 +3,11 @@ import { BaseEntity } from "../common/base.entity";
 import { User } from "../identity/user.entity";
 import { Skill } from "../catalog/skill.entity";
 
-/** One review per user per skill, editable. */
+/** A user's 1-5 rating of a skill with optional text; one per user per skill, editable. (Not a governance review.) */
 @Entity()
 @Index(["skillId", "userId"], { unique: true })
-@Check("review_rating_range", `"rating" BETWEEN 1 AND 5`)
-export class Review extends BaseEntity {
+@Check("rating_value_range", `"rating" BETWEEN 1 AND 5`)
+export class Rating extends BaseEntity {
   @ManyToOne(() => Skill, { onDelete: "CASCADE" })
   skill: Skill;
 

@@ -1,0 +1,62 @@
+import { SkillyardError } from "@skillyard/core";
+import { createMethodMiddlewareDecorator, getMetadataStorage } from "type-graphql";
+import { isAdmin, isReviewer, type Viewer, type ViewerContext } from "../identity/viewer";
+
+/**
+ * Who may call an operation at all. Rules about a particular object (maintainers of the skill's
+ * team, the author of a version, the owner of a token) are the owning service's, and visibility is
+ * catalog's VisibilityPolicy; this is the first gate, declared once per operation with @Access.
+ */
+export enum AccessRule {
+  /** Anyone, signed in or not (what they see is still filtered by visibility). */
+  PUBLIC = "PUBLIC",
+  SIGNED_IN = "SIGNED_IN",
+  /** Reviewers and admins (people only: service accounts never review). */
+  REVIEWER = "REVIEWER",
+  ADMIN = "ADMIN",
+}
+
+/** Throws UNAUTHENTICATED or FORBIDDEN when `viewer` does not meet `rule`. */
+export function checkAccess(rule: AccessRule, viewer: Viewer | null): void {
+  if (rule === AccessRule.PUBLIC) return;
+  if (!viewer) throw new SkillyardError("UNAUTHENTICATED", "Sign in with an API token (Authorization: Bearer <token>).");
+  if (rule === AccessRule.REVIEWER && !isReviewer(viewer.user)) throw new SkillyardError("FORBIDDEN", "Only reviewers and admins can do this.");
+  if (rule === AccessRule.ADMIN && !isAdmin(viewer.user)) throw new SkillyardError("FORBIDDEN", "Only admins can do this.");
+}
+
+const declared = new Map<Function, Map<string, AccessRule>>();
+
+/**
+ * Declares (and enforces) who may call a query, mutation or subscription. Every operation must
+ * carry one: building a subgraph fails on an operation without it (see assertEveryOperationDeclaresAccess).
+ * For subscriptions the middleware runs per event; their `subscribe` must call checkAccess too.
+ */
+export function Access(rule: AccessRule): MethodDecorator {
+  const enforce = createMethodMiddlewareDecorator<ViewerContext>(({ context }, next) => {
+    checkAccess(rule, context.viewer);
+    return next();
+  });
+  return (target, propertyKey, descriptor) => {
+    const byMethod = declared.get(target.constructor) ?? new Map<string, AccessRule>();
+    byMethod.set(String(propertyKey), rule);
+    declared.set(target.constructor, byMethod);
+    enforce(target, propertyKey, descriptor);
+  };
+}
+
+export function accessRuleOf(resolverClass: Function, methodName: string): AccessRule | undefined {
+  return declared.get(resolverClass)?.get(methodName);
+}
+
+/** Throws naming every query, mutation and subscription of these resolver classes that lacks @Access. */
+export function assertEveryOperationDeclaresAccess(resolverClasses: readonly Function[]): void {
+  const storage = getMetadataStorage();
+  const classes = new Set(resolverClasses);
+  const operations = [
+    ...storage.queries.map((m) => ({ m, type: "Query" })),
+    ...storage.mutations.map((m) => ({ m, type: "Mutation" })),
+    ...storage.subscriptions.map((m) => ({ m, type: "Subscription" })),
+  ];
+  const missing = operations.filter(({ m }) => classes.has(m.target) && !accessRuleOf(m.target, m.methodName)).map(({ m, type }) => `${type}.${m.schemaName}`);
+  if (missing.length > 0) throw new Error(`These operations declare no @Access rule: ${missing.join(", ")}.`);
+}

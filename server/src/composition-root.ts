@@ -1,0 +1,280 @@
+import { createHash } from "node:crypto";
+import Dockerode from "dockerode";
+import type { DataSource } from "typeorm";
+import type { ContainerType } from "type-graphql";
+import { AuditService } from "./audit/audit.service";
+import { createCatalogLoaders } from "./catalog/catalog.loaders";
+import {
+  CatalogQueryResolver,
+  DependencyFieldsResolver,
+  SkillResolver,
+  SkillVersionResolver,
+  TeamReferenceResolver,
+  UserReferenceResolver,
+  VersionPermissionResolver,
+} from "./catalog/catalog.resolver";
+import { ChannelResolver, DeprecationResolver, SkillChannelsResolver, VersionLifecycleResolver } from "./catalog/channel.resolver";
+import { ChannelService } from "./catalog/channel.service";
+import { LatestVersionService } from "./catalog/latest-version.service";
+import { PermissionRisk } from "./catalog/permission.entity";
+import { PermissionAdminResolver } from "./catalog/permission.resolver";
+import { PermissionCatalogueService } from "./catalog/permission-catalogue.service";
+import { PublishPipeline } from "./catalog/publish-pipeline";
+import { PublishService } from "./catalog/publish.service";
+import { SkillSearchService } from "./catalog/skill-search.service";
+import { VersionLifecycle } from "./catalog/version-lifecycle";
+import { VisibilityPolicy } from "./catalog/visibility";
+import { YankAndDeprecateService } from "./catalog/yank-and-deprecate.service";
+import type { Logger } from "./common/logger";
+import { PgNotificationListener } from "./common/pg-notifications";
+import { CommunityMutationResolver, RatingResolver, SkillStatsResolver, SkillVersionStatsResolver, TenantInstallsResolver } from "./community/community.resolver";
+import { createCommunityLoaders } from "./community/community.loaders";
+import { InstallService } from "./community/install.service";
+import { RatingService } from "./community/rating.service";
+import { archiveLimits, type Config } from "./config";
+import { AuditResolver } from "./governance/audit.resolver";
+import { createGovernanceLoaders } from "./governance/governance.loaders";
+import { ReviewGate } from "./governance/review-gate";
+import { ReviewPolicy } from "./governance/review-policy";
+import { FileChangeResolver, ReviewDecisionResolver, ReviewedVersionResolver, ReviewerCredentialResolver, ReviewRequestResolver } from "./governance/review.resolver";
+import { VersionReviewService } from "./governance/review.service";
+import type { BuiltSubgraph } from "./graphql/subgraphs";
+import { buildSubgraphs } from "./graphql/subgraphs";
+import type { RequestContext } from "./graphql/request-context";
+import { ApiTokenService } from "./identity/api-token.service";
+import { createIdentityLoaders } from "./identity/identity.loaders";
+import { ApiTokenResolver, TeamMembershipResolver, TeamResolver, UserResolver } from "./identity/identity.resolver";
+import { IdentityService } from "./identity/identity.service";
+import type { Viewer } from "./identity/viewer";
+import { FileBlobStore } from "./packages/blob-store";
+import { PublicUrl } from "./packages/public-url";
+import { SandboxRunner } from "./sandbox/sandbox-runner";
+import { TestGate } from "./testing/test-gate";
+import { TestQueue } from "./testing/test-queue";
+import { TestRunEventHub } from "./testing/test-run-events";
+import { TestRunService } from "./testing/test-run.service";
+import { TestRunWorker } from "./testing/test-run-worker";
+import { SkillVersionTestsResolver, TestRunResolver, testRunEventsSubscriber } from "./testing/testing.resolver";
+import { createTestingLoaders } from "./testing/testing.loaders";
+import { WebhookDeliveryWorker } from "./webhooks/webhook-delivery-worker";
+import { WebhookQueue } from "./webhooks/webhook-queue";
+import { WebhookLoaders } from "./webhooks/webhook.loaders";
+import { WebhookDeliveryResolver, WebhookResolver } from "./webhooks/webhook.resolver";
+import { WebhookService } from "./webhooks/webhook.service";
+
+/**
+ * Which sandboxes belong to this installation: several installations (or test databases) may share
+ * one Docker host, and each worker's orphan sweep must only ever touch its own. Derived from the
+ * database every worker of one installation shares (host, port, name), unless SANDBOX_SCOPE says.
+ */
+export function sandboxScope(databaseUrl: string, configured: string | undefined): string {
+  if (configured) return configured;
+  const url = new URL(databaseUrl);
+  return createHash("sha256").update(`${url.hostname}:${url.port || "5432"}${url.pathname}`).digest("hex").slice(0, 16);
+}
+
+/** The wired services, for the entry points (HTTP routes, start-up) and for tests that drive them directly. */
+export type Services = ReturnType<typeof createServices>;
+
+/** Long-lived pieces every role shares, wired once. */
+export interface Runtime {
+  config: Config;
+  dataSource: DataSource;
+  /** The database every process of this installation shares (for LISTEN connections and job queues). */
+  databaseUrl: string;
+  logger: Logger;
+  blobStore: FileBlobStore;
+  services: Services;
+  /** Live test-run events for this process's subscribers. */
+  eventHub: TestRunEventHub;
+  /** This process's one LISTEN connection (NOTIFY fan-out: test output, token revocation, viewer changes). */
+  notifications: PgNotificationListener;
+  /** The subgraphs with their resolvers wired to `services`. */
+  subgraphs: BuiltSubgraph[];
+  /** A fresh request context (its own DataLoaders and visibility policy) for `viewer`. */
+  requestContext(viewer: Viewer | null): RequestContext;
+  /** Checks the Docker engine; null when this process runs no sandbox worker (readiness skips it). */
+  sandboxPing: (() => Promise<boolean>) | null;
+}
+
+export interface StartedRuntime {
+  runtime: Runtime;
+  /** Present when this process runs test jobs (role worker or all). */
+  worker: TestRunWorker | null;
+  stop(): Promise<void>;
+}
+
+/** The composition root of the services: every collaborator is handed over here, through constructors. */
+function createServices(config: Config, dataSource: DataSource, blobStore: FileBlobStore, testQueue: TestQueue, webhookQueue: WebhookQueue) {
+  const audit = new AuditService();
+  const apiTokens = new ApiTokenService(dataSource);
+  const search = new SkillSearchService(dataSource);
+  const lifecycle = new VersionLifecycle(audit, new LatestVersionService(search));
+  const testRuns = new TestRunService(dataSource, testQueue);
+  const reviewPolicy = new ReviewPolicy(PermissionRisk[config.reviewRiskThreshold]);
+  // The publish gates, in order; later gates (evals, usage tier) are added here.
+  const pipeline = new PublishPipeline(lifecycle, [new TestGate(testRuns), new ReviewGate(reviewPolicy)]);
+  const permissionCatalogue = new PermissionCatalogueService(dataSource, audit);
+  const webhooks = new WebhookService(dataSource, audit, webhookQueue);
+  // Every role records audited actions, so every role turns them into webhook deliveries.
+  audit.onRecorded(webhooks.onAuditEvent);
+  return {
+    audit,
+    apiTokens,
+    identity: new IdentityService(dataSource, audit, apiTokens, config.invitationTtlHours),
+    search,
+    lifecycle,
+    pipeline,
+    permissionCatalogue,
+    publish: new PublishService(dataSource, blobStore, archiveLimits(config), permissionCatalogue, audit, pipeline),
+    channels: new ChannelService(dataSource, audit),
+    yankAndDeprecate: new YankAndDeprecateService(dataSource, lifecycle),
+    testRuns,
+    installs: new InstallService(dataSource),
+    ratings: new RatingService(dataSource),
+    versionReviews: new VersionReviewService(dataSource, audit, lifecycle, pipeline, reviewPolicy),
+    webhooks,
+    publicUrl: new PublicUrl(config.publicUrl),
+  };
+}
+
+/** Every resolver class with its instance: type-graphql asks this container, never constructs one itself. */
+function resolverContainer(config: Config, dataSource: DataSource, s: Services): ContainerType {
+  const instances = new Map<Function, object>(
+    [
+      new SkillResolver(s.search, s.publish),
+      new SkillVersionResolver(s.publicUrl),
+      new DependencyFieldsResolver(),
+      new VersionPermissionResolver(),
+      new TeamReferenceResolver(),
+      new UserReferenceResolver(),
+      new CatalogQueryResolver(s.permissionCatalogue),
+      new ChannelResolver(s.channels),
+      new SkillChannelsResolver(),
+      new VersionLifecycleResolver(s.yankAndDeprecate),
+      new DeprecationResolver(),
+      new PermissionAdminResolver(s.permissionCatalogue),
+      new SkillStatsResolver(),
+      new TenantInstallsResolver(),
+      new SkillVersionStatsResolver(),
+      new RatingResolver(),
+      new CommunityMutationResolver(s.ratings, s.installs, s.publicUrl),
+      new UserResolver(s.identity),
+      new ApiTokenResolver(),
+      new TeamResolver(s.identity),
+      new TeamMembershipResolver(),
+      new TestRunResolver(dataSource, s.testRuns, config.sandbox.maxConcurrency),
+      new SkillVersionTestsResolver(),
+      new AuditResolver(dataSource),
+      new ReviewRequestResolver(s.versionReviews, { riskThreshold: PermissionRisk[config.reviewRiskThreshold], testPassThreshold: config.sandbox.passThreshold }),
+      new ReviewDecisionResolver(),
+      new ReviewerCredentialResolver(),
+      new FileChangeResolver(s.versionReviews),
+      new ReviewedVersionResolver(),
+      new WebhookResolver(dataSource, s.webhooks),
+      new WebhookDeliveryResolver(),
+    ].map((instance) => [instance.constructor, instance]),
+  );
+  return {
+    get(someClass: Function) {
+      const instance = instances.get(someClass);
+      if (!instance) throw new Error(`${someClass.name} has no instance in the composition root`);
+      return instance;
+    },
+  };
+}
+
+/**
+ * Assembles what every role shares (blob store, job queues, live-event hub, services, subgraphs) on
+ * a migrated database, and the sandbox and webhook workers when asked for. `npm start`, tests and
+ * benches all start here.
+ */
+export async function startRuntime(options: {
+  config: Config;
+  dataSource: DataSource;
+  databaseUrl: string;
+  logger: Logger;
+  worker: boolean;
+  docker?: Dockerode;
+}): Promise<StartedRuntime> {
+  const { config, dataSource, databaseUrl, logger } = options;
+  const blobStore = new FileBlobStore(config.dataDir);
+  await blobStore.init();
+  const { sandbox } = config;
+  const testQueue = new TestQueue(databaseUrl, logger, {
+    infraRetries: sandbox.infraRetries,
+    infraRetryDelaySeconds: sandbox.infraRetryDelaySeconds,
+    // A live worker always finishes within the wall-clock cap; expiry only catches the unexpected.
+    expireInSeconds: sandbox.maxTimeoutSeconds + 300,
+  });
+  await testQueue.start();
+  const webhookQueue = new WebhookQueue(databaseUrl, logger, config.webhooks);
+  await webhookQueue.start();
+  const notifications = await PgNotificationListener.connect(databaseUrl, logger);
+  const eventHub = new TestRunEventHub(dataSource.manager, logger);
+  await eventHub.start(notifications);
+  const services = createServices(config, dataSource, blobStore, testQueue, webhookQueue);
+  const subgraphs = await buildSubgraphs({
+    container: resolverContainer(config, dataSource, services),
+    subscriptions: { testRunEvents: testRunEventsSubscriber(eventHub) },
+  });
+  const packageSource = { blobStore, limits: archiveLimits(config) };
+  const runner = options.worker ? new SandboxRunner(options.docker ?? new Dockerode(), sandbox, { scope: sandboxScope(databaseUrl, sandbox.scope) }) : null;
+  const runtime: Runtime = {
+    config,
+    dataSource,
+    databaseUrl,
+    logger,
+    blobStore,
+    services,
+    eventHub,
+    notifications,
+    subgraphs,
+    requestContext(viewer) {
+      const catalog = createCatalogLoaders(dataSource);
+      const identity = createIdentityLoaders(dataSource);
+      return {
+        viewer,
+        loaders: {
+          catalog,
+          identity,
+          community: createCommunityLoaders(dataSource),
+          testing: createTestingLoaders(dataSource),
+          governance: createGovernanceLoaders(dataSource, packageSource),
+          webhooks: new WebhookLoaders(dataSource),
+        },
+        visibility: new VisibilityPolicy(viewer, { ...catalog, membershipsByUserId: identity.membershipsByUserId }),
+      };
+    },
+    sandboxPing: runner ? () => runner.ping() : null,
+  };
+  let worker: TestRunWorker | null = null;
+  if (runner) {
+    worker = new TestRunWorker({
+      dataSource,
+      logger,
+      blobStore,
+      archiveLimits: archiveLimits(config),
+      maxConcurrency: sandbox.maxConcurrency,
+      audit: services.audit,
+      lifecycle: services.lifecycle,
+      pipeline: services.pipeline,
+      queue: testQueue,
+      runner,
+    });
+    await worker.start();
+  }
+  if (options.worker) await new WebhookDeliveryWorker({ dataSource, logger, queue: webhookQueue, timeoutMs: config.webhooks.timeoutMs }).start();
+  return {
+    runtime,
+    worker,
+    async stop() {
+      await worker?.stop();
+      await testQueue.stop();
+      await webhookQueue.stop();
+      eventHub.stop();
+      await notifications.stop();
+    },
+  };
+}
+

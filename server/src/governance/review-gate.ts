@@ -1,0 +1,46 @@
+import type { EntityManager } from "typeorm";
+import type { GateDecision, PublishGate } from "../catalog/publish-pipeline";
+import type { SkillVersion } from "../catalog/skill-version.entity";
+import { VersionStatus } from "../catalog/version-status";
+import type { ReviewPolicy, ReviewReason } from "./review-policy";
+import { ReviewRequest } from "./review.entities";
+
+export const REVIEW_GATE = "review";
+
+/**
+ * The review step of the publish pipeline: the policy decides whether a version whose tests passed
+ * needs a reviewer; if so, a review request is opened for the exact package digest and the version
+ * waits in AWAITING_REVIEW until VersionReviewService's decisions pass or fail the gate.
+ */
+export class ReviewGate implements PublishGate {
+  readonly name = REVIEW_GATE;
+  readonly waitingStatus = VersionStatus.AWAITING_REVIEW;
+
+  constructor(private readonly policy: ReviewPolicy) {}
+
+  async enter(em: EntityManager, version: SkillVersion): Promise<GateDecision> {
+    const assessment = await this.policy.assess(em, version);
+    if (assessment.reasons.length === 0) return { kind: "pass" };
+    const requests = em.getRepository(ReviewRequest);
+    await requests.save(
+      requests.create({
+        versionId: version.id,
+        reasons: assessment.reasons as unknown as Record<string, unknown>[],
+        requiredApprovals: assessment.requiredApprovals,
+        packageSha256: version.packageSha256,
+      }),
+    );
+    const who = assessment.requiredApprovals === 2 ? "two reviewers" : "a reviewer";
+    return {
+      kind: "wait",
+      reason: `Waiting for ${who}: ${describeReasons(assessment.reasons)}.`,
+      details: { reasons: assessment.reasons, requiredApprovals: assessment.requiredApprovals },
+    };
+  }
+}
+
+function describeReasons(reasons: readonly ReviewReason[]): string {
+  return reasons
+    .map((r) => (r.kind === "RISK" ? `${r.permission} is ${r.risk}` : r.kind === "ESCALATION" ? `adds ${r.added.join(", ")}` : `its dependencies add ${r.added.join(", ")}`))
+    .join("; ");
+}

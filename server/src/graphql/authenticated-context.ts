@@ -1,0 +1,15 @@
+import { GraphQLError } from "graphql";
+import type { Runtime } from "../composition-root";
+import type { RequestContext } from "./request-context";
+
+/**
+ * The context of one GraphQL request: anonymous without an Authorization header, the token's user
+ * with a valid one, and a 401 (never silently anonymous) with an invalid or revoked one.
+ */
+export async function authenticatedContext(runtime: Runtime, authorization: string | undefined): Promise<RequestContext> {
+  const viewer = await runtime.services.apiTokens.authenticate(authorization);
+  if (authorization && !viewer) {
+    throw new GraphQLError("The API token is invalid or revoked.", { extensions: { code: "UNAUTHENTICATED", http: { status: 401 } } });
+  }
+  return runtime.requestContext(viewer);
+}

@@ -1,0 +1,161 @@
+import type http from "node:http";
+import { type DocumentNode, getOperationAST, GraphQLError, type GraphQLSchema, parse, specifiedRules, validate } from "graphql";
+import { useServer } from "graphql-ws/use/ws";
+import { type WebSocket, WebSocketServer } from "ws";
+import type { Runtime } from "../composition-root";
+import type { LiveAccess } from "../common/live-access";
+import { TOKEN_REVOKED_CHANNEL, VIEWER_CHANGED_CHANNEL } from "../identity/identity.service";
+import type { Viewer } from "../identity/viewer";
+import { toSafeGraphQLError } from "./client-errors";
+import { assertWithinLimits, operationResolutionError, type QueryLimits } from "./query-limits";
+import type { RequestContext, SubscriptionContext } from "./request-context";
+
+/** Most lexical tokens in a subscription document (a subscription is a few dozen): parsing stops there. */
+export const MAX_SUBSCRIPTION_TOKENS = 2000;
+
+interface Guard {
+  recheck(fresh: RequestContext): Promise<void>;
+}
+
+/**
+ * One authenticated socket: its viewer (refreshed when their roles or memberships change) and the
+ * conditions its running subscriptions must keep meeting.
+ */
+class SocketSession implements LiveAccess<RequestContext> {
+  private readonly guards = new Set<Guard>();
+
+  constructor(
+    readonly socket: WebSocket,
+    public viewer: Viewer,
+  ) {}
+
+  guard<T>(open: (signal: AbortSignal) => AsyncGenerator<T>, stillAllowed: (fresh: RequestContext) => Promise<boolean>, refusal: () => Error): AsyncGenerator<T> {
+    const controller = new AbortController();
+    let refused: Error | null = null;
+    const entry: Guard = {
+      async recheck(fresh) {
+        if (refused || (await stillAllowed(fresh))) return;
+        refused = refusal();
+        controller.abort();
+      },
+    };
+    const guards = this.guards;
+    return (async function* () {
+      guards.add(entry);
+      try {
+        for await (const item of open(controller.signal)) {
+          if (refused) break;
+          yield item;
+        }
+        if (refused) throw refused;
+      } finally {
+        guards.delete(entry);
+        controller.abort();
+      }
+    })();
+  }
+
+  /** The viewer changed: every running subscription checks its condition against a fresh context. */
+  async recheck(fresh: RequestContext): Promise<void> {
+    await Promise.all([...this.guards].map((g) => g.recheck(fresh)));
+  }
+}
+
+function codedError(message: string, code: string, nodes?: GraphQLError["nodes"]): GraphQLError {
+  return new GraphQLError(message, { nodes, extensions: { code } });
+}
+
+/**
+ * Subscriptions over graphql-ws on the /graphql path (WebSocket upgrade), served by the subgraph
+ * that owns them (the gateway does not proxy subscriptions). The token is checked in
+ * connection_init (`{"authorization": "Bearer <token>"}`); without a valid one the socket closes
+ * 4403. Each message is parsed here (with a token cap), the operation that would run is found by
+ * its name, only a subscription is allowed, and the same depth, alias and cost limits as HTTP apply
+ * before validation and execution. A revoked token's sockets close (4401); when a user's roles or
+ * memberships change, their sockets' subscriptions are checked again and end if no longer allowed.
+ */
+export async function startSubscriptionServer(runtime: Runtime, server: http.Server, schema: GraphQLSchema, limits: QueryLimits) {
+  const { logger, services } = runtime;
+  const wss = new WebSocketServer({ server, path: "/graphql", maxPayload: runtime.config.limits.graphqlMaxBodyBytes });
+  const sessions = new WeakMap<object, SocketSession>();
+  const open = new Set<SocketSession>();
+  const forEachSession = (match: (s: SocketSession) => boolean, act: (s: SocketSession) => void) => {
+    for (const session of open) if (match(session)) act(session);
+  };
+  const stopRevocations = await runtime.notifications.listen(TOKEN_REVOKED_CHANNEL, (tokenId) =>
+    forEachSession(
+      (s) => s.viewer.tokenId === tokenId,
+      (s) => s.socket.close(4401, "API token revoked"),
+    ),
+  );
+  const stopViewerChanges = await runtime.notifications.listen(VIEWER_CHANGED_CHANNEL, (userId) =>
+    forEachSession(
+      (s) => s.viewer.user.id === userId,
+      (s) =>
+        void (async () => {
+          const fresh = await services.apiTokens.viewerOfToken(s.viewer.tokenId);
+          if (!fresh) {
+            s.socket.close(4401, "API token revoked");
+            return;
+          }
+          s.viewer = fresh;
+          await s.recheck(runtime.requestContext(fresh));
+        })().catch((error: unknown) => logger.error("re-checking a socket's subscriptions failed", { message: String(error) })),
+    ),
+  );
+
+  const disposable = useServer(
+    {
+      schema,
+      onConnect: async (ctx) => {
+        const raw = ctx.connectionParams?.authorization ?? ctx.connectionParams?.Authorization;
+        const viewer = await services.apiTokens.authenticate(typeof raw === "string" ? raw : undefined);
+        if (!viewer) return false;
+        const session = new SocketSession(ctx.extra.socket, viewer);
+        sessions.set(ctx, session);
+        open.add(session);
+        ctx.extra.socket.once("close", () => open.delete(session));
+        return true;
+      },
+      onSubscribe: (ctx, _id, payload) => {
+        const session = sessions.get(ctx);
+        if (!session) return [codedError("The connection is not authenticated.", "UNAUTHENTICATED")];
+        let document: DocumentNode;
+        try {
+          document = parse(payload.query, { maxTokens: MAX_SUBSCRIPTION_TOKENS });
+        } catch (error) {
+          return [codedError(error instanceof GraphQLError ? error.message : "The query is not valid GraphQL.", "GRAPHQL_PARSE_FAILED")];
+        }
+        const operation = getOperationAST(document, payload.operationName);
+        if (!operation) return [operationResolutionError(payload.operationName)];
+        if (operation.operation !== "subscription") {
+          return [codedError("Only subscriptions are served over WebSocket; send queries and mutations as HTTP POST.", "BAD_REQUEST", [operation])];
+        }
+        const variables = payload.variables ?? {};
+        try {
+          assertWithinLimits(schema, document, operation, variables, limits);
+        } catch (error) {
+          if (error instanceof GraphQLError) return [error];
+          throw error;
+        }
+        const invalid = validate(schema, document, specifiedRules);
+        if (invalid.length > 0) return invalid.map((e) => codedError(e.message, "GRAPHQL_VALIDATION_FAILED", e.nodes));
+        const contextValue: SubscriptionContext = { ...runtime.requestContext(session.viewer), live: session };
+        return { schema, document, operationName: payload.operationName, variableValues: variables, contextValue };
+      },
+      onError: (_ctx, _id, _payload, errors) => errors.map((e) => toSafeGraphQLError(e, logger)),
+      onNext: (_ctx, _id, _payload, _args, result) =>
+        "errors" in result && result.errors ? { ...result, errors: result.errors.map((e) => toSafeGraphQLError(e, logger)) } : result,
+    },
+    wss,
+  );
+  return {
+    async close() {
+      for (const client of wss.clients) client.terminate();
+      await disposable.dispose();
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+      stopRevocations();
+      stopViewerChanges();
+    },
+  };
+}

@@ -1,0 +1,30 @@
+import { SkillyardError } from "@skillyard/core";
+import { GlobalRole, type User, UserKind } from "./user.entity";
+
+/** Who a request acts for: a user, through one of their API tokens. */
+export interface Viewer {
+  user: User;
+  tokenId: string;
+}
+
+/** The part of every request context that says who is asking; null for anonymous requests. */
+export interface ViewerContext {
+  readonly viewer: Viewer | null;
+}
+
+export function requireViewer(ctx: ViewerContext): Viewer {
+  if (!ctx.viewer) throw new SkillyardError("UNAUTHENTICATED", "Sign in with an API token (Authorization: Bearer <token>).");
+  return ctx.viewer;
+}
+
+export function isAdmin(user: User): boolean {
+  return user.roles.includes(GlobalRole.ADMIN);
+}
+
+/**
+ * Who may decide on reviews and see every unreleased version: reviewers and admins, and never a
+ * service account (their credentials are made by admins, so they must not count as a second person).
+ */
+export function isReviewer(user: User): boolean {
+  return user.kind === UserKind.PERSON && (user.roles.includes(GlobalRole.REVIEWER) || user.roles.includes(GlobalRole.ADMIN));
+}
