@@ -3,7 +3,7 @@ import type { Command } from "commander";
 import { RegistryClient } from "../client";
 import { resolveSettings } from "../config";
 import { CliError, toCliError, usageError } from "../errors";
-import { colorsFor, Output } from "../output";
+import { colorsFor, jsonText, Output, terminalText } from "../output";
 
 /** Options every command accepts. */
 export interface CommonOptions {
@@ -55,10 +55,10 @@ export async function run(options: CommonOptions, body: (ctx: Context) => Promis
 export function reportError(error: unknown, json: boolean): void {
   const err = toCliError(error);
   if (json) {
-    process.stdout.write(`${JSON.stringify({ error: { code: err.code, message: err.message } })}\n`);
+    process.stdout.write(`${jsonText({ error: { code: err.code, message: err.message } })}\n`);
   } else {
     const c = colorsFor(process.stderr);
-    process.stderr.write(`${c.red(`error ${err.code}:`)} ${oneLine(err.message)}\n`);
+    process.stderr.write(`${terminalText(`${c.red(`error ${err.code}:`)} ${oneLine(err.message)}`)}\n`);
   }
   process.exitCode = err.exitCode;
 }
