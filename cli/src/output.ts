@@ -68,6 +68,21 @@ export function jsonText(value: unknown, indent?: number): string {
   return JSON.stringify(value, null, indent).replace(/[\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
 }
 
+/**
+ * A reader that goes away (`skillyard search | head -1`) ends the output, not the command: EPIPE
+ * on stdout or stderr is swallowed here, once for the process, and the stream, now destroyed, drops
+ * later writes. So there is no crash or stack trace, the command still finishes its work (an
+ * install still writes its lockfile, a publish still follows its tests) and exits with its own
+ * code. Any other error on these streams stays fatal.
+ */
+export function endOutputOnClosedPipe(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on("error", (err: NodeJS.ErrnoException) => {
+      if (err.code !== "EPIPE") throw err;
+    });
+  }
+}
+
 function colorEnabled(stream: Stream): boolean {
   const noColor = process.env.NO_COLOR;
   return Boolean(stream.isTTY) && (noColor === undefined || noColor === "");
