@@ -4,6 +4,7 @@ import path from "node:path";
 import { DEFAULT_ARCHIVE_LIMITS, extractPackageTo } from "@skillyard/core";
 import type { Command } from "commander";
 import { CliError } from "../errors";
+import { InstallDocument, type InstallSkillInput } from "../gql/graphql";
 import { checkPackages, invalidLockfile, lockfilePath, mergeLockfile, readLockfile, writeLockfile, type Fail, type LockedPackage } from "../lockfile";
 import { formatBytes, table } from "../output";
 import { examples, parseInstallSpec, requireToken, run, withCommonOptions, type CommonOptions, type Context } from "./common";
@@ -11,14 +12,6 @@ import { examples, parseInstallSpec, requireToken, run, withCommonOptions, type 
 interface InstallOptions extends CommonOptions {
   tenant?: string;
   dir: string;
-}
-
-const INSTALL = `mutation Install($input: InstallSkillInput!) {
-  installSkill(input: $input) { tenant { name } warnings resolved { name version range sha256 size downloadUrl requiredBy } }
-}`;
-
-interface InstallResult {
-  installSkill: { tenant: { name: string }; warnings: string[]; resolved: LockedPackage[] };
 }
 
 export function registerInstall(program: Command): void {
@@ -42,11 +35,11 @@ export function registerInstall(program: Command): void {
 async function install(ctx: Context, spec: string, options: InstallOptions): Promise<void> {
   const { name, range } = parseInstallSpec(spec);
   requireToken(ctx, "Installing");
-  const input: Record<string, string> = { name };
+  const input: InstallSkillInput = { name };
   if (range !== null) input.range = range;
   if (options.tenant) input.tenant = options.tenant;
   ctx.out.status.spin(`resolving ${spec}`);
-  const { installSkill: result } = await ctx.client.gql<InstallResult>(INSTALL, { input });
+  const { installSkill: result } = await ctx.client.gql(InstallDocument, { input });
   // The answer names folders and files to write: it is checked like a lockfile before anything is
   // downloaded or touched (a hostile registry or an interception on plain http could send "../x").
   const refuse: Fail = (problem) => new CliError("BAD_RESPONSE", `${ctx.registry} answered an install that cannot be used: ${problem}; nothing was installed.`);
