@@ -6,9 +6,9 @@
  * test output, error messages). Every line of human output (Output's lines, notes and warnings,
  * error lines, the status line) goes out through `terminalText`, which strips all control sequences
  * and characters from it, so none of that text can retitle the window, clear the screen, move the
- * cursor or hide what follows. The CLI's own colours survive because they travel
- * as markers carrying a random per-process nonce, which text from elsewhere cannot forge, and turn
- * into SGR codes only after stripping.
+ * cursor or hide what follows. The CLI's own colours survive because they travel as markers
+ * carrying a random per-process nonce, which text from elsewhere cannot forge, and turn into SGR
+ * codes only after stripping.
  */
 import { randomBytes } from "node:crypto";
 
