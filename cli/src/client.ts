@@ -6,6 +6,8 @@ import { createHash } from "node:crypto";
 import http from "node:http";
 import https from "node:https";
 import { Readable } from "node:stream";
+import type { TypedDocumentNode } from "@graphql-typed-document-node/core";
+import { print } from "graphql";
 import { createClient, type Client } from "graphql-ws/client";
 import WebSocket from "ws";
 import { CliError } from "./errors";
@@ -14,6 +16,9 @@ interface GraphQLErrorShape {
   message?: unknown;
   extensions?: { code?: unknown };
 }
+
+/** An operation's variables, as codegen types them (src/gql/graphql.ts). */
+type Variables = Record<string, unknown>;
 
 interface GraphQLBody<T> {
   data?: T | null;
@@ -42,15 +47,18 @@ export class RegistryClient {
     return this.token ? { authorization: `Bearer ${this.token}` } : {};
   }
 
-  /** Runs one operation; the first GraphQL error becomes a CliError with its `extensions.code`. */
-  async gql<T>(query: string, variables: Record<string, unknown> = {}): Promise<T> {
+  /**
+   * Runs one operation (a generated document from src/graphql/*.graphql); the first GraphQL error
+   * becomes a CliError with its `extensions.code`.
+   */
+  async gql<T, V extends Variables>(document: TypedDocumentNode<T, V>, variables: V): Promise<T> {
     const url = `${this.registry}/graphql`;
     let res: Response;
     try {
       res = await fetch(url, {
         method: "POST",
         headers: { "content-type": "application/json", accept: "application/json", "user-agent": USER_AGENT, ...this.authHeaders() },
-        body: JSON.stringify({ query, variables }),
+        body: JSON.stringify({ query: print(document), variables }),
       });
     } catch (err) {
       throw this.connectionFailed(err);
@@ -184,10 +192,10 @@ export class RegistryClient {
    * Subscribes and calls `onData` for each result; resolves when the server completes the stream.
    * Errors (GraphQL errors, a refused or dropped socket) reject with a CliError.
    */
-  subscribe<T>(client: Client, query: string, variables: Record<string, unknown>, onData: (data: T) => void): Promise<void> {
+  subscribe<T, V extends Variables>(client: Client, document: TypedDocumentNode<T, V>, variables: V, onData: (data: T) => void): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       client.subscribe<T>(
-        { query, variables },
+        { query: print(document), variables },
         {
           next: (message) => {
             const [first] = (message.errors ?? []) as GraphQLErrorShape[];

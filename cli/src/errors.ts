@@ -7,7 +7,8 @@ import { isErrorCode, SkillyardError, type ErrorCode } from "@skillyard/core";
  */
 export const CLI_ERROR_CODES = {
   CONNECTION_FAILED: "The registry could not be reached (refused, DNS, TLS, reset).",
-  BAD_RESPONSE: "The registry answered something that is not Skillyard's API (wrong URL, proxy page).",
+  BAD_RESPONSE:
+    "The registry answered something that is not Skillyard's API (wrong URL, proxy page), or an answer that breaks its promises (an install naming a folder outside the install folder, a bad digest or size); nothing was written.",
   CONFIG_INVALID: "The configuration file is not valid JSON of the expected shape.",
   LOCKFILE_INVALID: "skillyard.lock is not a lockfile this CLI understands.",
   TESTS_NOT_RUN: "The sandbox could not run the tests (an infrastructure error); the version stays in TESTING.",

@@ -6,6 +6,7 @@ import { randomBytes } from "node:crypto";
 import { readFile, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { isValidSkillName } from "@skillyard/core";
+import { valid as validSemver } from "semver";
 import { CliError } from "./errors";
 
 export const LOCKFILE_NAME = "skillyard.lock";
@@ -38,6 +39,9 @@ export interface Lockfile {
   packages: LockedPackage[];
 }
 
+/** Turns a problem found in untrusted input into the error to throw. */
+export type Fail = (problem: string) => CliError;
+
 export function lockfilePath(dir: string): string {
   return path.join(dir, LOCKFILE_NAME);
 }
@@ -56,38 +60,51 @@ export async function readLockfile(dir: string): Promise<Lockfile | null> {
   try {
     parsed = JSON.parse(text);
   } catch {
-    throw invalid(file, "it is not valid JSON");
+    throw invalidLockfile(file, "it is not valid JSON");
   }
   return validateLockfile(parsed, file);
 }
 
 export function validateLockfile(value: unknown, file: string): Lockfile {
-  const root = record(value, file, "the file");
+  const fail = (problem: string) => invalidLockfile(file, problem);
+  const root = record(value, "the file", fail);
   if (root.lockfileVersion !== LOCKFILE_VERSION) {
-    throw invalid(file, `lockfileVersion is ${JSON.stringify(root.lockfileVersion)}; this CLI reads version ${LOCKFILE_VERSION}`);
+    throw fail(`lockfileVersion is ${JSON.stringify(root.lockfileVersion)}; this CLI reads version ${LOCKFILE_VERSION}`);
   }
-  const registry = str(root.registry, file, "registry");
-  const requests = list(root.requests, file, "requests").map((item, i) => {
-    const r = record(item, file, `requests[${i}]`);
-    return { name: skillName(r.name, file, `requests[${i}].name`), range: str(r.range, file, `requests[${i}].range`), tenant: str(r.tenant, file, `requests[${i}].tenant`) };
+  const registry = str(root.registry, "registry", fail);
+  const requests = list(root.requests, "requests", fail).map((item, i) => {
+    const r = record(item, `requests[${i}]`, fail);
+    return { name: skillName(r.name, `requests[${i}].name`, fail), range: str(r.range, `requests[${i}].range`, fail), tenant: str(r.tenant, `requests[${i}].tenant`, fail) };
   });
-  const seen = new Set<string>();
-  const packages = list(root.packages, file, "packages").map((item, i) => {
-    const where = `packages[${i}]`;
-    const p = record(item, file, where);
-    const name = skillName(p.name, file, `${where}.name`);
-    if (seen.has(name)) throw invalid(file, `${name} appears twice in packages`);
-    seen.add(name);
-    const sha256 = str(p.sha256, file, `${where}.sha256`);
-    if (!/^[0-9a-f]{64}$/.test(sha256)) throw invalid(file, `${where}.sha256 is not 64 lowercase hex digits`);
-    const size = p.size;
-    if (typeof size !== "number" || !Number.isSafeInteger(size) || size < 0) throw invalid(file, `${where}.size is not a byte count`);
-    const downloadUrl = str(p.downloadUrl, file, `${where}.downloadUrl`);
-    if (!/^https?:\/\//.test(downloadUrl)) throw invalid(file, `${where}.downloadUrl is not an http(s) URL`);
-    const requiredBy = list(p.requiredBy, file, `${where}.requiredBy`).map((r, j) => str(r, file, `${where}.requiredBy[${j}]`));
-    return { name, version: str(p.version, file, `${where}.version`), range: str(p.range, file, `${where}.range`), sha256, size, downloadUrl, requiredBy };
-  });
+  const packages = checkPackages(root.packages, "packages", fail);
   return { lockfileVersion: LOCKFILE_VERSION, registry, requests, packages };
+}
+
+/**
+ * Checks a list of packages to install, from a lockfile or from a registry's install answer: each
+ * name becomes a folder name (so it must be a skill name, and appear once), the version a strict
+ * semver, and the rest say what to download and how to verify it. `fail` turns a problem (naming
+ * the field, e.g. `packages[1].name "../x" is not a skill name`) into the error to throw.
+ */
+export function checkPackages(value: unknown, where: string, fail: Fail): LockedPackage[] {
+  const seen = new Set<string>();
+  return list(value, where, fail).map((item, i) => {
+    const at = `${where}[${i}]`;
+    const p = record(item, at, fail);
+    const name = skillName(p.name, `${at}.name`, fail);
+    if (seen.has(name)) throw fail(`${at}.name ${JSON.stringify(name)} appears twice in ${where}`);
+    seen.add(name);
+    const version = str(p.version, `${at}.version`, fail);
+    if (validSemver(version) !== version) throw fail(`${at}.version ${JSON.stringify(version)} is not a semver version`);
+    const sha256 = str(p.sha256, `${at}.sha256`, fail);
+    if (!/^[0-9a-f]{64}$/.test(sha256)) throw fail(`${at}.sha256 is not 64 lowercase hex digits`);
+    const size = p.size;
+    if (typeof size !== "number" || !Number.isSafeInteger(size) || size < 0) throw fail(`${at}.size is not a byte count`);
+    const downloadUrl = str(p.downloadUrl, `${at}.downloadUrl`, fail);
+    if (!isHttpUrl(downloadUrl)) throw fail(`${at}.downloadUrl is not an http(s) URL`);
+    const requiredBy = list(p.requiredBy, `${at}.requiredBy`, fail).map((r, j) => str(r, `${at}.requiredBy[${j}]`, fail));
+    return { name, version, range: str(p.range, `${at}.range`, fail), sha256, size, downloadUrl, requiredBy };
+  });
 }
 
 /** Writes the lockfile atomically (temp file + rename), entries sorted by name. */
@@ -124,30 +141,40 @@ export function mergeLockfile(previous: Lockfile | null, registry: string, reque
   return { lockfileVersion: LOCKFILE_VERSION, registry, requests: [...requests, request], packages: [...kept, ...resolved] };
 }
 
-function invalid(file: string, problem: string): CliError {
+/** The error for a lockfile `file` that cannot be used because of `problem`. */
+export function invalidLockfile(file: string, problem: string): CliError {
   return new CliError("LOCKFILE_INVALID", `${file} cannot be used: ${problem}.`);
 }
 
-function record(value: unknown, file: string, where: string): Record<string, unknown> {
-  if (typeof value !== "object" || value === null || Array.isArray(value)) throw invalid(file, `${where} is not an object`);
+function record(value: unknown, where: string, fail: Fail): Record<string, unknown> {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) throw fail(`${where} is not an object`);
   return value as Record<string, unknown>;
 }
 
-function list(value: unknown, file: string, where: string): unknown[] {
-  if (!Array.isArray(value)) throw invalid(file, `${where} is not a list`);
+function list(value: unknown, where: string, fail: Fail): unknown[] {
+  if (!Array.isArray(value)) throw fail(`${where} is not a list`);
   return value;
 }
 
-function str(value: unknown, file: string, where: string): string {
-  if (typeof value !== "string") throw invalid(file, `${where} is not a string`);
+function str(value: unknown, where: string, fail: Fail): string {
+  if (typeof value !== "string") throw fail(`${where} is not a string`);
   return value;
 }
 
 /** Names become folder names, so anything but a valid skill name (e.g. "../x") is refused. */
-function skillName(value: unknown, file: string, where: string): string {
-  const name = str(value, file, where);
-  if (!isValidSkillName(name)) throw invalid(file, `${where} ${JSON.stringify(name)} is not a skill name`);
+function skillName(value: unknown, where: string, fail: Fail): string {
+  const name = str(value, where, fail);
+  if (!isValidSkillName(name)) throw fail(`${where} ${JSON.stringify(name)} is not a skill name`);
   return name;
+}
+
+function isHttpUrl(text: string): boolean {
+  try {
+    const url = new URL(text);
+    return url.protocol === "http:" || url.protocol === "https:";
+  } catch {
+    return false;
+  }
 }
 
 function compare(a: string, b: string): number {

@@ -13,6 +13,7 @@ import { registerSearch } from "./commands/search";
 import { registerYank } from "./commands/yank";
 import { configPath } from "./config";
 import { usageError } from "./errors";
+import { endOutputOnClosedPipe } from "./output";
 
 function cliVersion(): string {
   try {
@@ -66,6 +67,7 @@ Examples:
 }
 
 export async function main(argv: string[] = process.argv): Promise<void> {
+  endOutputOnClosedPipe();
   const program = buildProgram(argv);
   try {
     await program.parseAsync(argv);

@@ -1,7 +1,6 @@
 import "reflect-metadata";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import os from "node:os";
 import path from "node:path";
@@ -11,17 +10,7 @@ import { GlobalRole } from "../../server/src/identity/user.entity";
 import { skillYaml } from "../../server/test/support/seed";
 import { pythonSkill } from "../../server/test/support/skills";
 import { startTestServer, type TestServer } from "../../server/test/support/test-server";
-
-const BIN = path.join(__dirname, "..", "bin", "skillyard.js");
-
-interface CliRun {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  /** ms after spawn at which each stdout chunk arrived, with the text so far. */
-  arrivals: { at: number; text: string }[];
-  durationMs: number;
-}
+import { cliRunner, oneLineError, writeSkillDir } from "./support/cli";
 
 /**
  * The skillyard CLI as a user runs it: a subprocess (async spawn: the server answers from this
@@ -35,54 +24,12 @@ describe("skillyard CLI against a real server", () => {
   let installerToken: string;
   let reviewerToken: string;
 
-  function cli(args: string[], options: { home?: string; token?: string; env?: Record<string, string>; input?: string; cwd?: string } = {}): Promise<CliRun> {
-    const home = options.home ?? mkdtempSync(path.join(scratch, "home-"));
-    const env: Record<string, string> = {};
-    for (const [key, value] of Object.entries(process.env)) if (value !== undefined && !key.startsWith("SKILLYARD_")) env[key] = value;
-    Object.assign(env, { HOME: home, XDG_CONFIG_HOME: path.join(home, ".config"), SKILLYARD_URL: server.url, NO_COLOR: "1" });
-    if (options.token) env.SKILLYARD_TOKEN = options.token;
-    Object.assign(env, options.env ?? {});
-    return new Promise((resolve, reject) => {
-      const started = Date.now();
-      const child = spawn(process.execPath, [BIN, ...args], { cwd: options.cwd ?? scratch, env, stdio: ["pipe", "pipe", "pipe"] });
-      // A hung CLI fails the test instead of hanging the suite.
-      const killer = setTimeout(() => child.kill("SIGKILL"), 90_000);
-      let stdout = "";
-      let stderr = "";
-      const arrivals: { at: number; text: string }[] = [];
-      child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
-        stdout += chunk;
-        arrivals.push({ at: Date.now() - started, text: stdout });
-      });
-      child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
-      child.on("error", reject);
-      child.on("close", (code) => {
-        clearTimeout(killer);
-        resolve({ code, stdout, stderr, arrivals, durationMs: Date.now() - started });
-      });
-      child.stdin.end(options.input ?? "");
-    });
-  }
+  const cli = cliRunner(() => server.url, () => scratch);
 
   const asAuthor = (args: string[], extra: { env?: Record<string, string>; cwd?: string } = {}) => cli(args, { home: authorHome, ...extra });
   const asInstaller = (args: string[], extra: { env?: Record<string, string>; cwd?: string } = {}) => cli(args, { token: installerToken, ...extra });
 
-  function skillDir(name: string, files: Record<string, string>): string {
-    const dir = path.join(scratch, "src", name);
-    for (const [rel, content] of Object.entries(files)) {
-      mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
-      writeFileSync(path.join(dir, rel), content);
-    }
-    return dir;
-  }
-
-  /** Every stderr line of a failed run: exactly one, `error CODE: …`. */
-  function oneLineError(run: CliRun, code: string): string {
-    const lines = run.stderr.trimEnd().split("\n");
-    assert.equal(lines.length, 1, `expected one line on stderr, got:\n${run.stderr}`);
-    assert.match(lines[0], new RegExp(`^error ${code}: \\S`));
-    return lines[0];
-  }
+  const skillDir = (name: string, files: Record<string, string>) => writeSkillDir(scratch, name, files);
 
   const downloadsOf = async (name: string) => (await server.gql<{ skill: { downloads: number } }>(`query($n: String!) { skill(name: $n) { downloads } }`, { n: name })).data!.skill.downloads;
 

@@ -1,11 +1,6 @@
 import type { Command } from "commander";
+import { SetChannelDocument } from "../gql/graphql";
 import { assertSkillName, examples, requireToken, run, withCommonOptions, type CommonOptions, type Context } from "./common";
-
-const SET_CHANNEL = `mutation SetChannel($input: SetChannelInput!) { setChannel(input: $input) { channel { name version { version } } previousVersion { version } } }`;
-
-interface SetChannelResult {
-  setChannel: { channel: { name: string; version: { version: string } | null }; previousVersion: { version: string } | null };
-}
 
 export function registerChannel(program: Command): void {
   const channel = program.command("channel").description("manage a skill's channels (stable, beta, …)");
@@ -25,7 +20,7 @@ export function registerChannel(program: Command): void {
 async function setChannel(ctx: Context, name: string, channel: string, version: string): Promise<void> {
   assertSkillName(name);
   requireToken(ctx, "Moving a channel");
-  const { setChannel: result } = await ctx.client.gql<SetChannelResult>(SET_CHANNEL, { input: { skill: name, channel, version } });
+  const { setChannel: result } = await ctx.client.gql(SetChannelDocument, { input: { skill: name, channel, version } });
   const now = result.channel.version?.version ?? version;
   const before = result.previousVersion?.version ?? null;
   if (ctx.json) {

@@ -3,7 +3,8 @@ import type { Command } from "commander";
 import { RegistryClient } from "../client";
 import { resolveSettings } from "../config";
 import { CliError, toCliError, usageError } from "../errors";
-import { colorsFor, Output } from "../output";
+import { SkillVersionsDocument, type VersionStatus } from "../gql/graphql";
+import { colorsFor, jsonText, Output, terminalText } from "../output";
 
 /** Options every command accepts. */
 export interface CommonOptions {
@@ -55,10 +56,10 @@ export async function run(options: CommonOptions, body: (ctx: Context) => Promis
 export function reportError(error: unknown, json: boolean): void {
   const err = toCliError(error);
   if (json) {
-    process.stdout.write(`${JSON.stringify({ error: { code: err.code, message: err.message } })}\n`);
+    process.stdout.write(`${jsonText({ error: { code: err.code, message: err.message } })}\n`);
   } else {
     const c = colorsFor(process.stderr);
-    process.stderr.write(`${c.red(`error ${err.code}:`)} ${oneLine(err.message)}\n`);
+    process.stderr.write(`${terminalText(`${c.red(`error ${err.code}:`)} ${oneLine(err.message)}`)}\n`);
   }
   process.exitCode = err.exitCode;
 }
@@ -96,15 +97,9 @@ export function assertSkillName(name: string): void {
   if (!isValidSkillName(name)) throw usageError(`${JSON.stringify(name)} is not a skill name (lowercase letters, digits and hyphens).`);
 }
 
-const VERSIONS = `query SkillVersions($name: String!) { skill(name: $name) { name versions(first: 100) { edges { node { id version status } } } } }`;
-
-interface VersionsResult {
-  skill: { name: string; versions: { edges: { node: { id: string; version: string; status: string } }[] } } | null;
-}
-
 /** Maps name@version to the version's global id. */
-export async function findVersionId(ctx: Context, name: string, version: string): Promise<{ id: string; status: string }> {
-  const data = await ctx.client.gql<VersionsResult>(VERSIONS, { name });
+export async function findVersionId(ctx: Context, name: string, version: string): Promise<{ id: string; status: VersionStatus }> {
+  const data = await ctx.client.gql(SkillVersionsDocument, { name });
   if (!data.skill) throw new CliError("NOT_FOUND", `There is no skill named "${name}".`);
   const found = data.skill.versions.edges.find((e) => e.node.version === version);
   if (!found) throw new CliError("NOT_FOUND", `${name} has no version ${version} (or it is not visible to you).`);
@@ -114,15 +109,4 @@ export async function findVersionId(ctx: Context, name: string, version: string)
 /** Edges to nodes. */
 export function nodes<T>(connection: { edges: { node: T }[] }): T[] {
   return connection.edges.map((e) => e.node);
-}
-
-/** The fields every listing of a skill shows (search rows, info). */
-export interface SkillSummary {
-  name: string;
-  description: string;
-  category: string;
-  tags: string[];
-  rating: number | null;
-  reviewCount: number;
-  downloads: number;
 }

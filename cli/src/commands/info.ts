@@ -1,22 +1,8 @@
 import type { Command } from "commander";
 import { CliError } from "../errors";
+import { InfoDocument, type PermissionRisk, type VersionStatus } from "../gql/graphql";
 import { formatRating, padEnd } from "../output";
-import { assertSkillName, examples, nodes, run, withCommonOptions, type CommonOptions, type Context, type SkillSummary } from "./common";
-
-const INFO = `query Info($name: String!) { skill(name: $name) {
-  name description category tags rating reviewCount downloads
-  owner { name }
-  latestVersion { version publishedAt permissions(first: 100) { edges { node { name risk } } } }
-  versions(first: 100) { edges { node { version status statusReason publishedAt createdAt } } }
-  channels(first: 100) { edges { node { name version { version } } } }
-} }`;
-
-interface SkillInfo extends SkillSummary {
-  owner: { name: string };
-  latestVersion: { version: string; publishedAt: string | null; permissions: { edges: { node: { name: string; risk: string } }[] } } | null;
-  versions: { edges: { node: { version: string; status: string; statusReason: string | null; publishedAt: string | null; createdAt: string } }[] };
-  channels: { edges: { node: { name: string; version: { version: string } | null } }[] };
-}
+import { assertSkillName, examples, nodes, run, withCommonOptions, type CommonOptions, type Context } from "./common";
 
 export function registerInfo(program: Command): void {
   const cmd = program.command("info").description("show a skill: description, owner, versions, channels, rating, downloads, permissions").argument("<name>", "skill name");
@@ -26,7 +12,7 @@ export function registerInfo(program: Command): void {
 
 async function info(ctx: Context, name: string): Promise<void> {
   assertSkillName(name);
-  const { skill } = await ctx.client.gql<{ skill: SkillInfo | null }>(INFO, { name });
+  const { skill } = await ctx.client.gql(InfoDocument, { name });
   if (!skill) throw new CliError("NOT_FOUND", `There is no skill named "${name}".`);
   const permissions = skill.latestVersion ? nodes(skill.latestVersion.permissions) : [];
   const versions = nodes(skill.versions);
@@ -72,12 +58,12 @@ async function info(ctx: Context, name: string): Promise<void> {
   }
 }
 
-function riskColor(ctx: Context, risk: string): string {
+function riskColor(ctx: Context, risk: PermissionRisk): string {
   const c = ctx.out.out;
   return risk === "CRITICAL" || risk === "HIGH" ? c.red(risk) : risk === "MEDIUM" ? c.yellow(risk) : risk;
 }
 
-function statusColor(ctx: Context, status: string): string {
+function statusColor(ctx: Context, status: VersionStatus): string {
   const c = ctx.out.out;
   if (status === "PUBLISHED") return c.green(status);
   if (status === "REJECTED" || status === "YANKED") return c.red(status);

@@ -2,13 +2,8 @@ import type { Command } from "commander";
 import { RegistryClient } from "../client";
 import { configPath, readConfig, writeConfig } from "../config";
 import { CliError, usageError } from "../errors";
+import { ViewerDocument } from "../gql/graphql";
 import { examples, run, withCommonOptions, type CommonOptions, type Context } from "./common";
-
-const VIEWER = `query Viewer { viewer { handle roles teams(first: 100) { edges { node { role team { name } } } } } }`;
-
-interface ViewerResult {
-  viewer: { handle: string; roles: string[]; teams: { edges: { node: { role: string; team: { name: string } } }[] } } | null;
-}
 
 export function registerLogin(program: Command): void {
   const cmd = program
@@ -26,7 +21,7 @@ async function login(ctx: Context, flagToken: string | undefined): Promise<void>
   const token = (flagToken ?? (process.stdin.isTTY ? await promptHidden("API token: ") : await readStdin())).trim();
   if (!token) throw usageError("no token given: pass --token, pipe it on stdin, or type it at the prompt.");
   const client = new RegistryClient(ctx.registry, token);
-  const { viewer } = await client.gql<ViewerResult>(VIEWER);
+  const { viewer } = await client.gql(ViewerDocument, {});
   if (!viewer) throw new CliError("UNAUTHENTICATED", `${ctx.registry} did not accept the token.`);
   const file = configPath();
   const stored = await readConfig(file);

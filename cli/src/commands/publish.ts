@@ -3,6 +3,7 @@ import path from "node:path";
 import { packDirectory, parseManifest, type SkillManifest } from "@skillyard/core";
 import type { Command } from "commander";
 import { CliError, usageError } from "../errors";
+import { EventsDocument, OutcomeDocument, PublishDocument, type OutcomeQuery, type PublishSkillVersionInput, type TestRunStatus } from "../gql/graphql";
 import { formatBytes } from "../output";
 import { examples, requireToken, run, withCommonOptions, type CommonOptions, type Context } from "./common";
 
@@ -11,59 +12,10 @@ interface PublishOptions extends CommonOptions {
   team?: string;
 }
 
-const PUBLISH = `mutation Publish($input: PublishSkillVersionInput!) {
-  publishSkillVersion(input: $input) { created warnings version { id version status statusReason latestTestRun { id status } } }
-}`;
+/** A version with its latest test run: the SkillVersion answer of the Outcome query. */
+type Outcome = Extract<NonNullable<OutcomeQuery["node"]>, { __typename: "SkillVersion" }>;
 
-const OUTCOME = `query Outcome($id: ID!) { node(id: $id) { ... on SkillVersion {
-  id version status statusReason
-  latestTestRun { id status reason passed failed skipped passRate tests(first: 100) { edges { node { name classname status message } } } }
-} } }`;
-
-const EVENTS = `subscription Events($id: ID!) { testRunEvents(testRunId: $id) { seq kind stream text status at } }`;
-
-interface PublishResult {
-  publishSkillVersion: {
-    created: boolean;
-    warnings: string[];
-    version: { id: string; version: string; status: string; statusReason: string | null; latestTestRun: { id: string; status: string } | null };
-  };
-}
-
-interface TestCase {
-  name: string;
-  classname: string;
-  status: string;
-  message: string | null;
-}
-
-interface Outcome {
-  id: string;
-  version: string;
-  status: string;
-  statusReason: string | null;
-  latestTestRun: {
-    id: string;
-    status: string;
-    reason: string | null;
-    passed: number;
-    failed: number;
-    skipped: number;
-    passRate: number | null;
-    tests: { edges: { node: TestCase }[] };
-  } | null;
-}
-
-interface RunEvent {
-  seq: number;
-  kind: "LOG" | "STATUS";
-  stream: "STDOUT" | "STDERR" | null;
-  text: string | null;
-  status: string | null;
-  at: string;
-}
-
-const FINAL_RUN_STATUSES = new Set(["PASSED", "FAILED", "TIMEOUT", "MEMORY_LIMIT", "ERROR", "INFRA_ERROR"]);
+const FINAL_RUN_STATUSES = new Set<TestRunStatus>(["PASSED", "FAILED", "TIMEOUT", "MEMORY_LIMIT", "ERROR", "INFRA_ERROR"]);
 
 export function registerPublish(program: Command): void {
   const cmd = program
@@ -101,10 +53,10 @@ async function publish(ctx: Context, dir: string, options: PublishOptions): Prom
   out.status.clear();
   out.note(`${out.err.green("✓")} uploaded ${formatBytes(uploaded.size)} ${out.err.dim(`sha256 ${uploaded.sha256}`)}`);
 
-  const input: Record<string, string> = { packageSha256: uploaded.sha256 };
+  const input: PublishSkillVersionInput = { packageSha256: uploaded.sha256 };
   if (options.version) input.version = options.version;
   if (options.team) input.team = options.team;
-  const { publishSkillVersion: published } = await ctx.client.gql<PublishResult>(PUBLISH, { input });
+  const { publishSkillVersion: published } = await ctx.client.gql(PublishDocument, { input });
   for (const warning of published.warnings) out.warn(warning);
   if (!published.created) out.note(out.err.dim(`${label} was already published with these exact bytes; showing its current state.`));
 
@@ -151,7 +103,7 @@ async function streamRun(ctx: Context, runId: string, label: string, versionId: 
   };
   process.once("SIGINT", onInterrupt);
   try {
-    await ctx.client.subscribe<{ testRunEvents: RunEvent }>(client, EVENTS, { id: runId }, ({ testRunEvents: event }) => {
+    await ctx.client.subscribe(client, EventsDocument, { id: runId }, ({ testRunEvents: event }) => {
       if (event.seq <= lastSeq) return;
       lastSeq = event.seq;
       if (event.kind === "LOG") {
@@ -186,8 +138,8 @@ async function waitForRun(ctx: Context, versionId: string): Promise<void> {
 }
 
 async function fetchOutcome(ctx: Context, versionId: string): Promise<Outcome> {
-  const { node } = await ctx.client.gql<{ node: Outcome | null }>(OUTCOME, { id: versionId });
-  if (!node) throw new CliError("NOT_FOUND", `The published version ${versionId} is not visible.`);
+  const { node } = await ctx.client.gql(OutcomeDocument, { id: versionId });
+  if (node?.__typename !== "SkillVersion") throw new CliError("NOT_FOUND", `The published version ${versionId} is not visible.`);
   return node;
 }
 

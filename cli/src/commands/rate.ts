@@ -1,16 +1,11 @@
 import type { Command } from "commander";
 import { CliError, EXIT_USAGE } from "../errors";
+import { RateDocument, type RateSkillInput } from "../gql/graphql";
 import { formatRating } from "../output";
 import { assertSkillName, examples, requireToken, run, withCommonOptions, type CommonOptions, type Context } from "./common";
 
 interface RateOptions extends CommonOptions {
   review?: string;
-}
-
-const RATE = `mutation Rate($input: RateSkillInput!) { rateSkill(input: $input) { review { rating text } skill { name rating reviewCount } } }`;
-
-interface RateResult {
-  rateSkill: { review: { rating: number; text: string }; skill: { name: string; rating: number | null; reviewCount: number } };
 }
 
 export function registerRate(program: Command): void {
@@ -31,9 +26,9 @@ async function rate(ctx: Context, name: string, raw: string, review: string | un
     throw new CliError("RATING_INVALID", `A rating must be a whole number from 1 to 5, not ${JSON.stringify(raw)}.`, EXIT_USAGE);
   }
   requireToken(ctx, "Rating");
-  const input: Record<string, unknown> = { name, rating };
+  const input: RateSkillInput = { name, rating };
   if (review !== undefined) input.review = review;
-  const { rateSkill } = await ctx.client.gql<RateResult>(RATE, { input });
+  const { rateSkill } = await ctx.client.gql(RateDocument, { input });
   if (ctx.json) {
     ctx.out.printJson({ name: rateSkill.skill.name, rating: rateSkill.review.rating, review: rateSkill.review.text, average: rateSkill.skill.rating, reviewCount: rateSkill.skill.reviewCount });
     return;

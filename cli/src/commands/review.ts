@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { ApproveDocument, RejectDocument, ReviewQueueDocument, type ReviewQueueQuery } from "../gql/graphql";
 import { table } from "../output";
 import { examples, findVersionId, nodes, parseExactSpec, requireToken, run, withCommonOptions, type CommonOptions, type Context } from "./common";
 
@@ -10,30 +11,7 @@ interface RejectOptions extends CommonOptions {
   reason: string;
 }
 
-const QUEUE = `query ReviewQueue { reviewQueue(first: 100) { totalCount edges { node {
-  id requiredApprovals approvals reasons viewerCannotDecide createdAt
-  version { id version status skill { name } }
-  permissionDiff { name change risk }
-} } } }`;
-
-interface ReviewRequest {
-  id: string;
-  requiredApprovals: number;
-  approvals: number;
-  reasons: Record<string, unknown>[];
-  viewerCannotDecide: string | null;
-  createdAt: string;
-  version: { id: string; version: string; status: string; skill: { name: string } };
-  permissionDiff: { name: string; change: string; risk: string }[];
-}
-
-const APPROVE = `mutation Approve($input: ApproveVersionInput!) { approveVersion(input: $input) { published version { version status } } }`;
-const REJECT = `mutation Reject($input: RejectVersionInput!) { rejectVersion(input: $input) { published version { version status statusReason } } }`;
-
-interface DecisionResult {
-  published: boolean;
-  version: { version: string; status: string; statusReason?: string | null };
-}
+type ReviewRequest = ReviewQueueQuery["reviewQueue"]["edges"][number]["node"];
 
 export function registerReview(program: Command): void {
   const review = program.command("review").description("the permission review queue, for reviewers at a terminal");
@@ -63,7 +41,7 @@ export function registerReview(program: Command): void {
 
 async function listQueue(ctx: Context): Promise<void> {
   requireToken(ctx, "The review queue");
-  const { reviewQueue } = await ctx.client.gql<{ reviewQueue: { totalCount: number | null; edges: { node: ReviewRequest }[] } }>(QUEUE);
+  const { reviewQueue } = await ctx.client.gql(ReviewQueueDocument, {});
   const entries = nodes(reviewQueue);
   if (ctx.json) {
     ctx.out.printJson({
@@ -126,8 +104,8 @@ async function decide(ctx: Context, spec: string, decision: "approve" | "reject"
   const { id } = await findVersionId(ctx, name, version);
   const result =
     decision === "approve"
-      ? (await ctx.client.gql<{ approveVersion: DecisionResult }>(APPROVE, { input: { versionId: id, comment: text } })).approveVersion
-      : (await ctx.client.gql<{ rejectVersion: DecisionResult }>(REJECT, { input: { versionId: id, reason: text } })).rejectVersion;
+      ? (await ctx.client.gql(ApproveDocument, { input: { versionId: id, comment: text } })).approveVersion
+      : (await ctx.client.gql(RejectDocument, { input: { versionId: id, reason: text } })).rejectVersion;
   if (ctx.json) {
     ctx.out.printJson({ name, version, versionId: id, decision: decision.toUpperCase(), published: result.published, status: result.version.status });
     return;

@@ -1,28 +1,17 @@
 import { type Command, Option } from "commander";
 import { usageError } from "../errors";
+import { SearchDocument, type SearchQueryVariables, type SkillSort } from "../gql/graphql";
 import { formatCount, formatRating, table } from "../output";
-import { examples, nodes, run, withCommonOptions, type CommonOptions, type Context, type SkillSummary } from "./common";
+import { examples, nodes, run, withCommonOptions, type CommonOptions, type Context } from "./common";
+
+/** --sort choices and the order each asks for. */
+const SORT_ORDERS = { relevance: "RELEVANCE", downloads: "DOWNLOADS", rating: "RATING", recent: "RECENT" } as const satisfies Record<string, SkillSort>;
 
 interface SearchOptions extends CommonOptions {
   category?: string;
   tag: string[];
-  sort?: string;
+  sort?: keyof typeof SORT_ORDERS;
   limit: string;
-}
-
-const SEARCH = `query Search($query: String, $category: String, $tags: [String!], $sort: SkillSort, $first: Int) {
-  skills(query: $query, category: $category, tags: $tags, sort: $sort, first: $first) {
-    totalCount
-    edges { node { name description category tags rating reviewCount downloads latestVersion { version } } }
-  }
-}`;
-
-interface SkillRow extends SkillSummary {
-  latestVersion: { version: string } | null;
-}
-
-interface SearchResult {
-  skills: { totalCount: number | null; edges: { node: SkillRow }[] };
 }
 
 export function registerSearch(program: Command): void {
@@ -32,7 +21,7 @@ export function registerSearch(program: Command): void {
     .argument("[query]", "words to look for in names, descriptions and tags")
     .option("--category <category>", "only skills in this category")
     .option("--tag <tag>", "only skills with this tag (repeatable: all must match)", (value: string, previous: string[]) => [...previous, value], [] as string[])
-    .addOption(new Option("--sort <order>", "result order").choices(["relevance", "downloads", "rating", "recent"]))
+    .addOption(new Option("--sort <order>", "result order").choices(Object.keys(SORT_ORDERS)))
     .option("--limit <n>", "how many results (1-100)", "20");
   withCommonOptions(cmd).action((query: string | undefined, options: SearchOptions) => run(options, (ctx) => search(ctx, query, options)));
   examples(cmd, [
@@ -45,14 +34,14 @@ export function registerSearch(program: Command): void {
 async function search(ctx: Context, query: string | undefined, options: SearchOptions): Promise<void> {
   const first = Number(options.limit);
   if (!Number.isInteger(first) || first < 1 || first > 100) throw usageError(`--limit must be a whole number from 1 to 100, not ${JSON.stringify(options.limit)}.`);
-  const variables = {
+  const variables: SearchQueryVariables = {
     query: query || null,
     category: options.category ?? null,
     tags: options.tag.length ? options.tag : null,
-    sort: options.sort ? options.sort.toUpperCase() : query ? "RELEVANCE" : "DOWNLOADS",
+    sort: options.sort ? SORT_ORDERS[options.sort] : query ? "RELEVANCE" : "DOWNLOADS",
     first,
   };
-  const { skills } = await ctx.client.gql<SearchResult>(SEARCH, variables);
+  const { skills } = await ctx.client.gql(SearchDocument, variables);
   const rows = nodes(skills);
   if (ctx.json) {
     ctx.out.printJson({

@@ -1,11 +1,10 @@
 import type { Command } from "commander";
+import { YankDocument } from "../gql/graphql";
 import { examples, findVersionId, parseExactSpec, requireToken, run, withCommonOptions, type CommonOptions, type Context } from "./common";
 
 interface YankOptions extends CommonOptions {
   reason: string;
 }
-
-const YANK = `mutation Yank($input: YankVersionInput!) { yankVersion(input: $input) { id version status statusReason } }`;
 
 export function registerYank(program: Command): void {
   const cmd = program
@@ -21,9 +20,7 @@ async function yank(ctx: Context, spec: string, reason: string): Promise<void> {
   const { name, version } = parseExactSpec(spec);
   requireToken(ctx, "Yanking");
   const { id } = await findVersionId(ctx, name, version);
-  const { yankVersion } = await ctx.client.gql<{ yankVersion: { id: string; version: string; status: string; statusReason: string | null } }>(YANK, {
-    input: { versionId: id, reason },
-  });
+  const { yankVersion } = await ctx.client.gql(YankDocument, { input: { versionId: id, reason } });
   if (ctx.json) {
     ctx.out.printJson({ name, version: yankVersion.version, versionId: yankVersion.id, status: yankVersion.status, reason: yankVersion.statusReason });
     return;
