@@ -241,7 +241,7 @@ describe("skillyard CLI against a real server", () => {
   test("rate, info and channel set; a yanked version installs by channel with a warning", async () => {
     const rate = await asInstaller(["rate", "cli-app", "4", "--review", "Tidy."]);
     assert.equal(rate.code, 0, rate.stderr);
-    assert.match(rate.stdout, /rated cli-app ★★★★☆; now ★ 4\.0 from 1 review/);
+    assert.match(rate.stdout, /rated cli-app ★★★★☆; now ★ 4\.0 from 1 rating/);
     const badRating = await asInstaller(["rate", "cli-app", "9"]);
     assert.equal(badRating.code, 2);
     oneLineError(badRating, "RATING_INVALID");
@@ -250,7 +250,7 @@ describe("skillyard CLI against a real server", () => {
     assert.equal(info.code, 0, info.stderr);
     assert.match(info.stdout, /^cli-app — Turns CLI sessions/);
     assert.match(info.stdout, /owner\s+yard/);
-    assert.match(info.stdout, /rating\s+★ 4\.0 \(1 review\)/);
+    assert.match(info.stdout, /rating\s+★ 4\.0 \(1 rating\)/);
     assert.match(info.stdout, /1\.0\.0\s+PUBLISHED/);
     const infoJson = JSON.parse((await cli(["info", "cli-app", "--json"])).stdout);
     assert.equal(infoJson.latestVersion, "1.0.0");

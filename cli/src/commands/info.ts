@@ -41,7 +41,7 @@ async function info(ctx: Context, name: string): Promise<void> {
   row("category", skill.category);
   if (skill.tags.length) row("tags", skill.tags.join(", "));
   row("latest", skill.latestVersion?.version ?? "(no installable version)");
-  row("rating", `${formatRating(skill.rating)} (${skill.reviewCount} review${skill.reviewCount === 1 ? "" : "s"})`);
+  row("rating", `${formatRating(skill.rating)} (${skill.reviewCount} rating${skill.reviewCount === 1 ? "" : "s"})`);
   row("downloads", `↓ ${skill.downloads}`);
   if (channels.length) row("channels", channels.map((ch) => `${ch.name} → ${ch.version ?? "–"}`).join(", "));
   if (skill.latestVersion) {
