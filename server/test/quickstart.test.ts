@@ -15,7 +15,7 @@ interface Started {
   url: string;
 }
 
-async function startProduct(dataDir: string, bootstrapToken: string = TOKEN): Promise<Started> {
+async function startProduct(dataDir: string, bootstrapToken: string = TOKEN, options: { ownProcessGroup?: boolean; logLevel?: string } = {}): Promise<Started> {
   const port = await freePort();
   const env = {
     PORT: String(port),
@@ -24,9 +24,10 @@ async function startProduct(dataDir: string, bootstrapToken: string = TOKEN): Pr
     SKILLYARD_BOOTSTRAP_TOKEN: bootstrapToken,
     DATABASE_URL: "",
     NODE_ENV: "development",
+    LOG_LEVEL: options.logLevel ?? "info",
   };
   const url = `http://127.0.0.1:${port}`;
-  return { process: await startProductProcess([], env, httpReady(url)), url };
+  return { process: await startProductProcess([], env, httpReady(url), { ownProcessGroup: options.ownProcessGroup }), url };
 }
 
 async function gql<T>(url: string, query: string, variables: Record<string, unknown> = {}, token = TOKEN): Promise<{ data?: T; errors?: unknown[] }> {
@@ -98,5 +99,66 @@ describe("npm start with no bootstrap token", () => {
     } finally {
       assert.equal(await second.process.stop("SIGTERM"), 0, second.process.output());
     }
+  });
+});
+
+describe("a revoked bootstrap token", () => {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), "skillyard-bootstrap-"));
+  after(() => rmSync(dataDir, { recursive: true, force: true }));
+  const revoked = "sky_bootstrap-to-be-revoked-0123456789";
+  const replacement = "sky_bootstrap-replacement-0123456789ab";
+
+  test("stays revoked across restarts while SKILLYARD_BOOTSTRAP_TOKEN still names it, and the log says why", async () => {
+    const first = await startProduct(dataDir, revoked);
+    try {
+      const tokens = await gql<{ viewer: { apiTokens: { edges: { node: { id: string; name: string } }[] } } }>(first.url, `{ viewer { apiTokens { edges { node { id name } } } } }`, {}, revoked);
+      const id = tokens.data?.viewer.apiTokens.edges.find((e) => e.node.name === "bootstrap")?.node.id;
+      assert.ok(id, JSON.stringify(tokens));
+      const res = await gql(first.url, `mutation($id: ID!) { revokeApiToken(id: $id) { revokedAt } }`, { id }, revoked);
+      assert.equal(res.errors, undefined, JSON.stringify(res.errors));
+    } finally {
+      assert.equal(await first.process.stop("SIGTERM"), 0, first.process.output());
+    }
+    const second = await startProduct(dataDir, revoked);
+    try {
+      const refused = await fetch(`${second.url}/graphql`, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${revoked}` },
+        body: JSON.stringify({ query: "{ viewer { handle } }" }),
+      });
+      assert.equal(refused.status, 401, "the revoked bootstrap token must not come back");
+      assert.match(second.process.output(), /SKILLYARD_BOOTSTRAP_TOKEN is ignored: that token was revoked/);
+    } finally {
+      assert.equal(await second.process.stop("SIGTERM"), 0, second.process.output());
+    }
+    // Positive control: a new secret in the variable is a new, working bootstrap token.
+    const third = await startProduct(dataDir, replacement);
+    try {
+      const viewer = await gql<{ viewer: { handle: string } }>(third.url, `{ viewer { handle } }`, {}, replacement);
+      assert.equal(viewer.data?.viewer.handle, "admin");
+    } finally {
+      assert.equal(await third.process.stop("SIGTERM"), 0, third.process.output());
+    }
+  });
+});
+
+describe("Ctrl-C in a terminal", () => {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), "skillyard-ctrl-c-"));
+  after(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  test("SIGINT to the whole process group stops the server first, then PostgreSQL, with no connection cut from under it", async () => {
+    // Debug logging shows each shutdown step and anything PostgreSQL says.
+    const started = await startProduct(dataDir, TOKEN, { ownProcessGroup: true, logLevel: "debug" });
+    // Live connections at the moment of the signal: the pool, the LISTEN connection, the job queues.
+    const viewer = await gql<{ viewer: { handle: string } }>(started.url, `{ viewer { handle } }`);
+    assert.equal(viewer.data?.viewer.handle, "admin");
+    const code = await started.process.stopGroup("SIGINT");
+    const output = started.process.output();
+    assert.equal(code, 0, output);
+    assert.doesNotMatch(output, /terminating connection due to administrator command/);
+    const order = ["HTTP server closed", "database pool closed", "embedded PostgreSQL stopped"].map((step) => output.indexOf(step));
+    assert.ok(order.every((at) => at >= 0), output);
+    assert.deepEqual([...order].sort((a, b) => a - b), order, "the server closes before the pool, the pool before PostgreSQL");
+    assert.equal(existsSync(path.join(dataDir, "postgres", "postmaster.pid")), false, output);
   });
 });

