@@ -44,6 +44,16 @@ describe("API hardening (development mode)", () => {
     assert.equal((await server.gql(query, { n: 3 })).errors, undefined);
   });
 
+  test("lists that are not connections count too: a fan-out through one is QUERY_TOO_COMPLEX", async () => {
+    // installsByTenant is a plain list (no `first`): it is counted as LIST_SIZE_ESTIMATE items.
+    const query = `query($n: Int) { skills(first: $n) { edges { node { installsByTenant { team { members(first: 40) { edges { node { user { handle } } } } } } } } } }`;
+    server.queries.reset();
+    const res = await server.gql(query, { n: 100 });
+    assert.equal(res.errors?.[0].extensions.code, "QUERY_TOO_COMPLEX", JSON.stringify(res));
+    assert.equal(server.queries.count, 0);
+    assert.equal((await server.gql(query, { n: 2 })).errors, undefined);
+  });
+
   test("CSRF prevention refuses simple requests", async () => {
     const textPlain = await fetch(`${server.url}/graphql`, { method: "POST", headers: { "content-type": "text/plain" }, body: '{"query":"{ __typename }"}' });
     assert.equal(textPlain.status, 400);
