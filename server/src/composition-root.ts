@@ -61,6 +61,8 @@ import { WebhookQueue } from "./webhooks/webhook-queue";
 import { WebhookLoaders } from "./webhooks/webhook.loaders";
 import { WebhookDeliveryResolver, WebhookResolver } from "./webhooks/webhook.resolver";
 import { WebhookService } from "./webhooks/webhook.service";
+import { type AddressPolicy, anyAddress, type HostLookup, publicAddressesOnly, systemLookup } from "./webhooks/webhook-targets";
+import { WebhookTransport } from "./webhooks/webhook-transport";
 
 /**
  * Which sandboxes belong to this installation: several installations (or test databases) may share
@@ -105,7 +107,7 @@ export interface StartedRuntime {
 }
 
 /** The composition root of the services: every collaborator is handed over here, through constructors. */
-function createServices(config: Config, dataSource: DataSource, blobStore: FileBlobStore, testQueue: TestQueue, webhookQueue: WebhookQueue) {
+function createServices(config: Config, dataSource: DataSource, blobStore: FileBlobStore, testQueue: TestQueue, webhookQueue: WebhookQueue, webhookAddresses: AddressPolicy) {
   const audit = new AuditService();
   const apiTokens = new ApiTokenService(dataSource);
   const search = new SkillSearchService(dataSource);
@@ -115,7 +117,7 @@ function createServices(config: Config, dataSource: DataSource, blobStore: FileB
   // The publish gates, in order; later gates (evals, usage tier) are added here.
   const pipeline = new PublishPipeline(lifecycle, [new TestGate(testRuns), new ReviewGate(reviewPolicy)]);
   const permissionCatalogue = new PermissionCatalogueService(dataSource, audit);
-  const webhooks = new WebhookService(dataSource, audit, webhookQueue);
+  const webhooks = new WebhookService(dataSource, audit, webhookQueue, webhookAddresses);
   // Every role records audited actions, so every role turns them into webhook deliveries.
   audit.onRecorded(webhooks.onAuditEvent);
   return {
@@ -196,6 +198,10 @@ export async function startRuntime(options: {
   logger: Logger;
   worker: boolean;
   docker?: Dockerode;
+  /** Where webhooks may be delivered; by default from WEBHOOK_ALLOW_PRIVATE_TARGETS. */
+  webhookAddresses?: AddressPolicy;
+  /** How webhook host names are resolved; by default the system resolver. */
+  webhookLookup?: HostLookup;
 }): Promise<StartedRuntime> {
   const { config, dataSource, databaseUrl, logger } = options;
   const blobStore = new FileBlobStore(config.dataDir);
@@ -213,7 +219,8 @@ export async function startRuntime(options: {
   const notifications = await PgNotificationListener.connect(databaseUrl, logger);
   const eventHub = new TestRunEventHub(dataSource.manager, logger);
   await eventHub.start(notifications);
-  const services = createServices(config, dataSource, blobStore, testQueue, webhookQueue);
+  const webhookAddresses = options.webhookAddresses ?? (config.webhooks.allowPrivateTargets ? anyAddress : publicAddressesOnly);
+  const services = createServices(config, dataSource, blobStore, testQueue, webhookQueue, webhookAddresses);
   const subgraphs = await buildSubgraphs({
     container: resolverContainer(config, dataSource, services),
     subscriptions: { testRunEvents: testRunEventsSubscriber(eventHub) },
@@ -264,7 +271,10 @@ export async function startRuntime(options: {
     });
     await worker.start();
   }
-  if (options.worker) await new WebhookDeliveryWorker({ dataSource, logger, queue: webhookQueue, timeoutMs: config.webhooks.timeoutMs }).start();
+  if (options.worker) {
+    const transport = new WebhookTransport({ timeoutMs: config.webhooks.timeoutMs, addresses: webhookAddresses, lookup: options.webhookLookup ?? systemLookup });
+    await new WebhookDeliveryWorker({ dataSource, logger, queue: webhookQueue, transport }).start();
+  }
   return {
     runtime,
     worker,

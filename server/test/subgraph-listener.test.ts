@@ -91,7 +91,7 @@ describe("the subgraph listener", () => {
 
   test("without the shared secret, or with a wrong one, nothing is answered", async () => {
     for (const subgraph of SUBGRAPHS) {
-      for (const headers of [{}, { [SECRET_HEADER]: "not-the-secret" }, { [SECRET_HEADER]: `${secret}x` }]) {
+      for (const headers of [{}, { [SECRET_HEADER]: "not-the-secret" }, { [SECRET_HEADER]: `${secret}x` }] as Record<string, string>[]) {
         const res = await post(subgraph, { query: `{ _service { sdl } }` }, headers);
         assert.equal(res.status, 401, JSON.stringify(res));
         assert.equal(res.errors?.[0].extensions.code, "UNAUTHENTICATED");

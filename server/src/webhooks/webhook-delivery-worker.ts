@@ -4,28 +4,22 @@ import type { DataSource } from "typeorm";
 import type { Logger } from "../common/logger";
 import { Webhook, WebhookDelivery, WebhookDeliveryAttempt, WebhookDeliveryStatus } from "./webhook.entities";
 import type { WebhookDeliveryJob, WebhookQueue } from "./webhook-queue";
+import type { AttemptResult, WebhookTransport } from "./webhook-transport";
 
 /** Deliveries in flight per process; each waits at most WEBHOOK_TIMEOUT_MS for its receiver. */
 const DELIVERY_CONCURRENCY = 4;
-const ERROR_MAX_LENGTH = 500;
 
 /** `sha256=<hex HMAC-SHA256(secret, "<timestamp>.<body>")>`: what receivers recompute to verify a delivery. */
 export function signWebhookBody(secret: string, timestamp: number, body: string): string {
   return `sha256=${createHmac("sha256", secret).update(`${timestamp}.${body}`).digest("hex")}`;
 }
 
-export interface AttemptResult {
-  ok: boolean;
-  statusCode: number | null;
-  error: string | null;
-  durationMs: number;
-}
-
 /**
  * POSTs webhook deliveries. One pg-boss job per delivery; each HTTP attempt is recorded, a 2xx ends
  * it as SUCCEEDED, anything else throws so pg-boss retries with exponential backoff until the job's
- * retry limit, after which the delivery is FAILED. Redirects are never followed. Stopping is the
- * queue's: pg-boss stops polling, and a job cut off mid-attempt expires and runs again.
+ * retry limit, after which the delivery is FAILED. Where an attempt may go is WebhookTransport's
+ * business (internal addresses refused, checked when connecting and on every redirect). Stopping is
+ * the queue's: pg-boss stops polling, and a job cut off mid-attempt expires and runs again.
  */
 export class WebhookDeliveryWorker {
   constructor(
@@ -33,8 +27,7 @@ export class WebhookDeliveryWorker {
       dataSource: DataSource;
       logger: Logger;
       queue: WebhookQueue;
-      /** How long a receiver has to answer one attempt (WEBHOOK_TIMEOUT_MS). */
-      timeoutMs: number;
+      transport: WebhookTransport;
     },
   ) {}
 
@@ -72,45 +65,21 @@ export class WebhookDeliveryWorker {
     }
   }
 
-  /** One HTTP attempt; never throws. */
-  private async post(webhook: Webhook, delivery: WebhookDelivery): Promise<AttemptResult> {
-    const { timeoutMs } = this.deps;
+  /** One HTTP attempt (redirects included); never throws. */
+  private post(webhook: Webhook, delivery: WebhookDelivery): Promise<AttemptResult> {
     const body = JSON.stringify(delivery.payload);
     const timestamp = Math.floor(Date.now() / 1000);
-    const started = performance.now();
-    const elapsed = () => Math.round(performance.now() - started);
-    try {
-      const res = await fetch(webhook.url, {
-        method: "POST",
-        redirect: "manual",
-        signal: AbortSignal.timeout(timeoutMs),
-        headers: {
-          "content-type": "application/json",
-          "user-agent": "Skillyard-Webhooks/1",
-          "x-skillyard-event": delivery.event,
-          "x-skillyard-delivery": String(delivery.payload.id),
-          "x-skillyard-timestamp": String(timestamp),
-          "x-skillyard-signature": signWebhookBody(webhook.secret, timestamp, body),
-        },
-        body,
-      });
-      // The answer's body is not needed; releasing it frees the connection.
-      await res.body?.cancel().catch(() => undefined);
-      const statusCode = res.status || null;
-      const ok = res.status >= 200 && res.status < 300;
-      const error = ok ? null : res.status >= 300 && res.status < 400 ? `HTTP ${res.status} (redirects are not followed)` : `HTTP ${res.status}`;
-      return { ok, statusCode, error, durationMs: elapsed() };
-    } catch (e) {
-      return { ok: false, statusCode: null, error: describeFetchError(e, timeoutMs), durationMs: elapsed() };
-    }
+    return this.deps.transport.post(
+      webhook.url,
+      {
+        "content-type": "application/json",
+        "user-agent": "Skillyard-Webhooks/1",
+        "x-skillyard-event": delivery.event,
+        "x-skillyard-delivery": String(delivery.payload.id),
+        "x-skillyard-timestamp": String(timestamp),
+        "x-skillyard-signature": signWebhookBody(webhook.secret, timestamp, body),
+      },
+      body,
+    );
   }
-}
-
-function describeFetchError(error: unknown, timeoutMs: number): string {
-  if (error instanceof Error && (error.name === "TimeoutError" || error.name === "AbortError")) return `no answer within ${timeoutMs} ms`;
-  let message = error instanceof Error ? error.message : String(error);
-  // undici reports "fetch failed" and puts the reason (ECONNREFUSED, ENOTFOUND, ...) in `cause`.
-  const cause = error instanceof Error ? error.cause : undefined;
-  if (cause instanceof Error) message += `: ${cause.message}`;
-  return message.slice(0, ERROR_MAX_LENGTH);
 }

@@ -6,6 +6,8 @@ import type { AuditService } from "../audit/audit.service";
 import { requireViewer, type ViewerContext } from "../identity/viewer";
 import { Webhook, WebhookDelivery, WebhookDeliveryStatus, WebhookEventType } from "./webhook.entities";
 import type { WebhookQueue } from "./webhook-queue";
+import type { AddressPolicy } from "./webhook-targets";
+import { targetProblem } from "./webhook-transport";
 
 const URL_MAX_LENGTH = 2048;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -38,8 +40,13 @@ export function uuidFromGlobalId(globalId: string, type: "Webhook" | "WebhookDel
   return isUuid(id) ? id : null;
 }
 
-/** http(s) only, no credentials, absolute; answers the normalised URL. */
-export function validateWebhookUrl(raw: string): string {
+/**
+ * http(s) only, no credentials, absolute, and (unless private targets are allowed) not an internal
+ * address written as an IP literal in any form the URL parser accepts (decimal, hex, short, IPv4-
+ * mapped IPv6) nor a localhost name; host names are checked again at every delivery. Answers the
+ * normalised URL.
+ */
+export function validateWebhookUrl(raw: string, addresses: AddressPolicy): string {
   const bad = (why: string) => new SkillyardError("BAD_USER_INPUT", `The webhook URL ${why}.`, { argument: "url" });
   if (raw.length > URL_MAX_LENGTH) throw bad(`is longer than ${URL_MAX_LENGTH} characters`);
   let url: URL;
@@ -51,6 +58,9 @@ export function validateWebhookUrl(raw: string): string {
   if (url.protocol !== "http:" && url.protocol !== "https:") throw bad("must use http or https");
   if (url.username || url.password) throw bad("must not contain credentials (use the signature to authenticate deliveries)");
   if (!url.hostname) throw bad("has no host");
+  if (targetProblem(url, addresses)) {
+    throw bad("points at a loopback, private, link-local or otherwise internal address (allowed only with WEBHOOK_ALLOW_PRIVATE_TARGETS=true, for tests and labs)");
+  }
   // Fragments are never sent over HTTP; dropping them keeps the stored URL what is actually called.
   url.hash = "";
   return url.toString();
@@ -82,11 +92,12 @@ export class WebhookService {
     private readonly dataSource: DataSource,
     private readonly audit: AuditService,
     private readonly queue: WebhookQueue,
+    private readonly addresses: AddressPolicy,
   ) {}
 
   async create(ctx: ViewerContext, input: { url: string; events: WebhookEventType[] }): Promise<{ webhook: Webhook; secret: string }> {
     const viewer = requireViewer(ctx);
-    const url = validateWebhookUrl(input.url);
+    const url = validateWebhookUrl(input.url, this.addresses);
     const events = validateEvents(input.events);
     const secret = generateSecret();
     const webhook = await this.dataSource.transaction(async (em) => {

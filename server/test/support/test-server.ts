@@ -10,6 +10,7 @@ import { loadConfig } from "../../src/config";
 import { createDataSource } from "../../src/db/data-source";
 import { freePort } from "../../src/db/free-port";
 import type Dockerode from "dockerode";
+import type { AddressPolicy, HostLookup } from "../../src/webhooks/webhook-targets";
 import { createTestDatabase } from "./test-database";
 import { Seed } from "./seed";
 
@@ -55,9 +56,11 @@ export interface TestServer {
 
 /** A real server (own database cloned from the migrated template, own DATA_DIR) on a free loopback port. */
 export interface TestServerOptions {
-  /** Run the sandbox worker in this process too (tests of the publish gate). */
+  /** Run the sandbox and webhook workers in this process too (tests of the publish gate, webhooks). */
   worker?: boolean;
   docker?: Dockerode;
+  webhookAddresses?: AddressPolicy;
+  webhookLookup?: HostLookup;
 }
 
 export async function startTestServer(env: Record<string, string> = {}, options: TestServerOptions = {}): Promise<TestServer> {
@@ -68,7 +71,7 @@ export async function startTestServer(env: Record<string, string> = {}, options:
   const queries = new QueryCounter();
   const dataSource = createDataSource({ url: database.url, queryLogger: queries, poolSize: 5 });
   await dataSource.initialize();
-  const started = await startRuntime({ config, dataSource, databaseUrl: database.url, logger: createLogger(config.logLevel), worker: options.worker ?? false, docker: options.docker });
+  const started = await startRuntime({ config, dataSource, databaseUrl: database.url, logger: createLogger(config.logLevel), worker: options.worker ?? false, docker: options.docker, webhookAddresses: options.webhookAddresses, webhookLookup: options.webhookLookup });
   const { runtime } = started;
   const app = await startApp(runtime, { host: "127.0.0.1", port });
   return {
