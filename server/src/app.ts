@@ -7,13 +7,13 @@ import type { GraphQLSchema } from "graphql";
 import { SkillyardError } from "@skillyard/core";
 import { adminSpaRoutes } from "./admin-spa/admin-spa.routes";
 import type { Runtime } from "./composition-root";
-import { apolloOptions, queryLimits } from "./graphql/apollo-options";
-import { authenticatedContext } from "./graphql/authenticated-context";
+import { apolloOptions, queryLimits } from "./http/apollo-options";
+import { authenticatedContext } from "./http/authenticated-context";
 import { readCommittedSupergraph } from "./graphql/compose";
 import type { RequestContext } from "./graphql/request-context";
 import { InProcessSubgraphDataSource } from "./graphql/subgraph-data-source";
-import { startSubgraphListener, type SubgraphListener } from "./graphql/subgraph-listener";
-import { startSubscriptionServer } from "./graphql/subscription-server";
+import { startSubgraphListener, type SubgraphListener } from "./http/subgraph-listener";
+import { startSubscriptionServer } from "./http/subscription-server";
 import { packageRoutes } from "./packages/package.routes";
 
 export interface RunningApp {

@@ -2,7 +2,7 @@ import "reflect-metadata";
 import assert from "node:assert/strict";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { after, before, describe, test } from "node:test";
+import { after, describe, test } from "node:test";
 import { GlobalRole } from "../src/identity/user.entity";
 import { isPublicAddress } from "../src/webhooks/webhook-targets";
 import { publishOk } from "./support/publish";

@@ -1,6 +1,6 @@
 import { Arg, Args, Ctx, Field, FieldResolver, ID, InputType, Mutation, ObjectType, Resolver, Root } from "type-graphql";
 import { connectionFromArray, connectionTypes, type Connection, PageArgs } from "../common/connection";
-import { Access, AccessRule } from "../authorization/access";
+import { Access, AccessRule } from "../identity/access";
 import type { CatalogContext } from "./catalog.context";
 import { type ChannelService, type ChannelView, channelViews, LATEST_CHANNEL, latestChannel, storedChannel } from "./channel.service";
 import { SkillType, SkillVersionType, UserReference, type Reference } from "./catalog.types";

@@ -1,5 +1,5 @@
 import { Arg, Ctx, Field, InputType, Mutation, Resolver } from "type-graphql";
-import { Access, AccessRule } from "../authorization/access";
+import { Access, AccessRule } from "../identity/access";
 import type { ViewerContext } from "../identity/viewer";
 import { type Permission, PermissionRisk } from "./permission.entity";
 import type { PermissionCatalogueService } from "./permission-catalogue.service";

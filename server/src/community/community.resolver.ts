@@ -1,5 +1,5 @@
 import { Arg, Args, Ctx, FieldResolver, Float, ID, Int, Mutation, Resolver, Root } from "type-graphql";
-import { Access, AccessRule } from "../authorization/access";
+import { Access, AccessRule } from "../identity/access";
 import { connectionFromArray, type Connection, PageArgs } from "../common/connection";
 import { expectGlobalId, toGlobalId } from "../common/global-id";
 import type { Team } from "../identity/team.entity";

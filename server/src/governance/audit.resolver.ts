@@ -1,7 +1,7 @@
 import { Arg, Args, FieldResolver, ID, Query, Resolver, Root } from "type-graphql";
 import { type DataSource, LessThan } from "typeorm";
 import { AuditAction, AuditEvent } from "../audit/audit-event.entity";
-import { Access, AccessRule } from "../authorization/access";
+import { Access, AccessRule } from "../identity/access";
 import { type Connection, decodeCursor, encodeCursor, PageArgs, pageSize } from "../common/connection";
 import { toGlobalId } from "../common/global-id";
 import { Skill } from "../catalog/skill.entity";

@@ -4,7 +4,7 @@ import { printSchemaWithDirectives } from "@graphql-tools/utils";
 import { type GraphQLSchema, parse } from "graphql";
 import { createPubSub } from "@graphql-yoga/subscription";
 import { buildSchema, type ContainerType, createResolversMap, type NonEmptyArray } from "type-graphql";
-import { assertEveryOperationDeclaresAccess } from "../authorization/access";
+import { assertEveryOperationDeclaresAccess } from "../identity/access";
 import { CATALOG_RESOLVERS, catalogReferenceResolvers } from "../catalog/catalog.resolver";
 import { COMMUNITY_RESOLVERS, communityReferenceResolvers } from "../community/community.resolver";
 import { GOVERNANCE_RESOLVERS, governanceReferenceResolvers } from "../governance/governance.resolvers";

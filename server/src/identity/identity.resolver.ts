@@ -1,5 +1,5 @@
 import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from "type-graphql";
-import { Access, AccessRule } from "../authorization/access";
+import { Access, AccessRule } from "./access";
 import { connectionFromArray, type Connection, PageArgs } from "../common/connection";
 import { expectGlobalId, fromGlobalId, toGlobalId } from "../common/global-id";
 import { ApiToken } from "./api-token.entity";

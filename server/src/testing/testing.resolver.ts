@@ -1,7 +1,7 @@
 import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root, Subscription } from "type-graphql";
 import { type DataSource, MoreThan } from "typeorm";
 import { SkillyardError } from "@skillyard/core";
-import { Access, AccessRule, checkAccess } from "../authorization/access";
+import { Access, AccessRule, checkAccess } from "../identity/access";
 import { connectionFromArray, type Connection, decodeCursor, encodeCursor, PageArgs, pageSize } from "../common/connection";
 import { expectGlobalId, toGlobalId } from "../common/global-id";
 import { LogStream, TestRunEvent, TestRunEventKind } from "./test-run-event.entity";

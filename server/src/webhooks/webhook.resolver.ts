@@ -1,6 +1,6 @@
 import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from "type-graphql";
 import type { DataSource } from "typeorm";
-import { Access, AccessRule } from "../authorization/access";
+import { Access, AccessRule } from "../identity/access";
 import { type Connection, connectionFromArray, decodeCursor, encodeCursor, PageArgs, pageSize } from "../common/connection";
 import type { ViewerContext } from "../identity/viewer";
 import { Webhook, type WebhookDelivery, type WebhookDeliveryAttempt } from "./webhook.entities";

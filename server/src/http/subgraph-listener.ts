@@ -7,7 +7,7 @@ import express, { type NextFunction, type Request, type Response } from "express
 import type { Runtime } from "../composition-root";
 import { apolloOptions } from "./apollo-options";
 import { authenticatedContext } from "./authenticated-context";
-import type { RequestContext } from "./request-context";
+import type { RequestContext } from "../graphql/request-context";
 
 /** The header a company router sends with the shared secret (SUBGRAPH_SECRET). */
 export const SUBGRAPH_SECRET_HEADER = "x-skillyard-subgraph-secret";

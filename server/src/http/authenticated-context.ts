@@ -1,6 +1,6 @@
 import { GraphQLError } from "graphql";
 import type { Runtime } from "../composition-root";
-import type { RequestContext } from "./request-context";
+import type { RequestContext } from "../graphql/request-context";
 
 /**
  * The context of one GraphQL request: anonymous without an Authorization header, the token's user

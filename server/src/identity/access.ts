@@ -1,6 +1,6 @@
 import { SkillyardError } from "@skillyard/core";
 import { createMethodMiddlewareDecorator, getMetadataStorage } from "type-graphql";
-import { isAdmin, isReviewer, type Viewer, type ViewerContext } from "../identity/viewer";
+import { isAdmin, isReviewer, type Viewer, type ViewerContext } from "./viewer";
 
 /**
  * Who may call an operation at all. Rules about a particular object (maintainers of the skill's

@@ -6,9 +6,9 @@ import type { Runtime } from "../composition-root";
 import type { LiveAccess } from "../common/live-access";
 import { TOKEN_REVOKED_CHANNEL, VIEWER_CHANGED_CHANNEL } from "../identity/identity.service";
 import type { Viewer } from "../identity/viewer";
-import { toSafeGraphQLError } from "./client-errors";
-import { assertWithinLimits, operationResolutionError, type QueryLimits } from "./query-limits";
-import type { RequestContext, SubscriptionContext } from "./request-context";
+import { toSafeGraphQLError } from "../graphql/client-errors";
+import { assertWithinLimits, operationResolutionError, type QueryLimits } from "../graphql/query-limits";
+import type { RequestContext, SubscriptionContext } from "../graphql/request-context";
 
 /** Most lexical tokens in a subscription document (a subscription is a few dozen): parsing stops there. */
 export const MAX_SUBSCRIPTION_TOKENS = 2000;

@@ -1,9 +1,9 @@
 import type { ApolloServerOptions, ApolloServerPlugin } from "@apollo/server";
 import type { Logger } from "../common/logger";
 import type { Config } from "../config";
-import { toClientError } from "./client-errors";
-import { queryLimitsPlugin, type QueryLimits } from "./query-limits";
-import type { RequestContext } from "./request-context";
+import { toClientError } from "../graphql/client-errors";
+import { queryLimitsPlugin, type QueryLimits } from "../graphql/query-limits";
+import type { RequestContext } from "../graphql/request-context";
 
 export function queryLimits(config: Config): QueryLimits {
   return { maxDepth: config.limits.graphqlMaxDepth, maxCost: config.limits.graphqlMaxCost, maxAliases: config.limits.graphqlMaxAliases };
