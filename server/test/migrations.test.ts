@@ -42,6 +42,23 @@ describe("migrations", () => {
     assert.equal(permissions[0].count, 8);
   });
 
+  test("TrustAndIdentity keeps every rating: the review table is renamed, not recreated", async () => {
+    const last = dataSource.migrations.at(-1)!;
+    assert.equal(last.name, "TrustAndIdentity1796539163038", "this test targets the migration that renamed review to rating");
+    await dataSource.undoLastMigration();
+    const [user] = (await dataSource.query(`INSERT INTO "user" (handle, email) VALUES ('rater', 'rater@example.test') RETURNING id`)) as { id: string }[];
+    const [team] = (await dataSource.query(`INSERT INTO team (name) VALUES ('raters') RETURNING id`)) as { id: string }[];
+    const [skill] = (await dataSource.query(`INSERT INTO skill (name, name_skeleton, team_id) VALUES ('rated', 'rated', $1) RETURNING id`, [team.id])) as { id: string }[];
+    await dataSource.query(`INSERT INTO review (skill_id, user_id, rating, text) VALUES ($1, $2, 4, 'kept')`, [skill.id, user.id]);
+    await dataSource.runMigrations();
+    assert.deepEqual(await dataSource.query(`SELECT rating, text FROM rating WHERE skill_id = $1`, [skill.id]), [{ rating: 4, text: "kept" }]);
+    await assert.rejects(dataSource.query(`INSERT INTO rating (skill_id, user_id, rating) VALUES ($1, $2, 9)`, [skill.id, user.id]), /rating_value_range|unique/);
+    await dataSource.query(`DELETE FROM skill WHERE id = $1`, [skill.id]);
+    assert.deepEqual(await dataSource.query(`SELECT count(*)::int AS n FROM rating`), [{ n: 0 }], "ratings still cascade with their skill");
+    await dataSource.query(`DELETE FROM "user" WHERE id = $1`, [user.id]);
+    await dataSource.query(`DELETE FROM team WHERE id = $1`, [team.id]);
+  });
+
   test("the application never synchronizes the schema", () => {
     assert.equal(dataSource.options.synchronize, false);
   });
