@@ -19,7 +19,7 @@ async function main(): Promise<void> {
   const pg = await startEmbeddedPostgres({ dataDir: scratch, port: await freePort(), logger: createLogger("warn") });
   let testRun: ChildProcess | null = null;
   stopOnSignals(pg, () => testRun?.kill("SIGTERM"));
-  let exitCode = 1;
+  let exitCode: number;
   try {
     const admin = new Client({ connectionString: pg.url });
     await admin.connect();

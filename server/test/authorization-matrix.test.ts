@@ -72,7 +72,7 @@ describe("authorization matrix", () => {
       const t = token(actor);
       const own = t ? await server.gql<{ createApiToken: { apiToken: { id: string } } }>(`mutation($u: String!) { createApiToken(input: { user: $u, name: "spare" }) { apiToken { id } } }`, { u: handleOf(actor) }, t) : null;
       perActor.ownToken.push(own?.data?.createApiToken.apiToken.id ?? "");
-      const hook = await server.gql<{ createWebhook: { webhook: { id: string } } }>(`mutation { createWebhook(input: { url: "http://127.0.0.1:9/hook", events: [VERSION_PUBLISHED] }) { webhook { id } } }`, {}, tokens.admin);
+      const hook = await server.gql<{ createWebhook: { webhook: { id: string } } }>(`mutation { createWebhook(input: { url: "https://hooks.example.test/hook", events: [VERSION_PUBLISHED] }) { webhook { id } } }`, {}, tokens.admin);
       perActor.webhook.push(hook.data!.createWebhook.webhook.id);
     }
     const roleTarget = (
@@ -239,7 +239,7 @@ describe("authorization matrix", () => {
     },
     {
       operation: "Mutation.createWebhook",
-      run: (a) => gql(a, `mutation { createWebhook(input: { url: "http://127.0.0.1:9/x", events: [REVIEW_REQUESTED] }) { secret } }`),
+      run: (a) => gql(a, `mutation { createWebhook(input: { url: "https://hooks.example.test/x", events: [REVIEW_REQUESTED] }) { secret } }`),
       expect: only(["admin"]),
     },
     { operation: "Mutation.deleteWebhook", run: (a, i) => gql(a, `mutation($id: ID!) { deleteWebhook(id: $id) { webhook { active } } }`, { id: perActor.webhook[i] }), expect: only(["admin"]) },

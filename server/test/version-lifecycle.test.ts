@@ -19,8 +19,10 @@ function sourceFiles(dir: string): string[] {
   });
 }
 
-/** Writes of a version row, however spelled: repository or entity-manager updates, saves of SkillVersion, raw SQL. */
+/** Writes of a version row, however spelled: repository or entity-manager updates and saves of SkillVersion, raw SQL. */
 const WRITES_A_VERSION = [/getRepository\(SkillVersion\)\.(update|save|upsert)\(/, /\b(update|save|upsert)\(SkillVersion\b/, /UPDATE\s+"?skill_version"?/i];
+/** The one other write there is: publishing creates the row, UPLOADED. */
+const CREATES_A_VERSION = { file: path.join("catalog", "publish.service.ts"), text: "const version = await em.getRepository(SkillVersion).save(" };
 
 describe("the version lifecycle has one owner", () => {
   let server: TestServer;
@@ -39,7 +41,8 @@ describe("the version lifecycle has one owner", () => {
         readFileSync(file, "utf8")
           .split("\n")
           .map((line, i) => ({ file: path.relative(SRC, file), line: i + 1, text: line.trim() }))
-          .filter(({ text }) => WRITES_A_VERSION.some((pattern) => pattern.test(text))),
+          .filter(({ text }) => WRITES_A_VERSION.some((pattern) => pattern.test(text)))
+          .filter(({ file, text }) => !(file === CREATES_A_VERSION.file && text === CREATES_A_VERSION.text)),
       );
     assert.deepEqual(offenders, []);
     // The patterns do find the owner's own write (so they are not blind).

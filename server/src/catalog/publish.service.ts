@@ -162,8 +162,9 @@ export class PublishService {
       );
     }
     const dependencySkills = await this.dependencySkills(em, manifest);
-    // Inserted, never saved: after this only VersionLifecycle writes the row (its status).
-    const version = em.getRepository(SkillVersion).create({
+    // Created UPLOADED here; after this only VersionLifecycle writes the row (its status).
+    const version = await em.getRepository(SkillVersion).save(
+      em.getRepository(SkillVersion).create({
         skillId: skill.id,
         version: manifest.version,
         // The publish pipeline moves it on from here (see PublishPipeline).
@@ -176,8 +177,8 @@ export class PublishService {
         files: inspected.files.map(({ path: p, size, sha256 }) => ({ path: p, size, sha256 })),
         publishedById: userId,
         publishedAt: null,
-      });
-    await em.getRepository(SkillVersion).insert(version);
+      }),
+    );
     if (manifest.dependencies.length > 0) {
       await em.getRepository(VersionDependency).insert(
         manifest.dependencies.map((d) => ({ versionId: version.id, dependencySkillId: dependencySkills.get(d.name)!.id, range: d.range })),

@@ -23,10 +23,9 @@ function parseIPv4(address: string): bigint | null {
 /** An IPv6 address (possibly with a dotted IPv4 tail, no zone) as a 128-bit number. */
 function parseIPv6(address: string): bigint | null {
   let text = address.toLowerCase();
-  let tail: bigint | null = null;
   const dotted = /(\d{1,3}(?:\.\d{1,3}){3})$/.exec(text);
   if (dotted) {
-    tail = parseIPv4(dotted[1]);
+    const tail = parseIPv4(dotted[1]);
     if (tail === null) return null;
     text = `${text.slice(0, -dotted[1].length)}${(tail >> 16n).toString(16)}:${(tail & 0xffffn).toString(16)}`;
   }
