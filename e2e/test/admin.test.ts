@@ -50,7 +50,7 @@ test("the audit log lists events, and the action filter narrows them and stays i
   await audit.waitUntilLoaded();
   const all = await audit.actions();
   assert.deepEqual(all, await apiActions({}), "every event, newest first, as the API lists them");
-  for (const action of ["USER_CREATE", "TOKEN_CREATE", "TEAM_CREATE", "MEMBER_ADD", "PUBLISH", "TEST_OUTCOME", "VERSION_PUBLISHED"]) {
+  for (const action of ["USER_CREATE", "INVITATION_CREATE", "INVITATION_REDEEM", "TEAM_CREATE", "MEMBER_ADD", "PUBLISH", "TEST_OUTCOME", "VERSION_PUBLISHED"]) {
     assert.ok(all.includes(action), `the log shows a ${action} event`);
   }
   await saveScreenshot(page, "audit-log");
@@ -188,7 +188,7 @@ test("a reviewer is not shown the admin pages, and reaching one by URL says admi
 });
 
 test("the audit log pages: older events load below the first page, in the API's order", async () => {
-  // Each seeded user adds two events (user created, token created): enough for a second page.
+  // Each seeded user adds three events (user created, invitation created, invitation redeemed): enough for a second page.
   for (let i = 0; i < 14; i++) await createUser(stack, `pager-${i}`);
   const expected = await apiActions({});
   assert.ok(expected.length > 25, `more events (${expected.length}) than one page of 25`);
