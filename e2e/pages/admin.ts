@@ -284,6 +284,23 @@ export class UsersAndTokensPage {
     return dialog;
   }
 
+  /** The selected user's membership of `team` (data-role holds the team role). */
+  teamRow(team: string): Locator {
+    return this.page.locator(`[data-testid="user-team"][data-team="${team}"]`);
+  }
+
+  /** Opens the confirmation to take the selected user out of `team` and answers the modal. */
+  async startRemovingFromTeam(team: string): Promise<Locator> {
+    await this.teamRow(team).getByTestId("team-member-remove").click();
+    const modal = this.page.getByRole("dialog");
+    await modal.getByTestId("remove-member-confirm").waitFor();
+    return modal;
+  }
+
+  async confirmRemoveFromTeam(): Promise<void> {
+    await this.page.getByTestId("remove-member-confirm").click();
+  }
+
   /** Creates a token for the selected user and answers the secret the page shows once. */
   async createToken(name: string): Promise<string> {
     await this.page.getByTestId("token-name-input").fill(name);

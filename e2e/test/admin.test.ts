@@ -9,7 +9,7 @@ import { startStack, type Stack } from "../support/stack";
 // The admin side of the product: the audit log and its URL-kept filters, the permission catalogue,
 // users and their credentials (a person is invited and redeems the one-time code on the sign-in page,
 // on a desktop and, with the keyboard alone, on a phone; a service account gets its token from the
-// admin; a token works through GraphQL until it is revoked in the page), what a
+// admin; a token works through GraphQL until it is revoked in the page), team membership, what a
 // reviewer is and is not shown, and that a browser whose token is revoked lands on the sign-in form
 // saying so.
 
@@ -37,7 +37,7 @@ before(async () => {
   browser = await launchBrowser();
   reviewer = await createUser(stack, "rita", ["REVIEWER"]);
   const author = await createUser(stack, "ada");
-  await createTeam(stack, "growth", { ada: "MAINTAINER" });
+  await createTeam(stack, "growth", { ada: "MAINTAINER", rita: "MEMBER" });
   const version = await publish(stack, author.token, pythonSkill("csv-tools", "1.0.0"));
   await waitForVersionStatus(stack, version.id, ["PUBLISHED"]);
 });
@@ -298,6 +298,33 @@ test("a service account gets its token from the admin: no roles, no invitation",
   assert.equal(await users.tokenRow("ci").getAttribute("data-origin"), "SERVICE_ACCOUNT");
   assert.match((await users.tokenRow("ci").getByTestId("token-origin").textContent()) ?? "", /service account token, created by an admin/);
   await users.dismissSecret();
+});
+
+test("an admin takes a member out of a team after confirming; the last maintainer stays", async () => {
+  const page = await signedInPage(browser, stack, stack.adminToken, DESKTOP, "/tokens");
+  const users = await new UsersAndTokensPage(page).open();
+  await users.selectUser("rita");
+  assert.equal(await users.teamRow("growth").getAttribute("data-role"), "MEMBER");
+  const modal = await users.startRemovingFromTeam("growth");
+  assert.match((await modal.textContent()) ?? "", /rita stops seeing growth’s unreleased versions at once/);
+  await users.confirmRemoveFromTeam();
+  await users.teamRow("growth").waitFor({ state: "detached" });
+  await page.getByTestId("user-no-teams").waitFor();
+  await users.userRow("rita").getByTestId("user-teams").filter({ hasText: "No team" }).waitFor();
+  const rita = await stack.gql<{ viewer: { teams: { totalCount: number } } }>(`query { viewer { teams { totalCount } } }`, {}, reviewer.token);
+  assert.equal(rita.viewer.teams.totalCount, 0);
+  assert.equal((await apiActions({ action: "MEMBER_REMOVE" })).length, 1, "audited");
+
+  // ada is growth's only maintainer: the server refuses, and the page says why.
+  await users.selectUser("ada");
+  await users.startRemovingFromTeam("growth");
+  await users.confirmRemoveFromTeam();
+  const error = page.getByTestId("remove-member-error");
+  await error.waitFor();
+  assert.equal(await error.getAttribute("data-code"), "BAD_USER_INPUT");
+  assert.match((await error.textContent()) ?? "", /last maintainer of "growth"/);
+  await page.getByRole("dialog").getByRole("button", { name: "Keep ada" }).click();
+  assert.equal(await users.teamRow("growth").getAttribute("data-role"), "MAINTAINER");
 });
 
 test("a reviewer is not shown the admin pages, and reaching one by URL says admins only", async () => {

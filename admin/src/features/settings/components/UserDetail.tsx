@@ -9,6 +9,7 @@ import { SettingsUserDocument } from "../../../gql/graphql";
 import { ApiTokensPanel, type CreatedToken } from "./ApiTokensPanel";
 import { InvitationModal, type CreatedInvitation } from "./InvitationModal";
 import { RoleBadges, UserKindBadge } from "./RoleBadges";
+import { TeamMemberships } from "./TeamMemberships";
 import { UserRolesEditor } from "./UserRolesEditor";
 
 /** How another person gets a credential: not from the admin, but from an invitation they redeem. */
@@ -42,7 +43,7 @@ function InviteSection({ handle, hasWorkingToken, onInvite }: { handle: string; 
   );
 }
 
-/** One user: who they are, their kind, global roles and API tokens (or, for another person, their invitation). */
+/** One user: who they are, their kind, teams, global roles and API tokens (or, for another person, their invitation). */
 export function UserDetail({
   userId,
   createdToken,
@@ -93,19 +94,10 @@ export function UserDetail({
                 <Text size="sm" c="dimmed" component="div" style={{ overflowWrap: "anywhere" }}>
                   {user.email ?? "No email visible"} · joined <RelativeTime iso={user.createdAt} />
                 </Text>
-                <Group gap={4} wrap="wrap" mt={4}>
-                  {user.memberships.edges.length === 0 ? (
-                    <Text size="sm" c="dimmed">
-                      Not in any team, so they cannot publish yet.
-                    </Text>
-                  ) : (
-                    user.memberships.edges.map(({ node }) => (
-                      <Badge key={node.team.id} variant="default" data-testid="user-team">
-                        {node.team.name} · {node.role.toLowerCase()}
-                      </Badge>
-                    ))
-                  )}
-                </Group>
+              </Stack>
+              <Stack gap="xs">
+                <Title order={4}>Teams</Title>
+                <TeamMemberships handle={user.handle} isSelf={isSelf} memberships={user.memberships.edges.map((edge) => edge.node)} />
               </Stack>
               <Divider />
               {isService ? (
