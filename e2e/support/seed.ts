@@ -137,6 +137,11 @@ export async function publish(stack: Stack, token: string, files: Record<string,
   return published.publishSkillVersion.version;
 }
 
+/** Approves a version under review as the token's user. */
+export async function approveVersion(stack: Stack, token: string, versionId: string, comment: string): Promise<void> {
+  await stack.gql(`mutation ($input: ApproveVersionInput!) { approveVersion(input: $input) { published } }`, { input: { versionId, comment } }, token);
+}
+
 /** Waits until the version reaches one of `statuses` (tests run in a real sandbox: allow time). */
 export async function waitForVersionStatus(stack: Stack, versionId: string, statuses: string[], timeoutMs = 120_000): Promise<string> {
   return waitFor(
