@@ -185,7 +185,7 @@ test("an admin invites a new person, who redeems the code on the sign-in page on
   await carolSignIn.redeem(code, "laptop");
   const secret = (await carolSignIn.redeemedToken().textContent())?.trim() ?? "";
   assert.match(secret, /^sky_/);
-  assert.match((await carolSignIn.redeemedBox().textContent()) ?? "", /the CLI needs it too.*not shown again/);
+  assert.match((await carolSignIn.redeemedBox().textContent()) ?? "", /Welcome, carol\..*this is your new token “laptop”.*the CLI needs it too.*not shown again/);
   await saveScreenshot(carolPage, "sign-in-invitation-redeemed");
   await carolSignIn.continueSignedIn();
   assert.equal(await carolPage.getByTestId("viewer-handle").textContent(), "carol");
@@ -291,6 +291,7 @@ test("a service account gets its token from the admin: no roles, no invitation",
   assert.equal(await users.userRow("ci-bot").getAttribute("data-kind"), "SERVICE");
   assert.equal(await users.inviteButton().count(), 0, "service accounts are not invited");
   assert.equal(await users.roleCheckbox("REVIEWER").count(), 0, "service accounts hold no role");
+  assert.match((await page.getByTestId("service-account-roles").textContent()) ?? "", /can never review/);
 
   const secret = await users.createToken("ci");
   const viewer = await stack.gql<{ viewer: { handle: string; kind: string; roles: string[] } }>(`query { viewer { handle kind roles } }`, {}, secret);

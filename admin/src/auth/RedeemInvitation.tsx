@@ -86,7 +86,7 @@ export function RedeemedTokenSecret({ redeemed, onContinue }: { redeemed: Redeem
   return (
     <Stack data-testid="redeemed">
       <Text size="sm">
-        Welcome, <b data-testid="redeemed-handle">{redeemed.handle}</b>. Your invitation is used up; this is your new token “{redeemed.name}”.
+        Welcome, <b>{redeemed.handle}</b>. Your invitation is used up; this is your new token “{redeemed.name}”.
       </Text>
       <Alert color="yellow" icon={<IconKey size={18} />} title="Copy your token now" data-testid="redeemed-token-box">
         <Stack gap="xs">

@@ -85,7 +85,7 @@ export function CreateUserModal({ onClose, onCreated }: { onClose: () => void; o
             </Checkbox.Group>
           )}
           {serverError && <ActionError title="Not created" error={serverError} testId="create-user-error" />}
-          <Text size="xs" c="dimmed" data-testid="create-user-next-step">
+          <Text size="xs" c="dimmed">
             {kind === "PERSON"
               ? "They cannot sign in yet: on their page next, create an invitation and hand them its one-time code."
               : "On its page next, create the token the automation signs in with."}

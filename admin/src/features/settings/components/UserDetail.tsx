@@ -16,7 +16,7 @@ import { UserRolesEditor } from "./UserRolesEditor";
 function InviteSection({ handle, hasWorkingToken, onInvite }: { handle: string; hasWorkingToken: boolean; onInvite: () => void }) {
   const notNeededId = useId();
   return (
-    <Stack gap="xs" data-testid="invite-section">
+    <Stack gap="xs">
       <Text size="sm" c="dimmed">
         Nobody can create a token that acts as {handle}, admins included. Invite them instead: they redeem a one-time code on the sign-in
         page and get a token only they see; further tokens they create themselves.
