@@ -6,6 +6,13 @@ import { OperationTypeNode } from "graphql";
 import { createClient } from "graphql-ws";
 import { isUnauthenticated } from "./lib/errors";
 
+declare module "@apollo/client" {
+  interface DefaultContext {
+    /** Send this operation without the tab's token (redeeming an invitation needs none). */
+    anonymous?: boolean;
+  }
+}
+
 export interface ApolloSession {
   /** Read at every request, so a new sign-in needs no new client. */
   getToken: () => string | null;
@@ -21,7 +28,7 @@ function websocketUrl(): string {
 
 export function createApolloClient(session: ApolloSession): ApolloClient {
   const auth = new SetContextLink((prevContext) => {
-    const token = session.getToken();
+    const token = prevContext.anonymous ? null : session.getToken();
     return { headers: { ...prevContext["headers"], ...(token ? { authorization: `Bearer ${token}` } : {}) } };
   });
   const signOutOn401 = new ErrorLink(({ error }) => {

@@ -15,7 +15,7 @@ export class AdminNavigation {
   }
 }
 
-/** The sign-in form, where an ended session lands. */
+/** The sign-in page, where an ended session lands: a token, or an invitation to redeem. */
 export class SignInPage {
   constructor(readonly page: Page) {}
 
@@ -26,6 +26,51 @@ export class SignInPage {
   /** Why the last session ended (e.g. the token was revoked). */
   sessionEnded(): Locator {
     return this.page.getByTestId("session-ended");
+  }
+
+  /** Switches to the "I have an invitation" path. */
+  async chooseInvitation(): Promise<void> {
+    await this.page.getByTestId("sign-in-tab-invitation").click();
+    await this.codeInput().waitFor();
+  }
+
+  codeInput(): Locator {
+    return this.page.getByTestId("invitation-code-input");
+  }
+
+  tokenNameInput(): Locator {
+    return this.page.getByTestId("invitation-token-name-input");
+  }
+
+  /** Redeems the code (keeping the default token name unless one is given); the outcome is the secret or an error. */
+  async redeem(code: string, tokenName?: string): Promise<void> {
+    await this.codeInput().fill(code);
+    if (tokenName !== undefined) await this.tokenNameInput().fill(tokenName);
+    await this.page.getByTestId("redeem-button").click();
+    await this.page.locator('[data-testid="redeemed"], [data-testid="redeem-error"]').first().waitFor();
+  }
+
+  /** The new token's secret, shown once after redeeming. */
+  redeemedToken(): Locator {
+    return this.page.getByTestId("redeemed-token");
+  }
+
+  redeemedBox(): Locator {
+    return this.page.getByTestId("redeemed");
+  }
+
+  redeemError(): Locator {
+    return this.page.getByTestId("redeem-error");
+  }
+
+  continueButton(): Locator {
+    return this.page.getByTestId("redeem-continue");
+  }
+
+  /** Goes on into the console with the redeemed token. */
+  async continueSignedIn(): Promise<void> {
+    await this.continueButton().click();
+    await this.page.getByTestId("viewer-handle").waitFor();
   }
 }
 
@@ -189,13 +234,25 @@ export class UsersAndTokensPage {
     return this.page.locator(`[data-testid="user-detail"][data-handle="${handle}"]`);
   }
 
-  async createUser(handle: string, email: string, roles: ("ADMIN" | "REVIEWER")[]): Promise<void> {
+  /** Creates a person (with roles) or a service account through the dialog; lands on their page. */
+  async createUser(handle: string, email: string, roles: ("ADMIN" | "REVIEWER")[], kind: "PERSON" | "SERVICE" = "PERSON"): Promise<void> {
     await this.page.getByTestId("create-user").click();
     await this.page.getByTestId("create-user-handle").fill(handle);
     await this.page.getByTestId("create-user-email").fill(email);
+    if (kind === "SERVICE") await this.page.getByTestId("create-user-kind").getByText("Service account", { exact: true }).click();
     for (const role of roles) await this.page.getByTestId(`create-user-role-${role}`).check();
     await this.page.getByTestId("create-user-submit").click();
     await this.detail(handle).waitFor();
+  }
+
+  /** The role checkboxes the create-user dialog offers (none for a service account). */
+  createUserRoleOptions(): Locator {
+    return this.page.locator('[data-testid^="create-user-role-"]');
+  }
+
+  /** PERSON or SERVICE, as the selected user's page says. */
+  async kindOf(handle: string): Promise<string | null> {
+    return this.detail(handle).getByTestId("user-kind").getAttribute("data-kind");
   }
 
   async selectUser(handle: string): Promise<void> {
@@ -209,6 +266,39 @@ export class UsersAndTokensPage {
 
   async saveRoles(): Promise<void> {
     await this.page.getByTestId("user-roles-save").click();
+  }
+
+  tokenForm(): Locator {
+    return this.page.getByTestId("token-name-input");
+  }
+
+  inviteButton(): Locator {
+    return this.page.getByTestId("invitation-create");
+  }
+
+  /** Opens the invitation dialog of the selected person. */
+  async startInvitation(): Promise<InvitationDialog> {
+    await this.inviteButton().click();
+    const dialog = new InvitationDialog(this.page);
+    await dialog.root().waitFor();
+    return dialog;
+  }
+
+  /** The selected user's membership of `team` (data-role holds the team role). */
+  teamRow(team: string): Locator {
+    return this.page.locator(`[data-testid="user-team"][data-team="${team}"]`);
+  }
+
+  /** Opens the confirmation to take the selected user out of `team` and answers the modal. */
+  async startRemovingFromTeam(team: string): Promise<Locator> {
+    await this.teamRow(team).getByTestId("team-member-remove").click();
+    const modal = this.page.getByRole("dialog");
+    await modal.getByTestId("remove-member-confirm").waitFor();
+    return modal;
+  }
+
+  async confirmRemoveFromTeam(): Promise<void> {
+    await this.page.getByTestId("remove-member-confirm").click();
   }
 
   /** Creates a token for the selected user and answers the secret the page shows once. */
@@ -243,5 +333,50 @@ export class UsersAndTokensPage {
 
   async confirmRevoke(): Promise<void> {
     await this.page.getByTestId("revoke-token-confirm").click();
+  }
+}
+
+/** The dialog that invites a person: a confirmation, then the one-time code. */
+export class InvitationDialog {
+  constructor(readonly page: Page) {}
+
+  root(): Locator {
+    return this.page.getByRole("dialog");
+  }
+
+  /** Creates the invitation; the dialog then shows the code or the server's refusal. */
+  async create(): Promise<void> {
+    await this.page.getByTestId("invitation-create-confirm").click();
+    await this.page.locator('[data-testid="invitation-code"], [data-testid="invitation-create-error"]').first().waitFor();
+  }
+
+  /** The one-time code, as shown. */
+  async code(): Promise<string> {
+    const code = (await this.page.getByTestId("invitation-code").textContent())?.trim();
+    if (!code) throw new Error("no invitation code was shown");
+    return code;
+  }
+
+  codeBox(): Locator {
+    return this.page.getByTestId("invitation-code-box");
+  }
+
+  expiry(): Locator {
+    return this.page.getByTestId("invitation-expiry");
+  }
+
+  error(): Locator {
+    return this.page.getByTestId("invitation-create-error");
+  }
+
+  /** "I have handed it over": closes the dialog, and the code is gone. */
+  async done(): Promise<void> {
+    await this.page.getByTestId("invitation-done").click();
+    await this.root().waitFor({ state: "detached" });
+  }
+
+  async cancel(): Promise<void> {
+    await this.root().getByRole("button", { name: "Cancel" }).click();
+    await this.root().waitFor({ state: "detached" });
   }
 }

@@ -112,6 +112,21 @@ export class ReviewDetailPage {
     return this.page.getByTestId("decision-row");
   }
 
+  /** The decision `handle` made. */
+  decisionBy(handle: string): Locator {
+    return this.page.locator(`[data-testid="decision-row"][data-reviewer="${handle}"]`);
+  }
+
+  /** How the token `handle` decided with came to be, in words (data-origin holds the ApiTokenOrigin). */
+  credentialOf(handle: string): Locator {
+    return this.decisionBy(handle).getByTestId("decision-credential");
+  }
+
+  /** The warning on an approval whose token came from an invitation the other approver created. */
+  credentialWarning(handle: string): Locator {
+    return this.decisionBy(handle).getByTestId("credential-warning");
+  }
+
   async approve(comment: string): Promise<void> {
     await this.commentInput().fill(comment);
     await this.approveButton().click();

@@ -10,16 +10,51 @@ export interface SeededUser {
   token: string;
 }
 
-/** Creates a user with the given global roles and an API token for them (as the bootstrap admin). */
-export async function createUser(stack: Stack, handle: string, roles: ("ADMIN" | "REVIEWER")[] = []): Promise<SeededUser> {
+type GlobalRole = "ADMIN" | "REVIEWER";
+
+/**
+ * Creates a person with the given global roles and gives them a token the only way a person gets
+ * one: an admin (the bootstrap admin unless `invitedBy` names another) invites them, and they redeem
+ * the code themselves, without a token. The token is named "e2e".
+ */
+export async function createUser(stack: Stack, handle: string, roles: GlobalRole[] = [], options: { invitedBy?: SeededUser } = {}): Promise<SeededUser> {
   await stack.gql(`mutation ($input: CreateUserInput!) { createUser(input: $input) { id } }`, {
-    input: { handle, email: `${handle}@example.test`, roles },
+    input: { handle, email: `${handle}@example.test`, roles, kind: "PERSON" },
   });
+  const code = await createInvitation(stack, handle, options.invitedBy?.token ?? stack.adminToken);
+  const redeemed = await stack.gql<{ redeemInvitation: { token: string } }>(
+    `mutation ($input: RedeemInvitationInput!) { redeemInvitation(input: $input) { token } }`,
+    { input: { code, tokenName: "e2e" } },
+    null,
+  );
+  return { handle, token: redeemed.redeemInvitation.token };
+}
+
+/** Creates a person who has no token yet (for the page to invite). */
+export async function createUninvitedPerson(stack: Stack, handle: string, roles: GlobalRole[] = []): Promise<void> {
+  await stack.gql(`mutation ($input: CreateUserInput!) { createUser(input: $input) { id } }`, {
+    input: { handle, email: `${handle}@example.test`, roles, kind: "PERSON" },
+  });
+}
+
+/** An admin's invitation for the person: answers the one-time code. */
+export async function createInvitation(stack: Stack, handle: string, adminToken = stack.adminToken): Promise<string> {
+  const invited = await stack.gql<{ createInvitation: { code: string } }>(
+    `mutation ($input: CreateInvitationInput!) { createInvitation(input: $input) { code } }`,
+    { input: { user: handle } },
+    adminToken,
+  );
+  return invited.createInvitation.code;
+}
+
+/** A further token the user creates for themselves with the token they hold (origin SELF). */
+export async function createOwnToken(stack: Stack, user: SeededUser, name: string): Promise<SeededUser> {
   const created = await stack.gql<{ createApiToken: { token: string } }>(
     `mutation ($input: CreateApiTokenInput!) { createApiToken(input: $input) { token } }`,
-    { input: { user: handle, name: "e2e" } },
+    { input: { name } },
+    user.token,
   );
-  return { handle, token: created.createApiToken.token };
+  return { handle: user.handle, token: created.createApiToken.token };
 }
 
 /** Creates a team and adds members: `{ alice: "MAINTAINER", bob: "MEMBER" }`. */
@@ -100,6 +135,11 @@ export async function publish(stack: Stack, token: string, files: Record<string,
     token,
   );
   return published.publishSkillVersion.version;
+}
+
+/** Approves a version under review as the token's user. */
+export async function approveVersion(stack: Stack, token: string, versionId: string, comment: string): Promise<void> {
+  await stack.gql(`mutation ($input: ApproveVersionInput!) { approveVersion(input: $input) { published } }`, { input: { versionId, comment } }, token);
 }
 
 /** Waits until the version reaches one of `statuses` (tests run in a real sandbox: allow time). */

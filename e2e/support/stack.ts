@@ -18,10 +18,10 @@ export interface GraphQLResult<T> {
 export interface Stack {
   url: string;
   adminToken: string;
-  /** Answers the raw GraphQL response (errors included). */
-  request<T>(query: string, variables?: Record<string, unknown>, token?: string): Promise<GraphQLResult<T>>;
+  /** Answers the raw GraphQL response (errors included); as the bootstrap admin unless given a token, anonymous with `null`. */
+  request<T>(query: string, variables?: Record<string, unknown>, token?: string | null): Promise<GraphQLResult<T>>;
   /** Like request, but throws when the response has errors. */
-  gql<T>(query: string, variables?: Record<string, unknown>, token?: string): Promise<T>;
+  gql<T>(query: string, variables?: Record<string, unknown>, token?: string | null): Promise<T>;
   output(): string;
   stop(): Promise<void>;
 }
@@ -78,10 +78,10 @@ export async function startStack(env: Record<string, string> = {}): Promise<Stac
     throw error;
   }
 
-  async function request<T>(query: string, variables: Record<string, unknown> = {}, token = adminToken): Promise<GraphQLResult<T>> {
+  async function request<T>(query: string, variables: Record<string, unknown> = {}, token: string | null = adminToken): Promise<GraphQLResult<T>> {
     const response = await fetch(`${url}/graphql`, {
       method: "POST",
-      headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+      headers: { "content-type": "application/json", ...(token === null ? {} : { authorization: `Bearer ${token}` }) },
       body: JSON.stringify({ query, variables }),
     });
     return (await response.json()) as GraphQLResult<T>;
@@ -91,7 +91,7 @@ export async function startStack(env: Record<string, string> = {}): Promise<Stac
     url,
     adminToken,
     request,
-    async gql<T>(query: string, variables?: Record<string, unknown>, token?: string): Promise<T> {
+    async gql<T>(query: string, variables?: Record<string, unknown>, token?: string | null): Promise<T> {
       const result = await request<T>(query, variables, token);
       if (result.errors?.length || !result.data) throw new Error(`GraphQL errors: ${JSON.stringify(result.errors)}`);
       return result.data;

@@ -1,15 +1,17 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import type { Browser } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { AdminNavigation, AuditLogPage, PermissionCataloguePage, SignInPage, UsersAndTokensPage } from "../pages/admin";
 import { closePagesAfterEachTest, DESKTOP, MOBILE, openAdmin, saveScreenshot, signedInPage, launchBrowser } from "../support/browser";
-import { createTeam, createUser, publish, pythonSkill, type SeededUser, waitForVersionStatus } from "../support/seed";
+import { createTeam, createUninvitedPerson, createUser, publish, pythonSkill, type SeededUser, waitForVersionStatus } from "../support/seed";
 import { startStack, type Stack } from "../support/stack";
 
 // The admin side of the product: the audit log and its URL-kept filters, the permission catalogue,
-// users and their API tokens (a token created in the page works through GraphQL; once revoked in
-// the page it does not), what a reviewer is and is not shown, and that a browser whose token is
-// revoked lands on the sign-in form saying so.
+// users and their credentials (a person is invited and redeems the one-time code on the sign-in page,
+// on a desktop and, with the keyboard alone, on a phone; a service account gets its token from the
+// admin; a token works through GraphQL until it is revoked in the page), team membership, what a
+// reviewer is and is not shown, and that a browser whose token is revoked lands on the sign-in form
+// saying so.
 
 let stack: Stack;
 let browser: Browser;
@@ -17,12 +19,25 @@ let reviewer: SeededUser;
 
 const VIEWER = `query { viewer { handle } }`;
 
+const focusedTestId = (page: Page) => page.evaluate(() => document.activeElement?.getAttribute("data-testid") ?? null);
+
+/** Presses Tab until the element with `testId` has focus (at most 10 presses). */
+async function tabTo(page: Page, testId: string): Promise<void> {
+  for (let presses = 0; presses < 10; presses++) {
+    await page.keyboard.press("Tab");
+    if ((await focusedTestId(page)) === testId) return;
+  }
+  throw new Error(`Tab never reached ${testId}`);
+}
+
+const noSidewaysScrolling = (page: Page) => page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth);
+
 before(async () => {
   stack = await startStack();
   browser = await launchBrowser();
   reviewer = await createUser(stack, "rita", ["REVIEWER"]);
   const author = await createUser(stack, "ada");
-  await createTeam(stack, "growth", { ada: "MAINTAINER" });
+  await createTeam(stack, "growth", { ada: "MAINTAINER", rita: "MEMBER" });
   const version = await publish(stack, author.token, pythonSkill("csv-tools", "1.0.0"));
   await waitForVersionStatus(stack, version.id, ["PUBLISHED"]);
 });
@@ -50,7 +65,7 @@ test("the audit log lists events, and the action filter narrows them and stays i
   await audit.waitUntilLoaded();
   const all = await audit.actions();
   assert.deepEqual(all, await apiActions({}), "every event, newest first, as the API lists them");
-  for (const action of ["USER_CREATE", "TOKEN_CREATE", "TEAM_CREATE", "MEMBER_ADD", "PUBLISH", "TEST_OUTCOME", "VERSION_PUBLISHED"]) {
+  for (const action of ["USER_CREATE", "INVITATION_CREATE", "INVITATION_REDEEM", "TEAM_CREATE", "MEMBER_ADD", "PUBLISH", "TEST_OUTCOME", "VERSION_PUBLISHED"]) {
     assert.ok(all.includes(action), `the log shows a ${action} event`);
   }
   await saveScreenshot(page, "audit-log");
@@ -135,25 +150,69 @@ test("an admin adds a permission to the catalogue and raises its risk", async ()
   await saveScreenshot(page, "permissions");
 });
 
-test("an admin creates a user and a token that works, then revokes it and it stops working", async () => {
+test("an admin invites a new person, who redeems the code on the sign-in page once and is signed in", async () => {
   const page = await signedInPage(browser, stack, stack.adminToken, DESKTOP, "/tokens");
   const users = new UsersAndTokensPage(page);
   await users.open();
   await users.createUser("carol", "carol@example.test", ["REVIEWER"]);
   await users.userRow("carol").waitFor();
   assert.equal(await users.userRow("carol").getByTestId("role-badge").getAttribute("data-role"), "REVIEWER");
+  assert.equal(await users.kindOf("carol"), "PERSON");
+  // Nobody creates a token for another person: the page offers an invitation instead.
+  assert.equal(await users.tokenForm().count(), 0, "no token form on another person's page");
 
-  // The secret is shown once, and it signs carol in.
-  const secret = await users.createToken("laptop");
+  const dialog = await users.startInvitation();
+  await dialog.create();
+  const code = await dialog.code();
+  assert.match(code, /^syi_/);
+  assert.match((await dialog.codeBox().textContent()) ?? "", /Hand this to carol; it works once/);
+  assert.match((await dialog.expiry().textContent()) ?? "", /^Expires in 3 days/, "the server's default: 72 hours");
+  await saveScreenshot(page, "invitation-dialog");
+  // Leaving carol (here with the back button) hides the code for good.
+  await page.goBack();
+  await page.goForward();
+  await users.detail("carol").waitFor();
+  assert.equal(await page.getByTestId("invitation-code").count(), 0, "the code is never shown again");
+
+  // carol, in a browser of her own, redeems it for a token named "laptop".
+  const carolPage = await openAdmin(browser, stack, DESKTOP);
+  const carolSignIn = new SignInPage(carolPage);
+  await carolSignIn.chooseInvitation();
+  assert.equal(await carolSignIn.tokenNameInput().inputValue(), "admin console", "a default token name");
+  await carolSignIn.codeInput().fill(code);
+  await carolSignIn.tokenNameInput().fill("laptop");
+  await saveScreenshot(carolPage, "sign-in-invitation");
+  await carolSignIn.redeem(code, "laptop");
+  const secret = (await carolSignIn.redeemedToken().textContent())?.trim() ?? "";
   assert.match(secret, /^sky_/);
+  assert.match((await carolSignIn.redeemedBox().textContent()) ?? "", /Welcome, carol\..*this is your new token “laptop”.*the CLI needs it too.*not shown again/);
+  await saveScreenshot(carolPage, "sign-in-invitation-redeemed");
+  await carolSignIn.continueSignedIn();
+  assert.equal(await carolPage.getByTestId("viewer-handle").textContent(), "carol");
   const viewer = await stack.gql<{ viewer: { handle: string } }>(VIEWER, {}, secret);
-  assert.equal(viewer.viewer.handle, "carol");
-  assert.equal(await users.tokenRow("laptop").getAttribute("data-revoked"), "false");
+  assert.equal(viewer.viewer.handle, "carol", "the token works through GraphQL too");
+
+  // The code works once: redeeming it again is refused, with the server's code.
+  const again = new SignInPage(await openAdmin(browser, stack, DESKTOP));
+  await again.chooseInvitation();
+  await again.redeem(code);
+  assert.equal(await again.redeemError().getAttribute("data-code"), "INVITATION_INVALID");
+  assert.match((await again.redeemError().textContent()) ?? "", /already redeemed.*\(INVITATION_INVALID\)/);
+  assert.equal(await again.redeemedToken().count(), 0, "no token");
+
+  // The admin's page, still showing carol without a token, asks for another invitation: the server
+  // refuses (she holds a working token now), the page says why and shows her token, from the invitation.
+  const refused = await users.startInvitation();
+  await refused.create();
+  assert.equal(await refused.error().getAttribute("data-code"), "BAD_USER_INPUT");
+  assert.match((await refused.error().textContent()) ?? "", /carol already holds a working API token/);
+  await refused.cancel();
+  await users.tokenRow("laptop").waitFor();
+  assert.equal(await users.tokenRow("laptop").getAttribute("data-origin"), "INVITATION");
+  assert.match((await users.tokenRow("laptop").getByTestId("token-origin").textContent()) ?? "", /from a redeemed invitation/);
+  await page.getByTestId("invitation-not-needed").waitFor();
+  assert.equal(await users.inviteButton().isDisabled(), true, "now that the page knows of her token, it does not offer an invitation");
   await saveScreenshot(page, "users-tokens");
-  await users.dismissSecret();
-  await users.selectUser("rita");
-  await users.selectUser("carol");
-  assert.equal(await users.secret().count(), 0, "the secret is never shown again");
 
   // Global roles: make carol an admin as well.
   await users.roleCheckbox("ADMIN").check();
@@ -167,8 +226,106 @@ test("an admin creates a user and a token that works, then revokes it and it sto
   assert.equal(await modal.getByTestId("revoke-own-token-warning").count(), 0, "not the admin's own token");
   await users.confirmRevoke();
   await page.locator('[data-testid="token-row"][data-name="laptop"][data-revoked="true"]').waitFor();
-  const refused = await stack.request(VIEWER, {}, secret);
-  assert.equal(refused.errors?.[0]?.extensions?.code, "UNAUTHENTICATED");
+  const refusedToken = await stack.request(VIEWER, {}, secret);
+  assert.equal(refusedToken.errors?.[0]?.extensions?.code, "UNAUTHENTICATED");
+
+  // With no working token left, carol can be invited again.
+  await page.locator('[data-testid="invitation-create"]:not([disabled])').waitFor();
+  assert.equal(await page.getByTestId("invitation-not-needed").count(), 0);
+  const reinvite = await users.startInvitation();
+  await reinvite.create();
+  assert.match(await reinvite.code(), /^syi_/);
+  await reinvite.done();
+  assert.equal(await page.getByTestId("invitation-code").count(), 0);
+});
+
+test("on a phone, an admin invites a person, who redeems the code with the keyboard alone", async () => {
+  await createUninvitedPerson(stack, "dora");
+  const admin = await signedInPage(browser, stack, stack.adminToken, MOBILE, "/tokens");
+  const users = await new UsersAndTokensPage(admin).open();
+  await users.selectUser("dora");
+  const dialog = await users.startInvitation();
+  await dialog.create();
+  const code = await dialog.code();
+  assert.equal(await noSidewaysScrolling(admin), true, "the dialog fits 390px");
+  await saveScreenshot(admin, "invitation-dialog-mobile");
+
+  const phone = await openAdmin(browser, stack, MOBILE);
+  const signIn = new SignInPage(phone);
+  await signIn.form().waitFor();
+  // From the token field (focused on arrival) back to the tabs, then the arrow key picks the invitation path.
+  await phone.keyboard.press("Shift+Tab");
+  assert.equal(await focusedTestId(phone), "sign-in-tab-token");
+  await phone.keyboard.press("ArrowRight");
+  assert.equal(await focusedTestId(phone), "sign-in-tab-invitation");
+  await tabTo(phone, "invitation-code-input");
+  await phone.keyboard.type(code);
+  await tabTo(phone, "invitation-token-name-input");
+  await phone.keyboard.press("ControlOrMeta+a");
+  await phone.keyboard.type("phone");
+  assert.equal(await noSidewaysScrolling(phone), true, "the invitation form fits 390px");
+  await saveScreenshot(phone, "sign-in-invitation-mobile");
+  await phone.keyboard.press("Enter");
+  await signIn.redeemedBox().waitFor();
+  assert.equal(await focusedTestId(phone), "redeemed-token-copy", "focus lands on copying the new token");
+  assert.equal(await noSidewaysScrolling(phone), true, "the secret fits 390px");
+  await saveScreenshot(phone, "sign-in-invitation-redeemed-mobile");
+  const secret = (await signIn.redeemedToken().textContent())?.trim() ?? "";
+  await tabTo(phone, "redeem-continue");
+  await phone.keyboard.press("Enter");
+  await phone.getByTestId("viewer-handle").waitFor();
+  assert.equal(await phone.getByTestId("viewer-handle").textContent(), "dora");
+  const tokens = await stack.gql<{ viewer: { apiTokens: { edges: { node: { name: string; origin: string } }[] } } }>(
+    `query { viewer { apiTokens(first: 10) { edges { node { name origin } } } } }`,
+    {},
+    secret,
+  );
+  assert.deepEqual(tokens.viewer.apiTokens.edges.map((edge) => edge.node), [{ name: "phone", origin: "INVITATION" }]);
+});
+
+test("a service account gets its token from the admin: no roles, no invitation", async () => {
+  const page = await signedInPage(browser, stack, stack.adminToken, DESKTOP, "/tokens");
+  const users = await new UsersAndTokensPage(page).open();
+  await users.createUser("ci-bot", "ci-bot@example.test", [], "SERVICE");
+  assert.equal(await users.kindOf("ci-bot"), "SERVICE");
+  assert.equal(await users.userRow("ci-bot").getAttribute("data-kind"), "SERVICE");
+  assert.equal(await users.inviteButton().count(), 0, "service accounts are not invited");
+  assert.equal(await users.roleCheckbox("REVIEWER").count(), 0, "service accounts hold no role");
+  assert.match((await page.getByTestId("service-account-roles").textContent()) ?? "", /can never review/);
+
+  const secret = await users.createToken("ci");
+  const viewer = await stack.gql<{ viewer: { handle: string; kind: string; roles: string[] } }>(`query { viewer { handle kind roles } }`, {}, secret);
+  assert.deepEqual(viewer.viewer, { handle: "ci-bot", kind: "SERVICE", roles: [] });
+  assert.equal(await users.tokenRow("ci").getAttribute("data-origin"), "SERVICE_ACCOUNT");
+  assert.match((await users.tokenRow("ci").getByTestId("token-origin").textContent()) ?? "", /service account token, created by an admin/);
+  await users.dismissSecret();
+});
+
+test("an admin takes a member out of a team after confirming; the last maintainer stays", async () => {
+  const page = await signedInPage(browser, stack, stack.adminToken, DESKTOP, "/tokens");
+  const users = await new UsersAndTokensPage(page).open();
+  await users.selectUser("rita");
+  assert.equal(await users.teamRow("growth").getAttribute("data-role"), "MEMBER");
+  const modal = await users.startRemovingFromTeam("growth");
+  assert.match((await modal.textContent()) ?? "", /rita stops seeing growth’s unreleased versions at once/);
+  await users.confirmRemoveFromTeam();
+  await users.teamRow("growth").waitFor({ state: "detached" });
+  await page.getByTestId("user-no-teams").waitFor();
+  await users.userRow("rita").getByTestId("user-teams").filter({ hasText: "No team" }).waitFor();
+  const rita = await stack.gql<{ viewer: { teams: { totalCount: number } } }>(`query { viewer { teams { totalCount } } }`, {}, reviewer.token);
+  assert.equal(rita.viewer.teams.totalCount, 0);
+  assert.equal((await apiActions({ action: "MEMBER_REMOVE" })).length, 1, "audited");
+
+  // ada is growth's only maintainer: the server refuses, and the page says why.
+  await users.selectUser("ada");
+  await users.startRemovingFromTeam("growth");
+  await users.confirmRemoveFromTeam();
+  const error = page.getByTestId("remove-member-error");
+  await error.waitFor();
+  assert.equal(await error.getAttribute("data-code"), "BAD_USER_INPUT");
+  assert.match((await error.textContent()) ?? "", /last maintainer of "growth"/);
+  await page.getByRole("dialog").getByRole("button", { name: "Keep ada" }).click();
+  assert.equal(await users.teamRow("growth").getAttribute("data-role"), "MAINTAINER");
 });
 
 test("a reviewer is not shown the admin pages, and reaching one by URL says admins only", async () => {
@@ -188,7 +345,7 @@ test("a reviewer is not shown the admin pages, and reaching one by URL says admi
 });
 
 test("the audit log pages: older events load below the first page, in the API's order", async () => {
-  // Each seeded user adds two events (user created, token created): enough for a second page.
+  // Each seeded user adds three events (user created, invitation created, invitation redeemed): enough for a second page.
   for (let i = 0; i < 14; i++) await createUser(stack, `pager-${i}`);
   const expected = await apiActions({});
   assert.ok(expected.length > 25, `more events (${expected.length}) than one page of 25`);
@@ -203,9 +360,8 @@ test("the audit log pages: older events load below the first page, in the API's 
 
 test("the console is usable from the keyboard: sign in, then reach a page through the navigation", async () => {
   const page = await openAdmin(browser, stack, DESKTOP);
-  const focusedTestId = () => page.evaluate(() => document.activeElement?.getAttribute("data-testid") ?? null);
   await page.getByTestId("sign-in-form").waitFor();
-  assert.equal(await focusedTestId(), "token-input", "the token field has focus on arrival");
+  assert.equal(await focusedTestId(page), "token-input", "the token field has focus on arrival");
   await page.keyboard.type(reviewer.token);
   await page.keyboard.press("Enter");
   await page.getByTestId("viewer-handle").waitFor();
@@ -213,7 +369,7 @@ test("the console is usable from the keyboard: sign in, then reach a page throug
   let reached = false;
   for (let presses = 0; presses < 15 && !reached; presses++) {
     await page.keyboard.press("Tab");
-    reached = (await focusedTestId()) === "nav-audit";
+    reached = (await focusedTestId(page)) === "nav-audit";
   }
   assert.ok(reached, "Tab reaches the Audit log link in the navigation");
   const outline = await page.evaluate(() => (document.activeElement ? getComputedStyle(document.activeElement).outlineStyle : "none"));
@@ -241,15 +397,22 @@ test("a browser whose token is revoked elsewhere lands on the sign-in form, told
   await saveScreenshot(page, "sign-in");
 });
 
-test("an admin who revokes the token they are signed in with is warned, then signed out", async () => {
+test("an admin creates a spare token for themselves, then revokes the one they are signed in with: warned, signed out", async () => {
   const ops = await createUser(stack, "ops", ["ADMIN"]);
   const page = await signedInPage(browser, stack, ops.token, DESKTOP, "/tokens");
   const users = await new UsersAndTokensPage(page).open();
   await users.selectUser("ops");
   await users.tokenRow("e2e").getByTestId("token-current").waitFor();
+  assert.equal(await users.inviteButton().count(), 0, "no invitation for yourself");
+  const spare = await users.createToken("spare");
+  assert.equal(await users.tokenRow("spare").getAttribute("data-origin"), "SELF");
+  assert.match((await users.tokenRow("spare").getByTestId("token-origin").textContent()) ?? "", /created by its owner/);
+  await users.dismissSecret();
   const modal = await users.startRevoking("e2e");
   assert.match((await modal.getByTestId("revoke-own-token-warning").textContent()) ?? "", /signs you out/);
   await users.confirmRevoke();
   await new SignInPage(page).sessionEnded().waitFor();
   assert.equal((await stack.request(VIEWER, {}, ops.token)).errors?.[0]?.extensions?.code, "UNAUTHENTICATED");
+  const still = await stack.gql<{ viewer: { handle: string } }>(VIEWER, {}, spare);
+  assert.equal(still.viewer.handle, "ops", "the spare token still works");
 });

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import type { Browser } from "playwright-core";
 import { closePagesAfterEachTest, DESKTOP, launchBrowser, MOBILE, saveScreenshot, signedInPage } from "../support/browser";
-import { createTeam, createUser, publish, pythonSkill, type SeededUser, waitForVersionStatus } from "../support/seed";
+import { approveVersion, createOwnToken, createTeam, createUser, publish, pythonSkill, type SeededUser, waitForVersionStatus } from "../support/seed";
 import { startStack, type Stack } from "../support/stack";
 import { ReviewDetailPage, ReviewQueuePage } from "../pages/reviews";
 
@@ -10,7 +10,9 @@ import { ReviewDetailPage, ReviewQueuePage } from "../pages/reviews";
 // one (a HIGH-risk permission added, a scoped one widened); its tests pass in the real sandbox, so it
 // waits for review; the author cannot approve it herself; another reviewer approves it from the
 // queue in the admin app, after which it installs. A CRITICAL version needs two different
-// reviewers; another version is rejected with a reason.
+// reviewers; another version is rejected with a reason. Each decision says how its reviewer's token
+// came to be, and an approval whose token came from an invitation the other approver created is
+// flagged.
 
 let stack: Stack;
 let browser: Browser;
@@ -147,10 +149,16 @@ test("a CRITICAL permission needs two different reviewers", async () => {
   await secondReview.waitUntilLoaded();
   assert.equal(await secondReview.decisionRows().count(), 1, "the first approval is visible to the second reviewer");
   assert.match((await secondReview.decisionRows().first().textContent()) ?? "", /Reads one secret/);
+  // rita's token came from the invitation the bootstrap admin created for her (the e2e seed).
+  assert.equal(await secondReview.credentialOf("rita").getAttribute("data-origin"), "INVITATION");
+  assert.match((await secondReview.credentialOf("rita").textContent()) ?? "", /token ‘e2e’ from an invitation by admin \(created [^)]+\), redeemed \S/);
   await secondReview.approve("Second pair of eyes: agreed.");
   assert.equal(await secondReview.outcome().getAttribute("data-outcome"), "PUBLISHED");
   await second.locator('[data-testid="review-detail"][data-status="PUBLISHED"]').waitFor();
   assert.equal(await secondReview.approvals().getAttribute("data-approvals"), "2");
+  // Both were invited by the bootstrap admin, who did not approve: nothing to flag.
+  assert.match((await secondReview.credentialOf("remy").textContent()) ?? "", /from an invitation by admin/);
+  assert.equal(await second.getByTestId("credential-warning").count(), 0);
 });
 
 test("rejecting needs a reason, which reaches the author, and empties the queue", async () => {
@@ -181,4 +189,47 @@ test("rejecting needs a reason, which reaches the author, and empties the queue"
   await queue.waitUntilLoaded();
   await queue.emptyState().waitFor();
   assert.match((await queue.emptyState().textContent()) ?? "", /Nothing waiting for review/);
+});
+
+test("each approval says how its reviewer's token came to be; one whose invitation came from the other approver is flagged", async () => {
+  // boss, an admin, invites rosa; both approve key-rotator: rosa's token may as well be boss's.
+  const boss = await createUser(stack, "boss", ["ADMIN"]);
+  const rosa = await createUser(stack, "rosa", ["REVIEWER"], { invitedBy: boss });
+  // sam approves key-lister with a token he created himself, the bootstrap admin with the bootstrap token.
+  const sam = await createOwnToken(stack, await createUser(stack, "sam", ["REVIEWER"]), "laptop");
+  const flagged = await publish(stack, author.token, pythonSkill("key-rotator", "0.1.0", { permissions: ["secrets:read"] }));
+  const clean = await publish(stack, author.token, pythonSkill("key-lister", "0.1.0", { permissions: ["secrets:read"] }));
+  await Promise.all([flagged.id, clean.id].map((id) => waitForVersionStatus(stack, id, ["AWAITING_REVIEW"])));
+  await approveVersion(stack, rosa.token, flagged.id, "Rotation is scoped to one key.");
+  await approveVersion(stack, boss.token, flagged.id, "Agreed.");
+  await approveVersion(stack, sam.token, clean.id, "Lists names only.");
+  await approveVersion(stack, stack.adminToken, clean.id, "Agreed.");
+
+  const page = await signedInPage(browser, stack, reviewer.token, DESKTOP, `/reviews/${flagged.id}`);
+  const review = new ReviewDetailPage(page);
+  await review.waitUntilLoaded();
+  assert.equal(await review.status().getAttribute("data-status"), "PUBLISHED");
+  assert.equal(await review.credentialOf("rosa").getAttribute("data-origin"), "INVITATION");
+  assert.match((await review.credentialOf("rosa").textContent()) ?? "", /token ‘e2e’ from an invitation by boss \(created [^)]+\), redeemed \S/);
+  assert.match((await review.credentialWarning("rosa").textContent()) ?? "", /credential issued by boss, the other approver/);
+  assert.equal(await review.decisionBy("rosa").getAttribute("data-credential-warning"), "true");
+  // boss's own token came from the bootstrap admin, who did not approve.
+  assert.match((await review.credentialOf("boss").textContent()) ?? "", /token ‘e2e’ from an invitation by admin/);
+  assert.equal(await review.credentialWarning("boss").count(), 0);
+  await saveScreenshot(page, "review-provenance");
+
+  await review.open(clean.id);
+  assert.equal(await review.credentialOf("sam").getAttribute("data-origin"), "SELF");
+  assert.match((await review.credentialOf("sam").textContent()) ?? "", /token ‘laptop’ they created themselves on \w+/);
+  assert.equal(await review.credentialOf("admin").getAttribute("data-origin"), "BOOTSTRAP");
+  assert.match((await review.credentialOf("admin").textContent()) ?? "", /bootstrap token/);
+  assert.equal(await page.getByTestId("credential-warning").count(), 0, "nothing to flag on key-lister");
+
+  // The warning fits a phone.
+  const phone = await signedInPage(browser, stack, reviewer.token, MOBILE, `/reviews/${flagged.id}`);
+  const mobileReview = new ReviewDetailPage(phone);
+  await mobileReview.waitUntilLoaded();
+  await mobileReview.credentialWarning("rosa").waitFor();
+  assert.equal(await phone.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth), true, "no sideways scrolling at 390px");
+  await saveScreenshot(phone, "review-provenance-mobile");
 });

@@ -9,6 +9,7 @@ import { SettingsCreateApiTokenDocument, SettingsUserDocument, type SettingsApiT
 import { describeError, type DescribedError } from "../../../lib/errors";
 import { ActionError } from "../../../components/ErrorMessage";
 import { RevokeTokenModal } from "./RevokeTokenModal";
+import { tokenOriginWords } from "./user-rules";
 import { tokenNameProblem } from "@skillyard/core/src/input-rules";
 
 type ApiToken = SettingsApiTokenFieldsFragment;
@@ -19,11 +20,11 @@ function NewTokenSecret({ name, secret, onDismiss }: { name: string; secret: str
     <Alert color="yellow" icon={<IconKey size={18} />} title={`Copy “${name}” now: it is shown only this once`} data-testid="token-secret-box">
       <Stack gap="xs">
         <Text size="sm">
-          Skillyard keeps only a hash of it, so nobody can show it again. Hand it to its owner over a private channel; if it is lost,
-          revoke it and create another.
+          Skillyard keeps only a hash of it, so nobody can show it again. Put it straight where it is used (your CLI, a CI secret);
+          if it is lost, revoke it and create another.
         </Text>
-        <Group gap="xs" wrap="nowrap" align="flex-start">
-          <Code block style={{ flex: 1, minWidth: 0, overflowWrap: "anywhere", whiteSpace: "pre-wrap" }} data-testid="token-secret">
+        <Group gap="xs" wrap="nowrap" align="flex-start" p={3}>
+          <Code block style={{ flex: 1, minWidth: 0, wordBreak: "break-all", whiteSpace: "pre-wrap" }} data-testid="token-secret">
             {secret}
           </Code>
           <CopyButton value={secret}>
@@ -100,7 +101,7 @@ function CreateTokenForm({ handle, onCreated }: { handle: string; onCreated: (cr
 function TokenRow({ token, isCurrentSession, onRevoke }: { token: ApiToken; isCurrentSession: boolean; onRevoke: () => void }) {
   const revoked = token.revokedAt !== null;
   return (
-    <Group p="sm" justify="space-between" wrap="nowrap" gap="sm" data-testid="token-row" data-name={token.name} data-revoked={revoked}>
+    <Group p="sm" justify="space-between" wrap="nowrap" gap="sm" data-testid="token-row" data-name={token.name} data-revoked={revoked} data-origin={token.origin ?? "UNKNOWN"}>
       <Stack gap={4} style={{ minWidth: 0 }}>
         <Group gap="xs" wrap="wrap">
           <Text fw={600} size="sm" td={revoked ? "line-through" : undefined} style={{ overflowWrap: "anywhere" }}>
@@ -114,7 +115,8 @@ function TokenRow({ token, isCurrentSession, onRevoke }: { token: ApiToken; isCu
           )}
         </Group>
         <Text size="xs" c="dimmed" component="div">
-          Created <RelativeTime iso={token.createdAt} />
+          <span data-testid="token-origin">{tokenOriginWords(token.origin)}</span>
+          {" · "}created <RelativeTime iso={token.createdAt} />
           {token.revokedAt && (
             <>
               {" · "}revoked <RelativeTime iso={token.revokedAt} />
@@ -144,12 +146,15 @@ function TokenRow({ token, isCurrentSession, onRevoke }: { token: ApiToken; isCu
 export type CreatedToken = { name: string; secret: string };
 
 /**
- * A user's API tokens: create one (its secret shown once), list them, revoke one. The page owns
- * the created secret, so the panel can be remounted by a refetch without losing it.
+ * A user's API tokens: create one (its secret shown once) where that is allowed (for yourself, or
+ * for a service account), list them with how each came to be, revoke one. The page owns the created
+ * secret, so the panel can be remounted by a refetch without losing it.
  */
 export function ApiTokensPanel({
   handle,
   isSelf,
+  canCreate,
+  emptyHint,
   tokens,
   hasMore,
   created,
@@ -159,6 +164,9 @@ export function ApiTokensPanel({
 }: {
   handle: string;
   isSelf: boolean;
+  canCreate: boolean;
+  /** What having no token means for this user, for the empty list. */
+  emptyHint: string;
   tokens: ApiToken[];
   hasMore: boolean;
   created: CreatedToken | null;
@@ -174,10 +182,10 @@ export function ApiTokensPanel({
 
   return (
     <Stack gap="sm" data-testid="api-tokens">
-      <CreateTokenForm handle={handle} onCreated={onCreated} />
+      {canCreate && <CreateTokenForm handle={handle} onCreated={onCreated} />}
       {created && <NewTokenSecret name={created.name} secret={created.secret} onDismiss={onSecretDismissed} />}
       {ordered.length === 0 ? (
-        <EmptyState title="No tokens">{handle} cannot sign in or use the CLI until they have a token.</EmptyState>
+        <EmptyState title="No tokens">{emptyHint}</EmptyState>
       ) : (
         <Paper withBorder data-testid="token-list">
           {ordered.map((token, index) => (

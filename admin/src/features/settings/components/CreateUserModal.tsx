@@ -1,16 +1,19 @@
-import { Button, Checkbox, Group, Modal, Stack, Text, TextInput } from "@mantine/core";
+import { Button, Checkbox, Group, Input, Modal, SegmentedControl, Stack, Text, TextInput } from "@mantine/core";
 import { useMutation } from "@apollo/client/react";
 import { useState, type FormEvent } from "react";
-import { SettingsCreateUserDocument, SettingsUsersDocument, type GlobalRole, type SettingsUserSummaryFieldsFragment } from "../../../gql/graphql";
+import { SettingsCreateUserDocument, SettingsUsersDocument, type GlobalRole, type SettingsUserSummaryFieldsFragment, type UserKind } from "../../../gql/graphql";
 import { describeError, type DescribedError } from "../../../lib/errors";
 import { ActionError } from "../../../components/ErrorMessage";
 import { emailProblem, handleProblem } from "@skillyard/core/src/input-rules";
-import { GLOBAL_ROLES } from "./user-rules";
+import { GLOBAL_ROLES, USER_KINDS } from "./user-rules";
 
-/** Creates a user (handle, email, optional global roles). Rendered only while open. */
+const isUserKind = (value: string): value is UserKind => USER_KINDS.some((k) => k.kind === value);
+
+/** Creates a person (handle, email, optional global roles) or a service account (no roles). Rendered only while open. */
 export function CreateUserModal({ onClose, onCreated }: { onClose: () => void; onCreated: (user: SettingsUserSummaryFieldsFragment) => void }) {
   const [handle, setHandle] = useState("");
   const [email, setEmail] = useState("");
+  const [kind, setKind] = useState<UserKind>("PERSON");
   const [roles, setRoles] = useState<GlobalRole[]>([]);
   const [showErrors, setShowErrors] = useState(false);
   const [serverError, setServerError] = useState<DescribedError | null>(null);
@@ -25,7 +28,9 @@ export function CreateUserModal({ onClose, onCreated }: { onClose: () => void; o
     if (handleError || emailError) return;
     setServerError(null);
     try {
-      const result = await createUser({ variables: { input: { handle: handle.trim(), email: email.trim(), roles } } });
+      // A service account holds no role: roles ticked before switching to it are not sent.
+      const input = { handle: handle.trim(), email: email.trim(), kind, roles: kind === "PERSON" ? roles : [] };
+      const result = await createUser({ variables: { input } });
       if (result.data) onCreated(result.data.createUser);
     } catch (error) {
       setServerError(describeError(error));
@@ -57,16 +62,33 @@ export function CreateUserModal({ onClose, onCreated }: { onClose: () => void; o
             required
             data-testid="create-user-email"
           />
-          <Checkbox.Group label="Global roles" description="Leave both empty for someone who publishes and installs skills." value={roles} onChange={(value) => setRoles(GLOBAL_ROLES.map((r) => r.role).filter((r) => value.includes(r)))}>
-            <Stack gap="xs" mt="xs">
-              {GLOBAL_ROLES.map(({ role, label, description }) => (
-                <Checkbox key={role} value={role} label={label} description={description} data-testid={`create-user-role-${role}`} />
-              ))}
-            </Stack>
-          </Checkbox.Group>
+          <Input.Wrapper label="Kind" description={USER_KINDS.find((k) => k.kind === kind)?.description} id="create-user-kind">
+            <SegmentedControl
+              fullWidth
+              mt={6}
+              value={kind}
+              onChange={(value) => {
+                if (isUserKind(value)) setKind(value);
+              }}
+              data={USER_KINDS.map((k) => ({ value: k.kind, label: k.label }))}
+              aria-labelledby="create-user-kind-label"
+              data-testid="create-user-kind"
+            />
+          </Input.Wrapper>
+          {kind === "PERSON" && (
+            <Checkbox.Group label="Global roles" description="Leave both empty for someone who publishes and installs skills." value={roles} onChange={(value) => setRoles(GLOBAL_ROLES.map((r) => r.role).filter((r) => value.includes(r)))}>
+              <Stack gap="xs" mt="xs">
+                {GLOBAL_ROLES.map(({ role, label, description }) => (
+                  <Checkbox key={role} value={role} label={label} description={description} data-testid={`create-user-role-${role}`} />
+                ))}
+              </Stack>
+            </Checkbox.Group>
+          )}
           {serverError && <ActionError title="Not created" error={serverError} testId="create-user-error" />}
           <Text size="xs" c="dimmed">
-            The new user cannot sign in until they have an API token: create one on their page next.
+            {kind === "PERSON"
+              ? "They cannot sign in yet: on their page next, create an invitation and hand them its one-time code."
+              : "On its page next, create the token the automation signs in with."}
           </Text>
           <Group justify="flex-end" gap="xs">
             <Button variant="default" onClick={onClose}>

@@ -1,5 +1,5 @@
 import { Badge, Group } from "@mantine/core";
-import type { GlobalRole } from "../../../gql/graphql";
+import type { GlobalRole, UserKind } from "../../../gql/graphql";
 
 const ROLE_COLOR: Record<GlobalRole, string> = { ADMIN: "grape", REVIEWER: "teal" };
 
@@ -13,5 +13,14 @@ export function RoleBadges({ roles }: { roles: readonly GlobalRole[] }) {
         </Badge>
       ))}
     </Group>
+  );
+}
+
+/** "person" or "service account". */
+export function UserKindBadge({ kind }: { kind: UserKind }) {
+  return (
+    <Badge size="sm" variant="outline" color={kind === "SERVICE" ? "cyan" : "gray"} data-testid="user-kind" data-kind={kind}>
+      {kind === "SERVICE" ? "service account" : "person"}
+    </Badge>
   );
 }

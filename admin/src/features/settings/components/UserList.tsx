@@ -6,7 +6,7 @@ import { Fragment, useState } from "react";
 import { appendEdges, LoadMoreButton } from "../../../components/LoadMore";
 import { EmptyState, QueryState } from "../../../components/QueryState";
 import { SettingsUsersDocument, type SettingsUserSummaryFieldsFragment } from "../../../gql/graphql";
-import { RoleBadges } from "./RoleBadges";
+import { RoleBadges, UserKindBadge } from "./RoleBadges";
 
 const PAGE_SIZE = 25;
 
@@ -29,13 +29,18 @@ function UserRow({ user, selected, onSelect }: { user: UserSummary; selected: bo
       bg={selected ? "var(--mantine-primary-color-light)" : undefined}
       data-testid="user-row"
       data-handle={user.handle}
+      data-kind={user.kind}
     >
       <Stack gap={4}>
         <Group gap="xs" justify="space-between" wrap="nowrap">
           <Text fw={600} size="sm" truncate>
             {user.handle}
           </Text>
-          <RoleBadges roles={user.roles} />
+          {user.kind === "SERVICE" ? (
+            <UserKindBadge kind={user.kind} />
+          ) : (
+            <RoleBadges roles={user.roles} />
+          )}
         </Group>
         <Text size="xs" c="dimmed" lineClamp={2} data-testid="user-teams">
           {teamsLabel(user)}

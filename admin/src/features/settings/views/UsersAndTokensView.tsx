@@ -8,6 +8,7 @@ import { EmptyState } from "../../../components/QueryState";
 import { AdminsOnly } from "../components/AdminsOnly";
 import { CreateUserModal } from "../components/CreateUserModal";
 import type { CreatedToken } from "../components/ApiTokensPanel";
+import type { CreatedInvitation } from "../components/InvitationModal";
 import { UserDetail } from "../components/UserDetail";
 import { useWideScreen } from "../../../components/useWideScreen";
 import { UserList } from "../components/UserList";
@@ -17,7 +18,7 @@ export function UsersAndTokensView() {
   if (!session.isAdmin) {
     return (
       <AdminsOnly title="Users & tokens">
-        Only admins can manage users, their roles and their API tokens. To get a token of your own, ask an admin.
+        Only admins can manage users, their roles and their API tokens. Lost your token? Ask an admin to revoke it and invite you again.
       </AdminsOnly>
     );
   }
@@ -32,9 +33,14 @@ function UsersAndTokens() {
   // The secret of the token just created, for the user it belongs to. Kept here, above the detail
   // pane and its query, so no refetch or remount can drop it before it is copied; only in memory.
   const [createdToken, setCreatedToken] = useState<(CreatedToken & { userId: string }) | null>(null);
+  // Likewise the code of the invitation just created for them.
+  const [createdInvitation, setCreatedInvitation] = useState<(CreatedInvitation & { userId: string }) | null>(null);
   if (createdToken && createdToken.userId !== selectedId) {
     // Leaving the user (by click, link or back button) hides their secret for good.
     setCreatedToken(null);
+  }
+  if (createdInvitation && createdInvitation.userId !== selectedId) {
+    setCreatedInvitation(null);
   }
   const wide = useWideScreen("62em");
   const select = (id: string | null) => setParams(id ? { user: id } : {});
@@ -47,6 +53,9 @@ function UsersAndTokens() {
       createdToken={createdToken}
       onTokenCreated={(created) => setCreatedToken({ ...created, userId: selectedId })}
       onSecretDismissed={() => setCreatedToken(null)}
+      createdInvitation={createdInvitation}
+      onInvitationCreated={(created) => setCreatedInvitation({ ...created, userId: selectedId })}
+      onInvitationDismissed={() => setCreatedInvitation(null)}
     />
   ) : (
     <Paper withBorder p="md">
@@ -58,7 +67,7 @@ function UsersAndTokens() {
     <>
       <PageHeader
         title="Users & tokens"
-        subtitle="Who can sign in, with which global roles, and the API tokens they sign in with."
+        subtitle="People and service accounts, their global roles and teams, and the API tokens they sign in with."
         actions={
           <Button leftSection={<IconUserPlus size={16} />} onClick={() => setCreating(true)} data-testid="create-user">
             Create user
