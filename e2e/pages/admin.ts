@@ -276,6 +276,11 @@ export class UsersAndTokensPage {
     return this.page.getByTestId("invitation-create");
   }
 
+  /** The note that the selected person has an invitation waiting (never its code). */
+  pendingInvitation(): Locator {
+    return this.page.getByTestId("invitation-pending");
+  }
+
   /** Opens the invitation dialog of the selected person. */
   async startInvitation(): Promise<InvitationDialog> {
     await this.inviteButton().click();

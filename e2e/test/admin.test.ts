@@ -173,6 +173,8 @@ test("an admin invites a new person, who redeems the code on the sign-in page on
   await page.goForward();
   await users.detail("carol").waitFor();
   assert.equal(await page.getByTestId("invitation-code").count(), 0, "the code is never shown again");
+  // What stays is that an invitation is waiting, by whom and until when.
+  assert.match((await users.pendingInvitation().textContent()) ?? "", /An invitation is waiting for carol: created by admin .*, it expires in 3 days/);
 
   // carol, in a browser of her own, redeems it for a token named "laptop".
   const carolPage = await openAdmin(browser, stack, DESKTOP);
@@ -212,6 +214,7 @@ test("an admin invites a new person, who redeems the code on the sign-in page on
   assert.match((await users.tokenRow("laptop").getByTestId("token-origin").textContent()) ?? "", /from a redeemed invitation/);
   await page.getByTestId("invitation-not-needed").waitFor();
   assert.equal(await users.inviteButton().isDisabled(), true, "now that the page knows of her token, it does not offer an invitation");
+  assert.equal(await users.pendingInvitation().count(), 0, "the redeemed invitation is no longer waiting");
   await saveScreenshot(page, "users-tokens");
 
   // Global roles: make carol an admin as well.

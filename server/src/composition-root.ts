@@ -43,7 +43,7 @@ import { buildSubgraphs } from "./graphql/subgraphs";
 import type { RequestContext } from "./graphql/request-context";
 import { ApiTokenService } from "./identity/api-token.service";
 import { createIdentityLoaders } from "./identity/identity.loaders";
-import { ApiTokenResolver, TeamMembershipResolver, TeamResolver, UserResolver } from "./identity/identity.resolver";
+import { ApiTokenResolver, PendingInvitationResolver, TeamMembershipResolver, TeamResolver, UserResolver } from "./identity/identity.resolver";
 import { IdentityService } from "./identity/identity.service";
 import type { Viewer } from "./identity/viewer";
 import { FileBlobStore } from "./packages/blob-store";
@@ -165,6 +165,7 @@ function resolverContainer(config: Config, dataSource: DataSource, s: Services):
       new ApiTokenResolver(),
       new TeamResolver(s.identity),
       new TeamMembershipResolver(),
+      new PendingInvitationResolver(),
       new TestRunResolver(dataSource, s.testRuns, config.sandbox.maxConcurrency),
       new SkillVersionTestsResolver(),
       new AuditResolver(dataSource),

@@ -16,8 +16,12 @@ const codeOf = (res: GraphQLResponse) => res.errors?.[0]?.extensions.code;
 
 interface Decision {
   reviewer: { handle: string };
-  credential: { origin: string; tokenName: string; createdBy: { handle: string } | null; invitedAt: string | null };
+  credential: { origin: string; tokenName: string; createdBy: { handle: string } | null; invitedBy: { handle: string } | null; invitedAt: string | null };
 }
+
+const DECISIONS = `query($id: ID!) { node(id: $id) { ... on SkillVersion { reviewRequest { decisions { edges { node {
+  reviewer { handle } credential { origin tokenName createdBy { handle } invitedBy { handle } invitedAt }
+} } } } } } }`;
 
 /**
  * The two-person rule holds only if nobody can act as another person: tokens are for yourself or
@@ -29,6 +33,8 @@ describe("the two-person rule and the credentials behind it", () => {
   let admin: string;
   let firstReviewer: string;
   let author: string;
+  /** The second reviewer's token, from the invitation they redeemed. */
+  let invitedReviewer = "";
 
   before(async () => {
     server = await startTestServer();
@@ -65,7 +71,7 @@ describe("the two-person rule and the credentials behind it", () => {
     const redeemed = await server.gql<{ redeemInvitation: { token: string; apiToken: { name: string; origin: string }; user: { handle: string } } }>(REDEEM, { code, name: "laptop" });
     assert.equal(redeemed.errors, undefined, JSON.stringify(redeemed.errors));
     assert.deepEqual(redeemed.data!.redeemInvitation.apiToken, { name: "laptop", origin: "INVITATION" });
-    const secondReviewer = redeemed.data!.redeemInvitation.token;
+    const secondReviewer = (invitedReviewer = redeemed.data!.redeemInvitation.token);
     // Single use.
     assert.equal(codeOf(await server.gql(REDEEM, { code, name: "again" })), "INVITATION_INVALID");
 
@@ -76,14 +82,13 @@ describe("the two-person rule and the credentials behind it", () => {
     assert.equal((await server.gql<{ approveVersion: { published: boolean } }>(APPROVE, { id: critical.version.id }, secondReviewer)).data?.approveVersion.published, true);
 
     // The review shows how each approver's credential came to be.
-    const decisions = await server.gql<{ node: { reviewRequest: { decisions: { edges: { node: Decision }[] } } } }>(
-      `query($id: ID!) { node(id: $id) { ... on SkillVersion { reviewRequest { decisions { edges { node { reviewer { handle } credential { origin tokenName createdBy { handle } invitedAt } } } } } } } }`,
-      { id: critical.version.id },
-      firstReviewer,
-    );
+    const decisions = await server.gql<{ node: { reviewRequest: { decisions: { edges: { node: Decision }[] } } } }>(DECISIONS, { id: critical.version.id }, firstReviewer);
     assert.equal(decisions.errors, undefined, JSON.stringify(decisions.errors));
     const byReviewer = Object.fromEntries(decisions.data!.node.reviewRequest.decisions.edges.map((e) => [e.node.reviewer.handle, e.node.credential]));
-    assert.deepEqual({ ...byReviewer["tp-reviewer-2"], invitedAt: typeof byReviewer["tp-reviewer-2"].invitedAt }, { origin: "INVITATION", tokenName: "laptop", createdBy: { handle: "tp-admin" }, invitedAt: "string" });
+    assert.deepEqual(
+      { ...byReviewer["tp-reviewer-2"], invitedAt: typeof byReviewer["tp-reviewer-2"].invitedAt },
+      { origin: "INVITATION", tokenName: "laptop", createdBy: { handle: "tp-admin" }, invitedBy: { handle: "tp-admin" }, invitedAt: "string" },
+    );
     assert.equal(byReviewer["tp-reviewer-1"].origin, "INVITATION");
 
     // Creating and redeeming are audited, naming who did each.
@@ -99,14 +104,34 @@ describe("the two-person rule and the credentials behind it", () => {
     ]);
   });
 
+  test("a token a person makes with their invited one still names who invited them, so a chain of tokens cannot hide it", async () => {
+    assert.ok(invitedReviewer, "runs after the invitation test");
+    const own = await server.gql<{ createApiToken: { token: string } }>(CREATE_TOKEN, { input: { name: "desktop" } }, invitedReviewer);
+    const pending = await publishOk(server, author, { "skill.yaml": skillYaml({ name: "tp-fetch", version: "1.0.0", permissions: ["network:outbound"] }) });
+    assert.equal((await server.gql<{ approveVersion: { published: boolean } }>(APPROVE, { id: pending.version.id }, own.data!.createApiToken.token)).data?.approveVersion.published, true);
+    const decisions = await server.gql<{ node: { reviewRequest: { decisions: { edges: { node: Decision }[] } } } }>(DECISIONS, { id: pending.version.id }, firstReviewer);
+    const { credential } = decisions.data!.node.reviewRequest.decisions.edges[0].node;
+    assert.deepEqual({ ...credential, invitedAt: typeof credential.invitedAt }, { origin: "SELF", tokenName: "desktop", createdBy: { handle: "tp-reviewer-2" }, invitedBy: { handle: "tp-admin" }, invitedAt: "string" });
+  });
+
   test("invitations are for people with no working token, expire, and a newer one supersedes an unredeemed one", async () => {
     await server.gql(`mutation { createUser(input: { handle: "tp-newcomer", email: "newcomer@example.test" }) { handle } }`, {}, admin);
     const first = (await server.gql<{ createInvitation: { code: string } }>(INVITE, { user: "tp-newcomer" }, admin)).data!.createInvitation.code;
     const second = (await server.gql<{ createInvitation: { code: string } }>(INVITE, { user: "tp-newcomer" }, admin)).data!.createInvitation.code;
+    // Admins see that an invitation is waiting (never its code); others see nothing.
+    const PENDING = `{ users(query: "tp-newcomer") { edges { node { pendingInvitation { expiresAt createdBy { handle } } } } } }`;
+    const NODE_PENDING = `query($id: ID!) { node(id: $id) { ... on User { pendingInvitation { expiresAt } } } }`;
+    const pending = await server.gql<{ users: { edges: { node: { pendingInvitation: { expiresAt: string; createdBy: { handle: string } } | null } }[] } }>(PENDING, {}, admin);
+    assert.equal(pending.data?.users.edges[0].node.pendingInvitation?.createdBy.handle, "tp-admin");
+    const newcomerId = ((await server.runtime.dataSource.query(`SELECT id FROM "user" WHERE handle = 'tp-newcomer'`)) as { id: string }[])[0].id;
+    const asReviewer = await server.gql<{ node: { pendingInvitation: unknown } }>(NODE_PENDING, { id: Buffer.from(`User:${newcomerId}`).toString("base64url") }, firstReviewer);
+    assert.equal(asReviewer.data?.node.pendingInvitation, null);
     const superseded = await server.gql(REDEEM, { code: first, name: "x" });
     assert.equal(codeOf(superseded), "INVITATION_INVALID");
     assert.match(superseded.errors![0].message, /replaced by a newer one/);
     await server.runtime.dataSource.query(`UPDATE invitation SET expires_at = now() - interval '1 minute' WHERE superseded_at IS NULL AND redeemed_at IS NULL`);
+    const afterExpiry = await server.gql<{ users: { edges: { node: { pendingInvitation: unknown } }[] } }>(PENDING, {}, admin);
+    assert.equal(afterExpiry.data?.users.edges[0].node.pendingInvitation, null, "an expired invitation is no longer pending");
     const expired = await server.gql(REDEEM, { code: second, name: "x" });
     assert.equal(codeOf(expired), "INVITATION_INVALID");
     assert.match(expired.errors![0].message, /expired/);

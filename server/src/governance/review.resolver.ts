@@ -156,7 +156,9 @@ interface CredentialView {
   tokenName: string;
   tokenCreatedAt: Date;
   createdById: string | null;
+  invitedById: string | null;
   invitedAt: Date | null;
+  invitationRedeemedAt: Date | null;
 }
 
 @Resolver(() => ReviewDecisionType)
@@ -176,7 +178,9 @@ export class ReviewDecisionResolver {
       tokenName: token.name,
       tokenCreatedAt: token.createdAt,
       createdById: token.origin === ApiTokenOrigin.INVITATION ? (invitation?.createdById ?? null) : token.createdById,
+      invitedById: invitation?.createdById ?? null,
       invitedAt: invitation?.createdAt ?? null,
+      invitationRedeemedAt: invitation?.redeemedAt ?? null,
     };
   }
 }
@@ -186,6 +190,11 @@ export class ReviewerCredentialResolver {
   @FieldResolver(() => GovernanceUserRef, { nullable: true })
   createdBy(@Root() credential: CredentialView): GovernanceUserRef | null {
     return credential.createdById ? { id: toGlobalId("User", credential.createdById) } : null;
+  }
+
+  @FieldResolver(() => GovernanceUserRef, { nullable: true })
+  invitedBy(@Root() credential: CredentialView): GovernanceUserRef | null {
+    return credential.invitedById ? { id: toGlobalId("User", credential.invitedById) } : null;
   }
 }
 

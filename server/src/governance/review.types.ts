@@ -71,8 +71,18 @@ export class ReviewerCredentialType {
   @Field(() => GovernanceUserRef, { nullable: true, description: "For INVITATION: the admin who created the invitation (null when the system did); for SELF and SERVICE_ACCOUNT: who created the token." })
   createdBy: GovernanceUserRef | null;
 
-  @Field(() => Date, { nullable: true, description: "For INVITATION: when the invitation was created." })
+  @Field(() => GovernanceUserRef, {
+    nullable: true,
+    description:
+      "The admin whose invitation started this credential's chain: for INVITATION the one redeemed, for SELF the one behind the token it was created with. Null for bootstrap and service-account tokens, or when the system invited.",
+  })
+  invitedBy: GovernanceUserRef | null;
+
+  @Field(() => Date, { nullable: true, description: "When that root invitation was created." })
   invitedAt: Date | null;
+
+  @Field(() => Date, { nullable: true, description: "When that root invitation was redeemed." })
+  invitationRedeemedAt: Date | null;
 }
 
 @ObjectType("ReviewDecision")

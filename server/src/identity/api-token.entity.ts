@@ -51,7 +51,10 @@ export class ApiToken extends BaseEntity {
   @Column({ type: "uuid", nullable: true })
   createdById: string | null;
 
-  /** The invitation redeemed to create it (INVITATION). */
+  /**
+   * The invitation at the root of this token's chain: the one redeemed to create it (INVITATION), or
+   * the one behind the token its user created it with (SELF). Null for BOOTSTRAP and SERVICE_ACCOUNT.
+   */
   @Column({ type: "uuid", nullable: true })
   invitationId: string | null;
 }

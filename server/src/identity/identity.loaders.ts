@@ -1,5 +1,5 @@
 import DataLoader from "dataloader";
-import { In, type DataSource } from "typeorm";
+import { In, IsNull, MoreThan, type DataSource } from "typeorm";
 import { byKey, groupBy } from "../common/loader-utils";
 import { ApiToken } from "./api-token.entity";
 import { Invitation } from "./invitation.entity";
@@ -25,6 +25,10 @@ export function createIdentityLoaders(dataSource: DataSource) {
     ),
     apiTokenById: new DataLoader<string, ApiToken | null>(async (ids) => byKey(ids, await em.findBy(ApiToken, { id: In([...ids]) }), (t) => t.id)),
     invitationById: new DataLoader<string, Invitation | null>(async (ids) => byKey(ids, await em.findBy(Invitation, { id: In([...ids]) }), (i) => i.id)),
+    /** Each user's invitation that can still be redeemed (at most one: a newer one supersedes the rest). */
+    pendingInvitationByUserId: new DataLoader<string, Invitation | null>(async (userIds) =>
+      byKey(userIds, await em.findBy(Invitation, { userId: In([...userIds]), redeemedAt: IsNull(), supersededAt: IsNull(), expiresAt: MoreThan(new Date()) }), (i) => i.userId),
+    ),
   };
 }
 

@@ -19,6 +19,7 @@ import {
   CreateInvitationPayload,
   CreateTeamInput,
   CreateUserInput,
+  PendingInvitationType,
   RedeemInvitationInput,
   RedeemInvitationPayload,
   RemoveTeamMemberInput,
@@ -111,6 +112,28 @@ export class UserResolver {
   async teams(@Ctx() ctx: IdentityRequest, @Root() user: User, @Args() page: PageArgs): Promise<Connection<Membership>> {
     return connectionFromArray("teams", await ctx.loaders.identity.membershipsByUserId.load(user.id), page);
   }
+
+  @FieldResolver(() => PendingInvitationType, { nullable: true, description: "The user's invitation that can still be redeemed, if any. Admins only (null for others)." })
+  async pendingInvitation(@Ctx() ctx: IdentityRequest, @Root() user: User): Promise<PendingInvitationView | null> {
+    if (!ctx.viewer || !isAdmin(ctx.viewer.user)) return null;
+    const invitation = await ctx.loaders.identity.pendingInvitationByUserId.load(user.id);
+    return invitation ? { createdAt: invitation.createdAt, expiresAt: invitation.expiresAt, createdById: invitation.createdById } : null;
+  }
+}
+
+/** Root value of PendingInvitation. */
+interface PendingInvitationView {
+  createdAt: Date;
+  expiresAt: Date;
+  createdById: string | null;
+}
+
+@Resolver(() => PendingInvitationType)
+export class PendingInvitationResolver {
+  @FieldResolver(() => UserType, { nullable: true })
+  createdBy(@Ctx() ctx: IdentityRequest, @Root() invitation: PendingInvitationView): Promise<User | null> | null {
+    return invitation.createdById ? ctx.loaders.identity.userById.load(invitation.createdById) : null;
+  }
 }
 
 @Resolver(() => ApiTokenType)
@@ -182,4 +205,4 @@ export const identityReferenceResolvers = {
   },
 };
 
-export const IDENTITY_RESOLVERS = [UserResolver, ApiTokenResolver, TeamResolver, TeamMembershipResolver] as const;
+export const IDENTITY_RESOLVERS = [UserResolver, ApiTokenResolver, TeamResolver, TeamMembershipResolver, PendingInvitationResolver] as const;

@@ -196,14 +196,17 @@ export class IdentityService {
     return this.dataSource.transaction(async (em) => {
       const user = input.user && input.user !== viewer.user.handle ? await userByHandle(em, input.user) : viewer.user;
       let origin = ApiTokenOrigin.SELF;
+      // A token made with another inherits that one's root invitation, so a chain of tokens still says who invited its person.
+      let invitationId = (await em.findOneBy(ApiToken, { id: viewer.tokenId }))?.invitationId ?? null;
       if (user.id !== viewer.user.id) {
         if (user.kind !== UserKind.SERVICE) {
           throw new SkillyardError("FORBIDDEN", `Nobody can create a token for another person; an admin can invite ${user.handle} instead (createInvitation).`, { user: user.handle });
         }
         if (!isAdmin(viewer.user)) throw new SkillyardError("FORBIDDEN", "Only admins create tokens for service accounts.", { user: user.handle });
         origin = ApiTokenOrigin.SERVICE_ACCOUNT;
+        invitationId = null;
       }
-      const issued = await this.tokens.issue(em, { userId: user.id, name, origin, createdById: viewer.user.id });
+      const issued = await this.tokens.issue(em, { userId: user.id, name, origin, createdById: viewer.user.id, invitationId });
       await this.audit.record(em, {
         actorId: viewer.user.id,
         action: AuditAction.TOKEN_CREATE,

@@ -63,6 +63,18 @@ export class ApiTokenType {
   revokedAt: Date | null;
 }
 
+@ObjectType("PendingInvitation", { description: "An invitation that can still be redeemed (its code is never shown again)." })
+export class PendingInvitationType {
+  @Field()
+  createdAt: Date;
+
+  @Field()
+  expiresAt: Date;
+
+  @Field(() => UserType, { nullable: true, description: "The admin who created it; null when the system did." })
+  createdBy: User | null;
+}
+
 @ObjectType("TeamMembership")
 export class TeamMembershipType {
   @Field(() => TeamType)

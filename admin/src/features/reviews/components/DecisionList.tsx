@@ -7,12 +7,13 @@ import { ReviewerCredential } from "./ReviewerCredential";
 type Decision = ReviewDecisionFieldsFragment;
 
 /**
- * The other approver of the same package who created the invitation this approval's token came
- * from, if any. With local accounts that admin could have redeemed the invitation themselves, so the
- * two approvals may be one person: the two-person rule's remaining risk, made visible.
+ * The other approver of the same package who created the invitation at the root of this approval's
+ * token (the one redeemed, or the one behind the token the reviewer made theirs with), if any. With
+ * local accounts that admin could have redeemed the invitation themselves, so the two approvals may
+ * be one person: the two-person rule's remaining risk, made visible.
  */
 function issuedByOtherApprover(decision: Decision, decisions: readonly Decision[]): string | null {
-  const issuer = decision.credential?.origin === "INVITATION" ? decision.credential.createdBy : null;
+  const issuer = decision.credential?.invitedBy ?? null;
   if (decision.decision !== "APPROVE" || !issuer || issuer.id === decision.reviewer.id) return null;
   const otherApproval = decisions.some((d) => d.decision === "APPROVE" && d.packageSha256 === decision.packageSha256 && d.reviewer.id === issuer.id);
   return otherApproval ? issuer.handle : null;

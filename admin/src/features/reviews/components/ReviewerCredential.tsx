@@ -36,6 +36,16 @@ function Provenance({ credential }: { credential: Credential | null }) {
       return (
         <>
           {token} they created themselves <OnDate iso={credential.tokenCreatedAt} />
+          {credential.invitedBy && (
+            <>
+              ; their first came from an invitation by <b>{credential.invitedBy.handle}</b>
+              {credential.invitationRedeemedAt && (
+                <>
+                  , redeemed <RelativeTime iso={credential.invitationRedeemedAt} />
+                </>
+              )}
+            </>
+          )}
         </>
       );
     case "BOOTSTRAP":

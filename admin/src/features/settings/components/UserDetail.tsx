@@ -12,8 +12,24 @@ import { RoleBadges, UserKindBadge } from "./RoleBadges";
 import { TeamMemberships } from "./TeamMemberships";
 import { UserRolesEditor } from "./UserRolesEditor";
 
+interface PendingInvitation {
+  createdAt: string;
+  expiresAt: string;
+  createdBy: { handle: string } | null;
+}
+
 /** How another person gets a credential: not from the admin, but from an invitation they redeem. */
-function InviteSection({ handle, hasWorkingToken, onInvite }: { handle: string; hasWorkingToken: boolean; onInvite: () => void }) {
+function InviteSection({
+  handle,
+  hasWorkingToken,
+  pending,
+  onInvite,
+}: {
+  handle: string;
+  hasWorkingToken: boolean;
+  pending: PendingInvitation | null;
+  onInvite: () => void;
+}) {
   const notNeededId = useId();
   return (
     <Stack gap="xs">
@@ -21,6 +37,12 @@ function InviteSection({ handle, hasWorkingToken, onInvite }: { handle: string; 
         Nobody can create a token that acts as {handle}, admins included. Invite them instead: they redeem a one-time code on the sign-in
         page and get a token only they see; further tokens they create themselves.
       </Text>
+      {pending && (
+        <Text size="sm" data-testid="invitation-pending">
+          An invitation is waiting for {handle}: created {pending.createdBy ? `by ${pending.createdBy.handle} ` : ""}
+          <RelativeTime iso={pending.createdAt} />, it expires <RelativeTime iso={pending.expiresAt} />. A new one replaces it.
+        </Text>
+      )}
       {hasWorkingToken && (
         <Text size="sm" id={notNeededId} data-testid="invitation-not-needed">
           {handle} already holds a working token, so an invitation cannot be made for them. If they lost it, revoke it below first.
@@ -119,7 +141,12 @@ export function UserDetail({
                 </Text>
               </Stack>
               {invitable && (
-                <InviteSection handle={user.handle} hasWorkingToken={tokens.some((token) => token.revokedAt === null)} onInvite={() => setInviting(true)} />
+                <InviteSection
+                  handle={user.handle}
+                  hasWorkingToken={tokens.some((token) => token.revokedAt === null)}
+                  pending={user.pendingInvitation}
+                  onInvite={() => setInviting(true)}
+                />
               )}
               <ApiTokensPanel
                 key={user.id}
@@ -143,7 +170,11 @@ export function UserDetail({
                 <InvitationModal
                   handle={user.handle}
                   invitation={createdInvitation}
-                  onCreated={onInvitationCreated}
+                  onCreated={(created) => {
+                    onInvitationCreated(created);
+                    // Shows the invitation as waiting once the dialog is closed.
+                    void refetch();
+                  }}
                   onClose={() => {
                     setInviting(false);
                     onInvitationDismissed();
