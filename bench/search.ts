@@ -78,9 +78,6 @@ interface Shape {
   args: SkillSearchArgs;
 }
 
-
-
-
 /** Runs `once` WARMUP times, then up to ITERATIONS times or until the shape's time budget is spent. */
 async function measure(once: () => Promise<unknown>): Promise<Stats> {
   for (let i = 0; i < WARMUP; i++) await once();
@@ -93,7 +90,6 @@ async function measure(once: () => Promise<unknown>): Promise<Stats> {
   }
   return percentiles(samples);
 }
-
 
 export async function seed(db: Client): Promise<void> {
   await db.query("SET synchronous_commit = off");
@@ -179,8 +175,6 @@ async function cursorAfterPages(url: string, args: SkillSearchArgs, pages: numbe
   }
   return after!;
 }
-
-
 
 async function main(resources: Resources): Promise<void> {
   const scratch = mkdtempSync(path.join(os.tmpdir(), "skillyard-bench-"));
@@ -280,7 +274,9 @@ async function main(resources: Resources): Promise<void> {
     log(`${shape.label}: graphql p50 ${fmt(viaGraphql.p50)}, raw SQL p50 ${fmt(viaSql.p50)}`);
   }
 
-  console.log(`\nSearch latency, ${SKILLS.toLocaleString("en")} skills, first: ${PAGE}, sequential requests (PostgreSQL ${version}, ${os.availableParallelism()} CPUs)\n`);
+  console.log(
+    `\nSearch latency, ${SKILLS.toLocaleString("en")} skills, first: ${PAGE}, sequential requests (PostgreSQL ${version}, ${os.availableParallelism()} CPUs)\n`,
+  );
   printTable(["shape", "graphql p50", "graphql p99", "raw SQL p50", "raw SQL p99", "ratio", "rows", "matches", "n (gql/sql)"], table);
 
   const trap = buildSearchSql({ query: rare, sort: SkillSort.DOWNLOADS, first: PAGE });
@@ -293,6 +289,5 @@ async function main(resources: Resources): Promise<void> {
   console.log(`uses skill_search_vector_idx (GIN): ${usesGin ? "yes" : "NO"}; walks skill_downloads_keyset_idx: ${walksDownloads ? "YES (plan trap)" : "no"}`);
   log("done");
 }
-
 
 if (require.main === module) runBench(main);

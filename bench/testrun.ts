@@ -52,11 +52,6 @@ const SUBSCRIBER_ROLE = "skillyard-bench-subscribers";
 /** Wall-clock epoch milliseconds with sub-millisecond resolution (same host clock as Python's time.time_ns()). */
 const epochMs = () => performance.timeOrigin + performance.now();
 
-
-
-
-
-
 function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
@@ -358,7 +353,11 @@ async function removeScoped(docker: Dockerode, scope: string): Promise<number> {
       .catch(() => undefined);
   }
   const { Volumes } = await docker.listVolumes({ filters });
-  for (const volume of Volumes ?? []) await docker.getVolume(volume.Name).remove().catch(() => undefined);
+  for (const volume of Volumes ?? [])
+    await docker
+      .getVolume(volume.Name)
+      .remove()
+      .catch(() => undefined);
   return removed;
 }
 
@@ -464,7 +463,9 @@ async function main(resources: Resources): Promise<void> {
       sandboxed.push(timing);
       baseline.push(dockerMs);
     }
-    log(`${warm ? "warm-up" : `run ${i - WARMUP + 1}/${RUNS}`}: publish → final STATUS ${fmt(timing.totalMs)} (RUNNING after ${fmt(timing.toRunningMs)}), docker run ${fmt(dockerMs)}`);
+    log(
+      `${warm ? "warm-up" : `run ${i - WARMUP + 1}/${RUNS}`}: publish → final STATUS ${fmt(timing.totalMs)} (RUNNING after ${fmt(timing.toRunningMs)}), docker run ${fmt(dockerMs)}`,
+    );
   }
 
   // 2. Log-line latency with 1 and SUBSCRIBERS subscribers (in a worker thread).
@@ -495,7 +496,9 @@ async function main(resources: Resources): Promise<void> {
   const total = percentiles(sandboxed.map((t) => t.totalMs));
   const bare = percentiles(baseline);
   const row = (label: string, s: Stats) => [label, fmt(s.p50), fmt(s.p90), fmt(s.max), String(s.n)];
-  console.log(`\nNo-op test run overhead: ${RUNS} runs after ${WARMUP} warm-up, one trivial passing pytest test, 1 sandbox at a time (${os.availableParallelism()} CPUs)\n`);
+  console.log(
+    `\nNo-op test run overhead: ${RUNS} runs after ${WARMUP} warm-up, one trivial passing pytest test, 1 sandbox at a time (${os.availableParallelism()} CPUs)\n`,
+  );
   printTable(
     ["measurement", "p50", "p90", "max", "n"],
     [
@@ -552,7 +555,6 @@ Legend
     (one process runs API and worker), so fan-out load can also show up in print → stored.`);
   log("done");
 }
-
 
 if (!isMainThread && (workerData as { role?: string } | null)?.role === SUBSCRIBER_ROLE) runSubscriberThread();
 else if (isMainThread && require.main === module) runBench(main);

@@ -27,7 +27,11 @@ export function App() {
   if (!token) return <SignInView />;
   return (
     <ViewerBoundary
-      fallback={({ error }) => <Center mih="100vh" p="md">{error ? <ErrorState error={new Error(error)} /> : <LoadingState label="Signing in…" />}</Center>}
+      fallback={({ error }) => (
+        <Center mih="100vh" p="md">
+          {error ? <ErrorState error={new Error(error)} /> : <LoadingState label="Signing in…" />}
+        </Center>
+      )}
     >
       <Routes>
         <Route element={<AppLayout />}>

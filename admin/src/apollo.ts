@@ -51,18 +51,20 @@ export function createApolloClient(session: ApolloSession): ApolloClient {
       },
     }),
   );
-  const transport = ApolloLink.split(
-    ({ operationType }) => operationType === OperationTypeNode.SUBSCRIPTION,
-    ws,
-    http,
-  );
+  const transport = ApolloLink.split(({ operationType }) => operationType === OperationTypeNode.SUBSCRIPTION, ws, http);
   return new ApolloClient({
     link: ApolloLink.from([signOutOn401, auth, transport]),
     cache: new InMemoryCache({
       // Connections are paged by the views themselves; objects without a stable id are not normalised.
       typePolicies: {
         // A run already loaded through another path (e.g. SkillVersion.latestTestRun) answers testRun(id) from the cache.
-        Query: { fields: { testRun: { read: (_, { args, toReference }) => (typeof args?.["id"] === "string" ? toReference({ __typename: "TestRun", id: args["id"] }) : undefined) } } },
+        Query: {
+          fields: {
+            testRun: {
+              read: (_, { args, toReference }) => (typeof args?.["id"] === "string" ? toReference({ __typename: "TestRun", id: args["id"] }) : undefined),
+            },
+          },
+        },
         Permission: { keyFields: ["name"] },
         TestRunEvent: { keyFields: false },
         PermissionChange: { keyFields: false },

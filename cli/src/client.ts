@@ -70,7 +70,10 @@ export class RegistryClient {
     try {
       body = JSON.parse(text) as GraphQLBody<T>;
     } catch {
-      throw new CliError("BAD_RESPONSE", `${url} answered HTTP ${res.status} with something that is not GraphQL JSON; is ${this.registry} a Skillyard registry?`);
+      throw new CliError(
+        "BAD_RESPONSE",
+        `${url} answered HTTP ${res.status} with something that is not GraphQL JSON; is ${this.registry} a Skillyard registry?`,
+      );
     }
     const [first] = body.errors ?? [];
     if (first) throw graphqlError(first);
@@ -225,7 +228,10 @@ export class RegistryClient {
       if (close.code === 4401 || close.code === 4403) {
         return new CliError("UNAUTHENTICATED", `The registry closed the live output: ${String(close.reason || "the API token was refused")}.`);
       }
-      return new CliError("CONNECTION_FAILED", `The live output from ${this.registry} closed (${close.code}${close.reason ? ` ${String(close.reason)}` : ""}).`);
+      return new CliError(
+        "CONNECTION_FAILED",
+        `The live output from ${this.registry} closed (${close.code}${close.reason ? ` ${String(close.reason)}` : ""}).`,
+      );
     }
     return this.connectionFailed(err);
   }

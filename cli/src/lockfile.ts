@@ -74,7 +74,11 @@ export function validateLockfile(value: unknown, file: string): Lockfile {
   const registry = str(root.registry, "registry", fail);
   const requests = list(root.requests, "requests", fail).map((item, i) => {
     const r = record(item, `requests[${i}]`, fail);
-    return { name: skillName(r.name, `requests[${i}].name`, fail), range: str(r.range, `requests[${i}].range`, fail), tenant: str(r.tenant, `requests[${i}].tenant`, fail) };
+    return {
+      name: skillName(r.name, `requests[${i}].name`, fail),
+      range: str(r.range, `requests[${i}].range`, fail),
+      tenant: str(r.tenant, `requests[${i}].tenant`, fail),
+    };
   });
   const packages = checkPackages(root.packages, "packages", fail);
   return { lockfileVersion: LOCKFILE_VERSION, registry, requests, packages };

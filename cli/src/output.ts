@@ -152,7 +152,13 @@ export function table(columns: Column[], rows: string[][], maxWidth = terminalWi
       })
       .join(" ".repeat(gap))
       .trimEnd();
-  const lines = [render(columns.map((c) => c.header), true), ...shown.map((r) => render(r, false))];
+  const lines = [
+    render(
+      columns.map((c) => c.header),
+      true,
+    ),
+    ...shown.map((r) => render(r, false)),
+  ];
   return Number.isFinite(maxWidth) ? lines.map((l) => (width(l) > maxWidth && !l.includes(STYLE_PREFIX) ? truncate(l, maxWidth) : l)) : lines;
 }
 

@@ -24,24 +24,31 @@ describe("skillyard CLI against a real server", () => {
   let installerToken: string;
   let reviewerToken: string;
 
-  const cli = cliRunner(() => server.url, () => scratch);
+  const cli = cliRunner(
+    () => server.url,
+    () => scratch,
+  );
 
   const asAuthor = (args: string[], extra: { env?: Record<string, string>; cwd?: string } = {}) => cli(args, { home: authorHome, ...extra });
   const asInstaller = (args: string[], extra: { env?: Record<string, string>; cwd?: string } = {}) => cli(args, { token: installerToken, ...extra });
 
   const skillDir = (name: string, files: Record<string, string>) => writeSkillDir(scratch, name, files);
 
-  const downloadsOf = async (name: string) => (await server.gql<{ skill: { downloads: number } }>(`query($n: String!) { skill(name: $n) { downloads } }`, { n: name })).data!.skill.downloads;
+  const downloadsOf = async (name: string) =>
+    (await server.gql<{ skill: { downloads: number } }>(`query($n: String!) { skill(name: $n) { downloads } }`, { n: name })).data!.skill.downloads;
 
-  before(async () => {
-    assert.ok(existsSync(path.join(__dirname, "..", "dist", "src", "main.js")), "build the CLI first: npm run build -w cli");
-    scratch = mkdtempSync(path.join(os.tmpdir(), "skillyard-cli-test-"));
-    server = await startTestServer({ SANDBOX_MAX_CONCURRENCY: "2" }, { worker: true });
-    authorToken = (await server.seed.team("yard").member("cli-author", TeamRole.MAINTAINER)).token;
-    installerToken = (await server.seed.team("consumers").member("cli-installer")).token;
-    reviewerToken = (await server.seed.team("board").member("cli-reviewer", undefined, [GlobalRole.REVIEWER])).token;
-    authorHome = mkdtempSync(path.join(scratch, "author-"));
-  }, { timeout: 120_000 });
+  before(
+    async () => {
+      assert.ok(existsSync(path.join(__dirname, "..", "dist", "src", "main.js")), "build the CLI first: npm run build -w cli");
+      scratch = mkdtempSync(path.join(os.tmpdir(), "skillyard-cli-test-"));
+      server = await startTestServer({ SANDBOX_MAX_CONCURRENCY: "2" }, { worker: true });
+      authorToken = (await server.seed.team("yard").member("cli-author", TeamRole.MAINTAINER)).token;
+      installerToken = (await server.seed.team("consumers").member("cli-installer")).token;
+      reviewerToken = (await server.seed.team("board").member("cli-reviewer", undefined, [GlobalRole.REVIEWER])).token;
+      authorHome = mkdtempSync(path.join(scratch, "author-"));
+    },
+    { timeout: 120_000 },
+  );
   after(async () => {
     await server?.close();
     if (scratch) rmSync(scratch, { recursive: true, force: true });
@@ -115,7 +122,11 @@ describe("skillyard CLI against a real server", () => {
   });
 
   test("publish --json: a skill with no runtime publishes at once; a dependent skill too", async () => {
-    const dep = await asAuthor(["publish", skillDir("cli-dep", { "skill.yaml": skillYaml({ name: "cli-dep", version: "1.0.0", tags: ["text"] }), "src/dep.py": "X = 1\n" }), "--json"]);
+    const dep = await asAuthor([
+      "publish",
+      skillDir("cli-dep", { "skill.yaml": skillYaml({ name: "cli-dep", version: "1.0.0", tags: ["text"] }), "src/dep.py": "X = 1\n" }),
+      "--json",
+    ]);
     assert.equal(dep.code, 0, dep.stderr);
     const depJson = JSON.parse(dep.stdout);
     assert.equal(depJson.status, "PUBLISHED");
@@ -123,7 +134,13 @@ describe("skillyard CLI against a real server", () => {
     const app = await asAuthor([
       "publish",
       skillDir("cli-app", {
-        "skill.yaml": skillYaml({ name: "cli-app", version: "1.0.0", description: "Turns CLI sessions into tidy notes for the team wiki.", tags: ["notes", "cli"], dependencies: { "cli-dep": "^1.0.0" } }),
+        "skill.yaml": skillYaml({
+          name: "cli-app",
+          version: "1.0.0",
+          description: "Turns CLI sessions into tidy notes for the team wiki.",
+          tags: ["notes", "cli"],
+          dependencies: { "cli-dep": "^1.0.0" },
+        }),
         "src/app.py": "print('app')\n",
         "README.md": "# cli-app\n",
       }),
@@ -151,17 +168,28 @@ describe("skillyard CLI against a real server", () => {
         ["cli-dep", "1.0.0", ["cli-app@1.0.0"]],
       ],
     );
-    const expected = (await server.gql<{ skill: { latestVersion: { packageSha256: string; packageSize: number } } }>(`{ skill(name: "cli-app") { latestVersion { packageSha256 packageSize } } }`)).data!.skill.latestVersion;
+    const expected = (
+      await server.gql<{ skill: { latestVersion: { packageSha256: string; packageSize: number } } }>(
+        `{ skill(name: "cli-app") { latestVersion { packageSha256 packageSize } } }`,
+      )
+    ).data!.skill.latestVersion;
     assert.equal(lock.packages[0].sha256, expected.packageSha256);
     assert.equal(lock.packages[0].size, expected.packageSize);
-    assert.deepEqual(readdirSync(path.join(work, "skills")).filter((f) => f.startsWith(".")), [], "no staging folders are left");
+    assert.deepEqual(
+      readdirSync(path.join(work, "skills")).filter((f) => f.startsWith(".")),
+      [],
+      "no staging folders are left",
+    );
 
     // --json, into another folder.
     const json = await asInstaller(["install", "cli-dep", "--dir", "vendor", "--json"], { cwd: work });
     assert.equal(json.code, 0, json.stderr);
     const parsed = JSON.parse(json.stdout);
     assert.equal(parsed.tenant, "consumers");
-    assert.deepEqual(parsed.resolved.map((r: { name: string }) => r.name), ["cli-dep"]);
+    assert.deepEqual(
+      parsed.resolved.map((r: { name: string }) => r.name),
+      ["cli-dep"],
+    );
     assert.ok(existsSync(path.join(work, "vendor", "cli-dep", "skill.yaml")));
   });
 
@@ -179,7 +207,10 @@ describe("skillyard CLI against a real server", () => {
     assert.ok(existsSync(path.join(work, "skills", "cli-app", "src", "app.py")));
     assert.equal(existsSync(path.join(work, "skills", "cli-dep", "stray.txt")), false, "the old folder was replaced as a whole");
     assert.equal(await downloadsOf("cli-app"), before, "no install was recorded: nothing was resolved");
-    assert.deepEqual(readdirSync(path.join(work, "skills")).filter((f) => f.startsWith(".")), []);
+    assert.deepEqual(
+      readdirSync(path.join(work, "skills")).filter((f) => f.startsWith(".")),
+      [],
+    );
   });
 
   test("a tampered lockfile is refused with a one-line reason, and nothing is (half-)extracted", async () => {
@@ -200,7 +231,11 @@ describe("skillyard CLI against a real server", () => {
     assert.ok(line.includes(`sha256 mismatch for cli-app@1.0.0: expected ${tampered} got ${original}`), line);
     assert.equal(existsSync(path.join(work, "skills", "cli-app")), false, "the skill folder was not created");
     assert.equal(readFileSync(path.join(work, "skills", "cli-dep", "marker.txt"), "utf8"), "untouched", "other skills were not replaced either");
-    assert.deepEqual(readdirSync(path.join(work, "skills")).filter((f) => f.startsWith(".")), [], "no staging folders are left");
+    assert.deepEqual(
+      readdirSync(path.join(work, "skills")).filter((f) => f.startsWith(".")),
+      [],
+      "no staging folders are left",
+    );
 
     const json = await cli(["install", "--json"], { cwd: work });
     assert.equal(json.code, 1);
@@ -228,7 +263,10 @@ describe("skillyard CLI against a real server", () => {
     const row = lines.find((l) => l.startsWith("cli-app"));
     assert.ok(row, run.stdout);
     assert.match(row, /^cli-app\s+1\.0\.0\s+Turns CLI sessions.*\s+★ –\s+↓ \d+\s+notes, cli$/);
-    assert.ok(lines.every((l) => [...l].length <= 100), "lines fit the terminal width");
+    assert.ok(
+      lines.every((l) => [...l].length <= 100),
+      "lines fit the terminal width",
+    );
     assert.equal(lines[0].indexOf("VERSION"), row.indexOf("1.0.0"), "columns are aligned");
 
     const json = await cli(["search", "notes", "--tag", "cli", "--sort", "downloads", "--json"]);

@@ -27,7 +27,11 @@ interface PipelineRun {
 function pipeline(registryUrl: string, scratch: string, shape: string, args: string[], token?: string): Promise<PipelineRun> {
   const env = cliEnv(registryUrl, mkdtempSync(path.join(scratch, "home-")), { token, env: { COLUMNS: "" } });
   return new Promise((resolve, reject) => {
-    const child = spawn("bash", ["-c", `${shape}; exit "\${PIPESTATUS[0]}"`, "pipeline", process.execPath, BIN, ...args], { cwd: scratch, env, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn("bash", ["-c", `${shape}; exit "\${PIPESTATUS[0]}"`, "pipeline", process.execPath, BIN, ...args], {
+      cwd: scratch,
+      env,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     const killer = setTimeout(() => child.kill("SIGKILL"), 90_000);
     let stdout = "";
     let stderr = "";
@@ -51,22 +55,29 @@ describe("skillyard writing into a closed pipe", () => {
   let authorToken: string;
   const SKILLS = 100;
 
-  before(async () => {
-    assert.ok(existsSync(path.join(__dirname, "..", "dist", "src", "main.js")), "build the CLI first: npm run build -w cli");
-    scratch = mkdtempSync(path.join(os.tmpdir(), "skillyard-cli-pipe-test-"));
-    server = await startTestServer();
-    authorToken = (await server.seed.team("yard").member("pipe-author", TeamRole.MAINTAINER)).token;
-    // 100 search rows of over 1 KiB each: more than a pipe holds (64 KiB) plus what head reads.
-    for (let i = 0; i < SKILLS; i++) {
-      const name = `pipe-filler-${String(i).padStart(3, "0")}`;
-      const description = `Filler skill number ${i} for the closed-pipe test. ${"Long description text. ".repeat(40)}`;
-      const dir = writeSkillDir(scratch, name, { "skill.yaml": skillYaml({ name, version: "1.0.0", description, tags: ["pipefill"] }) });
-      const uploaded = await server.upload(await packDirectory(dir), authorToken);
-      assert.equal(uploaded.status, 201, JSON.stringify(uploaded.body));
-      const published = await server.gql(`mutation($input: PublishSkillVersionInput!) { publishSkillVersion(input: $input) { version { status } } }`, { input: { packageSha256: uploaded.body.sha256 } }, authorToken);
-      assert.equal(published.errors, undefined, JSON.stringify(published.errors));
-    }
-  }, { timeout: 120_000 });
+  before(
+    async () => {
+      assert.ok(existsSync(path.join(__dirname, "..", "dist", "src", "main.js")), "build the CLI first: npm run build -w cli");
+      scratch = mkdtempSync(path.join(os.tmpdir(), "skillyard-cli-pipe-test-"));
+      server = await startTestServer();
+      authorToken = (await server.seed.team("yard").member("pipe-author", TeamRole.MAINTAINER)).token;
+      // 100 search rows of over 1 KiB each: more than a pipe holds (64 KiB) plus what head reads.
+      for (let i = 0; i < SKILLS; i++) {
+        const name = `pipe-filler-${String(i).padStart(3, "0")}`;
+        const description = `Filler skill number ${i} for the closed-pipe test. ${"Long description text. ".repeat(40)}`;
+        const dir = writeSkillDir(scratch, name, { "skill.yaml": skillYaml({ name, version: "1.0.0", description, tags: ["pipefill"] }) });
+        const uploaded = await server.upload(await packDirectory(dir), authorToken);
+        assert.equal(uploaded.status, 201, JSON.stringify(uploaded.body));
+        const published = await server.gql(
+          `mutation($input: PublishSkillVersionInput!) { publishSkillVersion(input: $input) { version { status } } }`,
+          { input: { packageSha256: uploaded.body.sha256 } },
+          authorToken,
+        );
+        assert.equal(published.errors, undefined, JSON.stringify(published.errors));
+      }
+    },
+    { timeout: 120_000 },
+  );
 
   after(async () => {
     await server?.close();

@@ -62,7 +62,10 @@ class InterceptingProxy {
         answer = Buffer.from(JSON.stringify(parsed));
       }
     }
-    res.writeHead(upstream.status, { "content-type": upstream.headers.get("content-type") ?? "application/octet-stream", "content-length": String(answer.length) });
+    res.writeHead(upstream.status, {
+      "content-type": upstream.headers.get("content-type") ?? "application/octet-stream",
+      "content-length": String(answer.length),
+    });
     res.end(answer);
   }
 }
@@ -82,33 +85,39 @@ describe("skillyard install refuses a registry answer that would write outside t
   /** A project with proxied-app and proxied-dep already installed (directly from the server) and a sibling "outside" folder. */
   let template: string;
 
-  const cli = cliRunner(() => server.url, () => scratch);
+  const cli = cliRunner(
+    () => server.url,
+    () => scratch,
+  );
   const throughProxy = (args: string[], cwd: string) => cli(args, { token: installerToken, cwd, env: { SKILLYARD_URL: proxy.url } });
 
-  before(async () => {
-    assert.ok(existsSync(path.join(__dirname, "..", "dist", "src", "main.js")), "build the CLI first: npm run build -w cli");
-    scratch = mkdtempSync(path.join(os.tmpdir(), "skillyard-cli-proxy-test-"));
-    server = await startTestServer();
-    const author = (await server.seed.team("yard").member("proxy-author", TeamRole.MAINTAINER)).token;
-    installerToken = (await server.seed.team("consumers").member("proxy-installer")).token;
-    const dep = writeSkillDir(scratch, "proxied-dep", { "skill.yaml": skillYaml({ name: "proxied-dep", version: "1.0.0" }), "src/dep.py": "X = 1\n" });
-    const app = writeSkillDir(scratch, "proxied-app", {
-      "skill.yaml": skillYaml({ name: "proxied-app", version: "1.0.0", dependencies: { "proxied-dep": "^1.0.0" } }),
-      "src/app.py": "print('app')\n",
-    });
-    for (const dir of [dep, app]) {
-      const published = await cli(["publish", dir, "--json"], { token: author });
-      assert.equal(published.code, 0, published.stderr);
-    }
-    proxy = new InterceptingProxy(server.url);
-    await proxy.start();
+  before(
+    async () => {
+      assert.ok(existsSync(path.join(__dirname, "..", "dist", "src", "main.js")), "build the CLI first: npm run build -w cli");
+      scratch = mkdtempSync(path.join(os.tmpdir(), "skillyard-cli-proxy-test-"));
+      server = await startTestServer();
+      const author = (await server.seed.team("yard").member("proxy-author", TeamRole.MAINTAINER)).token;
+      installerToken = (await server.seed.team("consumers").member("proxy-installer")).token;
+      const dep = writeSkillDir(scratch, "proxied-dep", { "skill.yaml": skillYaml({ name: "proxied-dep", version: "1.0.0" }), "src/dep.py": "X = 1\n" });
+      const app = writeSkillDir(scratch, "proxied-app", {
+        "skill.yaml": skillYaml({ name: "proxied-app", version: "1.0.0", dependencies: { "proxied-dep": "^1.0.0" } }),
+        "src/app.py": "print('app')\n",
+      });
+      for (const dir of [dep, app]) {
+        const published = await cli(["publish", dir, "--json"], { token: author });
+        assert.equal(published.code, 0, published.stderr);
+      }
+      proxy = new InterceptingProxy(server.url);
+      await proxy.start();
 
-    template = mkdtempSync(path.join(scratch, "template-"));
-    const installed = await cli(["install", "proxied-app"], { token: installerToken, cwd: template });
-    assert.equal(installed.code, 0, installed.stderr);
-    mkdirSync(path.join(template, "outside"));
-    writeFileSync(path.join(template, "outside", "keep.txt"), "the attack names this folder");
-  }, { timeout: 120_000 });
+      template = mkdtempSync(path.join(scratch, "template-"));
+      const installed = await cli(["install", "proxied-app"], { token: installerToken, cwd: template });
+      assert.equal(installed.code, 0, installed.stderr);
+      mkdirSync(path.join(template, "outside"));
+      writeFileSync(path.join(template, "outside", "keep.txt"), "the attack names this folder");
+    },
+    { timeout: 120_000 },
+  );
 
   after(async () => {
     await proxy?.close();
@@ -134,13 +143,20 @@ describe("skillyard install refuses a registry answer that would write outside t
     assert.ok(existsSync(path.join(work, "skills", "proxied-dep", "src", "dep.py")));
     const lock = JSON.parse(readFileSync(path.join(work, "skills", "skillyard.lock"), "utf8")) as { registry: string; packages: { name: string }[] };
     assert.equal(lock.registry, proxy.url);
-    assert.deepEqual(lock.packages.map((p) => p.name), ["proxied-app", "proxied-dep"]);
+    assert.deepEqual(
+      lock.packages.map((p) => p.name),
+      ["proxied-app", "proxied-dep"],
+    );
     assert.equal(proxy.requests.filter((r) => r.startsWith("GET /packages/")).length, 2, "both packages were downloaded through the proxy");
     assert.deepEqual(entries(path.join(work, "skills")), ["proxied-app", "proxied-dep", "skillyard.lock"], "no staging folders are left");
   });
 
   const attacks: { what: string; field: string; rewrite: (resolved: ResolvedJson[], work: string) => ResolvedJson[] }[] = [
-    { what: 'a name of "../outside" (rename the sibling aside, then rm -rf it)', field: "resolved[1].name", rewrite: ([app, dep]) => [app, { ...dep, name: "../outside" }] },
+    {
+      what: 'a name of "../outside" (rename the sibling aside, then rm -rf it)',
+      field: "resolved[1].name",
+      rewrite: ([app, dep]) => [app, { ...dep, name: "../outside" }],
+    },
     { what: "an absolute path as the name", field: "resolved[1].name", rewrite: ([app, dep], work) => [app, { ...dep, name: path.join(work, "outside") }] },
     { what: "a name with a slash", field: "resolved[1].name", rewrite: ([app, dep]) => [app, { ...dep, name: "proxied-dep/nested" }] },
     { what: 'a name of ".."', field: "resolved[0].name", rewrite: ([app, dep]) => [{ ...app, name: ".." }, dep] },
@@ -148,7 +164,11 @@ describe("skillyard install refuses a registry answer that would write outside t
     { what: "a sha256 that is not 64 hex digits", field: "resolved[1].sha256", rewrite: ([app, dep]) => [app, { ...dep, sha256: "../../sha" }] },
     { what: "a version that is not semver", field: "resolved[0].version", rewrite: ([app, dep]) => [{ ...app, version: "1.0.0/../../x" }, dep] },
     { what: "a negative size", field: "resolved[1].size", rewrite: ([app, dep]) => [app, { ...dep, size: -1 }] },
-    { what: "a download URL that is not http(s)", field: "resolved[0].downloadUrl", rewrite: ([app, dep]) => [{ ...app, downloadUrl: "file:///etc/passwd" }, dep] },
+    {
+      what: "a download URL that is not http(s)",
+      field: "resolved[0].downloadUrl",
+      rewrite: ([app, dep]) => [{ ...app, downloadUrl: "file:///etc/passwd" }, dep],
+    },
   ];
 
   for (const attack of attacks) {

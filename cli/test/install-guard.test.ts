@@ -22,7 +22,8 @@ describe("install's folder guard", () => {
     test(`${JSON.stringify(entry)} is refused`, () => {
       assert.throws(
         () => folderIn(root, entry, refuse),
-        (err: unknown) => err instanceof CliError && err.code === "BAD_RESPONSE" && err.message === `${JSON.stringify(entry)} is not a folder name inside ${root}`,
+        (err: unknown) =>
+          err instanceof CliError && err.code === "BAD_RESPONSE" && err.message === `${JSON.stringify(entry)} is not a folder name inside ${root}`,
       );
     });
   }

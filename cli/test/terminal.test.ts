@@ -53,7 +53,10 @@ describe("text from the registry cannot drive the terminal", () => {
   let authorToken: string;
   let installerToken: string;
 
-  const cli = cliRunner(() => server.url, () => scratch);
+  const cli = cliRunner(
+    () => server.url,
+    () => scratch,
+  );
 
   /** Runs the CLI on a pseudo-terminal (stdout and stderr are TTYs), colours on, 200 columns. */
   function onPty(args: string[], token: string): Promise<PtyRun> {
@@ -73,21 +76,24 @@ describe("text from the registry cannot drive the terminal", () => {
     });
   }
 
-  before(async () => {
-    assert.ok(existsSync(path.join(__dirname, "..", "dist", "src", "main.js")), "build the CLI first: npm run build -w cli");
-    assert.ok(existsSync("/usr/bin/script"), "util-linux script(1) is needed for a pseudo-terminal");
-    scratch = mkdtempSync(path.join(os.tmpdir(), "skillyard-cli-terminal-test-"));
-    server = await startTestServer({ SANDBOX_MAX_CONCURRENCY: "2" }, { worker: true });
-    authorToken = (await server.seed.team("yard").member("tty-author", TeamRole.MAINTAINER)).token;
-    installerToken = (await server.seed.team("consumers").member("tty-installer")).token;
-    for (const version of ["1.0.0", "1.1.0"]) {
-      // YAML wants C1 characters escaped in a double-quoted string; JSON.stringify escapes only C0.
-      const yaml = skillYaml({ name: "esc-demo", version, description: `Description-before${INJECTED}description-after.` }).replace(/\u009b/g, "\\u009b");
-      const published = await cli(["publish", writeSkillDir(scratch, `esc-demo-${version}`, { "skill.yaml": yaml }), "--json"], { token: authorToken });
-      assert.equal(published.code, 0, published.stderr);
-      assert.equal(JSON.parse(published.stdout).status, "PUBLISHED");
-    }
-  }, { timeout: 120_000 });
+  before(
+    async () => {
+      assert.ok(existsSync(path.join(__dirname, "..", "dist", "src", "main.js")), "build the CLI first: npm run build -w cli");
+      assert.ok(existsSync("/usr/bin/script"), "util-linux script(1) is needed for a pseudo-terminal");
+      scratch = mkdtempSync(path.join(os.tmpdir(), "skillyard-cli-terminal-test-"));
+      server = await startTestServer({ SANDBOX_MAX_CONCURRENCY: "2" }, { worker: true });
+      authorToken = (await server.seed.team("yard").member("tty-author", TeamRole.MAINTAINER)).token;
+      installerToken = (await server.seed.team("consumers").member("tty-installer")).token;
+      for (const version of ["1.0.0", "1.1.0"]) {
+        // YAML wants C1 characters escaped in a double-quoted string; JSON.stringify escapes only C0.
+        const yaml = skillYaml({ name: "esc-demo", version, description: `Description-before${INJECTED}description-after.` }).replace(/\u009b/g, "\\u009b");
+        const published = await cli(["publish", writeSkillDir(scratch, `esc-demo-${version}`, { "skill.yaml": yaml }), "--json"], { token: authorToken });
+        assert.equal(published.code, 0, published.stderr);
+        assert.equal(JSON.parse(published.stdout).status, "PUBLISHED");
+      }
+    },
+    { timeout: 120_000 },
+  );
 
   after(async () => {
     await server?.close();
@@ -128,7 +134,11 @@ describe("text from the registry cannot drive the terminal", () => {
       `{ skill(name: "esc-demo") { versions(first: 10) { edges { node { id version } } } } }`,
     );
     const id = versions.data!.skill.versions.edges.find((e) => e.node.version === "1.1.0")!.node.id;
-    const deprecated = await server.gql(`mutation($input: DeprecateVersionInput!) { deprecateVersion(input: $input) { status } }`, { input: { versionId: id, message: `Message-before${INJECTED}message-after` } }, authorToken);
+    const deprecated = await server.gql(
+      `mutation($input: DeprecateVersionInput!) { deprecateVersion(input: $input) { status } }`,
+      { input: { versionId: id, message: `Message-before${INJECTED}message-after` } },
+      authorToken,
+    );
     assert.equal(deprecated.errors, undefined);
     const deprecation = await onPty(["install", "esc-demo@1.1.0", "--dir", mkdtempSync(path.join(scratch, "skills-"))], installerToken);
     assert.equal(deprecation.code, 0, deprecation.output);
@@ -138,7 +148,7 @@ describe("text from the registry cannot drive the terminal", () => {
   test("publish streams the sandbox's log lines without the control sequences a test printed", async () => {
     const files = pythonSkill("esc-logs", "1.0.0", {
       total: 1,
-      body: ['def test_prints_escapes():', '    print("sandbox-before\\x1b]0;pwned\\x07\\x1b[2J\\x9b31msandbox-after", flush=True)'].join("\n"),
+      body: ["def test_prints_escapes():", '    print("sandbox-before\\x1b]0;pwned\\x07\\x1b[2J\\x9b31msandbox-after", flush=True)'].join("\n"),
     });
     const publish = await onPty(["publish", writeSkillDir(scratch, "esc-logs", files)], authorToken);
     assert.equal(publish.code, 0, publish.output);

@@ -451,21 +451,25 @@ async function collectEntries(root: string, relative: string, rules: IgnoreRule[
 async function writeEntries(tar: Pack, root: string, entries: SourceEntry[]): Promise<void> {
   for (const entry of entries) {
     const { data, mode } = entry.kind === "directory" ? { data: Buffer.alloc(0), mode: DIRECTORY_MODE } : await readSourceFile(join(root, entry.path));
-    await addEntry(tar, {
-      // Directory names end in "/" as GNU tar writes them (tar-stream does not add it).
-      name: entry.kind === "directory" ? `${entry.path}/` : entry.path,
-      type: entry.kind,
-      size: data.length,
-      mode,
-      mtime: PACK_MTIME,
-      uid: 0,
-      gid: 0,
-      uname: "",
-      gname: "",
-      linkname: "",
-      devmajor: 0,
-      devminor: 0,
-    }, data);
+    await addEntry(
+      tar,
+      {
+        // Directory names end in "/" as GNU tar writes them (tar-stream does not add it).
+        name: entry.kind === "directory" ? `${entry.path}/` : entry.path,
+        type: entry.kind,
+        size: data.length,
+        mode,
+        mtime: PACK_MTIME,
+        uid: 0,
+        gid: 0,
+        uname: "",
+        gname: "",
+        linkname: "",
+        devmajor: 0,
+        devminor: 0,
+      },
+      data,
+    );
   }
   tar.finalize();
 }

@@ -502,11 +502,10 @@ function resolveVersion(yamlVersion: string | null, requested: string | undefine
   const given = requested === undefined || requested === "" ? undefined : requested;
   if (yamlVersion !== null) {
     if (given !== undefined && given !== yamlVersion) {
-      throw new SkillyardError(
-        "VERSION_MISMATCH",
-        `The publish call names version ${given} but skill.yaml says ${yamlVersion}.`,
-        { requested: given, manifest: yamlVersion },
-      );
+      throw new SkillyardError("VERSION_MISMATCH", `The publish call names version ${given} but skill.yaml says ${yamlVersion}.`, {
+        requested: given,
+        manifest: yamlVersion,
+      });
     }
     return yamlVersion;
   }
@@ -534,11 +533,11 @@ export function parseManifest(files: ManifestFiles, options: ManifestOptions = {
     throw new SkillyardError("MANIFEST_MISSING", "The package has neither skill.yaml nor SKILL.md at its root.");
   }
   if (yamlPart !== null && mdPart !== null && yamlPart.doc.name !== mdPart.name) {
-    throw new SkillyardError(
-      "MANIFEST_MISMATCH",
-      `skill.yaml names the skill "${yamlPart.doc.name}" but SKILL.md names it "${mdPart.name}".`,
-      { field: "name", skillYaml: yamlPart.doc.name, skillMd: mdPart.name },
-    );
+    throw new SkillyardError("MANIFEST_MISMATCH", `skill.yaml names the skill "${yamlPart.doc.name}" but SKILL.md names it "${mdPart.name}".`, {
+      field: "name",
+      skillYaml: yamlPart.doc.name,
+      skillMd: mdPart.name,
+    });
   }
   const version = resolveVersion(yamlPart?.doc.version ?? null, options.version);
 

@@ -8,14 +8,7 @@ import { pipeline } from "node:stream/promises";
 import { describe, test } from "node:test";
 import { constants as zlibConstants, createGzip, gunzipSync, type ZlibOptions } from "node:zlib";
 import { extract as tarExtract, pack as tarPack, type Header, type Pack } from "tar-stream";
-import {
-  DEFAULT_ARCHIVE_LIMITS,
-  extractPackageTo,
-  packDirectory,
-  withExtractedPackage,
-  type ArchiveLimits,
-  type PackageFile,
-} from "../src/archive";
+import { DEFAULT_ARCHIVE_LIMITS, extractPackageTo, packDirectory, withExtractedPackage, type ArchiveLimits, type PackageFile } from "../src/archive";
 import { SkillyardError, type ErrorCode } from "../src/errors";
 
 const MIB = 1024 * 1024;
@@ -133,9 +126,7 @@ async function writeTree(root: string, files: Record<string, string>): Promise<v
 }
 
 async function extractedPaths(tgz: Buffer): Promise<string[]> {
-  return withSandbox((sandbox) =>
-    withExtractedPackage(tgz, DEFAULT_ARCHIVE_LIMITS, sandbox, async (pkg) => pkg.files.map((f) => f.path)),
-  );
+  return withSandbox((sandbox) => withExtractedPackage(tgz, DEFAULT_ARCHIVE_LIMITS, sandbox, async (pkg) => pkg.files.map((f) => f.path)));
 }
 
 async function tarHeaders(tgz: Buffer): Promise<Header[]> {
@@ -237,10 +228,7 @@ describe("extraction: rejected archives", () => {
   });
 
   test("symbolic links are PACKAGE_LINK", async () => {
-    const err = await assertRejected(
-      await buildTgz([file("SKILL.md"), special("passwd", { type: "symlink", linkname: "/etc/passwd" })]),
-      "PACKAGE_LINK",
-    );
+    const err = await assertRejected(await buildTgz([file("SKILL.md"), special("passwd", { type: "symlink", linkname: "/etc/passwd" })]), "PACKAGE_LINK");
     assert.equal(err.details.path, "passwd");
   });
 
@@ -307,10 +295,7 @@ describe("extraction: rejected archives", () => {
 
   test("unpacked bytes are counted as streamed, not taken from the ustar size field", async () => {
     // The ustar header says 16 bytes; a pax record makes the entry 2 MiB, swallowing the next entry.
-    const lying = await buildTgz([
-      file("small.txt", Buffer.alloc(16), { pax: { size: String(2 * MIB) } }),
-      file("filler.bin", Buffer.alloc(2 * MIB)),
-    ]);
+    const lying = await buildTgz([file("small.txt", Buffer.alloc(16), { pax: { size: String(2 * MIB) } }), file("filler.bin", Buffer.alloc(2 * MIB))]);
     const err = await assertRejected(lying, "PACKAGE_UNPACKED_TOO_LARGE", { ...noRatioLimit, maxUnpackedBytes: MIB });
     assert.equal(err.details.path, "small.txt");
     await withSandbox(async (sandbox) => {
@@ -535,7 +520,10 @@ describe("packDirectory", () => {
       const headers = await tarHeaders(tgz);
       const names = headers.map((h) => h.name);
       const paths = names.map((name) => name.replace(/\/$/, ""));
-      assert.deepEqual(paths, [...paths].sort((a, b) => (a < b ? -1 : 1)));
+      assert.deepEqual(
+        paths,
+        [...paths].sort((a, b) => (a < b ? -1 : 1)),
+      );
       assert.ok(names.includes("scripts/") && names.includes("scripts/run.sh") && names.includes("r\u00e9sum\u00e9.md"));
       for (const header of headers) {
         assert.equal(header.mtime.toISOString(), "2000-01-01T00:00:00.000Z");
@@ -619,7 +607,10 @@ describe("packDirectory", () => {
         "tmp.md",
       ]);
       const headers = await tarHeaders(await packDirectory(sandbox));
-      assert.ok(headers.some((h) => h.name === "assets/"), "assets/** keeps the folder itself, as in git");
+      assert.ok(
+        headers.some((h) => h.name === "assets/"),
+        "assets/** keeps the folder itself, as in git",
+      );
     });
   });
 

@@ -145,10 +145,7 @@ describe("skill.yaml: MANIFEST_INVALID with field paths", () => {
 
   for (const version of ["v1.0.0", "1.0", "=1.0.0", " 1.0.0", "1.0.0 ", "01.0.0", "1.0.0.0", "latest", "1.0.0+build.1"]) {
     it(`rejects version ${JSON.stringify(version)}`, () => {
-      const err = expectInvalid(
-        { skillYaml: `name: demo\nversion: ${JSON.stringify(version)}\ndescription: d\n` },
-        "/version",
-      );
+      const err = expectInvalid({ skillYaml: `name: demo\nversion: ${JSON.stringify(version)}\ndescription: d\n` }, "/version");
       assert.match(err.message, /\/version/);
     });
   }
@@ -182,10 +179,7 @@ describe("skill.yaml: MANIFEST_INVALID with field paths", () => {
   });
 
   it("reports every error, not only the first", () => {
-    const err = expectCode(
-      () => parseManifest({ skillYaml: yamlWith("extra: 1\nrequirements:\n  memory_mb: 1\ntags: [Bad]\n") }),
-      "MANIFEST_INVALID",
-    );
+    const err = expectCode(() => parseManifest({ skillYaml: yamlWith("extra: 1\nrequirements:\n  memory_mb: 1\ntags: [Bad]\n") }), "MANIFEST_INVALID");
     assert.deepEqual(errorPaths(err).sort(), ["/extra", "/requirements/memory_mb", "/tags/0"]);
   });
 
@@ -195,10 +189,7 @@ describe("skill.yaml: MANIFEST_INVALID with field paths", () => {
     expectInvalid({ skillYaml: yamlWith("dependencies:\n  other: 1\n") }, "/dependencies/other");
     expectInvalid({ skillYaml: yamlWith("dependencies:\n  Bad--Name: ^1.0.0\n") }, "/dependencies/Bad--Name");
     expectInvalid({ skillYaml: yamlWith("dependencies:\n  - { name: other, range: nope }\n") }, "/dependencies/0/range");
-    expectInvalid(
-      { skillYaml: yamlWith("dependencies:\n  - { name: other, range: ^1.0.0 }\n  - { name: other, range: ^2.0.0 }\n") },
-      "/dependencies/1/name",
-    );
+    expectInvalid({ skillYaml: yamlWith("dependencies:\n  - { name: other, range: ^1.0.0 }\n  - { name: other, range: ^2.0.0 }\n") }, "/dependencies/1/name");
   });
 
   it("rejects bad tags", () => {
@@ -236,10 +227,7 @@ describe("permissions catalogue", () => {
   const known = new Set(["database:read", "filesystem:tmp", "shell:exec"]);
 
   it("accepts catalogue entries and their scoped forms", () => {
-    const { manifest } = parseManifest(
-      { skillYaml: yamlWith("permissions: [database:read:analytics, filesystem:tmp]\n") },
-      { knownPermissions: known },
-    );
+    const { manifest } = parseManifest({ skillYaml: yamlWith("permissions: [database:read:analytics, filesystem:tmp]\n") }, { knownPermissions: known });
     assert.deepEqual(manifest.permissions, ["database:read:analytics", "filesystem:tmp"]);
   });
 
@@ -514,10 +502,7 @@ describe("skill.yaml and SKILL.md together", () => {
   });
 
   it("MANIFEST_MISMATCH when the names differ", () => {
-    const err = expectCode(
-      () => parseManifest({ skillYaml: yamlWith("", "name: other\nversion: 1.0.0\ndescription: d\n"), skillMd: md }),
-      "MANIFEST_MISMATCH",
-    );
+    const err = expectCode(() => parseManifest({ skillYaml: yamlWith("", "name: other\nversion: 1.0.0\ndescription: d\n"), skillMd: md }), "MANIFEST_MISMATCH");
     assert.deepEqual(err.details, { field: "name", skillYaml: "other", skillMd: "demo" });
   });
 });

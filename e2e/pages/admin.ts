@@ -101,10 +101,14 @@ export class AuditLogPage {
 
   /** Waits until the listed rows satisfy `accept` (filters apply asynchronously), and answers them. */
   async waitForActions(accept: (actions: string[]) => boolean, what: string): Promise<string[]> {
-    return waitFor(async () => {
-      const actions = await this.actions();
-      return accept(actions) ? actions : null;
-    }, what, 15_000);
+    return waitFor(
+      async () => {
+        const actions = await this.actions();
+        return accept(actions) ? actions : null;
+      },
+      what,
+      15_000,
+    );
   }
 
   actionFilter(): Locator {

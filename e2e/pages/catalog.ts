@@ -38,10 +38,14 @@ export class SkillSearchPage {
 
   /** Waits until the listed skills satisfy `accept` (the search is debounced), and answers them. */
   async waitForResults(accept: (names: string[]) => boolean, what: string): Promise<string[]> {
-    return waitFor(async () => {
-      const names = await this.resultNames();
-      return accept(names) ? names : null;
-    }, what, 15_000);
+    return waitFor(
+      async () => {
+        const names = await this.resultNames();
+        return accept(names) ? names : null;
+      },
+      what,
+      15_000,
+    );
   }
 
   emptyState(): Locator {

@@ -91,11 +91,11 @@ export function pythonSkill(name: string, version: string, options: SkillOptions
     permissions: options.permissions ?? [],
     ...(options.dependencies ? { dependencies: options.dependencies } : {}),
   };
-  const tests =
-    options.tests ??
-    [0, 1, 2].map((i) => `def test_case_${i}():\n    print("case ${i} ok")\n    assert True\n`).join("\n");
+  const tests = options.tests ?? [0, 1, 2].map((i) => `def test_case_${i}():\n    print("case ${i} ok")\n    assert True\n`).join("\n");
   return {
-    "skill.yaml": `${Object.entries(manifest).map(([key, value]) => `${key}: ${JSON.stringify(value)}`).join("\n")}\n`,
+    "skill.yaml": `${Object.entries(manifest)
+      .map(([key, value]) => `${key}: ${JSON.stringify(value)}`)
+      .join("\n")}\n`,
     "README.md": options.readme ?? `# ${name}\n\nVersion ${version} of the ${name} skill.\n`,
     "src/main.py": "def run():\n    return 42\n",
     "tests/test_skill.py": tests,

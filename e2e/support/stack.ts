@@ -67,7 +67,10 @@ export async function startStack(env: Record<string, string> = {}): Promise<Stac
     await waitFor(
       async () => {
         if (child.exitCode !== null) throw new Error(`the product exited early (${child.exitCode}):\n${output}`);
-        return fetch(`${url}/readyz`).then((r) => r.status === 200, () => false);
+        return fetch(`${url}/readyz`).then(
+          (r) => r.status === 200,
+          () => false,
+        );
       },
       "the product to be ready",
       90_000,

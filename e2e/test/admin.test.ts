@@ -187,7 +187,10 @@ test("an admin invites a new person, who redeems the code on the sign-in page on
   await carolSignIn.redeem(code, "laptop");
   const secret = (await carolSignIn.redeemedToken().textContent())?.trim() ?? "";
   assert.match(secret, /^sky_/);
-  assert.match((await carolSignIn.redeemedBox().textContent()) ?? "", /Welcome, carol\..*this is your new token “laptop”.*the CLI needs it too.*not shown again/);
+  assert.match(
+    (await carolSignIn.redeemedBox().textContent()) ?? "",
+    /Welcome, carol\..*this is your new token “laptop”.*the CLI needs it too.*not shown again/,
+  );
   await saveScreenshot(carolPage, "sign-in-invitation-redeemed");
   await carolSignIn.continueSignedIn();
   assert.equal(await carolPage.getByTestId("viewer-handle").textContent(), "carol");
@@ -283,7 +286,10 @@ test("on a phone, an admin invites a person, who redeems the code with the keybo
     {},
     secret,
   );
-  assert.deepEqual(tokens.viewer.apiTokens.edges.map((edge) => edge.node), [{ name: "phone", origin: "INVITATION" }]);
+  assert.deepEqual(
+    tokens.viewer.apiTokens.edges.map((edge) => edge.node),
+    [{ name: "phone", origin: "INVITATION" }],
+  );
 });
 
 test("a service account gets its token from the admin: no roles, no invitation", async () => {

@@ -29,13 +29,25 @@ before(async () => {
   const published = [
     ["pdf-tools@1.0.0", await publish(stack, maintainer.token, pythonSkill("pdf-tools", "1.0.0", pdf))],
     ["pdf-tools@1.1.0", await publish(stack, maintainer.token, pythonSkill("pdf-tools", "1.1.0", pdf))],
-    ["csv-cleaner@0.3.0", await publish(stack, outsider.token, pythonSkill("csv-cleaner", "0.3.0", { description: "Normalise messy CSV exports.", category: "data", tags: ["csv"] }))],
+    [
+      "csv-cleaner@0.3.0",
+      await publish(
+        stack,
+        outsider.token,
+        pythonSkill("csv-cleaner", "0.3.0", { description: "Normalise messy CSV exports.", category: "data", tags: ["csv"] }),
+      ),
+    ],
     [
       "report-builder@2.0.0",
       await publish(
         stack,
         outsider.token,
-        pythonSkill("report-builder", "2.0.0", { description: "Builds PDF reports from CSV data.", category: "documents", tags: ["reports"], dependencies: { "pdf-tools": "^1.0.0" } }),
+        pythonSkill("report-builder", "2.0.0", {
+          description: "Builds PDF reports from CSV data.",
+          category: "documents",
+          tags: ["reports"],
+          dependencies: { "pdf-tools": "^1.0.0" },
+        }),
       ),
     ],
   ] as const;

@@ -211,7 +211,10 @@ test("each approval says how its reviewer's token came to be; one whose invitati
   await review.waitUntilLoaded();
   assert.equal(await review.status().getAttribute("data-status"), "PUBLISHED");
   assert.equal(await review.credentialOf("rosa").getAttribute("data-origin"), "SELF");
-  assert.match((await review.credentialOf("rosa").textContent()) ?? "", /token ‘desk’ they created themselves on .+; their first came from an invitation by boss, redeemed \S/);
+  assert.match(
+    (await review.credentialOf("rosa").textContent()) ?? "",
+    /token ‘desk’ they created themselves on .+; their first came from an invitation by boss, redeemed \S/,
+  );
   assert.match((await review.credentialWarning("rosa").textContent()) ?? "", /credential issued by boss, the other approver/);
   assert.equal(await review.decisionBy("rosa").getAttribute("data-credential-warning"), "true");
   // boss's own token came from the bootstrap admin, who did not approve.
@@ -221,7 +224,10 @@ test("each approval says how its reviewer's token came to be; one whose invitati
 
   await review.open(clean.id);
   assert.equal(await review.credentialOf("sam").getAttribute("data-origin"), "SELF");
-  assert.match((await review.credentialOf("sam").textContent()) ?? "", /token ‘laptop’ they created themselves on .+; their first came from an invitation by boss/);
+  assert.match(
+    (await review.credentialOf("sam").textContent()) ?? "",
+    /token ‘laptop’ they created themselves on .+; their first came from an invitation by boss/,
+  );
   assert.equal(await review.credentialOf("admin").getAttribute("data-origin"), "BOOTSTRAP");
   assert.match((await review.credentialOf("admin").textContent()) ?? "", /bootstrap token/);
   assert.equal(await page.getByTestId("credential-warning").count(), 0, "nothing to flag on key-lister");

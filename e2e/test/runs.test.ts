@@ -151,7 +151,11 @@ test("a finished run reads well on a phone, and the page asks for the run once",
   const run = await new TestRunPage(page).open(runId);
   await waitFor(async () => (await run.log().lines().count()) === finishedLines.length, "the replayed log", 15_000);
   assert.equal(await run.log().status(), "PASSED");
-  assert.deepEqual(operations.filter((name) => name.startsWith("Runs")), ["RunsTestRun"], `operations sent: ${operations.join(", ")}`);
+  assert.deepEqual(
+    operations.filter((name) => name.startsWith("Runs")),
+    ["RunsTestRun"],
+    `operations sent: ${operations.join(", ")}`,
+  );
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   assert.ok(overflow <= 0, `no horizontal page overflow at 390px (${overflow}px)`);
   await saveScreenshot(page, "test-run-mobile");

@@ -41,7 +41,16 @@ async function main(): Promise<void> {
     const cli = path.join(root, "node_modules", "typeorm", "cli.js");
     const result = spawnSync(
       process.execPath,
-      ["-r", "@swc-node/register", cli, "migration:generate", path.join(root, "migrations", name), "-d", path.join(__dirname, "..", "src", "db", "cli-data-source.ts"), "--pretty"],
+      [
+        "-r",
+        "@swc-node/register",
+        cli,
+        "migration:generate",
+        path.join(root, "migrations", name),
+        "-d",
+        path.join(__dirname, "..", "src", "db", "cli-data-source.ts"),
+        "--pretty",
+      ],
       { stdio: "inherit", env: { ...process.env, DATABASE_URL: pg.url }, cwd: path.join(root, "server") },
     );
     process.exitCode = result.status ?? 1;

@@ -27,7 +27,13 @@ import { VisibilityPolicy } from "./catalog/visibility";
 import { YankAndDeprecateService } from "./catalog/yank-and-deprecate.service";
 import type { Logger } from "./common/logger";
 import { PgNotificationListener } from "./common/pg-notifications";
-import { CommunityMutationResolver, RatingResolver, SkillStatsResolver, SkillVersionStatsResolver, TenantInstallsResolver } from "./community/community.resolver";
+import {
+  CommunityMutationResolver,
+  RatingResolver,
+  SkillStatsResolver,
+  SkillVersionStatsResolver,
+  TenantInstallsResolver,
+} from "./community/community.resolver";
 import { createCommunityLoaders } from "./community/community.loaders";
 import { InstallService } from "./community/install.service";
 import { RatingService } from "./community/rating.service";
@@ -36,7 +42,13 @@ import { AuditResolver } from "./governance/audit.resolver";
 import { createGovernanceLoaders } from "./governance/governance.loaders";
 import { ReviewGate } from "./governance/review-gate";
 import { ReviewPolicy } from "./governance/review-policy";
-import { FileChangeResolver, ReviewDecisionResolver, ReviewedVersionResolver, ReviewerCredentialResolver, ReviewRequestResolver } from "./governance/review.resolver";
+import {
+  FileChangeResolver,
+  ReviewDecisionResolver,
+  ReviewedVersionResolver,
+  ReviewerCredentialResolver,
+  ReviewRequestResolver,
+} from "./governance/review.resolver";
 import { VersionReviewService } from "./governance/review.service";
 import type { BuiltSubgraph } from "./graphql/subgraphs";
 import { buildSubgraphs } from "./graphql/subgraphs";
@@ -72,7 +84,10 @@ import { WebhookTransport } from "./webhooks/webhook-transport";
 export function sandboxScope(databaseUrl: string, configured: string | undefined): string {
   if (configured) return configured;
   const url = new URL(databaseUrl);
-  return createHash("sha256").update(`${url.hostname}:${url.port || "5432"}${url.pathname}`).digest("hex").slice(0, 16);
+  return createHash("sha256")
+    .update(`${url.hostname}:${url.port || "5432"}${url.pathname}`)
+    .digest("hex")
+    .slice(0, 16);
 }
 
 /** The wired services, for the entry points (HTTP routes, start-up) and for tests that drive them directly. */
@@ -107,7 +122,14 @@ export interface StartedRuntime {
 }
 
 /** The composition root of the services: every collaborator is handed over here, through constructors. */
-function createServices(config: Config, dataSource: DataSource, blobStore: FileBlobStore, testQueue: TestQueue, webhookQueue: WebhookQueue, webhookAddresses: AddressPolicy) {
+function createServices(
+  config: Config,
+  dataSource: DataSource,
+  blobStore: FileBlobStore,
+  testQueue: TestQueue,
+  webhookQueue: WebhookQueue,
+  webhookAddresses: AddressPolicy,
+) {
   const audit = new AuditService();
   const apiTokens = new ApiTokenService(dataSource);
   const search = new SkillSearchService(dataSource);
@@ -169,7 +191,10 @@ function resolverContainer(config: Config, dataSource: DataSource, s: Services):
       new TestRunResolver(dataSource, s.testRuns, config.sandbox.maxConcurrency),
       new SkillVersionTestsResolver(),
       new AuditResolver(dataSource),
-      new ReviewRequestResolver(s.versionReviews, { riskThreshold: PermissionRisk[config.reviewRiskThreshold], testPassThreshold: config.sandbox.passThreshold }),
+      new ReviewRequestResolver(s.versionReviews, {
+        riskThreshold: PermissionRisk[config.reviewRiskThreshold],
+        testPassThreshold: config.sandbox.passThreshold,
+      }),
       new ReviewDecisionResolver(),
       new ReviewerCredentialResolver(),
       new FileChangeResolver(s.versionReviews),
@@ -273,7 +298,11 @@ export async function startRuntime(options: {
     await worker.start();
   }
   if (options.worker) {
-    const transport = new WebhookTransport({ timeoutMs: config.webhooks.timeoutMs, addresses: webhookAddresses, lookup: options.webhookLookup ?? systemLookup });
+    const transport = new WebhookTransport({
+      timeoutMs: config.webhooks.timeoutMs,
+      addresses: webhookAddresses,
+      lookup: options.webhookLookup ?? systemLookup,
+    });
     await new WebhookDeliveryWorker({ dataSource, logger, queue: webhookQueue, transport }).start();
   }
   return {
@@ -288,4 +317,3 @@ export async function startRuntime(options: {
     },
   };
 }
-

@@ -5,12 +5,7 @@ import { repoRoot } from "./common/repo-root";
 
 const MiB = 1024 * 1024;
 
-const int = (min: number, max: number) =>
-  z
-    .string()
-    .regex(/^\d+$/, "must be a whole number")
-    .transform(Number)
-    .pipe(z.number().int().min(min).max(max));
+const int = (min: number, max: number) => z.string().regex(/^\d+$/, "must be a whole number").transform(Number).pipe(z.number().int().min(min).max(max));
 
 const bool = z.enum(["true", "false"], { error: 'must be "true" or "false"' }).transform((v) => v === "true");
 
@@ -28,9 +23,7 @@ const envSchema = z.object({
   PORT: int(0, 65535).default(4000),
   HOST: z.string().min(1).default("127.0.0.1"),
   DATA_DIR: z.string().min(1).optional(),
-  DATABASE_URL: z
-    .url({ protocol: /^postgres(ql)?$/, error: "must be a postgres:// or postgresql:// URL" })
-    .optional(),
+  DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/, error: "must be a postgres:// or postgresql:// URL" }).optional(),
   EMBEDDED_POSTGRES_PORT: int(1, 65535).default(54329),
   PUBLIC_URL: z.url({ protocol: /^https?$/, error: "must be an http:// or https:// URL" }).optional(),
   SKILLYARD_BOOTSTRAP_TOKEN: z
@@ -41,7 +34,10 @@ const envSchema = z.object({
   /** Port of the subgraph listener for a company router; unset (the default) serves no subgraph endpoint. */
   SUBGRAPH_PORT: int(1, 65535).optional(),
   /** Shared secret a router sends in the `x-skillyard-subgraph-secret` header; required with SUBGRAPH_PORT. */
-  SUBGRAPH_SECRET: z.string().regex(/^[\x21-\x7e]{32,256}$/, "must be 32-256 printable ASCII characters without spaces").optional(),
+  SUBGRAPH_SECRET: z
+    .string()
+    .regex(/^[\x21-\x7e]{32,256}$/, "must be 32-256 printable ASCII characters without spaces")
+    .optional(),
   /** How long an invitation code can be redeemed. */
   INVITATION_TTL_HOURS: int(1, 24 * 30).default(72),
   /** The admin SPA's built files, served at /admin/ (relative paths are from the repository root). */
@@ -59,7 +55,10 @@ const envSchema = z.object({
   GRAPHQL_MAX_ALIASES: int(1, 1000).default(30),
   GRAPHQL_MAX_BODY_BYTES: int(1024, 64 * MiB).default(1 * MiB),
   /** Docker engine for sandboxes; dockerode also reads it (unix:///var/run/docker.sock when unset). */
-  DOCKER_HOST: z.string().regex(/^(unix|tcp|http|https|ssh):\/\//, "must be a unix://, tcp://, http(s):// or ssh:// address").optional(),
+  DOCKER_HOST: z
+    .string()
+    .regex(/^(unix|tcp|http|https|ssh):\/\//, "must be a unix://, tcp://, http(s):// or ssh:// address")
+    .optional(),
   /** JSON object mapping `language:version` to an image, merged over the defaults. */
   SANDBOX_IMAGES: z
     .string()
@@ -92,7 +91,10 @@ const envSchema = z.object({
   SANDBOX_INFRA_RETRIES: int(0, 100).default(3),
   SANDBOX_INFRA_RETRY_DELAY_SECONDS: int(1, 3600).default(5),
   /** Label value that marks this installation's sandboxes on a shared Docker host (default: derived from the database). */
-  SANDBOX_SCOPE: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, "must be 1-64 letters, digits, '_', '.' or '-'").optional(),
+  SANDBOX_SCOPE: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{1,64}$/, "must be 1-64 letters, digits, '_', '.' or '-'")
+    .optional(),
   /** HTTP attempts per webhook delivery (the first plus retries with exponential backoff) before it is FAILED. */
   WEBHOOK_MAX_ATTEMPTS: int(1, 50).default(6),
   /** Base delay before the first retry; each further retry waits about twice as long (with jitter). */
@@ -192,7 +194,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const e = parsed.data;
   if ((e.SUBGRAPH_PORT === undefined) !== (e.SUBGRAPH_SECRET === undefined)) {
     throw new ConfigError([
-      e.SUBGRAPH_PORT === undefined ? "SUBGRAPH_SECRET is set but SUBGRAPH_PORT is not (set both to serve the subgraphs to a router)" : "SUBGRAPH_PORT needs SUBGRAPH_SECRET (32+ characters) so only your router can reach the subgraphs",
+      e.SUBGRAPH_PORT === undefined
+        ? "SUBGRAPH_SECRET is set but SUBGRAPH_PORT is not (set both to serve the subgraphs to a router)"
+        : "SUBGRAPH_PORT needs SUBGRAPH_SECRET (32+ characters) so only your router can reach the subgraphs",
     ]);
   }
   if (e.SUBGRAPH_PORT !== undefined && e.SUBGRAPH_PORT === e.PORT) throw new ConfigError([`SUBGRAPH_PORT must differ from PORT (both are ${e.PORT})`]);
@@ -207,7 +211,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     publicUrl: (e.PUBLIC_URL ?? `http://${e.HOST}:${e.PORT}`).replace(/\/+$/, ""),
     bootstrapToken: e.SKILLYARD_BOOTSTRAP_TOKEN,
     logLevel: e.LOG_LEVEL,
-    subgraphListener: e.SUBGRAPH_PORT !== undefined && e.SUBGRAPH_SECRET !== undefined ? Object.freeze({ port: e.SUBGRAPH_PORT, secret: e.SUBGRAPH_SECRET }) : null,
+    subgraphListener:
+      e.SUBGRAPH_PORT !== undefined && e.SUBGRAPH_SECRET !== undefined ? Object.freeze({ port: e.SUBGRAPH_PORT, secret: e.SUBGRAPH_SECRET }) : null,
     invitationTtlHours: e.INVITATION_TTL_HOURS,
     // From the repository root rather than __dirname: this file runs from src/ (swc) and dist/server/src/ (tsc).
     adminDistDir: path.resolve(repoRoot(), e.ADMIN_DIST_DIR ?? "admin/dist"),

@@ -73,14 +73,19 @@ async function main(): Promise<void> {
     if (config.bootstrapToken) {
       const outcome = await services.apiTokens.ensureBootstrapAdmin(config.bootstrapToken);
       if (outcome.kind === "revoked") {
-        logger.warn("SKILLYARD_BOOTSTRAP_TOKEN is ignored: that token was revoked, and a revocation sticks. Unset the variable, or set a new secret to create a new bootstrap token.", {
-          revokedAt: outcome.revokedAt.toISOString(),
-        });
+        logger.warn(
+          "SKILLYARD_BOOTSTRAP_TOKEN is ignored: that token was revoked, and a revocation sticks. Unset the variable, or set a new secret to create a new bootstrap token.",
+          {
+            revokedAt: outcome.revokedAt.toISOString(),
+          },
+        );
       }
     } else {
       const secret = await services.apiTokens.createFirstAdmin();
       if (secret) {
-        process.stdout.write(`\nCreated the first ADMIN user "admin" (team "admin") with this API token. It is shown only once:\n\n  ${secret}\n\nSign in to the admin console with it: ${config.publicUrl}/admin/\n\n`);
+        process.stdout.write(
+          `\nCreated the first ADMIN user "admin" (team "admin") with this API token. It is shown only once:\n\n  ${secret}\n\nSign in to the admin console with it: ${config.publicUrl}/admin/\n\n`,
+        );
       }
     }
     if (role === "worker") {

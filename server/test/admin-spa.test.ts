@@ -90,7 +90,15 @@ describe("admin SPA at /admin/", () => {
     const listing = await raw(server.url, "/admin/assets/");
     assert.equal(listing.status, 404);
     assert.ok(!listing.body.includes("app-abc.js"));
-    for (const p of ["/admin/..%2fsecret.txt", "/admin/assets/..%2f..%2fsecret.txt", "/admin/%2e%2e/secret.txt", "/admin/../secret.txt", "/admin/..%5csecret.txt", "/admin/.env", "/admin/%2eenv"]) {
+    for (const p of [
+      "/admin/..%2fsecret.txt",
+      "/admin/assets/..%2f..%2fsecret.txt",
+      "/admin/%2e%2e/secret.txt",
+      "/admin/../secret.txt",
+      "/admin/..%5csecret.txt",
+      "/admin/.env",
+      "/admin/%2eenv",
+    ]) {
       const res = await raw(server.url, p);
       assert.ok(!res.body.includes(SECRET), `${p} leaked the file`);
       assert.notEqual(res.status, 500, p);

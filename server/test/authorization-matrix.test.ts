@@ -26,7 +26,14 @@ interface Row {
   expect: Record<Actor, Outcome>;
 }
 
-const everyone = (outcome: Outcome): Record<Actor, Outcome> => ({ anonymous: outcome, otherTeam: outcome, member: outcome, maintainer: outcome, reviewer: outcome, admin: outcome });
+const everyone = (outcome: Outcome): Record<Actor, Outcome> => ({
+  anonymous: outcome,
+  otherTeam: outcome,
+  member: outcome,
+  maintainer: outcome,
+  reviewer: outcome,
+  admin: outcome,
+});
 const authenticated = (outcome: Outcome): Record<Actor, Outcome> => ({ ...everyone(outcome), anonymous: "UNAUTHENTICATED" });
 const only = (allowed: Actor[], denied = "FORBIDDEN"): Record<Actor, Outcome> =>
   Object.fromEntries(ACTORS.map((a) => [a, a === "anonymous" ? "UNAUTHENTICATED" : allowed.includes(a) ? "ok" : denied])) as Record<Actor, Outcome>;
@@ -41,7 +48,17 @@ describe("authorization matrix", () => {
   const token = (actor: Actor) => (actor === "anonymous" ? undefined : tokens[actor]);
   let pendingVersionId: string;
   let pendingRunId: string;
-  const perActor: Record<string, string[]> = { yank: [], deprecate: [], approve: [], reject: [], ownToken: [], webhook: [], invitationCode: [], invitee: [], removable: [] };
+  const perActor: Record<string, string[]> = {
+    yank: [],
+    deprecate: [],
+    approve: [],
+    reject: [],
+    ownToken: [],
+    webhook: [],
+    invitationCode: [],
+    invitee: [],
+    removable: [],
+  };
   let foreignTokenId: string;
   let publishedVersionId: string;
   let roleTargetId: string;
@@ -61,7 +78,13 @@ describe("authorization matrix", () => {
     const pending = await publish("1.1.0", ["database:read", "network:outbound"], tokens.member);
     assert.equal(pending.version.status, "AWAITING_REVIEW");
     pendingVersionId = pending.version.id;
-    pendingRunId = (await server.gql<{ node: { latestTestRun: { id: string } } }>(`query($id: ID!) { node(id: $id) { ... on SkillVersion { latestTestRun { id } } } }`, { id: pendingVersionId }, tokens.admin)).data!.node.latestTestRun.id;
+    pendingRunId = (
+      await server.gql<{ node: { latestTestRun: { id: string } } }>(
+        `query($id: ID!) { node(id: $id) { ... on SkillVersion { latestTestRun { id } } } }`,
+        { id: pendingVersionId },
+        tokens.admin,
+      )
+    ).data!.node.latestTestRun.id;
     for (let i = 0; i < ACTORS.length; i++) {
       perActor.yank.push((await publish(`3.0.${i}`, ["database:read"])).version.id);
       perActor.deprecate.push((await publish(`4.0.${i}`, ["database:read"])).version.id);
@@ -70,9 +93,19 @@ describe("authorization matrix", () => {
     }
     for (const actor of ACTORS) {
       const t = token(actor);
-      const own = t ? await server.gql<{ createApiToken: { apiToken: { id: string } } }>(`mutation($u: String!) { createApiToken(input: { user: $u, name: "spare" }) { apiToken { id } } }`, { u: handleOf(actor) }, t) : null;
+      const own = t
+        ? await server.gql<{ createApiToken: { apiToken: { id: string } } }>(
+            `mutation($u: String!) { createApiToken(input: { user: $u, name: "spare" }) { apiToken { id } } }`,
+            { u: handleOf(actor) },
+            t,
+          )
+        : null;
       perActor.ownToken.push(own?.data?.createApiToken.apiToken.id ?? "");
-      const hook = await server.gql<{ createWebhook: { webhook: { id: string } } }>(`mutation { createWebhook(input: { url: "https://hooks.example.test/hook", events: [VERSION_PUBLISHED] }) { webhook { id } } }`, {}, tokens.admin);
+      const hook = await server.gql<{ createWebhook: { webhook: { id: string } } }>(
+        `mutation { createWebhook(input: { url: "https://hooks.example.test/hook", events: [VERSION_PUBLISHED] }) { webhook { id } } }`,
+        {},
+        tokens.admin,
+      );
       perActor.webhook.push(hook.data!.createWebhook.webhook.id);
     }
     const roleTarget = (
@@ -92,7 +125,11 @@ describe("authorization matrix", () => {
       perActor.invitee.push(invitee.handle);
       const holder = (await server.seed.user(`holder-${actor.toLowerCase()}`)).user;
       await server.runtime.dataSource.query(`UPDATE api_token SET revoked_at = now() WHERE user_id = $1`, [holder.id]);
-      const code = await server.gql<{ createInvitation: { code: string } }>(`mutation($u: String!) { createInvitation(input: { user: $u }) { code } }`, { u: holder.handle }, tokens.admin);
+      const code = await server.gql<{ createInvitation: { code: string } }>(
+        `mutation($u: String!) { createInvitation(input: { user: $u }) { code } }`,
+        { u: holder.handle },
+        tokens.admin,
+      );
       perActor.invitationCode.push(code.data!.createInvitation.code);
       const removable = (await owners.member(`removable-${actor.toLowerCase()}`)).user;
       perActor.removable.push(removable.handle);
@@ -100,8 +137,10 @@ describe("authorization matrix", () => {
   });
   after(() => server.close());
 
-  const handleOf = (actor: Actor) => ({ anonymous: "", otherTeam: "m-other", member: "m-member", maintainer: "m-maintainer", reviewer: "m-reviewer", admin: "m-admin" })[actor];
-  const teamOf = (actor: Actor) => ({ anonymous: "others", otherTeam: "others", member: "owners", maintainer: "owners", reviewer: "board", admin: "admins" })[actor];
+  const handleOf = (actor: Actor) =>
+    ({ anonymous: "", otherTeam: "m-other", member: "m-member", maintainer: "m-maintainer", reviewer: "m-reviewer", admin: "m-admin" })[actor];
+  const teamOf = (actor: Actor) =>
+    ({ anonymous: "others", otherTeam: "others", member: "owners", maintainer: "owners", reviewer: "board", admin: "admins" })[actor];
   const gql = (actor: Actor, query: string, variables: Record<string, unknown> = {}) => server.gql(query, variables, token(actor));
 
   const ROWS: Row[] = [
@@ -146,7 +185,10 @@ describe("authorization matrix", () => {
     { operation: "Query.testQueue", run: (a) => gql(a, `{ testQueue { queued } }`), expect: everyone("ok") },
     {
       operation: "Mutation.setChannel",
-      run: (a) => gql(a, `mutation($c: String!) { setChannel(input: { skill: "owned-skill", channel: $c, version: "1.0.0" }) { channel { name } } }`, { c: `ch-${a.toLowerCase()}` }),
+      run: (a) =>
+        gql(a, `mutation($c: String!) { setChannel(input: { skill: "owned-skill", channel: $c, version: "1.0.0" }) { channel { name } } }`, {
+          c: `ch-${a.toLowerCase()}`,
+        }),
       expect: only(["maintainer", "admin"]),
     },
     {
@@ -162,7 +204,10 @@ describe("authorization matrix", () => {
     {
       operation: "Mutation.publishSkillVersion",
       run: async (a, i) => {
-        const upload = await server.upload(await makePackage({ "skill.yaml": skillYaml({ name: "owned-skill", version: `7.0.${i}`, permissions: ["database:read"] }) }), tokens.maintainer);
+        const upload = await server.upload(
+          await makePackage({ "skill.yaml": skillYaml({ name: "owned-skill", version: `7.0.${i}`, permissions: ["database:read"] }) }),
+          tokens.maintainer,
+        );
         return gql(a, PUBLISH, { input: { packageSha256: upload.body.sha256 } });
       },
       expect: only(["member", "maintainer"]),
@@ -172,10 +217,15 @@ describe("authorization matrix", () => {
       run: (a) => gql(a, `mutation { setPermission(input: { name: "matrix:edit", description: "Matrix test.", risk: LOW }) { name } }`),
       expect: only(["admin"]),
     },
-    { operation: "Mutation.rateSkill", run: (a) => gql(a, `mutation { rateSkill(input: { name: "owned-skill", rating: 4 }) { rating { rating } } }`), expect: only(["otherTeam", "reviewer", "admin"]) },
+    {
+      operation: "Mutation.rateSkill",
+      run: (a) => gql(a, `mutation { rateSkill(input: { name: "owned-skill", rating: 4 }) { rating { rating } } }`),
+      expect: only(["otherTeam", "reviewer", "admin"]),
+    },
     {
       operation: "Mutation.installSkill (own tenant)",
-      run: (a) => gql(a, `mutation($t: String!) { installSkill(input: { name: "owned-skill", range: "1.0.0", tenant: $t }) { root { version } } }`, { t: teamOf(a) }),
+      run: (a) =>
+        gql(a, `mutation($t: String!) { installSkill(input: { name: "owned-skill", range: "1.0.0", tenant: $t }) { root { version } } }`, { t: teamOf(a) }),
       expect: authenticated("ok"),
     },
     {
@@ -185,10 +235,18 @@ describe("authorization matrix", () => {
     },
     {
       operation: "Mutation.createUser",
-      run: (a) => gql(a, `mutation($h: String!, $e: String!) { createUser(input: { handle: $h, email: $e }) { handle } }`, { h: `new-${a.toLowerCase()}`, e: `new-${a.toLowerCase()}@x.test` }),
+      run: (a) =>
+        gql(a, `mutation($h: String!, $e: String!) { createUser(input: { handle: $h, email: $e }) { handle } }`, {
+          h: `new-${a.toLowerCase()}`,
+          e: `new-${a.toLowerCase()}@x.test`,
+        }),
       expect: only(["admin"]),
     },
-    { operation: "Mutation.setUserRoles", run: (a) => gql(a, `mutation { setUserRoles(input: { user: "role-target", roles: [REVIEWER] }) { roles } }`), expect: only(["admin"]) },
+    {
+      operation: "Mutation.setUserRoles",
+      run: (a) => gql(a, `mutation { setUserRoles(input: { user: "role-target", roles: [REVIEWER] }) { roles } }`),
+      expect: only(["admin"]),
+    },
     {
       operation: "Mutation.createApiToken (self)",
       run: (a) => gql(a, `mutation($u: String!) { createApiToken(input: { user: $u, name: "self" }) { token } }`, { u: handleOf(a) || "role-target" }),
@@ -199,7 +257,11 @@ describe("authorization matrix", () => {
       run: (a) => gql(a, `mutation { createApiToken(input: { user: "role-target", name: "other" }) { token } }`),
       expect: only([]),
     },
-    { operation: "Mutation.createApiToken (a service account)", run: (a) => gql(a, `mutation { createApiToken(input: { user: "ci-bot", name: "ci" }) { token } }`), expect: only(["admin"]) },
+    {
+      operation: "Mutation.createApiToken (a service account)",
+      run: (a) => gql(a, `mutation { createApiToken(input: { user: "ci-bot", name: "ci" }) { token } }`),
+      expect: only(["admin"]),
+    },
     {
       operation: "Mutation.createInvitation",
       run: (a, i) => gql(a, `mutation($u: String!) { createInvitation(input: { user: $u }) { code } }`, { u: perActor.invitee[i] }),
@@ -207,7 +269,8 @@ describe("authorization matrix", () => {
     },
     {
       operation: "Mutation.redeemInvitation (no token needed)",
-      run: (a, i) => gql(a, `mutation($c: String!) { redeemInvitation(input: { code: $c, tokenName: "matrix" }) { token } }`, { c: perActor.invitationCode[i] }),
+      run: (a, i) =>
+        gql(a, `mutation($c: String!) { redeemInvitation(input: { code: $c, tokenName: "matrix" }) { token } }`, { c: perActor.invitationCode[i] }),
       expect: everyone("ok"),
     },
     {
@@ -220,8 +283,16 @@ describe("authorization matrix", () => {
       run: (a, i) => gql(a, `mutation($id: ID!) { revokeApiToken(id: $id) { revokedAt } }`, { id: perActor.ownToken[i] || foreignTokenId }),
       expect: authenticated("ok"),
     },
-    { operation: "Mutation.revokeApiToken (someone else's)", run: (a) => gql(a, `mutation($id: ID!) { revokeApiToken(id: $id) { revokedAt } }`, { id: foreignTokenId }), expect: only(["admin"], "NOT_FOUND") },
-    { operation: "Mutation.createTeam", run: (a) => gql(a, `mutation($n: String!) { createTeam(input: { name: $n }) { name } }`, { n: `team-${a.toLowerCase()}` }), expect: only(["admin"]) },
+    {
+      operation: "Mutation.revokeApiToken (someone else's)",
+      run: (a) => gql(a, `mutation($id: ID!) { revokeApiToken(id: $id) { revokedAt } }`, { id: foreignTokenId }),
+      expect: only(["admin"], "NOT_FOUND"),
+    },
+    {
+      operation: "Mutation.createTeam",
+      run: (a) => gql(a, `mutation($n: String!) { createTeam(input: { name: $n }) { name } }`, { n: `team-${a.toLowerCase()}` }),
+      expect: only(["admin"]),
+    },
     {
       operation: "Mutation.addTeamMember",
       run: (a) => gql(a, `mutation { addTeamMember(input: { team: "owners", user: "role-target", role: MEMBER }) { role } }`),
@@ -242,12 +313,23 @@ describe("authorization matrix", () => {
       run: (a) => gql(a, `mutation { createWebhook(input: { url: "https://hooks.example.test/x", events: [REVIEW_REQUESTED] }) { secret } }`),
       expect: only(["admin"]),
     },
-    { operation: "Mutation.deleteWebhook", run: (a, i) => gql(a, `mutation($id: ID!) { deleteWebhook(id: $id) { webhook { active } } }`, { id: perActor.webhook[i] }), expect: only(["admin"]) },
+    {
+      operation: "Mutation.deleteWebhook",
+      run: (a, i) => gql(a, `mutation($id: ID!) { deleteWebhook(id: $id) { webhook { active } } }`, { id: perActor.webhook[i] }),
+      expect: only(["admin"]),
+    },
     {
       operation: "Mutation.rerunTests",
       // Authorized callers get past the permission check and are told the version is not in TESTING.
       run: (a) => gql(a, `mutation($id: ID!) { rerunTests(versionId: $id) { status } }`, { id: publishedVersionId }),
-      expect: { anonymous: "UNAUTHENTICATED", otherTeam: "FORBIDDEN", member: "BAD_USER_INPUT", maintainer: "BAD_USER_INPUT", reviewer: "FORBIDDEN", admin: "BAD_USER_INPUT" },
+      expect: {
+        anonymous: "UNAUTHENTICATED",
+        otherTeam: "FORBIDDEN",
+        member: "BAD_USER_INPUT",
+        maintainer: "BAD_USER_INPUT",
+        reviewer: "FORBIDDEN",
+        admin: "BAD_USER_INPUT",
+      },
     },
   ];
 
@@ -263,7 +345,14 @@ describe("authorization matrix", () => {
   }
 
   test("Subscription.testRunEvents", async () => {
-    const expected: Record<Actor, "ok" | "refused"> = { anonymous: "refused", otherTeam: "refused", member: "ok", maintainer: "ok", reviewer: "ok", admin: "ok" };
+    const expected: Record<Actor, "ok" | "refused"> = {
+      anonymous: "refused",
+      otherTeam: "refused",
+      member: "ok",
+      maintainer: "ok",
+      reviewer: "ok",
+      admin: "ok",
+    };
     for (const actor of ACTORS) {
       const client = wsClient(server.url, token(actor) ?? null);
       try {
@@ -282,7 +371,8 @@ describe("authorization matrix", () => {
     const schema = buildASTSchema(parse(readFileSync(SUPERGRAPH_FILE, "utf8")), { assumeValidSDL: true });
     const covered = new Set([...ROWS.map((r) => r.operation.split(" ")[0]), "Subscription.testRunEvents"]);
     for (const type of [schema.getQueryType(), schema.getMutationType(), schema.getSubscriptionType()]) {
-      for (const field of Object.keys(type?.getFields() ?? {})) assert.ok(covered.has(`${type!.name}.${field}`), `${type!.name}.${field} has no row in the authorization matrix`);
+      for (const field of Object.keys(type?.getFields() ?? {}))
+        assert.ok(covered.has(`${type!.name}.${field}`), `${type!.name}.${field} has no row in the authorization matrix`);
     }
   });
 });

@@ -68,7 +68,11 @@ describe("DataLoader batching", () => {
         await server.gql(`mutation { rateSkill(input: { name: "skill-${i}", rating: ${1 + (i % 5)} }) { rating { rating } } }`, {}, rater);
       }
       // Two tenants install every skill (one of them twice, at both versions).
-      for (const [token, range] of [[installers[0], "1.0.0"], [installers[0], "1.1.0"], [installers[1], "1.1.0"]]) {
+      for (const [token, range] of [
+        [installers[0], "1.0.0"],
+        [installers[0], "1.1.0"],
+        [installers[1], "1.1.0"],
+      ]) {
         const res = await server.gql(`mutation { installSkill(input: { name: "skill-${i}", range: "${range}" }) { root { version } } }`, {}, token);
         assert.equal(res.errors, undefined, JSON.stringify(res.errors));
       }
@@ -132,7 +136,9 @@ describe("DataLoader batching in the review queue", () => {
 
   async function statementsFor(pending: number): Promise<number> {
     for (let i = 0; i < pending; i++) {
-      const published = await publishOk(server, author, { "skill.yaml": skillYaml({ name: `queued-${pending}-${i}`, version: "1.0.0", permissions: ["network:outbound"] }) });
+      const published = await publishOk(server, author, {
+        "skill.yaml": skillYaml({ name: `queued-${pending}-${i}`, version: "1.0.0", permissions: ["network:outbound"] }),
+      });
       assert.equal(published.version.status, "AWAITING_REVIEW");
     }
     server.queries.reset();

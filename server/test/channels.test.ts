@@ -57,7 +57,11 @@ interface ChannelsResult {
   };
 }
 interface AuditResult {
-  auditLog: { edges: { node: { action: string; targetType: string; before: Record<string, unknown> | null; after: Record<string, unknown> | null; actor: { id: string } | null } }[] };
+  auditLog: {
+    edges: {
+      node: { action: string; targetType: string; before: Record<string, unknown> | null; after: Record<string, unknown> | null; actor: { id: string } | null };
+    }[];
+  };
 }
 
 const codeOf = (res: GraphQLResponse<unknown>) => res.errors?.[0]?.extensions.code;
@@ -98,8 +102,7 @@ describe("channels, yank and deprecate", () => {
     server.gql<{ deprecateVersion: VersionResult }>(DEPRECATE, { input: { versionId: idOf(label), message, replacement } }, token ?? undefined);
   const install = (name: string, range?: string) => server.gql<InstallResult>(INSTALL, { input: { name, range } }, installer);
   const channels = async (name: string) => ok(await server.gql<ChannelsResult>(CHANNELS, { name })).skill;
-  const audit = async (skill: string, action: string) =>
-    ok(await server.gql<AuditResult>(AUDIT, { skill, action }, admin)).auditLog.edges.map((e) => e.node);
+  const audit = async (skill: string, action: string) => ok(await server.gql<AuditResult>(AUDIT, { skill, action }, admin)).auditLog.edges.map((e) => e.node);
 
   before(async () => {
     server = await startTestServer();
@@ -276,7 +279,10 @@ describe("channels, yank and deprecate", () => {
     assert.match(viaChannel.warnings[0], /gate-lib@1\.2\.3 was yanked: leaks tokens; .*channel "stable"/);
 
     const viaDependency = ok(await install("pinned-app")).installSkill;
-    assert.deepEqual(viaDependency.resolved.map((r) => `${r.name}@${r.version}`), ["pinned-app@1.0.0", "gate-lib@1.2.3"]);
+    assert.deepEqual(
+      viaDependency.resolved.map((r) => `${r.name}@${r.version}`),
+      ["pinned-app@1.0.0", "gate-lib@1.2.3"],
+    );
     assert.match(viaDependency.warnings[0], /gate-lib@1\.2\.3 was yanked: leaks tokens; .*needed by pinned-app@1\.0\.0/);
 
     // Yanking is final, and name@version stays taken.
@@ -297,7 +303,9 @@ describe("channels, yank and deprecate", () => {
     assert.equal(ok(await yank("gate-lib@1.0.0", "older still")).yankVersion.status, "YANKED");
     assert.equal(codeOf(await yank("gate-lib@1.2.0", "  ")), "BAD_USER_INPUT", "a reason is required");
     await publish("gate-lib", "1.3.0");
-    await server.runtime.dataSource.query(`UPDATE skill_version SET status = 'AWAITING_REVIEW' WHERE skill_id = (SELECT id FROM skill WHERE name = 'gate-lib') AND version = '1.3.0'`);
+    await server.runtime.dataSource.query(
+      `UPDATE skill_version SET status = 'AWAITING_REVIEW' WHERE skill_id = (SELECT id FROM skill WHERE name = 'gate-lib') AND version = '1.3.0'`,
+    );
     assert.equal(codeOf(await yank("gate-lib@1.3.0", "not out yet")), "BAD_USER_INPUT");
 
     // Yanking the last installable version leaves `latest` empty; ranges find nothing.
@@ -360,7 +368,10 @@ describe("channels, yank and deprecate", () => {
     server.queries.reset();
     const res = ok(await server.gql<{ skills: { edges: { node: { name: string; channels: { edges: { node: { name: string } }[] } } }[] } }>(listed));
     const chanLib = res.skills.edges.find((e) => e.node.name === "chan-lib");
-    assert.deepEqual(chanLib?.node.channels.edges.map((e) => e.node.name), ["latest", "beta", "stable"]);
+    assert.deepEqual(
+      chanLib?.node.channels.edges.map((e) => e.node.name),
+      ["latest", "beta", "stable"],
+    );
     assert.ok(res.skills.edges.length > 3);
     const channelQueries = server.queries.statements.filter((q) => /FROM "skill_channel"/.test(q));
     assert.equal(channelQueries.length, 1, channelQueries.join("\n"));

@@ -35,7 +35,10 @@ describe("configuration", () => {
       SKILLYARD_BOOTSTRAP_TOKEN: "short",
     });
     for (const name of ["PORT", "DATABASE_URL", "PUBLIC_URL", "NODE_ENV", "MAX_PACKAGE_BYTES", "SKILLYARD_BOOTSTRAP_TOKEN"]) {
-      assert.ok(found.some((p) => p.startsWith(`${name} `)), `${name} not named in ${JSON.stringify(found)}`);
+      assert.ok(
+        found.some((p) => p.startsWith(`${name} `)),
+        `${name} not named in ${JSON.stringify(found)}`,
+      );
     }
     // Secrets are never echoed back.
     assert.ok(!found.join("\n").includes("short"));

@@ -30,7 +30,11 @@ describe("the shared corpus publishes", () => {
     test(dir, async () => {
       const upload = await server.upload(await packDirectory(path.join(CORPUS, dir)), token);
       assert.equal(upload.status, 201, JSON.stringify(upload.body));
-      const res = await server.gql<{ publishSkillVersion: PublishedVersion }>(PUBLISH, { input: { packageSha256: upload.body.sha256, version: "1.0.0" } }, token);
+      const res = await server.gql<{ publishSkillVersion: PublishedVersion }>(
+        PUBLISH,
+        { input: { packageSha256: upload.body.sha256, version: "1.0.0" } },
+        token,
+      );
       assert.equal(res.errors, undefined, JSON.stringify(res.errors));
       assert.equal(res.data!.publishSkillVersion.version.skill.name, dir);
       assert.equal(res.data!.publishSkillVersion.version.status, "PUBLISHED");

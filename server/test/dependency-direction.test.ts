@@ -14,7 +14,11 @@ async function importGraph(): Promise<Record<string, string[]>> {
   });
   const graph = result.obj();
   // Files outside src (the core package) are leaves of no interest here.
-  return Object.fromEntries(Object.entries(graph).filter(([file]) => !file.startsWith("..")).map(([file, deps]) => [file, deps.filter((d) => !d.startsWith(".."))]));
+  return Object.fromEntries(
+    Object.entries(graph)
+      .filter(([file]) => !file.startsWith(".."))
+      .map(([file, deps]) => [file, deps.filter((d) => !d.startsWith(".."))]),
+  );
 }
 
 /** A cycle in a directed graph, as the nodes along it, or null. */
@@ -66,7 +70,10 @@ describe("dependencies point one way", () => {
       }
     }
     const cycle = findCycle(edges);
-    const listing = [...edges].map(([from, to]) => `  ${from} → ${[...to].sort().join(", ")}`).sort().join("\n");
+    const listing = [...edges]
+      .map(([from, to]) => `  ${from} → ${[...to].sort().join(", ")}`)
+      .sort()
+      .join("\n");
     assert.equal(cycle, null, `folders import each other: ${cycle?.join(" → ")}\n${listing}`);
   });
 

@@ -48,27 +48,44 @@ describe("identity administration", () => {
     assert.equal(redeemed.errors, undefined, JSON.stringify(redeemed.errors));
     const secret = redeemed.data!.redeemInvitation.token;
     assert.ok(secret.startsWith(redeemed.data!.redeemInvitation.apiToken.prefix));
-    assert.deepEqual({ ...redeemed.data!.redeemInvitation, token: undefined }, { token: undefined, apiToken: { prefix: redeemed.data!.redeemInvitation.apiToken.prefix, origin: "INVITATION" }, user: { handle: "dana" } });
-    const viewer = await server.gql<{ viewer: { handle: string; email: string; teams: { edges: { node: { role: string } }[] }; apiTokens: { edges: { node: Record<string, unknown> }[] } } }>(
-      `{ viewer { handle email teams { edges { node { role } } } apiTokens { edges { node { name prefix revokedAt } } } } }`,
-      {},
-      secret,
+    assert.deepEqual(
+      { ...redeemed.data!.redeemInvitation, token: undefined },
+      { token: undefined, apiToken: { prefix: redeemed.data!.redeemInvitation.apiToken.prefix, origin: "INVITATION" }, user: { handle: "dana" } },
     );
+    const viewer = await server.gql<{
+      viewer: { handle: string; email: string; teams: { edges: { node: { role: string } }[] }; apiTokens: { edges: { node: Record<string, unknown> }[] } };
+    }>(`{ viewer { handle email teams { edges { node { role } } } apiTokens { edges { node { name prefix revokedAt } } } } }`, {}, secret);
     assert.equal(viewer.data?.viewer.handle, "dana");
     assert.equal(viewer.data?.viewer.email, "dana@example.test");
-    assert.deepEqual(viewer.data?.viewer.teams.edges.map((e) => e.node.role), ["MAINTAINER"]);
-    assert.deepEqual(viewer.data?.viewer.apiTokens.edges.map((e) => Object.keys(e.node).sort()), [["name", "prefix", "revokedAt"]]);
+    assert.deepEqual(
+      viewer.data?.viewer.teams.edges.map((e) => e.node.role),
+      ["MAINTAINER"],
+    );
+    assert.deepEqual(
+      viewer.data?.viewer.apiTokens.edges.map((e) => Object.keys(e.node).sort()),
+      [["name", "prefix", "revokedAt"]],
+    );
     assert.ok(!JSON.stringify(viewer).includes(secret), "the secret is never listed");
   });
 
   test("a revoked token fails at once, on HTTP and on an open subscription", async () => {
     const author = await server.seed.team("revokers").member("revoker");
-    const created = await server.gql<{ createApiToken: { token: string; apiToken: { id: string } } }>(CREATE_TOKEN, { input: { user: "revoker", name: "ci" } }, author.token);
+    const created = await server.gql<{ createApiToken: { token: string; apiToken: { id: string } } }>(
+      CREATE_TOKEN,
+      { input: { user: "revoker", name: "ci" } },
+      author.token,
+    );
     const secret = created.data!.createApiToken.token;
     assert.equal((await server.gql<{ viewer: { handle: string } }>(`{ viewer { handle } }`, {}, secret)).data?.viewer.handle, "revoker");
     // A subscription that stays open: the run waits in the queue (no worker in this server).
     const published = await publishOk(server, author.token, pythonSkill("revocation-watch", "1.0.0"));
-    const runId = (await server.gql<{ node: { latestTestRun: { id: string } } }>(`query($id: ID!) { node(id: $id) { ... on SkillVersion { latestTestRun { id } } } }`, { id: published.version.id }, author.token)).data!.node.latestTestRun.id;
+    const runId = (
+      await server.gql<{ node: { latestTestRun: { id: string } } }>(
+        `query($id: ID!) { node(id: $id) { ... on SkillVersion { latestTestRun { id } } } }`,
+        { id: published.version.id },
+        author.token,
+      )
+    ).data!.node.latestTestRun.id;
     const client = wsClient(server.url, secret);
     let firstEvent!: () => void;
     const gotFirst = new Promise<void>((r) => (firstEvent = r));
@@ -76,7 +93,11 @@ describe("identity administration", () => {
     await gotFirst;
     // Expect the end before revoking: the socket may close before the mutation's answer arrives.
     const ended = assert.rejects(stream, "the open subscription ends when its token is revoked");
-    const revoked = await server.gql<{ revokeApiToken: { revokedAt: string } }>(`mutation($id: ID!) { revokeApiToken(id: $id) { revokedAt } }`, { id: created.data!.createApiToken.apiToken.id }, author.token);
+    const revoked = await server.gql<{ revokeApiToken: { revokedAt: string } }>(
+      `mutation($id: ID!) { revokeApiToken(id: $id) { revokedAt } }`,
+      { id: created.data!.createApiToken.apiToken.id },
+      author.token,
+    );
     assert.ok(revoked.data?.revokeApiToken.revokedAt);
     await ended;
     await client.dispose();
@@ -91,7 +112,10 @@ describe("identity administration", () => {
     const member = await owned.member("plain");
     const outsider = await server.seed.team("elsewhere").member("outsider");
     for (const token of [maintainer.token, member.token]) {
-      assert.equal((await server.gql(`mutation { createUser(input: { handle: "x", email: "x@example.test" }) { handle } }`, {}, token)).errors?.[0].extensions.code, "FORBIDDEN");
+      assert.equal(
+        (await server.gql(`mutation { createUser(input: { handle: "x", email: "x@example.test" }) { handle } }`, {}, token)).errors?.[0].extensions.code,
+        "FORBIDDEN",
+      );
       assert.equal((await server.gql(`mutation { createTeam(input: { name: "x" }) { name } }`, {}, token)).errors?.[0].extensions.code, "FORBIDDEN");
     }
     assert.equal((await server.gql(CREATE_TOKEN, { input: { user: "owner", name: "steal" } }, member.token)).errors?.[0].extensions.code, "FORBIDDEN");
@@ -99,7 +123,10 @@ describe("identity administration", () => {
     assert.equal((await server.gql(add, {}, member.token)).errors?.[0].extensions.code, "FORBIDDEN");
     assert.equal((await server.gql(add, {}, outsider.token)).errors?.[0].extensions.code, "FORBIDDEN");
     assert.equal((await server.gql(add, {}, maintainer.token)).errors, undefined);
-    assert.equal((await server.gql(`mutation { createUser(input: { handle: "x", email: "x@example.test" }) { handle } }`)).errors?.[0].extensions.code, "UNAUTHENTICATED");
+    assert.equal(
+      (await server.gql(`mutation { createUser(input: { handle: "x", email: "x@example.test" }) { handle } }`)).errors?.[0].extensions.code,
+      "UNAUTHENTICATED",
+    );
   });
 
   test("admins edit the permission catalogue; every change above is in the append-only audit log", async () => {
@@ -115,7 +142,8 @@ describe("identity administration", () => {
       admin,
     );
     const actions = new Set(log.data!.auditLog.edges.map((e) => e.node.action));
-    for (const a of ["USER_CREATE", "TEAM_CREATE", "MEMBER_ADD", "TOKEN_CREATE", "TOKEN_REVOKE", "PERMISSION_EDIT", "PUBLISH"]) assert.ok(actions.has(a), `${a} missing from ${[...actions]}`);
+    for (const a of ["USER_CREATE", "TEAM_CREATE", "MEMBER_ADD", "TOKEN_CREATE", "TOKEN_REVOKE", "PERMISSION_EDIT", "PUBLISH"])
+      assert.ok(actions.has(a), `${a} missing from ${[...actions]}`);
     const perm = log.data!.auditLog.edges.find((e) => e.node.action === "PERMISSION_EDIT")!.node;
     assert.deepEqual([perm.actor?.handle, perm.after.risk], ["root-admin", "HIGH"]);
     await server.seed.user("reader-to-be");
@@ -125,8 +153,16 @@ describe("identity administration", () => {
       {},
       admin,
     );
-    assert.deepEqual(roleChange.data?.auditLog.edges[0]?.node, { before: { handle: "reader-to-be", roles: [] }, after: { handle: "reader-to-be", roles: ["REVIEWER"] } }, "role changes name the user");
-    const filtered = await server.gql<{ auditLog: { edges: { node: { action: string } }[] } }>(`{ auditLog(actor: "root-admin", action: TEAM_CREATE) { edges { node { action } } } }`, {}, admin);
+    assert.deepEqual(
+      roleChange.data?.auditLog.edges[0]?.node,
+      { before: { handle: "reader-to-be", roles: [] }, after: { handle: "reader-to-be", roles: ["REVIEWER"] } },
+      "role changes name the user",
+    );
+    const filtered = await server.gql<{ auditLog: { edges: { node: { action: string } }[] } }>(
+      `{ auditLog(actor: "root-admin", action: TEAM_CREATE) { edges { node { action } } } }`,
+      {},
+      admin,
+    );
     assert.ok(filtered.data!.auditLog.edges.length >= 1 && filtered.data!.auditLog.edges.every((e) => e.node.action === "TEAM_CREATE"));
     await assert.rejects(server.runtime.dataSource.query(`UPDATE audit_event SET action = 'YANK'`), /append-only/);
     await assert.rejects(server.runtime.dataSource.query(`DELETE FROM audit_event`), /append-only/);
@@ -171,27 +207,51 @@ describe("Query.users (admin user list)", () => {
 
   test("admins page through every user ordered by handle", async () => {
     const first = await users({ first: 2 });
-    assert.deepEqual(first.edges.map((e) => e.node.handle), ["alice", "bob-ops"]);
+    assert.deepEqual(
+      first.edges.map((e) => e.node.handle),
+      ["alice", "bob-ops"],
+    );
     assert.deepEqual([first.totalCount, first.pageInfo.hasNextPage, first.pageInfo.hasPreviousPage], [6, true, false]);
     const second = await users({ first: 2, after: first.pageInfo.endCursor });
-    assert.deepEqual(second.edges.map((e) => e.node.handle), ["carol", "dave"]);
+    assert.deepEqual(
+      second.edges.map((e) => e.node.handle),
+      ["carol", "dave"],
+    );
     assert.deepEqual([second.pageInfo.hasNextPage, second.pageInfo.hasPreviousPage], [true, true]);
     const third = await users({ first: 2, after: second.pageInfo.endCursor });
-    assert.deepEqual(third.edges.map((e) => e.node.handle), ["mark", "root-admin"]);
+    assert.deepEqual(
+      third.edges.map((e) => e.node.handle),
+      ["mark", "root-admin"],
+    );
     assert.equal(third.pageInfo.hasNextPage, false);
-    assert.deepEqual((await users({})).edges.map((e) => e.node.handle), ["alice", "bob-ops", "carol", "dave", "mark", "root-admin"]);
+    assert.deepEqual(
+      (await users({})).edges.map((e) => e.node.handle),
+      ["alice", "bob-ops", "carol", "dave", "mark", "root-admin"],
+    );
     const foreign = await server.gql(USERS, { after: Buffer.from(JSON.stringify(["audit", "1"])).toString("base64url") }, admin);
     assert.equal(foreign.errors?.[0].extensions.code, "BAD_USER_INPUT");
   });
 
   test("query filters handles by a case-insensitive substring; LIKE wildcards match literally", async () => {
     const ar = await users({ query: "AR" });
-    assert.deepEqual(ar.edges.map((e) => e.node.handle), ["carol", "mark"]);
+    assert.deepEqual(
+      ar.edges.map((e) => e.node.handle),
+      ["carol", "mark"],
+    );
     assert.equal(ar.totalCount, 2);
-    assert.deepEqual((await users({ query: "  ad " })).edges.map((e) => e.node.handle), ["root-admin"]);
+    assert.deepEqual(
+      (await users({ query: "  ad " })).edges.map((e) => e.node.handle),
+      ["root-admin"],
+    );
     const paged = await users({ query: "a", first: 2 });
-    assert.deepEqual(paged.edges.map((e) => e.node.handle), ["alice", "carol"]);
-    assert.deepEqual((await users({ query: "a", first: 2, after: paged.pageInfo.endCursor })).edges.map((e) => e.node.handle), ["dave", "mark"]);
+    assert.deepEqual(
+      paged.edges.map((e) => e.node.handle),
+      ["alice", "carol"],
+    );
+    assert.deepEqual(
+      (await users({ query: "a", first: 2, after: paged.pageInfo.endCursor })).edges.map((e) => e.node.handle),
+      ["dave", "mark"],
+    );
     assert.deepEqual((await users({ query: "%" })).edges, []);
     assert.deepEqual((await users({ query: "_" })).edges, []);
     assert.deepEqual((await users({ query: "" })).totalCount, 6);
@@ -204,11 +264,18 @@ describe("Query.users (admin user list)", () => {
 
   test("admins see and revoke other users' API tokens; other users see none of them", async () => {
     const TOKENS = `query($query: String) { users(query: $query) { edges { node { handle email apiTokens { totalCount edges { node { id name revokedAt } } } } } } }`;
-    type Listed = { handle: string; email: string | null; apiTokens: { totalCount: number; edges: { node: { id: string; name: string; revokedAt: string | null } }[] } };
+    type Listed = {
+      handle: string;
+      email: string | null;
+      apiTokens: { totalCount: number; edges: { node: { id: string; name: string; revokedAt: string | null } }[] };
+    };
     const listed = async () => (await server.gql<{ users: { edges: { node: Listed }[] } }>(TOKENS, { query: "carol" }, admin)).data!.users.edges[0].node;
     const before = await listed();
     assert.equal(before.email, "carol@example.test");
-    assert.deepEqual(before.apiTokens.edges.map((e) => [e.node.name, e.node.revokedAt]), [["tests", null]]);
+    assert.deepEqual(
+      before.apiTokens.edges.map((e) => [e.node.name, e.node.revokedAt]),
+      [["tests", null]],
+    );
 
     const carolId = (await users({ query: "carol" })).edges[0].node.id;
     const AS_NODE = `query($id: ID!) { node(id: $id) { ... on User { handle email apiTokens { totalCount } } } }`;

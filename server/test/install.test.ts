@@ -116,15 +116,22 @@ describe("installSkill", () => {
   test("Dependency.resolved names the version each range picks now, by the same rule as installSkill", async () => {
     const DEPS = `{ skill(name: "app") { latestVersion { dependencies { edges { node { range skill { name } resolved { version } } } } } } }`;
     const deps = async () =>
-      (await server.gql<{ skill: { latestVersion: { dependencies: { edges: { node: { range: string; skill: { name: string }; resolved: { version: string } | null } }[] } } } }>(DEPS))
-        .data!.skill.latestVersion.dependencies.edges.map((e) => [e.node.skill.name, e.node.range, e.node.resolved?.version ?? null]);
+      (
+        await server.gql<{
+          skill: { latestVersion: { dependencies: { edges: { node: { range: string; skill: { name: string }; resolved: { version: string } | null } }[] } } };
+        }>(DEPS)
+      ).data!.skill.latestVersion.dependencies.edges.map((e) => [e.node.skill.name, e.node.range, e.node.resolved?.version ?? null]);
     assert.deepEqual(await deps(), [
       ["leaf", "~1.2.0", "1.2.0"],
       ["mid", "^1.0.0", "1.0.0"],
     ]);
     const installed = await install({ name: "app" });
     const fromInstall = installed.data!.installSkill.resolved.filter((r) => r.name !== "app").map((r) => [r.name, r.version]);
-    assert.deepEqual(fromInstall, (await deps()).map(([name, , version]) => [name, version]), "the page shows what an install gets");
+    assert.deepEqual(
+      fromInstall,
+      (await deps()).map(([name, , version]) => [name, version]),
+      "the page shows what an install gets",
+    );
 
     await publish("pinner", "1.0.0", { leaf: "9.9.9" });
     const none = await server.gql<{ skill: { latestVersion: { dependencies: { edges: { node: { resolved: null } }[] } } } }>(
@@ -208,15 +215,30 @@ describe("Skill.installsByTenant", () => {
     }
     assert.ok(new Date(entries[0].lastInstalledAt).getTime() > new Date(entries[2].lastInstalledAt).getTime(), "zeta installed last");
 
-    assert.deepEqual((await installsOf("tally-app")).map((e) => [e.team.name, e.installs, e.versions]), [["zeta", 1, ["1.0.0"]]]);
+    assert.deepEqual(
+      (await installsOf("tally-app")).map((e) => [e.team.name, e.installs, e.versions]),
+      [["zeta", 1, ["1.0.0"]]],
+    );
     assert.deepEqual(await installsOf("untouched"), []);
   });
 
   test("a tie on installs is broken by team name, and a new install moves its tenant up", async () => {
     await install("idle", "untouched", "1.0.0");
     await install("beta", "untouched", "1.0.0");
-    assert.deepEqual((await installsOf("untouched")).map((e) => [e.team.name, e.installs]), [["beta", 1], ["idle", 1]]);
+    assert.deepEqual(
+      (await installsOf("untouched")).map((e) => [e.team.name, e.installs]),
+      [
+        ["beta", 1],
+        ["idle", 1],
+      ],
+    );
     await install("idle", "untouched", "1.0.0");
-    assert.deepEqual((await installsOf("untouched")).map((e) => [e.team.name, e.installs]), [["idle", 2], ["beta", 1]]);
+    assert.deepEqual(
+      (await installsOf("untouched")).map((e) => [e.team.name, e.installs]),
+      [
+        ["idle", 2],
+        ["beta", 1],
+      ],
+    );
   });
 });

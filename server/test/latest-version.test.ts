@@ -24,7 +24,10 @@ describe("the latest version when two versions finish their tests together", () 
   after(() => server?.close());
 
   test("a lower version committing second does not take `latest` from a higher one", async () => {
-    const files = (version: string) => ({ "skill.yaml": skillYaml({ name: "pdf-race", version }), "SKILL.md": "---\nname: pdf-race\ndescription: Reads PDFs.\n---\n" });
+    const files = (version: string) => ({
+      "skill.yaml": skillYaml({ name: "pdf-race", version }),
+      "SKILL.md": "---\nname: pdf-race\ndescription: Reads PDFs.\n---\n",
+    });
     const older = await publishOk(server, token, files("1.0.0"), { team: "docs" });
     const newer = await publishOk(server, token, files("1.1.0"), { team: "docs" });
     // Both back in the gate, as when two sandbox runs are in flight.
@@ -63,7 +66,10 @@ describe("the latest version when two versions finish their tests together", () 
 
     const res = await server.gql<LatestResult>(LATEST, { name: "pdf-race" }, token);
     assert.equal(res.errors, undefined, JSON.stringify(res.errors));
-    assert.deepEqual(res.data!.skill.versions.edges.map((e) => e.node.status), ["PUBLISHED", "PUBLISHED"]);
+    assert.deepEqual(
+      res.data!.skill.versions.edges.map((e) => e.node.status),
+      ["PUBLISHED", "PUBLISHED"],
+    );
     assert.equal(res.data!.skill.latestVersion?.version, "1.1.0");
   });
 });

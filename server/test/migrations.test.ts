@@ -34,7 +34,9 @@ describe("migrations", () => {
     const applied = dataSource.migrations.length;
     assert.ok(applied >= 3);
     for (let i = 0; i < applied; i++) await dataSource.undoLastMigration();
-    const tables: { count: number }[] = await dataSource.query(`SELECT count(*)::int AS count FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'typeorm_migrations'`);
+    const tables: { count: number }[] = await dataSource.query(
+      `SELECT count(*)::int AS count FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'typeorm_migrations'`,
+    );
     assert.equal(tables[0].count, 0);
     const reapplied = await dataSource.runMigrations();
     assert.equal(reapplied.length, applied);
@@ -48,11 +50,16 @@ describe("migrations", () => {
     await dataSource.undoLastMigration();
     const [user] = (await dataSource.query(`INSERT INTO "user" (handle, email) VALUES ('rater', 'rater@example.test') RETURNING id`)) as { id: string }[];
     const [team] = (await dataSource.query(`INSERT INTO team (name) VALUES ('raters') RETURNING id`)) as { id: string }[];
-    const [skill] = (await dataSource.query(`INSERT INTO skill (name, name_skeleton, team_id) VALUES ('rated', 'rated', $1) RETURNING id`, [team.id])) as { id: string }[];
+    const [skill] = (await dataSource.query(`INSERT INTO skill (name, name_skeleton, team_id) VALUES ('rated', 'rated', $1) RETURNING id`, [team.id])) as {
+      id: string;
+    }[];
     await dataSource.query(`INSERT INTO review (skill_id, user_id, rating, text) VALUES ($1, $2, 4, 'kept')`, [skill.id, user.id]);
     await dataSource.runMigrations();
     assert.deepEqual(await dataSource.query(`SELECT rating, text FROM rating WHERE skill_id = $1`, [skill.id]), [{ rating: 4, text: "kept" }]);
-    await assert.rejects(dataSource.query(`INSERT INTO rating (skill_id, user_id, rating) VALUES ($1, $2, 9)`, [skill.id, user.id]), /rating_value_range|unique/);
+    await assert.rejects(
+      dataSource.query(`INSERT INTO rating (skill_id, user_id, rating) VALUES ($1, $2, 9)`, [skill.id, user.id]),
+      /rating_value_range|unique/,
+    );
     await dataSource.query(`DELETE FROM skill WHERE id = $1`, [skill.id]);
     assert.deepEqual(await dataSource.query(`SELECT count(*)::int AS n FROM rating`), [{ n: 0 }], "ratings still cascade with their skill");
     await dataSource.query(`DELETE FROM "user" WHERE id = $1`, [user.id]);

@@ -44,15 +44,22 @@ describe("Query.node and global ids", () => {
     assert.equal(ids.data!.viewer, null);
     const owner = await server.gql<{ node: Record<string, unknown> }>(NODE, { id: ids.data!.skill.owner.id });
     assert.deepEqual(owner.data!.node, { __typename: "Team", id: ids.data!.skill.owner.id, name: "nodes" });
-    const version = await server.gql<{ node: { publishedBy: { id: string } } }>(`query($id: ID!) { node(id: $id) { ... on SkillVersion { publishedBy { id } } } }`, {
-      id: published.version.id,
-    });
+    const version = await server.gql<{ node: { publishedBy: { id: string } } }>(
+      `query($id: ID!) { node(id: $id) { ... on SkillVersion { publishedBy { id } } } }`,
+      {
+        id: published.version.id,
+      },
+    );
     const user = await server.gql<{ node: Record<string, unknown> }>(NODE, { id: version.data!.node.publishedBy.id });
     assert.deepEqual(user.data!.node, { __typename: "User", id: version.data!.node.publishedBy.id, handle: "noder" });
   });
 
   test("unknown, malformed and wrong-type ids give null", async () => {
-    for (const id of ["nonsense", Buffer.from("Skill:00000000-0000-0000-0000-000000000000").toString("base64url"), Buffer.from("Bogus:1").toString("base64url")]) {
+    for (const id of [
+      "nonsense",
+      Buffer.from("Skill:00000000-0000-0000-0000-000000000000").toString("base64url"),
+      Buffer.from("Bogus:1").toString("base64url"),
+    ]) {
       const res = await server.gql<{ node: null }>(NODE, { id });
       assert.equal(res.errors, undefined);
       assert.equal(res.data!.node, null);

@@ -17,7 +17,8 @@ describe("package downloads follow version visibility", () => {
   const tokens = { member: "", outsider: "", reviewer: "", admin: "" };
   const digests = { public: "", pending: "", rejected: "", unpublished: "" };
 
-  const download = (sha256: string, token?: string) => fetch(`${server.url}/packages/${sha256}.tgz`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
+  const download = (sha256: string, token?: string) =>
+    fetch(`${server.url}/packages/${sha256}.tgz`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
 
   before(async () => {
     server = await startTestServer();
@@ -26,10 +27,15 @@ describe("package downloads follow version visibility", () => {
     tokens.reviewer = (await server.seed.team("board").member("dl-reviewer", TeamRole.MEMBER, [GlobalRole.REVIEWER])).token;
     tokens.admin = (await server.seed.team("admins").member("dl-admin", TeamRole.MEMBER, [GlobalRole.ADMIN])).token;
     digests.public = (await publishOk(server, tokens.member, { "skill.yaml": skillYaml({ name: "dl-public", version: "1.0.0" }) })).version.packageSha256;
-    const pending = await publishOk(server, tokens.member, { "skill.yaml": skillYaml({ name: "dl-pending", version: "1.0.0", permissions: ["network:outbound"] }) });
+    const pending = await publishOk(server, tokens.member, {
+      "skill.yaml": skillYaml({ name: "dl-pending", version: "1.0.0", permissions: ["network:outbound"] }),
+    });
     assert.equal(pending.version.status, "AWAITING_REVIEW");
     digests.pending = pending.version.packageSha256;
-    const rejected = await publishOk(server, tokens.member, { "skill.yaml": skillYaml({ name: "dl-rejected", version: "1.0.0" }), "tests/test_x.py": "def test_x():\n    pass\n" });
+    const rejected = await publishOk(server, tokens.member, {
+      "skill.yaml": skillYaml({ name: "dl-rejected", version: "1.0.0" }),
+      "tests/test_x.py": "def test_x():\n    pass\n",
+    });
     assert.equal(rejected.version.status, "REJECTED");
     digests.rejected = rejected.version.packageSha256;
     const upload = await server.upload(await makePackage({ "skill.yaml": skillYaml({ name: "dl-never", version: "1.0.0" }) }), tokens.member);

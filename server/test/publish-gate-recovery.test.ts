@@ -17,7 +17,6 @@ interface RunState {
   node: { status: string; statusReason: string | null; latestTestRun: { id: string; status: string; reason: string | null; attempts: number } };
 }
 
-
 /**
  * The gate across processes: workers and API replicas are separate OS processes sharing one
  * database (what `--role worker` / `--role api` give an operator).
@@ -68,7 +67,10 @@ describe("publish gate across processes", () => {
       try {
         const events = await collectRunEvents(client, runId);
         const lines = events.filter((e) => e.kind === "LOG" && /^line \d+$/.test(e.text ?? "")).map((e) => Number(e.text!.slice(5)));
-        assert.deepEqual(lines, Array.from({ length: 200 }, (_, i) => i));
+        assert.deepEqual(
+          lines,
+          Array.from({ length: 200 }, (_, i) => i),
+        );
         assert.equal(events.at(-1)!.status, "PASSED");
       } finally {
         await client.dispose();
@@ -90,10 +92,15 @@ describe("publish gate across processes", () => {
     assert.equal(await first.stop("SIGKILL"), null);
     const second = await startWorker();
     try {
-      const final = await waitFor(async () => {
-        const s = await runState(published.version.id);
-        return s.status === "PUBLISHED" || s.status === "REJECTED" ? s : null;
-      }, "the re-run to finish", 120_000, 250);
+      const final = await waitFor(
+        async () => {
+          const s = await runState(published.version.id);
+          return s.status === "PUBLISHED" || s.status === "REJECTED" ? s : null;
+        },
+        "the re-run to finish",
+        120_000,
+        250,
+      );
       assert.equal(final.status, "PUBLISHED");
       assert.equal(final.latestTestRun.status, "PASSED");
       assert.equal(final.latestTestRun.attempts, 2);
@@ -121,10 +128,15 @@ describe("publish gate across processes", () => {
     assert.deepEqual(volumes.Volumes ?? [], [], "and its volume");
     const second = await startWorker();
     try {
-      const final = await waitFor(async () => {
-        const s = await runState(published.version.id);
-        return s.status === "PUBLISHED" || s.status === "REJECTED" ? s : null;
-      }, "the run to finish on the next worker", 120_000, 250);
+      const final = await waitFor(
+        async () => {
+          const s = await runState(published.version.id);
+          return s.status === "PUBLISHED" || s.status === "REJECTED" ? s : null;
+        },
+        "the run to finish on the next worker",
+        120_000,
+        250,
+      );
       assert.deepEqual([final.status, final.latestTestRun.status, final.latestTestRun.attempts], ["PUBLISHED", "PASSED", 2]);
     } finally {
       await second.stop();
@@ -134,24 +146,38 @@ describe("publish gate across processes", () => {
   test("Docker down: INFRA_ERROR after retries, never blamed on the author; the publish is kept and re-runs once Docker is back", async () => {
     const broken = await startWorker({ DOCKER_HOST: "unix:///nonexistent/docker.sock" });
     const published = await publishOk(server, author, pythonSkill("infra", "1.0.0"));
-    const failed = await waitFor(async () => {
-      const s = await runState(published.version.id);
-      return s.latestTestRun.status === "INFRA_ERROR" ? s : null;
-    }, "INFRA_ERROR", 60_000, 250);
+    const failed = await waitFor(
+      async () => {
+        const s = await runState(published.version.id);
+        return s.latestTestRun.status === "INFRA_ERROR" ? s : null;
+      },
+      "INFRA_ERROR",
+      60_000,
+      250,
+    );
     await broken.stop();
     // The version and its run come from two subgraphs: read the version again now the run has settled.
     const settledState = await runState(published.version.id);
     assert.equal(settledState.status, "TESTING", "the version is not rejected");
     assert.match(settledState.statusReason ?? "", /could not run/);
     assert.equal(failed.latestTestRun.attempts, 2, "one try plus one retry");
-    const rerun = await server.gql<{ rerunTests: { id: string; status: string } }>(`mutation($v: ID!) { rerunTests(versionId: $v) { id status } }`, { v: published.version.id }, author);
+    const rerun = await server.gql<{ rerunTests: { id: string; status: string } }>(
+      `mutation($v: ID!) { rerunTests(versionId: $v) { id status } }`,
+      { v: published.version.id },
+      author,
+    );
     assert.equal(rerun.data?.rerunTests.status, "QUEUED", JSON.stringify(rerun.errors));
     const healthy = await startWorker();
     try {
-      const final = await waitFor(async () => {
-        const s = await runState(published.version.id);
-        return s.status === "PUBLISHED" ? s : null;
-      }, "the re-run to publish", 120_000, 250);
+      const final = await waitFor(
+        async () => {
+          const s = await runState(published.version.id);
+          return s.status === "PUBLISHED" ? s : null;
+        },
+        "the re-run to publish",
+        120_000,
+        250,
+      );
       assert.equal(final.latestTestRun.status, "PASSED");
     } finally {
       await healthy.stop();
@@ -167,13 +193,18 @@ describe("publish gate across processes", () => {
       }
       let most = 0;
       let sawQueued = false;
-      await waitFor(async () => {
-        most = Math.max(most, (await managedContainers()).filter((c) => c.State === "running").length);
-        const depth = await server.gql<{ testQueue: { queued: number; running: number } }>(`{ testQueue { queued running } }`);
-        if (depth.data!.testQueue.queued + depth.data!.testQueue.running >= 2) sawQueued = true;
-        const states = await Promise.all(versions.map(runState));
-        return states.every((s) => s.status === "PUBLISHED");
-      }, "all three to publish", 120_000, 100);
+      await waitFor(
+        async () => {
+          most = Math.max(most, (await managedContainers()).filter((c) => c.State === "running").length);
+          const depth = await server.gql<{ testQueue: { queued: number; running: number } }>(`{ testQueue { queued running } }`);
+          if (depth.data!.testQueue.queued + depth.data!.testQueue.running >= 2) sawQueued = true;
+          const states = await Promise.all(versions.map(runState));
+          return states.every((s) => s.status === "PUBLISHED");
+        },
+        "all three to publish",
+        120_000,
+        100,
+      );
       assert.equal(most, 1, `saw ${most} sandboxes running at once`);
       assert.ok(sawQueued, "the queue depth never showed waiting runs");
     } finally {

@@ -17,7 +17,17 @@ interface VersionState {
   node: {
     status: string;
     statusReason: string | null;
-    latestTestRun: { id: string; status: string; reason: string; passed: number; failed: number; skipped: number; passRate: number | null; logTruncated: boolean; tests: { edges: { node: { name: string; status: string; message: string | null } }[] } };
+    latestTestRun: {
+      id: string;
+      status: string;
+      reason: string;
+      passed: number;
+      failed: number;
+      skipped: number;
+      passRate: number | null;
+      logTruncated: boolean;
+      tests: { edges: { node: { name: string; status: string; message: string | null } }[] };
+    };
   };
 }
 
@@ -29,10 +39,15 @@ describe("publish gate", () => {
 
   const state = async (versionId: string) => (await server.gql<VersionState>(VERSION_STATE, { id: versionId }, author)).data!.node;
   const settled = (versionId: string) =>
-    waitFor(async () => {
-      const s = await state(versionId);
-      return s.status !== "TESTING" && s.status !== "UPLOADED" ? s : null;
-    }, "the version to leave TESTING", 120_000, 200);
+    waitFor(
+      async () => {
+        const s = await state(versionId);
+        return s.status !== "TESTING" && s.status !== "UPLOADED" ? s : null;
+      },
+      "the version to leave TESTING",
+      120_000,
+      200,
+    );
 
   before(async () => {
     server = await startTestServer({ SANDBOX_MAX_CONCURRENCY: "2" }, { worker: true });
@@ -57,14 +72,21 @@ describe("publish gate", () => {
       assert.equal(statuses[0], "QUEUED");
       assert.ok(statuses.includes("RUNNING"));
       assert.equal(statuses.at(-1), "PASSED");
-      assert.ok(events.some((e) => e.kind === "LOG" && e.stream === "STDOUT" && /passed/.test(e.text ?? "")), "pytest's summary line arrives as a log event");
+      assert.ok(
+        events.some((e) => e.kind === "LOG" && e.stream === "STDOUT" && /passed/.test(e.text ?? "")),
+        "pytest's summary line arrives as a log event",
+      );
     } finally {
       await client.dispose();
     }
     const final = await settled(published.version.id);
     assert.equal(final.status, "PUBLISHED");
     assert.deepEqual([final.latestTestRun.passed, final.latestTestRun.failed, final.latestTestRun.passRate], [3, 0, 1]);
-    const install = await server.gql<{ installSkill: { root: { version: string } } }>(`mutation { installSkill(input: { name: "gate-pass" }) { root { version } } }`, {}, installer);
+    const install = await server.gql<{ installSkill: { root: { version: string } } }>(
+      `mutation { installSkill(input: { name: "gate-pass" }) { root { version } } }`,
+      {},
+      installer,
+    );
     assert.equal(install.data?.installSkill.root.version, "1.0.0");
 
     // The audit trail links the outcome to its run and version, so clients need not decode ids.
@@ -74,7 +96,10 @@ describe("publish gate", () => {
       {},
       admin,
     );
-    assert.deepEqual(log.data?.auditLog.edges.map((e) => e.node), [{ testRunId: runId, version: { id: published.version.id } }]);
+    assert.deepEqual(
+      log.data?.auditLog.edges.map((e) => e.node),
+      [{ testRunId: runId, version: { id: published.version.id } }],
+    );
   });
 
   test("a pass rate of 0.5 is REJECTED with the reason and the failing tests; it is never installable", async () => {
@@ -84,7 +109,10 @@ describe("publish gate", () => {
     assert.equal(final.latestTestRun.status, "FAILED");
     assert.match(final.statusReason ?? "", /2 of 4/);
     assert.equal(final.latestTestRun.passRate, 0.5);
-    const failing = final.latestTestRun.tests.edges.filter((e) => e.node.status === "failed").map((e) => e.node.name).sort();
+    const failing = final.latestTestRun.tests.edges
+      .filter((e) => e.node.status === "failed")
+      .map((e) => e.node.name)
+      .sort();
     assert.deepEqual(failing, ["test_case_2", "test_case_3"]);
     // Never released, so to anyone outside its team the skill does not exist.
     const install = await server.gql(`mutation { installSkill(input: { name: "gate-half" }) { root { version } } }`, {}, installer);
@@ -148,8 +176,14 @@ describe("publish gate", () => {
         assert.ok(finalAt - firstLineAt >= 1500, "lines arrived only at the end, not live");
         const outNumbers = out.filter((t) => /^out \d+$/.test(t)).map((t) => Number(t.slice(4)));
         const errNumbers = err.filter((t) => /^err \d+$/.test(t)).map((t) => Number(t.slice(4)));
-        assert.deepEqual(outNumbers, Array.from({ length: 300 }, (_, i) => i));
-        assert.deepEqual(errNumbers, Array.from({ length: 300 }, (_, i) => i));
+        assert.deepEqual(
+          outNumbers,
+          Array.from({ length: 300 }, (_, i) => i),
+        );
+        assert.deepEqual(
+          errNumbers,
+          Array.from({ length: 300 }, (_, i) => i),
+        );
         assert.ok(notifications < 100, `${notifications} NOTIFYs for over 600 lines: not batched`);
       } finally {
         await client.dispose();
@@ -178,7 +212,10 @@ describe("publish gate", () => {
     assert.deepEqual([flood.status, sleeper.status, hog.status], ["PUBLISHED", "REJECTED", "REJECTED"]);
     assert.equal(flood.latestTestRun.logTruncated, true);
     const floodRunId = Buffer.from(flood.latestTestRun.id, "base64url").toString("utf8").split(":")[1];
-    const [{ bytes }] = (await server.runtime.dataSource.query(`SELECT coalesce(sum(octet_length(text)), 0)::int AS bytes FROM test_run_event WHERE run_id = $1`, [floodRunId])) as { bytes: number }[];
+    const [{ bytes }] = (await server.runtime.dataSource.query(
+      `SELECT coalesce(sum(octet_length(text)), 0)::int AS bytes FROM test_run_event WHERE run_id = $1`,
+      [floodRunId],
+    )) as { bytes: number }[];
     assert.ok(bytes <= server.runtime.config.sandbox.maxLogBytes + 4096, `${bytes} bytes of log stored`);
     assert.ok(process.memoryUsage().rss - rssBefore < 200 * 1024 * 1024, "the server's memory grew by over 200 MiB");
     assert.equal((await fetch(`${server.url}/healthz`)).status, 200);
@@ -207,15 +244,24 @@ describe("publish gate", () => {
   });
 
   test("instruction-only skills are recorded as passed without a container; tests without a runtime are an ERROR", async () => {
-    const md = await publishOk(server, author, { "SKILL.md": "---\nname: gate-doc\ndescription: Only instructions.\n---\nDo it well.\n" }, { version: "1.0.0" });
+    const md = await publishOk(
+      server,
+      author,
+      { "SKILL.md": "---\nname: gate-doc\ndescription: Only instructions.\n---\nDo it well.\n" },
+      { version: "1.0.0" },
+    );
     assert.equal(md.version.status, "PUBLISHED");
-    const withTests = await uploadAndPublish(server, author, { "SKILL.md": "---\nname: gate-doc-tests\ndescription: Instructions with tests.\n---\n", "tests/test_x.py": "def test_x(): pass\n" }, { version: "1.0.0" });
+    const withTests = await uploadAndPublish(
+      server,
+      author,
+      { "SKILL.md": "---\nname: gate-doc-tests\ndescription: Instructions with tests.\n---\n", "tests/test_x.py": "def test_x(): pass\n" },
+      { version: "1.0.0" },
+    );
     assert.equal(withTests.data?.publishSkillVersion.version.status, "REJECTED");
     const final = await state(withTests.data!.publishSkillVersion.version.id);
     assert.equal(final.latestTestRun.status, "ERROR");
     assert.match(final.statusReason ?? "", /no requirements.runtime/);
   });
-
 });
 
 describe("readiness", () => {

@@ -154,7 +154,10 @@ describe("publishSkillVersion", () => {
     });
     assert.equal(res.errors?.[0].extensions.code, "MANIFEST_INVALID");
     const errors = res.errors?.[0].extensions.errors as { path: string }[];
-    assert.ok(errors.some((e) => e.path === "/requirements/memory_mb"), JSON.stringify(errors));
+    assert.ok(
+      errors.some((e) => e.path === "/requirements/memory_mb"),
+      JSON.stringify(errors),
+    );
   });
 
   test("unknown permissions are refused; scoped forms of known ones are accepted", async () => {
@@ -184,7 +187,10 @@ describe("publishSkillVersion", () => {
     );
     assert.equal(res.data!.node.version, "0.1.0");
     assert.match(res.data!.node.readme, /Use it well/);
-    assert.deepEqual(res.data!.node.permissions.edges.map((e) => e.node.name), ["filesystem:read", "network:outbound", "shell:exec"]);
+    assert.deepEqual(
+      res.data!.node.permissions.edges.map((e) => e.node.name),
+      ["filesystem:read", "network:outbound", "shell:exec"],
+    );
   });
 
   test("a package that was never uploaded is PACKAGE_NOT_FOUND", async () => {

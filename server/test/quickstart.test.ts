@@ -53,9 +53,14 @@ describe("npm start on an embedded PostgreSQL", () => {
         body: await makePackage({ "skill.yaml": skillYaml({ name: "hello-skill", version: "1.0.0", description: "Says hello to the world." }) }),
       });
       const { sha256 } = (await upload.json()) as { sha256: string };
-      const published = await gql(first.url, `mutation($s: String!) { publishSkillVersion(input: { packageSha256: $s }) { version { status } } }`, { s: sha256 });
+      const published = await gql(first.url, `mutation($s: String!) { publishSkillVersion(input: { packageSha256: $s }) { version { status } } }`, {
+        s: sha256,
+      });
       assert.equal(published.errors, undefined, JSON.stringify(published.errors));
-      const installed = await gql<{ installSkill: { root: { sha256: string } } }>(first.url, `mutation { installSkill(input: { name: "hello-skill" }) { root { sha256 } } }`);
+      const installed = await gql<{ installSkill: { root: { sha256: string } } }>(
+        first.url,
+        `mutation { installSkill(input: { name: "hello-skill" }) { root { sha256 } } }`,
+      );
       assert.equal(installed.data?.installSkill.root.sha256, sha256);
     } finally {
       assert.equal(await first.process.stop("SIGTERM"), 0, first.process.output());
@@ -65,8 +70,14 @@ describe("npm start on an embedded PostgreSQL", () => {
 
     const second = await startProduct(dataDir);
     try {
-      const found = await gql<{ skills: { edges: { node: { name: string; downloads: number } }[] } }>(second.url, `{ skills(query: "hello") { edges { node { name downloads } } } }`);
-      assert.deepEqual(found.data?.skills.edges.map((e) => e.node), [{ name: "hello-skill", downloads: 1 }]);
+      const found = await gql<{ skills: { edges: { node: { name: string; downloads: number } }[] } }>(
+        second.url,
+        `{ skills(query: "hello") { edges { node { name downloads } } } }`,
+      );
+      assert.deepEqual(
+        found.data?.skills.edges.map((e) => e.node),
+        [{ name: "hello-skill", downloads: 1 }],
+      );
     } finally {
       assert.equal(await second.process.stop("SIGINT"), 0, second.process.output());
     }
@@ -111,7 +122,12 @@ describe("a revoked bootstrap token", () => {
   test("stays revoked across restarts while SKILLYARD_BOOTSTRAP_TOKEN still names it, and the log says why", async () => {
     const first = await startProduct(dataDir, revoked);
     try {
-      const tokens = await gql<{ viewer: { apiTokens: { edges: { node: { id: string; name: string } }[] } } }>(first.url, `{ viewer { apiTokens { edges { node { id name } } } } }`, {}, revoked);
+      const tokens = await gql<{ viewer: { apiTokens: { edges: { node: { id: string; name: string } }[] } } }>(
+        first.url,
+        `{ viewer { apiTokens { edges { node { id name } } } } }`,
+        {},
+        revoked,
+      );
       const id = tokens.data?.viewer.apiTokens.edges.find((e) => e.node.name === "bootstrap")?.node.id;
       assert.ok(id, JSON.stringify(tokens));
       const res = await gql(first.url, `mutation($id: ID!) { revokeApiToken(id: $id) { revokedAt } }`, { id }, revoked);
@@ -157,8 +173,15 @@ describe("Ctrl-C in a terminal", () => {
     assert.equal(code, 0, output);
     assert.doesNotMatch(output, /terminating connection due to administrator command/);
     const order = ["HTTP server closed", "database pool closed", "embedded PostgreSQL stopped"].map((step) => output.indexOf(step));
-    assert.ok(order.every((at) => at >= 0), output);
-    assert.deepEqual([...order].sort((a, b) => a - b), order, "the server closes before the pool, the pool before PostgreSQL");
+    assert.ok(
+      order.every((at) => at >= 0),
+      output,
+    );
+    assert.deepEqual(
+      [...order].sort((a, b) => a - b),
+      order,
+      "the server closes before the pool, the pool before PostgreSQL",
+    );
     assert.equal(existsSync(path.join(dataDir, "postgres", "postmaster.pid")), false, output);
   });
 });

@@ -24,7 +24,11 @@ describe("rateSkill", () => {
   after(() => server.close());
 
   test("one rating per user, editable; the aggregate is recomputed from the stored ratings", async () => {
-    const first = await server.gql<{ rateSkill: { skill: { rating: number; reviewCount: number } } }>(RATE, { input: { name: "rated", rating: 5, review: "great" } }, raters[0]);
+    const first = await server.gql<{ rateSkill: { skill: { rating: number; reviewCount: number } } }>(
+      RATE,
+      { input: { name: "rated", rating: 5, review: "great" } },
+      raters[0],
+    );
     assert.deepEqual(first.data!.rateSkill.skill, { rating: 5, reviewCount: 1 });
     await server.gql(RATE, { input: { name: "rated", rating: 2 } }, raters[1]);
     // Editing: r1 changes 5 → 3; the mean is over (3, 2), not a running average of (5, 2, 3).
@@ -39,7 +43,10 @@ describe("rateSkill", () => {
       `{ skill(name: "rated") { rating ratings { edges { node { rating author { handle } } } } } }`,
     );
     assert.equal(ratings.data!.skill.rating, 2.5);
-    assert.deepEqual(ratings.data!.skill.ratings.edges.map((e) => e.node.author.handle), ["r1", "r2"]);
+    assert.deepEqual(
+      ratings.data!.skill.ratings.edges.map((e) => e.node.author.handle),
+      ["r1", "r2"],
+    );
   });
 
   test("concurrent ratings all count", async () => {

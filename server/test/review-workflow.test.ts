@@ -37,10 +37,17 @@ describe("permission review", () => {
 
   const publish = (name: string, version: string, fields: Record<string, unknown> = {}, extra: Record<string, string | Buffer> = {}) =>
     publishOk(server, author, { "skill.yaml": skillYaml({ name, version, ...fields }), ...extra });
-  const queue = async (token: string) => (await server.gql<{ reviewQueue: { edges: { node: QueueEntry }[] } }>(QUEUE, {}, token)).data?.reviewQueue.edges.map((e) => e.node) ?? [];
+  const queue = async (token: string) =>
+    (await server.gql<{ reviewQueue: { edges: { node: QueueEntry }[] } }>(QUEUE, {}, token)).data?.reviewQueue.edges.map((e) => e.node) ?? [];
   const entry = async (versionId: string, token = reviewer1) => (await queue(token)).find((q) => q.version.id === versionId);
   const latest = async (name: string) =>
-    (await server.gql<{ skill: { latestVersion: { version: string } | null } | null }>(`{ skill(name: "${name}") { latestVersion { version } } }`, {}, reviewer1)).data!.skill?.latestVersion?.version ?? null;
+    (
+      await server.gql<{ skill: { latestVersion: { version: string } | null } | null }>(
+        `{ skill(name: "${name}") { latestVersion { version } } }`,
+        {},
+        reviewer1,
+      )
+    ).data!.skill?.latestVersion?.version ?? null;
 
   before(async () => {
     server = await startTestServer();
@@ -59,7 +66,11 @@ describe("permission review", () => {
     const v2 = await publish("reader", "1.1.0", { permissions: ["database:read", "network:outbound"] }, { "src/fetch.py": "print('fetch')\n" });
     assert.equal(v2.version.status, "AWAITING_REVIEW");
     assert.equal(await latest("reader"), "1.0.0", "latest stays on the last published version");
-    const install = await server.gql<{ installSkill: { root: { version: string } } }>(`mutation { installSkill(input: { name: "reader", range: "^1" }) { root { version } } }`, {}, installer);
+    const install = await server.gql<{ installSkill: { root: { version: string } } }>(
+      `mutation { installSkill(input: { name: "reader", range: "^1" }) { root { version } } }`,
+      {},
+      installer,
+    );
     assert.equal(install.data?.installSkill.root.version, "1.0.0", "a pending version is never installable");
 
     const pending = (await entry(v2.version.id))!;
@@ -69,7 +80,13 @@ describe("permission review", () => {
       { name: "database:read", change: "UNCHANGED", risk: "MEDIUM", previous: null },
       { name: "network:outbound", change: "ADDED", risk: "HIGH", previous: null },
     ]);
-    assert.deepEqual(pending.fileDiff.map((f) => [f.path, f.change]), [["skill.yaml", "CHANGED"], ["src/fetch.py", "ADDED"]]);
+    assert.deepEqual(
+      pending.fileDiff.map((f) => [f.path, f.change]),
+      [
+        ["skill.yaml", "CHANGED"],
+        ["src/fetch.py", "ADDED"],
+      ],
+    );
     assert.equal(pending.viewerCannotDecide, null);
 
     const authorView = (await server.gql<{ reviewQueue: unknown }>(QUEUE, {}, author)).errors?.[0].extensions.code;
@@ -86,15 +103,23 @@ describe("permission review", () => {
     const v = await publish("own-reason", "1.0.0", { permissions: ["network:outbound"] });
     assert.equal(v.version.status, "AWAITING_REVIEW");
     const REQUEST = `query($id: ID!) { node(id: $id) { ... on SkillVersion { reviewRequest { viewerCannotDecide decisions { edges { node { decision comment reviewer { handle } } } } } } } }`;
-    type RequestView = { node: { reviewRequest: { viewerCannotDecide: string | null; decisions: { edges: { node: { decision: string; comment: string; reviewer: { handle: string } } }[] } } } };
+    type RequestView = {
+      node: {
+        reviewRequest: {
+          viewerCannotDecide: string | null;
+          decisions: { edges: { node: { decision: string; comment: string; reviewer: { handle: string } } }[] };
+        };
+      };
+    };
     const asAuthor = await server.gql<RequestView>(REQUEST, { id: v.version.id }, author);
     assert.equal(asAuthor.data?.node.reviewRequest.viewerCannotDecide, "You cannot review your own version.");
 
     await server.gql(REJECT, { id: v.version.id, r: "outbound access is not justified" }, reviewer2);
     const decided = await server.gql<RequestView>(REQUEST, { id: v.version.id }, reviewer1);
-    assert.deepEqual(decided.data?.node.reviewRequest.decisions.edges.map((e) => e.node), [
-      { decision: "REJECT", comment: "outbound access is not justified", reviewer: { handle: "rev-two" } },
-    ]);
+    assert.deepEqual(
+      decided.data?.node.reviewRequest.decisions.edges.map((e) => e.node),
+      [{ decision: "REJECT", comment: "outbound access is not justified", reviewer: { handle: "rev-two" } }],
+    );
 
     const policy = await server.gql<{ reviewPolicy: { riskThreshold: string; criticalApprovals: number; testPassThreshold: number } }>(
       `{ reviewPolicy { riskThreshold criticalApprovals testPassThreshold } }`,
@@ -126,23 +151,40 @@ describe("permission review", () => {
   test("CRITICAL needs two distinct approvers; one reviewer cannot approve twice", async () => {
     const shell = await publish("shell-runner", "1.0.0", { permissions: ["shell:exec"] });
     assert.equal((await entry(shell.version.id))!.requiredApprovals, 2);
-    assert.equal((await server.gql<{ approveVersion: { published: boolean } }>(APPROVE, { id: shell.version.id, c: "ok" }, reviewer1)).data?.approveVersion.published, false);
+    assert.equal(
+      (await server.gql<{ approveVersion: { published: boolean } }>(APPROVE, { id: shell.version.id, c: "ok" }, reviewer1)).data?.approveVersion.published,
+      false,
+    );
     assert.equal((await entry(shell.version.id))!.approvals, 1);
     assert.equal((await server.gql(APPROVE, { id: shell.version.id, c: "again" }, reviewer1)).errors?.[0].extensions.code, "BAD_USER_INPUT");
     assert.equal(await latest("shell-runner"), null);
-    assert.equal((await server.gql<{ approveVersion: { published: boolean } }>(APPROVE, { id: shell.version.id, c: "ok too" }, reviewer2)).data?.approveVersion.published, true);
+    assert.equal(
+      (await server.gql<{ approveVersion: { published: boolean } }>(APPROVE, { id: shell.version.id, c: "ok too" }, reviewer2)).data?.approveVersion.published,
+      true,
+    );
     assert.equal(await latest("shell-runner"), "1.0.0");
   });
 
   test("a rejection reaches the author with its reason and the version never installs", async () => {
     const risky = await publish("writer", "1.0.0", { permissions: ["filesystem:write"] });
-    const rejected = await server.gql<{ rejectVersion: { published: boolean } }>(REJECT, { id: risky.version.id, r: "Writes outside the workspace; scope it to filesystem:tmp." }, reviewer2);
+    const rejected = await server.gql<{ rejectVersion: { published: boolean } }>(
+      REJECT,
+      { id: risky.version.id, r: "Writes outside the workspace; scope it to filesystem:tmp." },
+      reviewer2,
+    );
     assert.equal(rejected.data?.rejectVersion.published, false);
-    const seen = await server.gql<{ node: { status: string; statusReason: string } }>(`query($id: ID!) { node(id: $id) { ... on SkillVersion { status statusReason } } }`, { id: risky.version.id }, author);
+    const seen = await server.gql<{ node: { status: string; statusReason: string } }>(
+      `query($id: ID!) { node(id: $id) { ... on SkillVersion { status statusReason } } }`,
+      { id: risky.version.id },
+      author,
+    );
     assert.equal(seen.data?.node.status, "REJECTED");
     assert.match(seen.data!.node.statusReason, /scope it to filesystem:tmp/);
     // Never released: to an installer outside its team the skill does not exist.
-    assert.equal((await server.gql(`mutation { installSkill(input: { name: "writer" }) { root { version } } }`, {}, installer)).errors?.[0].extensions.code, "NOT_FOUND");
+    assert.equal(
+      (await server.gql(`mutation { installSkill(input: { name: "writer" }) { root { version } } }`, {}, installer)).errors?.[0].extensions.code,
+      "NOT_FOUND",
+    );
   });
 
   test("a new dependency that brings wider permissions is a tree escalation, with the combined blast radius shown", async () => {
@@ -163,23 +205,33 @@ describe("permission review", () => {
     const lines = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `${prefix} ${i + 1}`).join("\n") + "\n";
     const main = lines("line", 20);
     const big = "x".repeat(300 * 1024) + "\n";
-    const v1 = await publish("patchy", "1.0.0", { permissions: ["database:read"] }, {
-      "src/main.py": main,
-      "src/gone.py": "old = 1\nolder = 2\n",
-      "src/same.py": "same = True\n",
-      "assets/logo.bin": Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x00, 0x01, 0x02]),
-      "docs/latin1.txt": Buffer.from("caf\xe9\n", "latin1"),
-      "data/big.txt": big,
-    });
+    const v1 = await publish(
+      "patchy",
+      "1.0.0",
+      { permissions: ["database:read"] },
+      {
+        "src/main.py": main,
+        "src/gone.py": "old = 1\nolder = 2\n",
+        "src/same.py": "same = True\n",
+        "assets/logo.bin": Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x00, 0x01, 0x02]),
+        "docs/latin1.txt": Buffer.from("caf\xe9\n", "latin1"),
+        "data/big.txt": big,
+      },
+    );
     assert.equal(v1.version.status, "PUBLISHED");
-    const v2 = await publish("patchy", "1.1.0", { permissions: ["database:read", "network:outbound"] }, {
-      "src/main.py": main.replace("line 10\n", "line ten\n"),
-      "src/new.py": "def fetch():\n    return 'x'\n",
-      "src/same.py": "same = True\n",
-      "assets/logo.bin": Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x00, 0x01, 0x03]),
-      "docs/latin1.txt": Buffer.from("caf\xe9s\n", "latin1"),
-      "data/big.txt": big.replace("x\n", "y\n"),
-    });
+    const v2 = await publish(
+      "patchy",
+      "1.1.0",
+      { permissions: ["database:read", "network:outbound"] },
+      {
+        "src/main.py": main.replace("line 10\n", "line ten\n"),
+        "src/new.py": "def fetch():\n    return 'x'\n",
+        "src/same.py": "same = True\n",
+        "assets/logo.bin": Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x00, 0x01, 0x03]),
+        "docs/latin1.txt": Buffer.from("caf\xe9s\n", "latin1"),
+        "data/big.txt": big.replace("x\n", "y\n"),
+      },
+    );
     assert.equal(v2.version.status, "AWAITING_REVIEW");
 
     const read: string[] = [];
@@ -204,9 +256,25 @@ describe("permission review", () => {
 
     assert.deepEqual(patches["src/main.py"], [
       "CHANGED",
-      ["--- a/src/main.py", "+++ b/src/main.py", "@@ -7,7 +7,7 @@", " line 7", " line 8", " line 9", "-line 10", "+line ten", " line 11", " line 12", " line 13", ""].join("\n"),
+      [
+        "--- a/src/main.py",
+        "+++ b/src/main.py",
+        "@@ -7,7 +7,7 @@",
+        " line 7",
+        " line 8",
+        " line 9",
+        "-line 10",
+        "+line ten",
+        " line 11",
+        " line 12",
+        " line 13",
+        "",
+      ].join("\n"),
     ]);
-    assert.deepEqual(patches["src/new.py"], ["ADDED", ["--- /dev/null", "+++ b/src/new.py", "@@ -0,0 +1,2 @@", "+def fetch():", "+    return 'x'", ""].join("\n")]);
+    assert.deepEqual(patches["src/new.py"], [
+      "ADDED",
+      ["--- /dev/null", "+++ b/src/new.py", "@@ -0,0 +1,2 @@", "+def fetch():", "+    return 'x'", ""].join("\n"),
+    ]);
     assert.deepEqual(patches["src/gone.py"], ["REMOVED", ["--- a/src/gone.py", "+++ /dev/null", "@@ -1,2 +0,0 @@", "-old = 1", "-older = 2", ""].join("\n")]);
     assert.deepEqual(patches["assets/logo.bin"], ["CHANGED", null], "binary (NUL byte)");
     assert.deepEqual(patches["docs/latin1.txt"], ["CHANGED", null], "not UTF-8");

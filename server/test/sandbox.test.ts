@@ -49,11 +49,7 @@ function skill(files: Record<string, string>): string {
   return dir;
 }
 
-async function run(
-  packageDir: string,
-  options: Partial<Omit<SandboxRunRequest, "onLog" | "packageDir">> = {},
-  using: SandboxRunner = runner,
-): Promise<Logged> {
+async function run(packageDir: string, options: Partial<Omit<SandboxRunRequest, "onLog" | "packageDir">> = {}, using: SandboxRunner = runner): Promise<Logged> {
   const runId = `${RUN_PREFIX}-${++runCounter}`;
   const lines: Logged["lines"] = [];
   const pending = using.run({
@@ -141,12 +137,18 @@ describe("SandboxRunner: results", { concurrency: 4 }, () => {
     assert.equal(result.exitCode, 0);
     assert.equal(result.oomKilled, false);
     assert.equal(result.logTruncated, false);
-    assert.equal(result.logBytes, lines.reduce((sum, l) => sum + Buffer.byteLength(l.line) + 1, 0));
+    assert.equal(
+      result.logBytes,
+      lines.reduce((sum, l) => sum + Buffer.byteLength(l.line) + 1, 0),
+    );
     // pytest's own output, in order, on stdout; the report block never reaches the log.
     const order = ["PASSED tests/test_basic.py::test_adds", "PASSED tests/test_basic.py::test_writes_stderr", "3 passed"].map((text) =>
       stdout.findIndex((l) => l.includes(text)),
     );
-    assert.ok(order.every((i, n) => i >= 0 && (n === 0 || i > order[n - 1])), `stdout out of order: ${stdout.join("\n")}`);
+    assert.ok(
+      order.every((i, n) => i >= 0 && (n === 0 || i > order[n - 1])),
+      `stdout out of order: ${stdout.join("\n")}`,
+    );
     assert.ok(stdout.includes("hello from a test"));
     assert.deepEqual(stderr, ["straight to stderr"]);
     assert.ok(!stdout.some((l) => l.includes("straight to stderr")));
@@ -156,7 +158,13 @@ describe("SandboxRunner: results", { concurrency: 4 }, () => {
 
   test("2 of 4 passing is FAILED below the threshold", async () => {
     const dir = skill({
-      "test_half.py": ["def test_ok_1(): pass", "def test_ok_2(): pass", "def test_bad_1(): assert 1 == 2", "def test_bad_2(): raise ValueError('boom')", ""].join("\n"),
+      "test_half.py": [
+        "def test_ok_1(): pass",
+        "def test_ok_2(): pass",
+        "def test_bad_1(): assert 1 == 2",
+        "def test_bad_2(): raise ValueError('boom')",
+        "",
+      ].join("\n"),
     });
     const { result, runId } = await run(dir);
     assert.equal(result.outcome, "FAILED");
@@ -186,7 +194,10 @@ describe("SandboxRunner: results", { concurrency: 4 }, () => {
     assert.deepEqual([result.passed, result.failed, result.skipped, result.passRate], [3, 0, 1, 1]);
     assert.deepEqual(names(result), ["adds", "concatenates", "later", "multiplies"]);
     assert.equal(result.reason, "3 of 3 tests passed (100%, 1 skipped)");
-    assert.ok(stdout.some((l) => l.includes("✔ adds")), stdout.join("\n"));
+    assert.ok(
+      stdout.some((l) => l.includes("✔ adds")),
+      stdout.join("\n"),
+    );
     await assertCleanedUp(runId);
   });
 
@@ -378,7 +389,11 @@ describe("SandboxRunner: hostile skills", { concurrency: 4 }, () => {
     const dir = skill({ "test_ok.py": "def test_ok(): pass\n" });
     let inspecting: Promise<Dockerode.ContainerInspectInfo> | undefined;
     // Long enough to be inspected while it runs, even on a loaded machine.
-    const { result, runId } = await run(dir, { memoryMb: 999_999, testCommand: ["sh", "-c", "sleep 4"], onStarted: (id) => (inspecting = docker.getContainer(id).inspect()) });
+    const { result, runId } = await run(dir, {
+      memoryMb: 999_999,
+      testCommand: ["sh", "-c", "sleep 4"],
+      onStarted: (id) => (inspecting = docker.getContainer(id).inspect()),
+    });
     const inspected = await inspecting;
     assert.equal(result.outcome, "PASSED", result.reason);
     assert.equal(inspected?.HostConfig.Memory, config.maxMemoryMb * 1024 * 1024);
@@ -402,7 +417,10 @@ describe("SandboxRunner: hostile skills", { concurrency: 4 }, () => {
     assert.equal(result.outcome, "PASSED", result.reason);
     assert.equal(result.logTruncated, true);
     assert.ok(result.logBytes <= config.maxLogBytes && result.logBytes > config.maxLogBytes - 20_000, `logBytes ${result.logBytes}`);
-    assert.equal(result.logBytes, lines.reduce((sum, l) => sum + Buffer.byteLength(l.line) + 1, 0));
+    assert.equal(
+      result.logBytes,
+      lines.reduce((sum, l) => sum + Buffer.byteLength(l.line) + 1, 0),
+    );
     // The 100 kB line was cut to 16 KiB and marked.
     assert.match(stdout[0] ?? "", /^y{16384} … \[line cut: 100000 bytes in total\]$/);
     assert.ok(peak - baseline < 150 * 1024 * 1024, `RSS grew by ${Math.round((peak - baseline) / 1048576)} MiB`);
@@ -411,12 +429,9 @@ describe("SandboxRunner: hostile skills", { concurrency: 4 }, () => {
 
   test("a detached child that outlives the tests does not keep the run alive", async () => {
     const dir = skill({
-      "test_detach.py": [
-        "import subprocess",
-        "def test_leaves_a_child_behind():",
-        "    subprocess.Popen(['sleep', '1000'], start_new_session=True)",
-        "",
-      ].join("\n"),
+      "test_detach.py": ["import subprocess", "def test_leaves_a_child_behind():", "    subprocess.Popen(['sleep', '1000'], start_new_session=True)", ""].join(
+        "\n",
+      ),
     });
     const { result, runId } = await run(dir, { timeoutSeconds: 20 });
     assert.equal(result.outcome, "PASSED", result.reason);

@@ -56,25 +56,148 @@ interface Fixture {
  * millisecond of last_published_at and differ by microseconds only.
  */
 const FIXTURES: Fixture[] = [
-  { name: "pdf-extract", description: "Pull text and tables out of documents into plain files.", category: "documents", tags: ["extraction"], downloads: 40, rating: [4.5, 2], publishedMinutesAgo: 1 },
-  { name: "report-summarizer", description: "Summarize long reports; it reads pdf files, pdf forms and pdf scans.", category: "documents", tags: ["summary", "nlp"], downloads: 900, rating: [3.8, 5], publishedMinutesAgo: 2 },
+  {
+    name: "pdf-extract",
+    description: "Pull text and tables out of documents into plain files.",
+    category: "documents",
+    tags: ["extraction"],
+    downloads: 40,
+    rating: [4.5, 2],
+    publishedMinutesAgo: 1,
+  },
+  {
+    name: "report-summarizer",
+    description: "Summarize long reports; it reads pdf files, pdf forms and pdf scans.",
+    category: "documents",
+    tags: ["summary", "nlp"],
+    downloads: 900,
+    rating: [3.8, 5],
+    publishedMinutesAgo: 2,
+  },
   { name: "csv", description: "A tiny helper.", category: "data", tags: ["tabular"], downloads: 0, publishedMinutesAgo: 3 },
-  { name: "csv-tools", description: "Tools for csv files: csv parsing, csv writing, csv validation and csv repair.", category: "data", tags: ["csv", "tabular"], downloads: 500, rating: [4.9, 10], publishedMinutesAgo: 4 },
-  { name: "postgres-query", description: "Run read-only SQL against a relational database.", category: "data", tags: ["database", "sql"], downloads: 75, rating: [4.1, 3], publishedMinutesAgo: 5 },
-  { name: "kubernetes-deploy", description: "Roll out containers to a cluster with health checks.", category: "devops", tags: ["containers", "k8s"], downloads: 120, rating: [4.2, 4], publishedMinutesAgo: 6 },
-  { name: "web-scraper", description: "Scrape web pages and extract links and headings.", category: "web", tags: ["crawler"], downloads: 40, rating: [3.0, 1], publishedMinutesAgo: 7 },
+  {
+    name: "csv-tools",
+    description: "Tools for csv files: csv parsing, csv writing, csv validation and csv repair.",
+    category: "data",
+    tags: ["csv", "tabular"],
+    downloads: 500,
+    rating: [4.9, 10],
+    publishedMinutesAgo: 4,
+  },
+  {
+    name: "postgres-query",
+    description: "Run read-only SQL against a relational database.",
+    category: "data",
+    tags: ["database", "sql"],
+    downloads: 75,
+    rating: [4.1, 3],
+    publishedMinutesAgo: 5,
+  },
+  {
+    name: "kubernetes-deploy",
+    description: "Roll out containers to a cluster with health checks.",
+    category: "devops",
+    tags: ["containers", "k8s"],
+    downloads: 120,
+    rating: [4.2, 4],
+    publishedMinutesAgo: 6,
+  },
+  {
+    name: "web-scraper",
+    description: "Scrape web pages and extract links and headings.",
+    category: "web",
+    tags: ["crawler"],
+    downloads: 40,
+    rating: [3.0, 1],
+    publishedMinutesAgo: 7,
+  },
   { name: "image-resizer", description: "Resize and crop images in bulk.", category: "media", tags: ["images"], downloads: 0, publishedMinutesAgo: 8 },
-  { name: "audio-transcriber", description: "Transcribe audio recordings into text.", category: "media", tags: ["audio", "speech", "nlp"], downloads: 120, rating: [4.4, 6], publishedMinutesAgo: 9 },
-  { name: "sentiment-analyzer", description: "Score the sentiment of customer feedback.", category: "nlp", tags: ["nlp", "text"], downloads: 75, rating: [4.4, 2], publishedMinutesAgo: 10 },
-  { name: "translate-text", description: "Translate text between forty languages.", category: "nlp", tags: ["nlp", "translation"], downloads: 40, publishedMinutesAgo: 11 },
-  { name: "git-changelog", description: "Write a changelog from git history between two tags.", category: "devops", tags: ["git", "release"], downloads: 0, rating: [2.5, 2], publishedMinutesAgo: 12 },
-  { name: "docker-cleanup", description: "Remove dangling images, stopped containers and unused volumes.", category: "devops", tags: ["containers", "docker"], downloads: 120, publishedMinutesAgo: 13 },
-  { name: "slack-notifier", description: "Post build results to a chat channel.", category: "communication", tags: ["chat"], downloads: 0, rating: [3.0, 3], publishedMinutesAgo: 14 },
-  { name: "email-digest", description: "Send a daily summary of unread mail.", category: "communication", tags: ["email", "summary"], downloads: 75, publishedMinutesAgo: 15 },
-  { name: "json-validator", description: "Validate JSON documents against a schema.", category: "data", tags: ["json", "validation"], downloads: 40, rating: [4.4, 1], publishedMinutesAgo: 16 },
+  {
+    name: "audio-transcriber",
+    description: "Transcribe audio recordings into text.",
+    category: "media",
+    tags: ["audio", "speech", "nlp"],
+    downloads: 120,
+    rating: [4.4, 6],
+    publishedMinutesAgo: 9,
+  },
+  {
+    name: "sentiment-analyzer",
+    description: "Score the sentiment of customer feedback.",
+    category: "nlp",
+    tags: ["nlp", "text"],
+    downloads: 75,
+    rating: [4.4, 2],
+    publishedMinutesAgo: 10,
+  },
+  {
+    name: "translate-text",
+    description: "Translate text between forty languages.",
+    category: "nlp",
+    tags: ["nlp", "translation"],
+    downloads: 40,
+    publishedMinutesAgo: 11,
+  },
+  {
+    name: "git-changelog",
+    description: "Write a changelog from git history between two tags.",
+    category: "devops",
+    tags: ["git", "release"],
+    downloads: 0,
+    rating: [2.5, 2],
+    publishedMinutesAgo: 12,
+  },
+  {
+    name: "docker-cleanup",
+    description: "Remove dangling images, stopped containers and unused volumes.",
+    category: "devops",
+    tags: ["containers", "docker"],
+    downloads: 120,
+    publishedMinutesAgo: 13,
+  },
+  {
+    name: "slack-notifier",
+    description: "Post build results to a chat channel.",
+    category: "communication",
+    tags: ["chat"],
+    downloads: 0,
+    rating: [3.0, 3],
+    publishedMinutesAgo: 14,
+  },
+  {
+    name: "email-digest",
+    description: "Send a daily summary of unread mail.",
+    category: "communication",
+    tags: ["email", "summary"],
+    downloads: 75,
+    publishedMinutesAgo: 15,
+  },
+  {
+    name: "json-validator",
+    description: "Validate JSON documents against a schema.",
+    category: "data",
+    tags: ["json", "validation"],
+    downloads: 40,
+    rating: [4.4, 1],
+    publishedMinutesAgo: 16,
+  },
   { name: "calendar-sync", description: "Keep two calendars in sync.", category: "productivity", tags: ["calendar"], downloads: 0, publishedMinutesAgo: 17 },
-  { name: "invoice-reader", description: "Read totals and dates from scanned invoices.", category: "documents", tags: ["extraction", "finance"], downloads: 75, publishedMinutesAgo: 18 },
-  { name: "markdown-linter", description: "Lint markdown files for broken links.", category: "documents", tags: ["lint"], downloads: 0, publishedMinutesAgo: 19 },
+  {
+    name: "invoice-reader",
+    description: "Read totals and dates from scanned invoices.",
+    category: "documents",
+    tags: ["extraction", "finance"],
+    downloads: 75,
+    publishedMinutesAgo: 18,
+  },
+  {
+    name: "markdown-linter",
+    description: "Lint markdown files for broken links.",
+    category: "documents",
+    tags: ["lint"],
+    downloads: 0,
+    publishedMinutesAgo: 19,
+  },
   { name: "log-analyzer", description: "Find error bursts in application logs.", category: "devops", tags: ["logs"], downloads: 40, publishedMinutesAgo: 20 },
   // Keyword stuffing: "csv" 250 times in the description.
   { name: "table-helper", description: "csv ".repeat(250).trim(), category: "data", tags: [], downloads: 0, publishedMinutesAgo: 21 },
@@ -167,7 +290,7 @@ describe("skills search", () => {
     });
 
     test("tags are searched", async () => {
-      assert.deepEqual((await names({ query: "k8s" })), ["kubernetes-deploy"]);
+      assert.deepEqual(await names({ query: "k8s" }), ["kubernetes-deploy"]);
     });
 
     test("tolerates a typo in a name ('postgers' finds postgres-query)", async () => {
@@ -194,7 +317,24 @@ describe("skills search", () => {
       assert.equal((await searchOk({ first: 1 })).totalCount, null);
     });
 
-    for (const query of ["'", "&", "|", "!", ":*", "%", "_", "\\", "pdf:*", "pdf & | !x", "a'b\\c%_d", "\"unclosed", "(pdf", "-", "csv <-> tools", "' OR 1=1 --"]) {
+    for (const query of [
+      "'",
+      "&",
+      "|",
+      "!",
+      ":*",
+      "%",
+      "_",
+      "\\",
+      "pdf:*",
+      "pdf & | !x",
+      "a'b\\c%_d",
+      '"unclosed',
+      "(pdf",
+      "-",
+      "csv <-> tools",
+      "' OR 1=1 --",
+    ]) {
       test(`the query ${JSON.stringify(query)} does not fail`, async () => {
         const page = await searchOk({ query });
         assert.equal(typeof page.totalCount, "number");
@@ -231,7 +371,7 @@ describe("skills search", () => {
       assert.deepEqual((await names({ tags: ["nlp"], first: 100 })).sort(), ["audio-transcriber", "report-summarizer", "sentiment-analyzer", "translate-text"]);
       assert.deepEqual(await names({ tags: ["nlp", "summary"] }), ["report-summarizer"]);
       assert.deepEqual(await names({ tags: ["nlp", "email"] }), []);
-      assert.deepEqual((await names({ tags: ["containers"], query: "images" })), ["docker-cleanup"]);
+      assert.deepEqual(await names({ tags: ["containers"], query: "images" }), ["docker-cleanup"]);
     });
 
     test("skills without an installable version are not listed", async () => {
@@ -246,16 +386,28 @@ describe("skills search", () => {
   describe("sorts", () => {
     test("DOWNLOADS orders by downloads, most first", async () => {
       const nodes = (await searchOk({ sort: "DOWNLOADS", first: 100 })).edges.map((e) => e.node);
-      assert.deepEqual(nodes.slice(0, 2).map((n) => n.name), ["report-summarizer", "csv-tools"]);
+      assert.deepEqual(
+        nodes.slice(0, 2).map((n) => n.name),
+        ["report-summarizer", "csv-tools"],
+      );
       const downloads = nodes.map((n) => n.downloads);
-      assert.deepEqual(downloads, [...downloads].sort((a, b) => b - a));
+      assert.deepEqual(
+        downloads,
+        [...downloads].sort((a, b) => b - a),
+      );
     });
 
     test("RATING orders by average rating, unrated last", async () => {
       const nodes = (await searchOk({ sort: "RATING", first: 100 })).edges.map((e) => e.node);
-      assert.deepEqual(nodes.slice(0, 2).map((n) => n.name), ["csv-tools", "pdf-extract"]);
+      assert.deepEqual(
+        nodes.slice(0, 2).map((n) => n.name),
+        ["csv-tools", "pdf-extract"],
+      );
       const ratings = nodes.map((n) => n.rating ?? 0);
-      assert.deepEqual(ratings, [...ratings].sort((a, b) => b - a));
+      assert.deepEqual(
+        ratings,
+        [...ratings].sort((a, b) => b - a),
+      );
       assert.equal(nodes.at(-1)!.rating, null);
     });
 
@@ -264,7 +416,10 @@ describe("skills search", () => {
       const expected = [
         "markdown-linter",
         "calendar-sync",
-        ...[...FIXTURES].filter((f) => !["markdown-linter", "calendar-sync"].includes(f.name)).sort((a, b) => a.publishedMinutesAgo - b.publishedMinutesAgo).map((f) => f.name),
+        ...[...FIXTURES]
+          .filter((f) => !["markdown-linter", "calendar-sync"].includes(f.name))
+          .sort((a, b) => a.publishedMinutesAgo - b.publishedMinutesAgo)
+          .map((f) => f.name),
       ];
       assert.deepEqual(found, expected);
     });
@@ -277,7 +432,10 @@ describe("skills search", () => {
     test("a text query sorted by downloads keeps only the matches", async () => {
       const nodes = (await searchOk({ query: "containers", sort: "DOWNLOADS" })).edges.map((e) => e.node);
       assert.deepEqual(nodes.map((n) => n.name).sort(), ["docker-cleanup", "kubernetes-deploy"]);
-      assert.deepEqual(nodes.map((n) => n.downloads), [120, 120]);
+      assert.deepEqual(
+        nodes.map((n) => n.downloads),
+        [120, 120],
+      );
     });
 
     test("a text query without a sort is ordered by relevance", async () => {
@@ -308,7 +466,10 @@ describe("skills search", () => {
 
     test("the last page has no next page and the one after it is empty", async () => {
       const pages = await walk({ sort: "DOWNLOADS", first: 7 });
-      assert.deepEqual(pages.map((p) => p.edges.length), [7, 7, 7]);
+      assert.deepEqual(
+        pages.map((p) => p.edges.length),
+        [7, 7, 7],
+      );
       const lastCursor = pages.at(-1)!.edges.at(-1)!.cursor;
       const beyond = await searchOk({ sort: "DOWNLOADS", first: 7, after: lastCursor });
       assert.deepEqual(beyond.edges, []);

@@ -60,16 +60,29 @@ describe("the subgraph listener", () => {
     // In TESTING (no worker runs here), with a stored log line.
     const testing = await publishOk(server, member, pythonSkill("sg-testing", "1.0.0"));
     ids.testingVersion = testing.version.id;
-    const [run] = (await server.runtime.dataSource.query(`SELECT id FROM test_run WHERE version_id = (SELECT id FROM skill_version WHERE package_sha256 = $1)`, [
-      testing.version.packageSha256,
-    ])) as { id: string }[];
-    await server.runtime.dataSource.query(`INSERT INTO test_run_event (run_id, seq, kind, stream, text) VALUES ($1, 2, 'LOG', 'STDOUT', 'UNRELEASED LOG LINE')`, [run.id]);
+    const [run] = (await server.runtime.dataSource.query(
+      `SELECT id FROM test_run WHERE version_id = (SELECT id FROM skill_version WHERE package_sha256 = $1)`,
+      [testing.version.packageSha256],
+    )) as { id: string }[];
+    await server.runtime.dataSource.query(
+      `INSERT INTO test_run_event (run_id, seq, kind, stream, text) VALUES ($1, 2, 'LOG', 'STDOUT', 'UNRELEASED LOG LINE')`,
+      [run.id],
+    );
     ids.run = globalId("TestRun", run.id);
   });
   after(() => server?.close());
 
-  async function post(subgraph: Subgraph, body: Record<string, unknown>, headers: Record<string, string> = {}, base = listener): Promise<GraphQLResponse & { status: number }> {
-    const res = await fetch(`${base}/subgraphs/${subgraph}/graphql`, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(body) });
+  async function post(
+    subgraph: Subgraph,
+    body: Record<string, unknown>,
+    headers: Record<string, string> = {},
+    base = listener,
+  ): Promise<GraphQLResponse & { status: number }> {
+    const res = await fetch(`${base}/subgraphs/${subgraph}/graphql`, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...headers },
+      body: JSON.stringify(body),
+    });
     const text = await res.text();
     return { ...(JSON.parse(text) as GraphQLResponse), status: res.status };
   }
@@ -108,28 +121,62 @@ describe("the subgraph listener", () => {
     }
     const res = await entities("catalog", [{ __typename: "SkillVersion", id: ids.publicVersion }]);
     assert.equal(res.errors, undefined, JSON.stringify(res.errors));
-    assert.deepEqual((res.data as { _entities: { readme: string }[] })._entities.map((e) => e.readme), ["Public readme."]);
+    assert.deepEqual(
+      (res.data as { _entities: { readme: string }[] })._entities.map((e) => e.readme),
+      ["Public readme."],
+    );
   });
 
   test("every reference resolver hides what /graphql hides: versions in review, their files, unreleased skills, test runs and logs", async () => {
     const cases: { subgraph: Subgraph; representations: { __typename: string; id: string }[] }[] = [
-      { subgraph: "catalog", representations: [{ __typename: "SkillVersion", id: ids.pendingVersion }, { __typename: "Skill", id: ids.pendingSkill }] },
-      { subgraph: "testing", representations: [{ __typename: "SkillVersion", id: ids.testingVersion }, { __typename: "TestRun", id: ids.run }] },
+      {
+        subgraph: "catalog",
+        representations: [
+          { __typename: "SkillVersion", id: ids.pendingVersion },
+          { __typename: "Skill", id: ids.pendingSkill },
+        ],
+      },
+      {
+        subgraph: "testing",
+        representations: [
+          { __typename: "SkillVersion", id: ids.testingVersion },
+          { __typename: "TestRun", id: ids.run },
+        ],
+      },
       { subgraph: "governance", representations: [{ __typename: "SkillVersion", id: ids.pendingVersion }] },
-      { subgraph: "community", representations: [{ __typename: "Skill", id: ids.pendingSkill }, { __typename: "SkillVersion", id: ids.pendingVersion }] },
+      {
+        subgraph: "community",
+        representations: [
+          { __typename: "Skill", id: ids.pendingSkill },
+          { __typename: "SkillVersion", id: ids.pendingVersion },
+        ],
+      },
     ];
     for (const { subgraph, representations } of cases) {
-      for (const [who, token] of [["anonymous", undefined], ["outsider", outsider]] as const) {
+      for (const [who, token] of [
+        ["anonymous", undefined],
+        ["outsider", outsider],
+      ] as const) {
         const res = await entities(subgraph, representations, token);
         assert.equal(res.errors, undefined, `${subgraph} as ${who}: ${JSON.stringify(res.errors)}`);
-        assert.deepEqual((res.data as { _entities: unknown[] })._entities, representations.map(() => null), `${subgraph} as ${who} must see nothing`);
+        assert.deepEqual(
+          (res.data as { _entities: unknown[] })._entities,
+          representations.map(() => null),
+          `${subgraph} as ${who} must see nothing`,
+        );
         assert.doesNotMatch(JSON.stringify(res.data), /UNRELEASED|unreleased source/);
       }
       // Positive control: the owning team and reviewers see the same entities through the same listener.
-      for (const [who, token] of [["member", member], ["reviewer", reviewer]] as const) {
+      for (const [who, token] of [
+        ["member", member],
+        ["reviewer", reviewer],
+      ] as const) {
         const res = await entities(subgraph, representations, token);
         assert.equal(res.errors, undefined, `${subgraph} as ${who}: ${JSON.stringify(res.errors)}`);
-        assert.ok((res.data as { _entities: unknown[] })._entities.every((e) => e !== null), `${subgraph} as ${who}: ${JSON.stringify(res.data)}`);
+        assert.ok(
+          (res.data as { _entities: unknown[] })._entities.every((e) => e !== null),
+          `${subgraph} as ${who}: ${JSON.stringify(res.data)}`,
+        );
       }
     }
     const asMember = await entities("testing", [{ __typename: "TestRun", id: ids.run }], member);

@@ -37,7 +37,13 @@ describe("skills that were never released", () => {
     await publishOk(server, libTeam, { "skill.yaml": skillYaml({ name: "base-lib", version: "1.0.0" }) });
     // Unreleased: its only version waits for a reviewer.
     const pending = await publishOk(server, tokens.owner, {
-      "skill.yaml": skillYaml({ name: "secret-app", version: "1.0.0", description: "Codename Nightingale.", permissions: ["network:outbound"], dependencies: { "base-lib": "^1.0.0" } }),
+      "skill.yaml": skillYaml({
+        name: "secret-app",
+        version: "1.0.0",
+        description: "Codename Nightingale.",
+        permissions: ["network:outbound"],
+        dependencies: { "base-lib": "^1.0.0" },
+      }),
     });
     assert.equal(pending.version.status, "AWAITING_REVIEW");
     secretSkillId = pending.version.skill.id;
@@ -76,7 +82,11 @@ describe("skills that were never released", () => {
     const lookAlike = await uploadAndPublish(server, tokens.outsider, { "skill.yaml": skillYaml({ name: "secretapp", version: "1.0.0" }) }, { team: "others" });
     assert.equal(lookAlike.errors?.[0].extensions.code, "NAME_TOO_SIMILAR");
     assert.doesNotMatch(JSON.stringify(lookAlike.errors), /secret-app/);
-    const search = await server.gql<{ skills: { edges: { node: { name: string } }[] } }>(`{ skills(query: "nightingale") { edges { node { name } } } }`, {}, tokens.outsider);
+    const search = await server.gql<{ skills: { edges: { node: { name: string } }[] } }>(
+      `{ skills(query: "nightingale") { edges { node { name } } } }`,
+      {},
+      tokens.outsider,
+    );
     assert.deepEqual(search.data?.skills.edges, []);
   });
 
@@ -85,9 +95,14 @@ describe("skills that were never released", () => {
       [pendingVersionId, tokens.reviewer, tokens.otherReviewer],
       [upgradeVersionId, tokens.reviewer, tokens.otherReviewer],
     ] as const) {
-      const approved = await server.gql<{ approveVersion: { published: boolean } }>(`mutation($id: ID!) { approveVersion(input: { versionId: $id, comment: "ok" }) { published } }`, { id }, first);
+      const approved = await server.gql<{ approveVersion: { published: boolean } }>(
+        `mutation($id: ID!) { approveVersion(input: { versionId: $id, comment: "ok" }) { published } }`,
+        { id },
+        first,
+      );
       assert.equal(approved.errors, undefined, JSON.stringify(approved.errors));
-      if (!approved.data!.approveVersion.published) await server.gql(`mutation($id: ID!) { approveVersion(input: { versionId: $id, comment: "ok" }) { published } }`, { id }, second);
+      if (!approved.data!.approveVersion.published)
+        await server.gql(`mutation($id: ID!) { approveVersion(input: { versionId: $id, comment: "ok" }) { published } }`, { id }, second);
     }
     assert.equal((await view("secret-app"))?.description, "Codename Nightingale.");
     assert.deepEqual(await dependentsOf("base-lib"), ["open-app", "secret-app"]);

@@ -50,7 +50,11 @@ describe("the version lifecycle has one owner", () => {
   });
 
   test("the transition table: gates move a version forward, retirement is one way, REJECTED and YANKED are final", () => {
-    const allowed = Object.values(VersionStatus).flatMap((from) => Object.values(VersionStatus).filter((to) => canTransition(from, to)).map((to) => `${from}→${to}`));
+    const allowed = Object.values(VersionStatus).flatMap((from) =>
+      Object.values(VersionStatus)
+        .filter((to) => canTransition(from, to))
+        .map((to) => `${from}→${to}`),
+    );
     assert.deepEqual(allowed.sort(), [
       "AWAITING_REVIEW→PUBLISHED",
       "AWAITING_REVIEW→REJECTED",
@@ -77,11 +81,17 @@ describe("the version lifecycle has one owner", () => {
       dataSource.transaction((em) => lifecycle.transition(em, version, VersionStatus.TESTING, { reason: null, actorId: null })),
       /lc-skill@1\.0\.0 is PUBLISHED and cannot become TESTING; only UPLOADED versions can/,
     );
-    await dataSource.transaction((em) => lifecycle.transition(em, version, VersionStatus.YANKED, { reason: "broken", actorId: null, details: { channels: [] } }));
+    await dataSource.transaction((em) =>
+      lifecycle.transition(em, version, VersionStatus.YANKED, { reason: "broken", actorId: null, details: { channels: [] } }),
+    );
     assert.equal(version.status, VersionStatus.YANKED);
     const [skill] = (await dataSource.query(`SELECT latest_version_id FROM skill WHERE name = 'lc-skill'`)) as { latest_version_id: string | null }[];
     assert.equal(skill.latest_version_id, null, "latest moved off the yanked version");
-    const audit = (await dataSource.query(`SELECT action, before, after FROM audit_event WHERE target_id = $1 ORDER BY id`, [version.id])) as { action: string; before: { status: string } | null; after: { status: string } }[];
+    const audit = (await dataSource.query(`SELECT action, before, after FROM audit_event WHERE target_id = $1 ORDER BY id`, [version.id])) as {
+      action: string;
+      before: { status: string } | null;
+      after: { status: string };
+    }[];
     assert.deepEqual(
       audit.map((a) => [a.action, a.before?.status ?? null, a.after.status ?? null]),
       [

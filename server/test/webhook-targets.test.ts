@@ -30,7 +30,12 @@ async function receiver(
     req.setEncoding("utf8").on("data", (chunk: string) => (body += chunk));
     req.on("end", () => {
       paths.push(req.url ?? "/");
-      requests.push({ path: req.url ?? "/", method: req.method ?? "", signed: /^sha256=[0-9a-f]{64}$/.test(String(req.headers["x-skillyard-signature"])), body });
+      requests.push({
+        path: req.url ?? "/",
+        method: req.method ?? "",
+        signed: /^sha256=[0-9a-f]{64}$/.test(String(req.headers["x-skillyard-signature"])),
+        body,
+      });
       const { status, location } = answer(req.url ?? "/");
       res.writeHead(status, location ? { location } : {}).end();
     });
@@ -85,7 +90,16 @@ describe("which addresses count as internal", () => {
   });
 
   test("global unicast addresses are public, also when IPv6 embeds them", () => {
-    for (const address of ["8.8.8.8", "1.1.1.1", "93.184.216.34", "172.32.0.1", "2606:4700:4700::1111", "::ffff:8.8.8.8", "64:ff9b::808:808", "2002:808:808::"]) {
+    for (const address of [
+      "8.8.8.8",
+      "1.1.1.1",
+      "93.184.216.34",
+      "172.32.0.1",
+      "2606:4700:4700::1111",
+      "::ffff:8.8.8.8",
+      "64:ff9b::808:808",
+      "2002:808:808::",
+    ]) {
       assert.equal(isPublicAddress(address), true, address);
     }
   });
@@ -154,12 +168,19 @@ describe("webhook targets", () => {
     try {
       // Public (or unknown) when the webhook is created; 127.0.0.1 by the time it is delivered.
       const { server, admin, publisher } = await start({ WEBHOOK_MAX_ATTEMPTS: "1" }, { worker: true, webhookLookup: async () => ["127.0.0.1"] });
-      const created = await server.gql<{ createWebhook: { webhook: { id: string } } }>(CREATE, { url: `http://rebinding.example.test:${new URL(sink.url).port}/hook` }, admin);
+      const created = await server.gql<{ createWebhook: { webhook: { id: string } } }>(
+        CREATE,
+        { url: `http://rebinding.example.test:${new URL(sink.url).port}/hook` },
+        admin,
+      );
       assert.equal(created.errors, undefined, JSON.stringify(created.errors));
       await publishOk(server, publisher, { "skill.yaml": skillYaml({ name: "rebind-trigger", version: "1.0.0" }) });
       const delivery = await settled(server, admin, created.data!.createWebhook.webhook.id);
       assert.equal(delivery.status, "FAILED");
-      assert.deepEqual(delivery.attempts.edges.map((e) => e.node), [{ statusCode: null, error: "refused: the target resolves to a loopback, private, link-local or otherwise internal address" }]);
+      assert.deepEqual(
+        delivery.attempts.edges.map((e) => e.node),
+        [{ statusCode: null, error: "refused: the target resolves to a loopback, private, link-local or otherwise internal address" }],
+      );
       assert.deepEqual(sink.paths, [], "the receiver on 127.0.0.1 must get nothing");
     } finally {
       await sink.close();
@@ -169,21 +190,34 @@ describe("webhook targets", () => {
   test("every redirect is checked again: a 307 to an internal address is refused; a 307 to an allowed one is followed with the signed POST", async () => {
     const inner = await receiver("::1", () => ({ status: 200 }));
     const outer = await receiver("127.0.0.1", (path) =>
-      path === "/to-internal" ? { status: 307, location: `${inner.url}/stolen` } : path === "/to-allowed" ? { status: 308, location: "/landed" } : { status: 200 },
+      path === "/to-internal"
+        ? { status: 307, location: `${inner.url}/stolen` }
+        : path === "/to-allowed"
+          ? { status: 308, location: "/landed" }
+          : { status: 200 },
     );
     try {
       // Here 127.0.0.1 stands for "the public receiver"; every other address is judged as in production.
-      const { server, admin, publisher } = await start({ WEBHOOK_MAX_ATTEMPTS: "1" }, { worker: true, webhookAddresses: { allows: (address) => address === "127.0.0.1" || isPublicAddress(address) } });
+      const { server, admin, publisher } = await start(
+        { WEBHOOK_MAX_ATTEMPTS: "1" },
+        { worker: true, webhookAddresses: { allows: (address) => address === "127.0.0.1" || isPublicAddress(address) } },
+      );
       const toInternal = await server.gql<{ createWebhook: { webhook: { id: string } } }>(CREATE, { url: `${outer.url}/to-internal` }, admin);
       const toAllowed = await server.gql<{ createWebhook: { webhook: { id: string } } }>(CREATE, { url: `${outer.url}/to-allowed` }, admin);
       await publishOk(server, publisher, { "skill.yaml": skillYaml({ name: "redirect-trigger", version: "1.0.0" }) });
       const refused = await settled(server, admin, toInternal.data!.createWebhook.webhook.id);
       assert.equal(refused.status, "FAILED");
-      assert.deepEqual(refused.attempts.edges.map((e) => e.node), [{ statusCode: null, error: "refused: the target is a loopback, private, link-local or otherwise internal address (redirect 1)" }]);
+      assert.deepEqual(
+        refused.attempts.edges.map((e) => e.node),
+        [{ statusCode: null, error: "refused: the target is a loopback, private, link-local or otherwise internal address (redirect 1)" }],
+      );
       assert.deepEqual(inner.paths, [], "the internal receiver on [::1] must get nothing");
       const followed = await settled(server, admin, toAllowed.data!.createWebhook.webhook.id);
       assert.equal(followed.status, "SUCCEEDED", JSON.stringify(followed));
-      assert.deepEqual(outer.paths.filter((p) => p !== "/to-internal"), ["/to-allowed", "/landed"]);
+      assert.deepEqual(
+        outer.paths.filter((p) => p !== "/to-internal"),
+        ["/to-allowed", "/landed"],
+      );
       const [first, landed] = outer.requests.filter((r) => r.path !== "/to-internal");
       assert.deepEqual([landed.method, landed.signed, landed.body], ["POST", true, first.body], "the redirect keeps the method, the body and its signature");
     } finally {

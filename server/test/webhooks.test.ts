@@ -118,13 +118,19 @@ describe("webhooks", () => {
     assert.equal(res.errors, undefined, JSON.stringify(res.errors));
     return res.data!.webhooks.edges.map((e) => e.node);
   };
-  const deliveriesOf = async (webhookId: string): Promise<DeliveryView[]> => (await list()).find((w) => w.id === webhookId)!.deliveries.edges.map((e) => e.node);
+  const deliveriesOf = async (webhookId: string): Promise<DeliveryView[]> =>
+    (await list()).find((w) => w.id === webhookId)!.deliveries.edges.map((e) => e.node);
   /** Waits until the webhook's only delivery has settled (SUCCEEDED or FAILED). */
   const settledDelivery = (webhookId: string) =>
-    waitFor(async () => {
-      const deliveries = await deliveriesOf(webhookId);
-      return deliveries.length === 1 && deliveries[0].status !== "PENDING" ? deliveries[0] : null;
-    }, `the delivery of webhook ${webhookId} to settle`, 60_000, 200);
+    waitFor(
+      async () => {
+        const deliveries = await deliveriesOf(webhookId);
+        return deliveries.length === 1 && deliveries[0].status !== "PENDING" ? deliveries[0] : null;
+      },
+      `the delivery of webhook ${webhookId} to settle`,
+      60_000,
+      200,
+    );
   const create = async (url: string, events: string[] = ["VERSION_PUBLISHED"]) => {
     const res = await server.gql<CreateResult>(CREATE, { input: { url, events } }, admin);
     assert.equal(res.errors, undefined, JSON.stringify(res.errors));
@@ -148,7 +154,12 @@ describe("webhooks", () => {
     await receiver.start();
     server = await startTestServer(
       // The receivers here are on 127.0.0.1, which only tests and labs may deliver to.
-      { WEBHOOK_MAX_ATTEMPTS: String(MAX_ATTEMPTS), WEBHOOK_RETRY_DELAY_SECONDS: "1", WEBHOOK_TIMEOUT_MS: String(TIMEOUT_MS), WEBHOOK_ALLOW_PRIVATE_TARGETS: "true" },
+      {
+        WEBHOOK_MAX_ATTEMPTS: String(MAX_ATTEMPTS),
+        WEBHOOK_RETRY_DELAY_SECONDS: "1",
+        WEBHOOK_TIMEOUT_MS: String(TIMEOUT_MS),
+        WEBHOOK_ALLOW_PRIVATE_TARGETS: "true",
+      },
       { worker: true },
     );
     admin = (await server.seed.user("hook-admin", [GlobalRole.ADMIN])).token;
@@ -160,7 +171,10 @@ describe("webhooks", () => {
   });
 
   test("a published version is POSTed once, signed with the webhook's secret, and shows as SUCCEEDED with one attempt", async () => {
-    const { secret, webhook } = await create(receiver.on("/ok", (_n, res) => void res.writeHead(204).end()), ["VERSION_PUBLISHED", "VERSION_PUBLISHED", "REVIEW_DECIDED"]);
+    const { secret, webhook } = await create(
+      receiver.on("/ok", (_n, res) => void res.writeHead(204).end()),
+      ["VERSION_PUBLISHED", "VERSION_PUBLISHED", "REVIEW_DECIDED"],
+    );
     assert.match(secret, /^whsec_[A-Za-z0-9_-]{43}$/);
     assert.deepEqual(webhook.events, ["REVIEW_DECIDED", "VERSION_PUBLISHED"], "events are de-duplicated");
     assert.equal(webhook.active, true);
@@ -264,8 +278,14 @@ describe("webhooks", () => {
       assert.ok(redirect.attempts.edges.every((e) => e.node.statusCode === 302 && /only 307 and 308 redirects are followed/.test(e.node.error ?? "")));
       assert.equal(receiver.requestsTo("/ok").length, okBefore, "the redirect was never followed");
       // The same words whatever the socket said, so deliveries cannot be used to scan ports.
-      assert.ok(refused.attempts.edges.every((e) => e.node.statusCode === null && e.node.error === "could not connect to the receiver"), JSON.stringify(refused.attempts));
-      assert.ok(hang.attempts.edges.every((e) => e.node.statusCode === null && e.node.error === `no answer within ${TIMEOUT_MS} ms`), JSON.stringify(hang.attempts));
+      assert.ok(
+        refused.attempts.edges.every((e) => e.node.statusCode === null && e.node.error === "could not connect to the receiver"),
+        JSON.stringify(refused.attempts),
+      );
+      assert.ok(
+        hang.attempts.edges.every((e) => e.node.statusCode === null && e.node.error === `no answer within ${TIMEOUT_MS} ms`),
+        JSON.stringify(hang.attempts),
+      );
       assert.ok(hang.attempts.edges.every((e) => e.node.durationMs >= TIMEOUT_MS - 50 && e.node.durationMs < TIMEOUT_MS + 2000));
       assert.equal(receiver.requestsTo("/down").length, MAX_ATTEMPTS);
       assert.equal(receiver.requestsTo("/hang").length, MAX_ATTEMPTS);
@@ -275,7 +295,12 @@ describe("webhooks", () => {
   });
 
   test("events a webhook is not subscribed to, and deleted webhooks, get no deliveries; deletion is audited and idempotent", async () => {
-    const reviewsOnly = (await create(receiver.on("/reviews", (_n, res) => void res.writeHead(200).end()), ["REVIEW_REQUESTED", "REVIEW_DECIDED"])).webhook;
+    const reviewsOnly = (
+      await create(
+        receiver.on("/reviews", (_n, res) => void res.writeHead(200).end()),
+        ["REVIEW_REQUESTED", "REVIEW_DECIDED"],
+      )
+    ).webhook;
     const deleted = (await create(receiver.on("/deleted", (_n, res) => void res.writeHead(200).end()))).webhook;
     const first = await remove(deleted.id);
     assert.equal(first.active, false);
@@ -311,7 +336,10 @@ describe("webhooks", () => {
   });
 
   test("review events map to REVIEW_REQUESTED / REVIEW_DECIDED, and deliveries commit or roll back with the audited change", async () => {
-    const { webhook } = await create(receiver.on("/review-events", (_n, res) => void res.writeHead(200).end()), ["REVIEW_REQUESTED", "REVIEW_DECIDED"]);
+    const { webhook } = await create(
+      receiver.on("/review-events", (_n, res) => void res.writeHead(200).end()),
+      ["REVIEW_REQUESTED", "REVIEW_DECIDED"],
+    );
     const { audit } = server.runtime.services;
     const target = { targetType: "SkillVersion", targetId: randomUUID(), skillId: randomUUID() };
     try {
@@ -384,7 +412,15 @@ describe("webhooks", () => {
   });
 
   test("URLs must be http(s) without credentials; events must not be empty; ids must name a webhook", async () => {
-    for (const url of ["ftp://example.com/hook", "file:///etc/passwd", "javascript:alert(1)", "not a url", "/relative", "http://user:pass@example.com/hook", "https://token@example.com/"]) {
+    for (const url of [
+      "ftp://example.com/hook",
+      "file:///etc/passwd",
+      "javascript:alert(1)",
+      "not a url",
+      "/relative",
+      "http://user:pass@example.com/hook",
+      "https://token@example.com/",
+    ]) {
       const res = await server.gql(CREATE, { input: { url, events: ["VERSION_PUBLISHED"] } }, admin);
       assert.equal(res.errors?.[0].extensions.code, "BAD_USER_INPUT", url);
       assert.equal(res.errors?.[0].extensions.argument, "url", url);
@@ -421,7 +457,11 @@ describe("webhooks", () => {
       const seen: string[] = [];
       let after: string | null = null;
       for (;;) {
-        const res: GraphQLResponse<WebhookPage> = await server.gql<WebhookPage>(`query($after: String) { webhooks(first: 2, after: $after) { edges { cursor node { id } } pageInfo { hasNextPage endCursor } } }`, { after }, admin);
+        const res: GraphQLResponse<WebhookPage> = await server.gql<WebhookPage>(
+          `query($after: String) { webhooks(first: 2, after: $after) { edges { cursor node { id } } pageInfo { hasNextPage endCursor } } }`,
+          { after },
+          admin,
+        );
         assert.equal(res.errors, undefined, JSON.stringify(res.errors));
         seen.push(...res.data!.webhooks.edges.map((e) => e.node.id));
         if (!res.data!.webhooks.pageInfo.hasNextPage) break;
@@ -434,7 +474,17 @@ describe("webhooks", () => {
       const DELIVERY_PAGE = `query($after: String) { webhooks(first: 1) { edges { node { id deliveries(first: 1, after: $after) {
         edges { node { id createdAt payload } } pageInfo { hasNextPage hasPreviousPage endCursor } } } } } }`;
       interface DeliveryPage {
-        webhooks: { edges: { node: { id: string; deliveries: { edges: { node: { id: string; createdAt: string; payload: { target: { id: string } } } }[]; pageInfo: { hasNextPage: boolean; hasPreviousPage: boolean; endCursor: string } } } }[] };
+        webhooks: {
+          edges: {
+            node: {
+              id: string;
+              deliveries: {
+                edges: { node: { id: string; createdAt: string; payload: { target: { id: string } } } }[];
+                pageInfo: { hasNextPage: boolean; hasPreviousPage: boolean; endCursor: string };
+              };
+            };
+          }[];
+        };
       }
       const first = (await server.gql<DeliveryPage>(DELIVERY_PAGE, { after: null }, admin)).data!.webhooks.edges[0].node;
       assert.equal(first.id, created[2].id);

@@ -21,7 +21,10 @@ interface Outcome {
 }
 
 /** Sends any document over graphql-ws and records what comes back. */
-function send(client: Client, payload: { query: string; operationName?: string; variables?: Record<string, unknown> }): { outcome: Outcome; ended: Promise<Outcome> } {
+function send(
+  client: Client,
+  payload: { query: string; operationName?: string; variables?: Record<string, unknown> },
+): { outcome: Outcome; ended: Promise<Outcome> } {
   const outcome: Outcome = { data: [], code: null, done: false };
   const ended = new Promise<Outcome>((resolve) => {
     client.subscribe(payload, {
@@ -63,9 +66,10 @@ describe("operations over the WebSocket", () => {
     admin = (await server.seed.team("admins").member("ws-admin", TeamRole.MEMBER, [GlobalRole.ADMIN])).token;
     member = (await server.seed.team("owners").member("ws-member")).token;
     const published = await publishOk(server, member, { "skill.yaml": skillYaml({ name: "ws-done", version: "1.0.0" }) });
-    const [run] = (await server.runtime.dataSource.query(`SELECT id FROM test_run WHERE version_id = (SELECT id FROM skill_version WHERE package_sha256 = $1)`, [
-      published.version.packageSha256,
-    ])) as { id: string }[];
+    const [run] = (await server.runtime.dataSource.query(
+      `SELECT id FROM test_run WHERE version_id = (SELECT id FROM skill_version WHERE package_sha256 = $1)`,
+      [published.version.packageSha256],
+    )) as { id: string }[];
     finishedRun = globalId("TestRun", run.id);
   });
   after(async () => {
@@ -75,24 +79,41 @@ describe("operations over the WebSocket", () => {
 
   test("positive control: a subscription replays a finished run and completes", async () => {
     const events = await collectRunEvents(client(member), finishedRun);
-    assert.deepEqual(events.map((e) => [e.kind, e.status]), [["STATUS", "PASSED"]]);
+    assert.deepEqual(
+      events.map((e) => [e.kind, e.status]),
+      [["STATUS", "PASSED"]],
+    );
   });
 
   test("only a subscription runs: a query or mutation picked by operationName, or sent alone, is refused and nothing executes", async () => {
     const subscription = `subscription Live($id: ID!) { testRunEvents(testRunId: $id) { seq } }`;
-    const peek = send(client(member), { query: `${subscription} query Peek { testQueue { queued running } }`, operationName: "Peek", variables: { id: finishedRun } });
+    const peek = send(client(member), {
+      query: `${subscription} query Peek { testQueue { queued running } }`,
+      operationName: "Peek",
+      variables: { id: finishedRun },
+    });
     assert.deepEqual(await peek.ended, { data: [], code: "BAD_REQUEST", done: true });
-    const write = send(client(admin), { query: `${subscription} mutation Write { createTeam(input: { name: "ws-smuggled" }) { name } }`, operationName: "Write", variables: { id: finishedRun } });
+    const write = send(client(admin), {
+      query: `${subscription} mutation Write { createTeam(input: { name: "ws-smuggled" }) { name } }`,
+      operationName: "Write",
+      variables: { id: finishedRun },
+    });
     assert.equal((await write.ended).code, "BAD_REQUEST");
     const [{ count }] = (await server.runtime.dataSource.query(`SELECT count(*)::int AS count FROM team WHERE name = 'ws-smuggled'`)) as { count: number }[];
     assert.equal(count, 0, "the smuggled mutation must not have run");
     assert.equal((await send(client(member), { query: `{ testQueue { queued } }` }).ended).code, "BAD_REQUEST");
-    assert.equal((await send(client(member), { query: subscription, operationName: "Nope", variables: { id: finishedRun } }).ended).code, "OPERATION_RESOLUTION_FAILURE");
+    assert.equal(
+      (await send(client(member), { query: subscription, operationName: "Nope", variables: { id: finishedRun } }).ended).code,
+      "OPERATION_RESOLUTION_FAILURE",
+    );
   });
 
   test("the limits of HTTP apply: aliases, cost (fragments spreading one another), tokens, validation", async () => {
     const aliases = Array.from({ length: 31 }, (_, i) => `a${i}: seq`).join(" ");
-    const tooManyAliases = send(client(member), { query: `subscription($id: ID!) { testRunEvents(testRunId: $id) { ${aliases} } }`, variables: { id: finishedRun } });
+    const tooManyAliases = send(client(member), {
+      query: `subscription($id: ID!) { testRunEvents(testRunId: $id) { ${aliases} } }`,
+      variables: { id: finishedRun },
+    });
     assert.deepEqual(await tooManyAliases.ended, { data: [], code: "TOO_MANY_ALIASES", done: true });
     // 20 fragments, each spreading the next twice: 2^20 fields once expanded, from a message of about 1.5 KB.
     const chain = Array.from({ length: 20 }, (_, i) => `fragment F${i} on TestRunEvent { seq ...F${i + 1} ...F${i + 1} }`).join(" ");
@@ -111,7 +132,12 @@ describe("subscriptions when the viewer's roles or teams change", () => {
   let server: TestServer;
   let admin: string;
   let runId: string;
-  const tokens: Record<"reviewer" | "steadyReviewer" | "removedMember" | "promotedMember", string> = { reviewer: "", steadyReviewer: "", removedMember: "", promotedMember: "" };
+  const tokens: Record<"reviewer" | "steadyReviewer" | "removedMember" | "promotedMember", string> = {
+    reviewer: "",
+    steadyReviewer: "",
+    removedMember: "",
+    promotedMember: "",
+  };
   const clients: Client[] = [];
 
   before(async () => {
@@ -126,9 +152,10 @@ describe("subscriptions when the viewer's roles or teams change", () => {
     tokens.steadyReviewer = (await board.member("rc-steady", TeamRole.MEMBER, [GlobalRole.REVIEWER])).token;
     // A version in TESTING: no worker runs here, so its run stays QUEUED and its stream stays open.
     const published = await publishOk(server, author, pythonSkill("rc-hidden", "1.0.0"));
-    const [run] = (await server.runtime.dataSource.query(`SELECT id FROM test_run WHERE version_id = (SELECT id FROM skill_version WHERE package_sha256 = $1)`, [
-      published.version.packageSha256,
-    ])) as { id: string }[];
+    const [run] = (await server.runtime.dataSource.query(
+      `SELECT id FROM test_run WHERE version_id = (SELECT id FROM skill_version WHERE package_sha256 = $1)`,
+      [published.version.packageSha256],
+    )) as { id: string }[];
     runId = run.id;
   });
   after(async () => {
@@ -141,7 +168,16 @@ describe("subscriptions when the viewer's roles or teams change", () => {
     const entries = who.map((w) => {
       const c = wsClient(server.url, tokens[w]);
       clients.push(c);
-      return [w, { client: c, stream: send(c, { query: `subscription($id: ID!) { testRunEvents(testRunId: $id) { seq kind text } }`, variables: { id: globalId("TestRun", runId) } }) }] as const;
+      return [
+        w,
+        {
+          client: c,
+          stream: send(c, {
+            query: `subscription($id: ID!) { testRunEvents(testRunId: $id) { seq kind text } }`,
+            variables: { id: globalId("TestRun", runId) },
+          }),
+        },
+      ] as const;
     });
     await waitFor(async () => entries.every(([, e]) => e.stream.outcome.data.length >= 1), "every subscriber to receive the stored events", 10_000);
     return Object.fromEntries(entries) as Record<K, { client: Client; stream: ReturnType<typeof send> }>;
@@ -157,14 +193,25 @@ describe("subscriptions when the viewer's roles or teams change", () => {
     const subs = await subscribeAll(["reviewer", "steadyReviewer"] as const);
     const demoted = await server.gql(`mutation { setUserRoles(input: { user: "rc-reviewer", roles: [] }) { roles } }`, {}, admin);
     assert.equal(demoted.errors, undefined, JSON.stringify(demoted.errors));
-    const end = await waitFor(async () => (subs.reviewer.stream.outcome.done ? subs.reviewer.stream.outcome : null), "the demoted reviewer's subscription to end", 10_000);
+    const end = await waitFor(
+      async () => (subs.reviewer.stream.outcome.done ? subs.reviewer.stream.outcome : null),
+      "the demoted reviewer's subscription to end",
+      10_000,
+    );
     assert.equal(end.code, "FORBIDDEN");
     await writeLine("after the demotion");
-    await waitFor(async () => JSON.stringify(subs.steadyReviewer.stream.outcome.data).includes("after the demotion"), "the steady reviewer to receive the new line", 10_000);
+    await waitFor(
+      async () => JSON.stringify(subs.steadyReviewer.stream.outcome.data).includes("after the demotion"),
+      "the steady reviewer to receive the new line",
+      10_000,
+    );
     assert.equal(subs.steadyReviewer.stream.outcome.done, false);
     assert.doesNotMatch(JSON.stringify(subs.reviewer.stream.outcome.data), /after the demotion/);
     // A new subscription on the same socket follows the new roles too.
-    const again = send(subs.reviewer.client, { query: `subscription($id: ID!) { testRunEvents(testRunId: $id) { seq } }`, variables: { id: globalId("TestRun", runId) } });
+    const again = send(subs.reviewer.client, {
+      query: `subscription($id: ID!) { testRunEvents(testRunId: $id) { seq } }`,
+      variables: { id: globalId("TestRun", runId) },
+    });
     assert.equal((await again.ended).code, "NOT_FOUND");
   });
 
@@ -174,10 +221,18 @@ describe("subscriptions when the viewer's roles or teams change", () => {
     assert.equal(removed.errors, undefined, JSON.stringify(removed.errors));
     const promoted = await server.gql(`mutation { addTeamMember(input: { team: "owners", user: "rc-staying", role: MAINTAINER }) { role } }`, {}, admin);
     assert.equal(promoted.errors, undefined, JSON.stringify(promoted.errors));
-    const end = await waitFor(async () => (subs.removedMember.stream.outcome.done ? subs.removedMember.stream.outcome : null), "the removed member's subscription to end", 10_000);
+    const end = await waitFor(
+      async () => (subs.removedMember.stream.outcome.done ? subs.removedMember.stream.outcome : null),
+      "the removed member's subscription to end",
+      10_000,
+    );
     assert.equal(end.code, "FORBIDDEN");
     await writeLine("after the removal");
-    await waitFor(async () => JSON.stringify(subs.promotedMember.stream.outcome.data).includes("after the removal"), "the promoted member to receive the new line", 10_000);
+    await waitFor(
+      async () => JSON.stringify(subs.promotedMember.stream.outcome.data).includes("after the removal"),
+      "the promoted member to receive the new line",
+      10_000,
+    );
     assert.equal(subs.promotedMember.stream.outcome.done, false);
     assert.doesNotMatch(JSON.stringify(subs.removedMember.stream.outcome.data), /after the removal/);
   });

@@ -97,7 +97,15 @@ export function RedeemedTokenSecret({ redeemed, onContinue }: { redeemed: Redeem
             <CopyButton value={redeemed.secret}>
               {({ copied, copy }) => (
                 <Tooltip label={copied ? "Copied" : "Copy the token"} withArrow>
-                  <ActionIcon variant="light" color={copied ? "teal" : "gray"} size="lg" onClick={copy} aria-label="Copy the token" autoFocus data-testid="redeemed-token-copy">
+                  <ActionIcon
+                    variant="light"
+                    color={copied ? "teal" : "gray"}
+                    size="lg"
+                    onClick={copy}
+                    aria-label="Copy the token"
+                    autoFocus
+                    data-testid="redeemed-token-copy"
+                  >
                     {copied ? <IconCheck size={18} /> : <IconCopy size={18} />}
                   </ActionIcon>
                 </Tooltip>

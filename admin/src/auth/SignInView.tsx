@@ -88,8 +88,8 @@ export function SignInView() {
             </Tabs>
           )}
           <Text size="xs" c="dimmed">
-            No token? Ask an admin for an invitation. The first admin's token is printed once when the server first starts
-            (<Code>npm run up</Code>). <Anchor href="/readyz">Server status</Anchor>
+            No token? Ask an admin for an invitation. The first admin's token is printed once when the server first starts (<Code>npm run up</Code>).{" "}
+            <Anchor href="/readyz">Server status</Anchor>
           </Text>
         </Stack>
       </Paper>

@@ -90,9 +90,7 @@ export function ViewerBoundary({ children, fallback }: { children: ReactNode; fa
   const viewer = data?.viewer ?? null;
   const session = useMemo<Session | null>(() => {
     if (!viewer) return null;
-    const maintainedTeams = new Set(
-      viewer.teams.edges.filter((edge) => edge.node.role === "MAINTAINER").map((edge) => edge.node.team.name),
-    );
+    const maintainedTeams = new Set(viewer.teams.edges.filter((edge) => edge.node.role === "MAINTAINER").map((edge) => edge.node.team.name));
     return {
       viewer,
       isAdmin: viewer.roles.includes("ADMIN"),

@@ -5,7 +5,11 @@ import { EmptyState } from "../components/QueryState";
 export function NotFoundView() {
   return (
     <EmptyState title="Nothing here">
-      This page does not exist. <Anchor component={Link} to="/">Go to the start page</Anchor>.
+      This page does not exist.{" "}
+      <Anchor component={Link} to="/">
+        Go to the start page
+      </Anchor>
+      .
     </EmptyState>
   );
 }

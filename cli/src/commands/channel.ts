@@ -27,5 +27,7 @@ async function setChannel(ctx: Context, name: string, channel: string, version: 
     ctx.out.printJson({ name, channel: result.channel.name, version: now, previousVersion: before });
     return;
   }
-  ctx.out.line(`${ctx.out.out.green("✓")} ${name} ${ctx.out.out.bold(result.channel.name)} → ${now}${before ? ctx.out.out.dim(` (was ${before})`) : ctx.out.out.dim(" (new channel)")}`);
+  ctx.out.line(
+    `${ctx.out.out.green("✓")} ${name} ${ctx.out.out.bold(result.channel.name)} → ${now}${before ? ctx.out.out.dim(` (was ${before})`) : ctx.out.out.dim(" (new channel)")}`,
+  );
 }

@@ -5,7 +5,10 @@ import { formatRating, padEnd } from "../output";
 import { assertSkillName, examples, nodes, run, withCommonOptions, type CommonOptions, type Context } from "./common";
 
 export function registerInfo(program: Command): void {
-  const cmd = program.command("info").description("show a skill: description, owner, versions, channels, rating, downloads, permissions").argument("<name>", "skill name");
+  const cmd = program
+    .command("info")
+    .description("show a skill: description, owner, versions, channels, rating, downloads, permissions")
+    .argument("<name>", "skill name");
   withCommonOptions(cmd).action((name: string, options: CommonOptions) => run(options, (ctx) => info(ctx, name)));
   examples(cmd, ["skillyard info pdf-extract", "skillyard info pdf-extract --json | jq .versions"]);
 }
@@ -54,7 +57,9 @@ async function info(ctx: Context, name: string): Promise<void> {
   const widest = Math.max(0, ...versions.map((v) => v.version.length));
   for (const v of versions) {
     const when = (v.publishedAt ?? v.createdAt).slice(0, 10);
-    ctx.out.line(`    ${padEnd(v.version, widest)}  ${padEnd(statusColor(ctx, v.status), 15)}  ${c.dim(when)}${v.statusReason ? c.dim(`  ${v.statusReason}`) : ""}`);
+    ctx.out.line(
+      `    ${padEnd(v.version, widest)}  ${padEnd(statusColor(ctx, v.status), 15)}  ${c.dim(when)}${v.statusReason ? c.dim(`  ${v.statusReason}`) : ""}`,
+    );
   }
 }
 

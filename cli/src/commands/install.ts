@@ -17,7 +17,9 @@ interface InstallOptions extends CommonOptions {
 export function registerInstall(program: Command): void {
   const cmd = program
     .command("install")
-    .description("install a skill with its dependency tree into <dir>/<name>/ and record it in <dir>/skillyard.lock; with no argument, reinstall exactly what the lockfile says")
+    .description(
+      "install a skill with its dependency tree into <dir>/<name>/ and record it in <dir>/skillyard.lock; with no argument, reinstall exactly what the lockfile says",
+    )
     .argument("[spec]", "<name>, <name>@<semver range> or <name>@<channel>")
     .option("--tenant <team>", "team to install for (default: your only team)")
     .option("--dir <dir>", "where skills are installed", "skills");
@@ -52,7 +54,13 @@ async function install(ctx: Context, spec: string, options: InstallOptions): Pro
   const lock = mergeLockfile(previous, ctx.registry, { name, range: range ?? "latest", tenant: result.tenant.name }, resolved);
   await writeLockfile(options.dir, lock);
   if (ctx.json) {
-    ctx.out.printJson({ tenant: result.tenant.name, dir: path.resolve(options.dir), lockfile: lockfilePath(path.resolve(options.dir)), warnings: result.warnings, resolved });
+    ctx.out.printJson({
+      tenant: result.tenant.name,
+      dir: path.resolve(options.dir),
+      lockfile: lockfilePath(path.resolve(options.dir)),
+      warnings: result.warnings,
+      resolved,
+    });
     return;
   }
   for (const warning of result.warnings) ctx.out.warn(warning);

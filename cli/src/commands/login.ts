@@ -6,13 +6,11 @@ import { ViewerDocument } from "../gql/graphql";
 import { examples, run, withCommonOptions, type CommonOptions, type Context } from "./common";
 
 export function registerLogin(program: Command): void {
-  const cmd = program
-    .command("login")
-    .description("check an API token against the registry and store it (with the registry URL) in the config file");
+  const cmd = program.command("login").description("check an API token against the registry and store it (with the registry URL) in the config file");
   withCommonOptions(cmd).action((options: CommonOptions) => run(options, (ctx) => login(ctx, options.token)));
   examples(cmd, [
     "skillyard login --registry https://skills.example.com --token sky_…",
-    "echo \"$TOKEN\" | skillyard login",
+    'echo "$TOKEN" | skillyard login',
     "skillyard login            # prompts for the token on a terminal",
   ]);
 }

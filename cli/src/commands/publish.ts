@@ -46,7 +46,9 @@ async function publish(ctx: Context, dir: string, options: PublishOptions): Prom
     { version: options.version },
   ).manifest;
   const label = `${manifest.name}@${manifest.version}`;
-  out.note(`${out.err.green("✓")} ${label} is valid (${manifest.source}${manifest.permissions.length ? `; permissions: ${manifest.permissions.join(", ")}` : ""})`);
+  out.note(
+    `${out.err.green("✓")} ${label} is valid (${manifest.source}${manifest.permissions.length ? `; permissions: ${manifest.permissions.join(", ")}` : ""})`,
+  );
 
   const tgz = await packDirectory(root);
   const uploaded = await ctx.client.upload(tgz, (sent, total) => out.status.progress(`uploading ${label}`, sent, total));
@@ -156,7 +158,14 @@ async function settle(ctx: Context, versionId: string): Promise<Outcome> {
   return outcome;
 }
 
-function report(ctx: Context, manifest: SkillManifest, uploaded: { sha256: string; size: number }, created: boolean, warnings: string[], outcome: Outcome): number {
+function report(
+  ctx: Context,
+  manifest: SkillManifest,
+  uploaded: { sha256: string; size: number },
+  created: boolean,
+  warnings: string[],
+  outcome: Outcome,
+): number {
   const { out } = ctx;
   const c = out.out;
   const label = `${manifest.name}@${outcome.version}`;
@@ -191,7 +200,10 @@ function report(ctx: Context, manifest: SkillManifest, uploaded: { sha256: strin
     });
     return ok ? 0 : 1;
   }
-  const summary = run && FINAL_RUN_STATUSES.has(run.status) && run.passed + run.failed + run.skipped > 0 ? c.dim(` (${run.passed} passed, ${run.failed} failed${run.skipped ? `, ${run.skipped} skipped` : ""})`) : "";
+  const summary =
+    run && FINAL_RUN_STATUSES.has(run.status) && run.passed + run.failed + run.skipped > 0
+      ? c.dim(` (${run.passed} passed, ${run.failed} failed${run.skipped ? `, ${run.skipped} skipped` : ""})`)
+      : "";
   switch (outcome.status) {
     case "PUBLISHED":
       out.line(`${c.green("✓ published")} ${c.bold(label)}${summary}`);

@@ -16,7 +16,7 @@ export function registerRate(program: Command): void {
     .argument("<rating>", "1 to 5")
     .option("--review <text>", "a short written comment to go with the rating");
   withCommonOptions(cmd).action((name: string, rating: string, options: RateOptions) => run(options, (ctx) => rate(ctx, name, rating, options.review)));
-  examples(cmd, ["skillyard rate pdf-extract 5 --review \"Handles scanned PDFs well\"", "skillyard rate pdf-extract 3"]);
+  examples(cmd, ['skillyard rate pdf-extract 5 --review "Handles scanned PDFs well"', "skillyard rate pdf-extract 3"]);
 }
 
 async function rate(ctx: Context, name: string, raw: string, review: string | undefined): Promise<void> {
@@ -30,10 +30,18 @@ async function rate(ctx: Context, name: string, raw: string, review: string | un
   if (review !== undefined) input.review = review;
   const { rateSkill } = await ctx.client.gql(RateDocument, { input });
   if (ctx.json) {
-    ctx.out.printJson({ name: rateSkill.skill.name, rating: rateSkill.rating.rating, review: rateSkill.rating.text, average: rateSkill.skill.rating, reviewCount: rateSkill.skill.reviewCount });
+    ctx.out.printJson({
+      name: rateSkill.skill.name,
+      rating: rateSkill.rating.rating,
+      review: rateSkill.rating.text,
+      average: rateSkill.skill.rating,
+      reviewCount: rateSkill.skill.reviewCount,
+    });
     return;
   }
   const c = ctx.out.out;
   const stars = "★".repeat(rateSkill.rating.rating) + "☆".repeat(5 - rateSkill.rating.rating);
-  ctx.out.line(`${c.green("✓")} rated ${c.bold(rateSkill.skill.name)} ${stars}; now ${formatRating(rateSkill.skill.rating)} from ${rateSkill.skill.reviewCount} rating${rateSkill.skill.reviewCount === 1 ? "" : "s"}`);
+  ctx.out.line(
+    `${c.green("✓")} rated ${c.bold(rateSkill.skill.name)} ${stars}; now ${formatRating(rateSkill.skill.rating)} from ${rateSkill.skill.reviewCount} rating${rateSkill.skill.reviewCount === 1 ? "" : "s"}`,
+  );
 }

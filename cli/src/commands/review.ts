@@ -26,7 +26,7 @@ export function registerReview(program: Command): void {
     .argument("<name@version>", "e.g. pdf-extract@1.3.0")
     .option("--comment <text>", "note kept with the decision", "");
   withCommonOptions(approve).action((spec: string, options: ApproveOptions) => run(options, (ctx) => decide(ctx, spec, "approve", options.comment ?? "")));
-  examples(approve, ["skillyard review approve pdf-extract@1.3.0 --comment \"outbound calls only to the OCR API\""]);
+  examples(approve, ['skillyard review approve pdf-extract@1.3.0 --comment "outbound calls only to the OCR API"']);
 
   const reject = review
     .command("reject")
@@ -34,9 +34,9 @@ export function registerReview(program: Command): void {
     .argument("<name@version>", "e.g. pdf-extract@1.3.0")
     .requiredOption("--reason <text>", "why, for the author");
   withCommonOptions(reject).action((spec: string, options: RejectOptions) => run(options, (ctx) => decide(ctx, spec, "reject", options.reason)));
-  examples(reject, ["skillyard review reject pdf-extract@1.3.0 --reason \"shell:exec is not needed for PDF parsing\""]);
+  examples(reject, ['skillyard review reject pdf-extract@1.3.0 --reason "shell:exec is not needed for PDF parsing"']);
 
-  examples(review, ["skillyard review list", "skillyard review approve pdf-extract@1.3.0", "skillyard review reject pdf-extract@1.3.0 --reason \"…\""]);
+  examples(review, ["skillyard review list", "skillyard review approve pdf-extract@1.3.0", 'skillyard review reject pdf-extract@1.3.0 --reason "…"']);
 }
 
 async function listQueue(ctx: Context): Promise<void> {

@@ -20,20 +20,22 @@ export function registerSearch(program: Command): void {
     .description("find skills by text, category and tags")
     .argument("[query]", "words to look for in names, descriptions and tags")
     .option("--category <category>", "only skills in this category")
-    .option("--tag <tag>", "only skills with this tag (repeatable: all must match)", (value: string, previous: string[]) => [...previous, value], [] as string[])
+    .option(
+      "--tag <tag>",
+      "only skills with this tag (repeatable: all must match)",
+      (value: string, previous: string[]) => [...previous, value],
+      [] as string[],
+    )
     .addOption(new Option("--sort <order>", "result order").choices(Object.keys(SORT_ORDERS)))
     .option("--limit <n>", "how many results (1-100)", "20");
   withCommonOptions(cmd).action((query: string | undefined, options: SearchOptions) => run(options, (ctx) => search(ctx, query, options)));
-  examples(cmd, [
-    "skillyard search pdf",
-    "skillyard search --category data --tag sql --sort downloads",
-    "skillyard search \"extract tables\" --limit 5 --json",
-  ]);
+  examples(cmd, ["skillyard search pdf", "skillyard search --category data --tag sql --sort downloads", 'skillyard search "extract tables" --limit 5 --json']);
 }
 
 async function search(ctx: Context, query: string | undefined, options: SearchOptions): Promise<void> {
   const first = Number(options.limit);
-  if (!Number.isInteger(first) || first < 1 || first > 100) throw usageError(`--limit must be a whole number from 1 to 100, not ${JSON.stringify(options.limit)}.`);
+  if (!Number.isInteger(first) || first < 1 || first > 100)
+    throw usageError(`--limit must be a whole number from 1 to 100, not ${JSON.stringify(options.limit)}.`);
   const variables: SearchQueryVariables = {
     query: query || null,
     category: options.category ?? null,

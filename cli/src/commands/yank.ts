@@ -13,7 +13,7 @@ export function registerYank(program: Command): void {
     .argument("<name@version>", "the exact version, e.g. pdf-extract@1.2.0")
     .requiredOption("--reason <text>", "shown to everyone who still installs it");
   withCommonOptions(cmd).action((spec: string, options: YankOptions) => run(options, (ctx) => yank(ctx, spec, options.reason)));
-  examples(cmd, ["skillyard yank pdf-extract@1.2.0 --reason \"leaks temp files; use 1.2.1\""]);
+  examples(cmd, ['skillyard yank pdf-extract@1.2.0 --reason "leaks temp files; use 1.2.1"']);
 }
 
 async function yank(ctx: Context, spec: string, reason: string): Promise<void> {

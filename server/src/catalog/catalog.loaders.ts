@@ -15,9 +15,7 @@ export function createCatalogLoaders(dataSource: DataSource) {
   return {
     skillById: new DataLoader<string, Skill | null>(async (ids) => byKey(ids, await em.findBy(Skill, { id: In([...ids]) }), (s) => s.id)),
     skillByName: new DataLoader<string, Skill | null>(async (names) => byKey(names, await em.findBy(Skill, { name: In([...names]) }), (s) => s.name)),
-    versionById: new DataLoader<string, SkillVersion | null>(async (ids) =>
-      byKey(ids, await em.findBy(SkillVersion, { id: In([...ids]) }), (v) => v.id),
-    ),
+    versionById: new DataLoader<string, SkillVersion | null>(async (ids) => byKey(ids, await em.findBy(SkillVersion, { id: In([...ids]) }), (v) => v.id)),
     /** Versions whose package has this sha256 (the same bytes may be published under several versions). */
     versionsBySha256: new DataLoader<string, SkillVersion[]>(async (digests) =>
       groupBy(digests, await em.findBy(SkillVersion, { packageSha256: In([...digests]) }), (v) => v.packageSha256),

@@ -90,11 +90,17 @@ export class SkillResolver {
     const versions = await ctx.visibility.visibleVersions(edges.map((d) => d.version));
     const skillIds = [...new Set(versions.map((v) => v.skillId))];
     const skills = (await ctx.loaders.catalog.skillById.loadMany(skillIds)).filter((s): s is Skill => s instanceof Skill);
-    return connectionFromArray("dependents", skills.sort((a, b) => a.name.localeCompare(b.name)), page);
+    return connectionFromArray(
+      "dependents",
+      skills.sort((a, b) => a.name.localeCompare(b.name)),
+      page,
+    );
   }
 
   @Access(AccessRule.SIGNED_IN)
-  @Mutation(() => PublishSkillVersionPayload, { description: "Publishes name@version from a package uploaded with POST /packages. Members of the team that owns the name." })
+  @Mutation(() => PublishSkillVersionPayload, {
+    description: "Publishes name@version from a package uploaded with POST /packages. Members of the team that owns the name.",
+  })
   async publishSkillVersion(@Ctx() ctx: CatalogContext, @Arg("input") input: PublishSkillVersionInput): Promise<PublishSkillVersionPayload> {
     const result = await this.publish.publishSkillVersion(ctx, input);
     return { version: result.version, created: result.created, warnings: result.warnings };

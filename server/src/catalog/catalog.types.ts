@@ -120,7 +120,10 @@ export class DependencyType {
   @Field()
   range: string;
 
-  @Field(() => SkillVersionType, { nullable: true, description: "The version `range` resolves to now, as installSkill picks it (yanked versions only for exact pins); null when none matches." })
+  @Field(() => SkillVersionType, {
+    nullable: true,
+    description: "The version `range` resolves to now, as installSkill picks it (yanked versions only for exact pins); null when none matches.",
+  })
   resolved: SkillVersionType | null;
 }
 

@@ -10,7 +10,8 @@ import { VersionStatus } from "./version-status";
 import type { YankAndDeprecateService } from "./yank-and-deprecate.service";
 
 @ObjectType("Channel", {
-  description: "A named pointer at one of a skill's versions. `latest` follows the highest published version; others (`stable`, `beta`, …) are moved by maintainers.",
+  description:
+    "A named pointer at one of a skill's versions. `latest` follows the highest published version; others (`stable`, `beta`, …) are moved by maintainers.",
 })
 export class ChannelType {
   @Field()
@@ -91,7 +92,9 @@ export class ChannelResolver {
   }
 
   @Access(AccessRule.SIGNED_IN)
-  @Mutation(() => SetChannelPayload, { description: "Points a channel at a version (creating it if needed); moving it back is a rollback. Maintainers and admins." })
+  @Mutation(() => SetChannelPayload, {
+    description: "Points a channel at a version (creating it if needed); moving it back is a rollback. Maintainers and admins.",
+  })
   async setChannel(@Ctx() ctx: CatalogContext, @Arg("input") input: SetChannelInput): Promise<SetChannelPayload> {
     const result = await this.channels.setChannel(ctx, input);
     return { channel: storedChannel(result.channel), previousVersion: result.previousVersion };
@@ -125,7 +128,8 @@ export class VersionLifecycleResolver {
 
   @Access(AccessRule.SIGNED_IN)
   @Mutation(() => SkillVersionType, {
-    description: "Yanks a PUBLISHED or DEPRECATED version: ranges and `latest` skip it; exact pins and channels still install it, with a warning. Maintainers and admins.",
+    description:
+      "Yanks a PUBLISHED or DEPRECATED version: ranges and `latest` skip it; exact pins and channels still install it, with a warning. Maintainers and admins.",
   })
   yankVersion(@Ctx() ctx: CatalogContext, @Arg("input") input: YankVersionInput): Promise<SkillVersion> {
     return this.yankAndDeprecate.yankVersion(ctx, input);
@@ -133,7 +137,8 @@ export class VersionLifecycleResolver {
 
   @Access(AccessRule.SIGNED_IN)
   @Mutation(() => SkillVersionType, {
-    description: "Deprecates a PUBLISHED version (or updates a deprecation): it stays installable, with a warning naming the message and replacement. Maintainers and admins.",
+    description:
+      "Deprecates a PUBLISHED version (or updates a deprecation): it stays installable, with a warning naming the message and replacement. Maintainers and admins.",
   })
   deprecateVersion(@Ctx() ctx: CatalogContext, @Arg("input") input: DeprecateVersionInput): Promise<SkillVersion> {
     return this.yankAndDeprecate.deprecateVersion(ctx, input);

@@ -78,7 +78,9 @@ export class ChannelService {
     const viewer = requireViewer(ctx);
     const name = input.channel.trim();
     if (name === LATEST_CHANNEL) {
-      throw new SkillyardError("BAD_USER_INPUT", `"${LATEST_CHANNEL}" always follows the highest published version and cannot be set.`, { argument: "channel" });
+      throw new SkillyardError("BAD_USER_INPUT", `"${LATEST_CHANNEL}" always follows the highest published version and cannot be set.`, {
+        argument: "channel",
+      });
     }
     if (!isChannelName(name)) {
       throw new SkillyardError(
@@ -89,11 +91,15 @@ export class ChannelService {
     }
     const versionString = semver.valid(input.version.trim());
     if (!versionString) {
-      throw new SkillyardError("BAD_USER_INPUT", `"${input.version}" is not a version; a channel points at one exact version such as 1.2.0.`, { argument: "version" });
+      throw new SkillyardError("BAD_USER_INPUT", `"${input.version}" is not a version; a channel points at one exact version such as 1.2.0.`, {
+        argument: "version",
+      });
     }
     const result = await this.dataSource.transaction(async (em) => {
       // The skill lock serialises moves of one skill's channels (and lifecycle changes, and publishing).
-      const skill = await ctx.visibility.skillOrNull(await em.getRepository(Skill).findOne({ where: { name: input.skill }, lock: { mode: "pessimistic_write" } }));
+      const skill = await ctx.visibility.skillOrNull(
+        await em.getRepository(Skill).findOne({ where: { name: input.skill }, lock: { mode: "pessimistic_write" } }),
+      );
       if (!skill) throw new SkillyardError("NOT_FOUND", `There is no skill named "${input.skill}".`, { name: input.skill });
       await assertCanManageSkill(em, viewer, skill, "move channels of");
       const version = await em.getRepository(SkillVersion).findOneBy({ skillId: skill.id, version: versionString });
@@ -118,7 +124,11 @@ export class ChannelService {
     const existing = await repo.findOneBy({ skillId: skill.id, name });
     const previousVersion = existing ? await em.getRepository(SkillVersion).findOneByOrFail({ id: existing.versionId }) : null;
     if (existing && existing.versionId === version.id) return { channel: existing, version, previousVersion, moved: false };
-    const channel = await repo.save(existing ? Object.assign(existing, { versionId: version.id, movedById: actorId }) : repo.create({ skillId: skill.id, name, versionId: version.id, movedById: actorId }));
+    const channel = await repo.save(
+      existing
+        ? Object.assign(existing, { versionId: version.id, movedById: actorId })
+        : repo.create({ skillId: skill.id, name, versionId: version.id, movedById: actorId }),
+    );
     await this.audit.record(em, {
       actorId,
       action: AuditAction.CHANNEL_MOVE,

@@ -28,7 +28,9 @@ export class LatestVersionService {
   /** Points `latestVersionId` at the highest installable version (answered); listing fields follow it. */
   async refresh(em: EntityManager, skillId: string): Promise<string | null> {
     await lockSkillRow(em, skillId);
-    const versions = await em.getRepository(SkillVersion).find({ where: { skillId }, select: { id: true, version: true, status: true, manifest: true, publishedAt: true } });
+    const versions = await em
+      .getRepository(SkillVersion)
+      .find({ where: { skillId }, select: { id: true, version: true, status: true, manifest: true, publishedAt: true } });
     const latest = pickLatest(versions.filter((v) => isInstallable(v.status)));
     await em.getRepository(Skill).update(skillId, {
       latestVersionId: latest?.id ?? null,

@@ -7,5 +7,12 @@ const LOOK_ALIKE: Readonly<Record<string, string>> = { "1": "l", "0": "o" };
  * `pdf-tools`, `pdf_tools`, `pdftools` and `pdf-t00ls` cannot coexist.
  */
 export function nameSkeleton(name: string): string {
-  return [...name.normalize("NFKC").toLowerCase().replace(/[-_.\s]/g, "")].map((c) => LOOK_ALIKE[c] ?? c).join("");
+  return [
+    ...name
+      .normalize("NFKC")
+      .toLowerCase()
+      .replace(/[-_.\s]/g, ""),
+  ]
+    .map((c) => LOOK_ALIKE[c] ?? c)
+    .join("");
 }

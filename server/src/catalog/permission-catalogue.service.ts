@@ -43,7 +43,14 @@ export class PermissionCatalogueService {
       const existing = await em.findOneBy(Permission, { name: input.name });
       const before = existing ? { description: existing.description, risk: existing.risk } : null;
       const saved = await em.save(Permission, { name: input.name, description: input.description.trim(), risk: input.risk });
-      await this.audit.record(em, { actorId: admin.id, action: AuditAction.PERMISSION_EDIT, targetType: "Permission", targetId: saved.name, before, after: { description: saved.description, risk: saved.risk } });
+      await this.audit.record(em, {
+        actorId: admin.id,
+        action: AuditAction.PERMISSION_EDIT,
+        targetType: "Permission",
+        targetId: saved.name,
+        before,
+        after: { description: saved.description, risk: saved.risk },
+      });
       return saved;
     });
   }

@@ -52,7 +52,14 @@ export class PublishPipeline {
   }
 
   /** The gate the version waits at refuses it: REJECTED with the reason. False when it no longer waits there. */
-  async failed(em: EntityManager, version: SkillVersion, gateName: string, reason: string, actorId: string | null, details?: Record<string, unknown>): Promise<boolean> {
+  async failed(
+    em: EntityManager,
+    version: SkillVersion,
+    gateName: string,
+    reason: string,
+    actorId: string | null,
+    details?: Record<string, unknown>,
+  ): Promise<boolean> {
     const index = this.indexOf(gateName);
     const { version: current } = await this.lifecycle.lock(em, version.id);
     if (current.status !== this.gates[index].waitingStatus) return false;
@@ -64,10 +71,18 @@ export class PublishPipeline {
     for (const gate of this.gates.slice(start)) {
       const decision = await gate.enter(em, version);
       if (decision.kind === "wait") {
-        return this.lifecycle.transition(em, version, gate.waitingStatus, { reason: decision.reason, actorId, details: { gate: gate.name, ...decision.details } });
+        return this.lifecycle.transition(em, version, gate.waitingStatus, {
+          reason: decision.reason,
+          actorId,
+          details: { gate: gate.name, ...decision.details },
+        });
       }
       if (decision.kind === "reject") {
-        return this.lifecycle.transition(em, version, VersionStatus.REJECTED, { reason: decision.reason, actorId, details: { gate: gate.name, ...decision.details } });
+        return this.lifecycle.transition(em, version, VersionStatus.REJECTED, {
+          reason: decision.reason,
+          actorId,
+          details: { gate: gate.name, ...decision.details },
+        });
       }
     }
     return this.lifecycle.transition(em, version, VersionStatus.PUBLISHED, { reason: null, actorId });

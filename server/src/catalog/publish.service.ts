@@ -180,14 +180,14 @@ export class PublishService {
       }),
     );
     if (manifest.dependencies.length > 0) {
-      await em.getRepository(VersionDependency).insert(
-        manifest.dependencies.map((d) => ({ versionId: version.id, dependencySkillId: dependencySkills.get(d.name)!.id, range: d.range })),
-      );
+      await em
+        .getRepository(VersionDependency)
+        .insert(manifest.dependencies.map((d) => ({ versionId: version.id, dependencySkillId: dependencySkills.get(d.name)!.id, range: d.range })));
     }
     if (manifest.permissions.length > 0) {
-      await em.getRepository(VersionPermission).insert(
-        manifest.permissions.map((name) => ({ versionId: version.id, name, catalogueEntryName: catalogueEntryName(name, permissionNames)! })),
-      );
+      await em
+        .getRepository(VersionPermission)
+        .insert(manifest.permissions.map((name) => ({ versionId: version.id, name, catalogueEntryName: catalogueEntryName(name, permissionNames)! })));
     }
     await this.audit.record(em, {
       actorId: userId,
@@ -228,9 +228,16 @@ export class PublishService {
     }
     if (memberships.length === 1) return memberships[0].teamId;
     if (memberships.length === 0) throw new SkillyardError("FORBIDDEN", "You must belong to a team to publish a new skill.");
-    throw new SkillyardError("BAD_USER_INPUT", `You belong to several teams; name the owning team (one of: ${memberships.map((m) => m.team.name).sort().join(", ")}).`, {
-      argument: "team",
-    });
+    throw new SkillyardError(
+      "BAD_USER_INPUT",
+      `You belong to several teams; name the owning team (one of: ${memberships
+        .map((m) => m.team.name)
+        .sort()
+        .join(", ")}).`,
+      {
+        argument: "team",
+      },
+    );
   }
 
   private async assertMember(em: EntityManager, userId: string, teamId: string, message: string): Promise<void> {

@@ -45,7 +45,11 @@ const KEYSET_VALUE: Record<Exclude<SkillSort, SkillSort.RELEVANCE>, (v: unknown)
 const isKeyset =
   (sort: Exclude<SkillSort, SkillSort.RELEVANCE>) =>
   (v: unknown): v is KeysetCursor =>
-    typeof v === "object" && v !== null && typeof (v as KeysetCursor).id === "string" && UUID.test((v as KeysetCursor).id) && KEYSET_VALUE[sort]((v as KeysetCursor).v);
+    typeof v === "object" &&
+    v !== null &&
+    typeof (v as KeysetCursor).id === "string" &&
+    UUID.test((v as KeysetCursor).id) &&
+    KEYSET_VALUE[sort]((v as KeysetCursor).v);
 const isOffset = (v: unknown): v is number => typeof v === "number" && Number.isInteger(v) && v >= 0;
 
 /** The column each keyset sort orders by (descending, then id descending). */
@@ -104,11 +108,9 @@ export function buildSearchSql(args: SkillSearchArgs): SearchSql {
     const column = KEYSET_COLUMN[sort];
     keyset.push(`(${column}, s.id) < (${p(cursor.v)}${sort === SkillSort.RECENT ? "::timestamptz" : ""}, ${p(cursor.id)}::uuid)`);
   }
-  const order =
-    sort === SkillSort.RELEVANCE ? "s.rank DESC, s.id DESC" : `${KEYSET_COLUMN[sort]} DESC, s.id DESC`;
+  const order = sort === SkillSort.RELEVANCE ? "s.rank DESC, s.id DESC" : `${KEYSET_COLUMN[sort]} DESC, s.id DESC`;
   // Timestamps go into cursors as PostgreSQL text: a JS Date would drop the microseconds and skip rows.
-  const sortValue =
-    sort === SkillSort.RELEVANCE ? "s.rank" : sort === SkillSort.RECENT ? `${KEYSET_COLUMN[sort]}::text` : KEYSET_COLUMN[sort];
+  const sortValue = sort === SkillSort.RELEVANCE ? "s.rank" : sort === SkillSort.RECENT ? `${KEYSET_COLUMN[sort]}::text` : KEYSET_COLUMN[sort];
 
   let sql: string;
   if (query) {

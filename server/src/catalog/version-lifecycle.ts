@@ -68,7 +68,10 @@ export class VersionLifecycle {
         { argument: "versionId", status: from, to },
       );
     }
-    const change: Pick<SkillVersion, "status" | "statusReason"> & Partial<Pick<SkillVersion, "publishedAt" | "replacementSkillId">> = { status: to, statusReason: options.reason };
+    const change: Pick<SkillVersion, "status" | "statusReason"> & Partial<Pick<SkillVersion, "publishedAt" | "replacementSkillId">> = {
+      status: to,
+      statusReason: options.reason,
+    };
     if (to === VersionStatus.PUBLISHED) change.publishedAt = new Date();
     if (to === VersionStatus.DEPRECATED) change.replacementSkillId = options.replacementSkillId ?? null;
     // The skill lock already serialises writers; the condition states the invariant all the same.

@@ -21,6 +21,9 @@ export function resolveRange(versions: readonly SkillVersion[], range: string, l
   if (range === LATEST_CHANNEL) return candidates.find((v) => v.id === latestVersionId) ?? null;
   const pinned = exactPin(range);
   if (pinned) return versions.find((v) => RESOLVABLE_STATUSES.includes(v.status) && semver.eq(v.version, pinned)) ?? null;
-  const best = semver.maxSatisfying(candidates.map((c) => c.version), range);
+  const best = semver.maxSatisfying(
+    candidates.map((c) => c.version),
+    range,
+  );
   return candidates.find((v) => v.version === best) ?? null;
 }

@@ -73,7 +73,11 @@ export class YankAndDeprecateService {
       await assertCanManageSkill(em, viewer, skill, "yank versions of");
       const channels = await em.getRepository(SkillChannel).find({ where: { versionId: version.id }, order: { name: "ASC" } });
       // Channels still pointing here; installing through them warns until they are moved.
-      await this.lifecycle.transition(em, version, VersionStatus.YANKED, { reason, actorId: viewer.user.id, details: { channels: channels.map((c) => c.name) } });
+      await this.lifecycle.transition(em, version, VersionStatus.YANKED, {
+        reason,
+        actorId: viewer.user.id,
+        details: { channels: channels.map((c) => c.name) },
+      });
       forget(ctx, skill, version.id);
       return version;
     });
@@ -123,7 +127,8 @@ export class YankAndDeprecateService {
   /** Locks the version's skill; a version the viewer may not see is NOT_FOUND, like one that does not exist. */
   private async lockVisible(ctx: CatalogContext, em: EntityManager, versionId: string): Promise<{ skill: Skill; version: SkillVersion }> {
     const locked = await this.lifecycle.lock(em, versionId);
-    if (!(await ctx.visibility.canSeeVersion(locked.version))) throw new SkillyardError("NOT_FOUND", "There is no such skill version.", { argument: "versionId" });
+    if (!(await ctx.visibility.canSeeVersion(locked.version)))
+      throw new SkillyardError("NOT_FOUND", "There is no such skill version.", { argument: "versionId" });
     return locked;
   }
 }

@@ -93,11 +93,7 @@ export function decodeCursor<T>(kind: string, cursor: string, isValue: (v: unkno
 const isOffset = (v: unknown): v is number => typeof v === "number" && Number.isInteger(v) && v >= 0;
 
 /** Pages an already-loaded, already-ordered list (used for per-parent lists loaded in one batch). */
-export function connectionFromArray<T>(
-  kind: string,
-  items: readonly T[],
-  args: { first?: number | null; after?: string | null },
-): Connection<T> {
+export function connectionFromArray<T>(kind: string, items: readonly T[], args: { first?: number | null; after?: string | null }): Connection<T> {
   const size = pageSize(args.first);
   const start = args.after ? decodeCursor(kind, args.after, isOffset) + 1 : 0;
   const slice = items.slice(start, start + size);

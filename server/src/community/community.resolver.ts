@@ -58,7 +58,8 @@ export class SkillStatsResolver {
   }
 
   @FieldResolver(() => [TenantInstallsType], {
-    description: "One entry per team that installed any version of the skill, most installs first, then by team name. Bounded by the number of teams, so not paginated.",
+    description:
+      "One entry per team that installed any version of the skill, most installs first, then by team name. Bounded by the number of teams, so not paginated.",
   })
   installsByTenant(@Ctx() ctx: CommunityContext, @Root() skill: EntityRef): Promise<TenantInstalls[]> {
     return ctx.loaders.community.installsByTenantBySkillId.load(skill.id);

@@ -130,5 +130,3 @@ export class InstallSkillPayload {
   @Field(() => [String], { description: "Yanked versions installed anyway (exact pin or channel) and deprecated ones, one line each." })
   warnings: string[];
 }
-
-

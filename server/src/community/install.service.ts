@@ -48,9 +48,9 @@ export class InstallService {
       if (!root) throw new SkillyardError("NOT_FOUND", `There is no skill named "${input.name}".`, { name: input.name });
       const resolver = new DependencyTreeResolver(em);
       const nodes = await resolver.resolve(root, range);
-      await em.getRepository(Install).insert(
-        nodes.map((n, i) => ({ tenantId: tenant.id, skillId: n.skill.id, versionId: n.version.id, installedById: viewer.user.id, transitive: i > 0 })),
-      );
+      await em
+        .getRepository(Install)
+        .insert(nodes.map((n, i) => ({ tenantId: tenant.id, skillId: n.skill.id, versionId: n.version.id, installedById: viewer.user.id, transitive: i > 0 })));
       await em.query(`UPDATE skill SET download_count = download_count + 1 WHERE id = ANY($1::uuid[])`, [nodes.map((n) => n.skill.id)]);
       return { tenant, nodes, warnings: resolver.warnings };
     });

@@ -30,7 +30,9 @@ export class RatingService {
     }
     return this.dataSource.transaction(async (em) => {
       // Lock the skill first so concurrent ratings recompute the aggregate one after another.
-      const skill = await ctx.visibility.skillOrNull(await em.getRepository(Skill).findOne({ where: { name: input.name }, lock: { mode: "pessimistic_write" } }));
+      const skill = await ctx.visibility.skillOrNull(
+        await em.getRepository(Skill).findOne({ where: { name: input.name }, lock: { mode: "pessimistic_write" } }),
+      );
       if (!skill) throw new SkillyardError("NOT_FOUND", `There is no skill named "${input.name}".`, { name: input.name });
       if (await em.getRepository(Membership).existsBy({ userId: viewer.user.id, teamId: skill.teamId })) {
         throw new SkillyardError("FORBIDDEN", `You cannot rate "${skill.name}": your own team publishes it.`);

@@ -103,11 +103,7 @@ async function assertTraversable(start: string): Promise<void> {
  * with its cluster under `dataDir/postgres`, listening on loopback only. The library initialises the
  * cluster; the server process is ours (see startServerProcess).
  */
-export async function startEmbeddedPostgres(options: {
-  dataDir: string;
-  port: number;
-  logger: Logger;
-}): Promise<EmbeddedPostgresHandle> {
+export async function startEmbeddedPostgres(options: { dataDir: string; port: number; logger: Logger }): Promise<EmbeddedPostgresHandle> {
   await hydrateNativeSymlinks();
   const EmbeddedPostgres = await importWithoutSignalHooks();
   const clusterDir = path.join(options.dataDir, "postgres");
@@ -143,9 +139,7 @@ export async function startEmbeddedPostgres(options: {
     if (existsSync(pidFile)) {
       const pid = Number((await fs.readFile(pidFile, "utf8")).split("\n")[0]);
       if (Number.isInteger(pid) && pid > 0 && processAlive(pid)) {
-        throw new Error(
-          `The embedded PostgreSQL in ${clusterDir} is already running (pid ${pid}). Is another Skillyard using DATA_DIR=${options.dataDir}?`,
-        );
+        throw new Error(`The embedded PostgreSQL in ${clusterDir} is already running (pid ${pid}). Is another Skillyard using DATA_DIR=${options.dataDir}?`);
       }
       await fs.rm(pidFile, { force: true });
     }
@@ -206,7 +200,11 @@ async function startServerProcess(options: { clusterDir: string; port: number; f
     });
     child.once("error", reject);
     child.once("exit", (code, signal) =>
-      reject(new Error(`Embedded PostgreSQL did not start on 127.0.0.1:${options.port} (exit ${code ?? signal}; is the port in use? set EMBEDDED_POSTGRES_PORT): ${output.trim().split("\n").slice(-3).join(" ")}`)),
+      reject(
+        new Error(
+          `Embedded PostgreSQL did not start on 127.0.0.1:${options.port} (exit ${code ?? signal}; is the port in use? set EMBEDDED_POSTGRES_PORT): ${output.trim().split("\n").slice(-3).join(" ")}`,
+        ),
+      ),
     );
   });
   let stopping: Promise<void> | null = null;

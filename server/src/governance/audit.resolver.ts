@@ -43,7 +43,12 @@ export class AuditResolver {
     const edges = rows.slice(0, size).map((node) => ({ node, cursor: encodeCursor("audit", node.id) }));
     return {
       edges,
-      pageInfo: { hasNextPage: rows.length > size, hasPreviousPage: Boolean(page.after), startCursor: edges[0]?.cursor ?? null, endCursor: edges.at(-1)?.cursor ?? null },
+      pageInfo: {
+        hasNextPage: rows.length > size,
+        hasPreviousPage: Boolean(page.after),
+        startCursor: edges[0]?.cursor ?? null,
+        endCursor: edges.at(-1)?.cursor ?? null,
+      },
       totalCount: null,
     };
   }
@@ -79,6 +84,3 @@ export class AuditResolver {
 function emptyPage(): Connection<AuditEvent> {
   return { edges: [], pageInfo: { hasNextPage: false, hasPreviousPage: false, startCursor: null, endCursor: null }, totalCount: 0 };
 }
-
-
-

@@ -37,7 +37,9 @@ export function createGovernanceLoaders(dataSource: DataSource, packages: Packag
     packageTextsBySha256: new DataLoader<string, PackageTexts>(async (digests) => {
       const results: (PackageTexts | Error)[] = [];
       for (const sha256 of digests) {
-        results.push(await readPackageTexts(packages.blobStore, packages.limits, sha256).catch((err: unknown) => (err instanceof Error ? err : new Error(String(err)))));
+        results.push(
+          await readPackageTexts(packages.blobStore, packages.limits, sha256).catch((err: unknown) => (err instanceof Error ? err : new Error(String(err)))),
+        );
       }
       return results;
     }),

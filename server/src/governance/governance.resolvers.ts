@@ -4,7 +4,14 @@ import type { GovernanceContext } from "./governance.context";
 import { FileChangeResolver, ReviewDecisionResolver, ReviewedVersionResolver, ReviewerCredentialResolver, ReviewRequestResolver } from "./review.resolver";
 
 /** Every resolver class of the governance domain. */
-export const GOVERNANCE_RESOLVERS = [AuditResolver, ReviewRequestResolver, ReviewDecisionResolver, ReviewerCredentialResolver, FileChangeResolver, ReviewedVersionResolver] as const;
+export const GOVERNANCE_RESOLVERS = [
+  AuditResolver,
+  ReviewRequestResolver,
+  ReviewDecisionResolver,
+  ReviewerCredentialResolver,
+  FileChangeResolver,
+  ReviewedVersionResolver,
+] as const;
 
 /** Catalog's SkillVersion arrives as `{ id }` (a global id); its review fields are for those who may see the version. */
 export const governanceReferenceResolvers = {

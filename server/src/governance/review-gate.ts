@@ -41,6 +41,12 @@ export class ReviewGate implements PublishGate {
 
 function describeReasons(reasons: readonly ReviewReason[]): string {
   return reasons
-    .map((r) => (r.kind === "RISK" ? `${r.permission} is ${r.risk}` : r.kind === "ESCALATION" ? `adds ${r.added.join(", ")}` : `its dependencies add ${r.added.join(", ")}`))
+    .map((r) =>
+      r.kind === "RISK"
+        ? `${r.permission} is ${r.risk}`
+        : r.kind === "ESCALATION"
+          ? `adds ${r.added.join(", ")}`
+          : `its dependencies add ${r.added.join(", ")}`,
+    )
     .join("; ");
 }

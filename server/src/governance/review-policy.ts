@@ -41,7 +41,8 @@ export function permissionDiff(previous: readonly string[], next: readonly strin
   const changes: PermissionChange[] = [];
   for (const name of next) {
     if (previous.includes(name)) changes.push({ name, change: "UNCHANGED", risk: riskOf(name), previous: null });
-    else if (previous.some((g) => covers(g, name))) changes.push({ name, change: "UNCHANGED", risk: riskOf(name), previous: previous.find((g) => covers(g, name)) ?? null });
+    else if (previous.some((g) => covers(g, name)))
+      changes.push({ name, change: "UNCHANGED", risk: riskOf(name), previous: previous.find((g) => covers(g, name)) ?? null });
     else {
       const narrower = previous.find((old) => covers(name, old)) ?? null;
       changes.push({ name, change: narrower ? "WIDENED" : "ADDED", risk: riskOf(name), previous: narrower });
@@ -61,9 +62,7 @@ export interface BlastRadiusEntry {
 }
 
 export type ReviewReason =
-  | { kind: "RISK"; permission: string; risk: PermissionRisk }
-  | { kind: "ESCALATION"; added: string[] }
-  | { kind: "TREE_ESCALATION"; added: string[] };
+  { kind: "RISK"; permission: string; risk: PermissionRisk } | { kind: "ESCALATION"; added: string[] } | { kind: "TREE_ESCALATION"; added: string[] };
 
 export interface ReviewAssessment {
   reasons: ReviewReason[];
@@ -93,7 +92,10 @@ export class ReviewPolicy {
       const added = widening(previous.manifest.permissions, own);
       if (added.length) reasons.push({ kind: "ESCALATION", added });
       const previousRadius = (await this.blastRadius(em, previous, riskOf)).map((e) => e.permission);
-      const treeAdded = widening(previousRadius, blastRadius.map((e) => e.permission)).filter((p) => !added.includes(p));
+      const treeAdded = widening(
+        previousRadius,
+        blastRadius.map((e) => e.permission),
+      ).filter((p) => !added.includes(p));
       if (treeAdded.length) reasons.push({ kind: "TREE_ESCALATION", added: treeAdded });
     }
     const flagged = new Set(reasons.flatMap((r) => (r.kind === "RISK" ? [r.permission] : r.added)));
@@ -132,4 +134,3 @@ export class ReviewPolicy {
       .sort((a, b) => RISK_ORDER.indexOf(b.risk) - RISK_ORDER.indexOf(a.risk) || a.permission.localeCompare(b.permission));
   }
 }
-

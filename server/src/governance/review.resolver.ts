@@ -110,7 +110,10 @@ export class ReviewRequestResolver {
     return connectionFromArray("decisions", await ctx.loaders.governance.decisionsByVersionId.load(request.versionId), page);
   }
 
-  @FieldResolver(() => String, { nullable: true, description: "Why the viewer cannot approve or reject (own version, not a reviewer, already decided); null when they can." })
+  @FieldResolver(() => String, {
+    nullable: true,
+    description: "Why the viewer cannot approve or reject (own version, not a reviewer, already decided); null when they can.",
+  })
   async viewerCannotDecide(@Ctx() ctx: GovernanceContext, @Root() request: ReviewRequest): Promise<string | null> {
     const decisions = await ctx.loaders.governance.decisionsByVersionId.load(request.versionId);
     return cannotDecideReason(ctx.viewer?.user ?? null, await versionOf(ctx, request), decisions);
@@ -168,7 +171,10 @@ export class ReviewDecisionResolver {
     return { id: toGlobalId("User", decision.reviewerId) };
   }
 
-  @FieldResolver(() => ReviewerCredentialType, { nullable: true, description: "How the reviewer's token came to be; null for decisions recorded before tokens were." })
+  @FieldResolver(() => ReviewerCredentialType, {
+    nullable: true,
+    description: "How the reviewer's token came to be; null for decisions recorded before tokens were.",
+  })
   async credential(@Ctx() ctx: GovernanceContext, @Root() decision: ReviewDecision): Promise<CredentialView | null> {
     const token = decision.tokenId ? await ctx.loaders.identity.apiTokenById.load(decision.tokenId) : null;
     if (!token) return null;

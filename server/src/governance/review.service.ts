@@ -56,7 +56,8 @@ export class VersionReviewService {
     const pending = await em.find(SkillVersion, { where: { status: VersionStatus.AWAITING_REVIEW }, select: { id: true } });
     if (pending.length === 0) return [];
     const requests = await em.find(ReviewRequest, { where: { versionId: In(pending.map((v) => v.id)), outcome: IsNull() } });
-    const riskOf = (r: ReviewRequest) => Math.max(-1, ...(r.reasons as unknown as ReviewReason[]).map((reason) => (reason.kind === "RISK" ? RISK_ORDER.indexOf(reason.risk) : 2)));
+    const riskOf = (r: ReviewRequest) =>
+      Math.max(-1, ...(r.reasons as unknown as ReviewReason[]).map((reason) => (reason.kind === "RISK" ? RISK_ORDER.indexOf(reason.risk) : 2)));
     return requests.sort((a, b) => riskOf(b) - riskOf(a) || a.createdAt.getTime() - b.createdAt.getTime());
   }
 
@@ -79,22 +80,45 @@ export class VersionReviewService {
     return this.policy.blastRadius(this.dataSource.manager, version, riskOf);
   }
 
-  private async decide(ctx: ViewerContext, versionId: string, kind: ReviewDecisionKind, comment: string): Promise<{ version: SkillVersion; published: boolean }> {
+  private async decide(
+    ctx: ViewerContext,
+    versionId: string,
+    kind: ReviewDecisionKind,
+    comment: string,
+  ): Promise<{ version: SkillVersion; published: boolean }> {
     const viewer = requireViewer(ctx);
     return this.dataSource.transaction(async (em) => {
       const { version } = await this.lifecycle.lock(em, versionId);
       const request = await em.findOneBy(ReviewRequest, { versionId });
       const decisions = await em.findBy(ReviewDecision, { versionId });
       const refusal = cannotDecideReason(viewer.user, version, decisions);
-      if (refusal) throw new SkillyardError(refusal.startsWith("You cannot review your own") || refusal.startsWith("Service accounts") ? "FORBIDDEN" : "BAD_USER_INPUT", refusal);
+      if (refusal)
+        throw new SkillyardError(
+          refusal.startsWith("You cannot review your own") || refusal.startsWith("Service accounts") ? "FORBIDDEN" : "BAD_USER_INPUT",
+          refusal,
+        );
       if (!request || request.packageSha256 !== version.packageSha256) throw new SkillyardError("BAD_USER_INPUT", "This version has no open review request.");
       const text = comment.trim();
       // Re-deciding (e.g. after a new request) replaces the reviewer's earlier decision.
       await em.delete(ReviewDecision, { versionId, reviewerId: viewer.user.id });
-      await em.save(em.create(ReviewDecision, { versionId, reviewerId: viewer.user.id, tokenId: viewer.tokenId, decision: kind, comment: text, packageSha256: version.packageSha256 }));
+      await em.save(
+        em.create(ReviewDecision, {
+          versionId,
+          reviewerId: viewer.user.id,
+          tokenId: viewer.tokenId,
+          decision: kind,
+          comment: text,
+          packageSha256: version.packageSha256,
+        }),
+      );
       const target = { targetType: "SkillVersion", targetId: version.id, skillId: version.skillId };
       if (kind === ReviewDecisionKind.REJECT) {
-        await this.audit.record(em, { actorId: viewer.user.id, action: AuditAction.REJECT, ...target, after: { reason: text, packageSha256: version.packageSha256 } });
+        await this.audit.record(em, {
+          actorId: viewer.user.id,
+          action: AuditAction.REJECT,
+          ...target,
+          after: { reason: text, packageSha256: version.packageSha256 },
+        });
         await em.update(ReviewRequest, request.id, { outcome: ReviewDecisionKind.REJECT, decidedAt: new Date() });
         await this.pipeline.failed(em, version, REVIEW_GATE, `Rejected in review: ${text}`, viewer.user.id);
         return { version, published: false };
@@ -113,4 +137,3 @@ export class VersionReviewService {
     });
   }
 }
-

@@ -68,7 +68,10 @@ export class ReviewerCredentialType {
   @Field({ description: "When the token was created (for INVITATION: when the invitation was redeemed)." })
   tokenCreatedAt: Date;
 
-  @Field(() => GovernanceUserRef, { nullable: true, description: "For INVITATION: the admin who created the invitation (null when the system did); for SELF and SERVICE_ACCOUNT: who created the token." })
+  @Field(() => GovernanceUserRef, {
+    nullable: true,
+    description: "For INVITATION: the admin who created the invitation (null when the system did); for SELF and SERVICE_ACCOUNT: who created the token.",
+  })
   createdBy: GovernanceUserRef | null;
 
   @Field(() => GovernanceUserRef, {

@@ -10,9 +10,7 @@ export const SUPERGRAPH_FILE = path.join(SCHEMA_DIR, "supergraph.graphql");
 
 /** Composes the subgraphs into the supergraph SDL the gateway serves; throws with every composition error. */
 export function composeSupergraph(subgraphs: readonly BuiltSubgraph[]): string {
-  const result = composeServices(
-    subgraphs.map((s) => ({ name: s.definition.name, url: s.definition.path, typeDefs: parse(s.sdl) })),
-  );
+  const result = composeServices(subgraphs.map((s) => ({ name: s.definition.name, url: s.definition.path, typeDefs: parse(s.sdl) })));
   if (result.errors) throw new Error(`Supergraph composition failed:\n${result.errors.map((e) => `  - ${e.message}`).join("\n")}`);
   return result.supergraphSdl;
 }

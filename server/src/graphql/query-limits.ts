@@ -117,7 +117,8 @@ export function measureOperation(
     }
     return { depth, cost, aliases };
   };
-  const root = operation.operation === "query" ? schema.getQueryType() : operation.operation === "mutation" ? schema.getMutationType() : schema.getSubscriptionType();
+  const root =
+    operation.operation === "query" ? schema.getQueryType() : operation.operation === "mutation" ? schema.getMutationType() : schema.getSubscriptionType();
   return root ? walk(operation.selectionSet, root, new Set()) : { depth: 0, cost: 0, aliases: 0 };
 }
 
@@ -126,7 +127,13 @@ function limitError(code: ErrorCode, message: string, details: Record<string, nu
 }
 
 /** Throws QUERY_TOO_DEEP, TOO_MANY_ALIASES or QUERY_TOO_COMPLEX when the operation is over a limit. */
-export function assertWithinLimits(schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode, variables: Record<string, unknown>, limits: QueryLimits): void {
+export function assertWithinLimits(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  operation: OperationDefinitionNode,
+  variables: Record<string, unknown>,
+  limits: QueryLimits,
+): void {
   const fragments: Record<string, FragmentDefinitionNode> = {};
   for (const def of document.definitions) if (def.kind === Kind.FRAGMENT_DEFINITION) fragments[def.name.value] = def;
   const m = measureOperation(schema, operation, fragments, variables);
@@ -134,10 +141,16 @@ export function assertWithinLimits(schema: GraphQLSchema, document: DocumentNode
     throw limitError("QUERY_TOO_DEEP", `The query is ${m.depth} levels deep; the limit is ${limits.maxDepth}.`, { depth: m.depth, maxDepth: limits.maxDepth });
   }
   if (m.aliases > limits.maxAliases) {
-    throw limitError("TOO_MANY_ALIASES", `The query uses ${m.aliases} aliases; the limit is ${limits.maxAliases}.`, { aliases: m.aliases, maxAliases: limits.maxAliases });
+    throw limitError("TOO_MANY_ALIASES", `The query uses ${m.aliases} aliases; the limit is ${limits.maxAliases}.`, {
+      aliases: m.aliases,
+      maxAliases: limits.maxAliases,
+    });
   }
   if (m.cost > limits.maxCost) {
-    throw limitError("QUERY_TOO_COMPLEX", `The query's estimated cost is ${m.cost}; the limit is ${limits.maxCost}. Ask for smaller pages.`, { cost: m.cost, maxCost: limits.maxCost });
+    throw limitError("QUERY_TOO_COMPLEX", `The query's estimated cost is ${m.cost}; the limit is ${limits.maxCost}. Ask for smaller pages.`, {
+      cost: m.cost,
+      maxCost: limits.maxCost,
+    });
   }
 }
 

@@ -44,7 +44,12 @@ export const SUBGRAPHS: readonly SubgraphDefinition[] = [
     referenceResolvers: { ...communityReferenceResolvers, ...identityReferenceResolvers },
   },
   { name: "testing", path: "/subgraphs/testing/graphql", resolvers: [...TESTING_RESOLVERS], referenceResolvers: testingReferenceResolvers },
-  { name: "governance", path: "/subgraphs/governance/graphql", resolvers: [...GOVERNANCE_RESOLVERS, ...WEBHOOK_RESOLVERS], referenceResolvers: governanceReferenceResolvers },
+  {
+    name: "governance",
+    path: "/subgraphs/governance/graphql",
+    resolvers: [...GOVERNANCE_RESOLVERS, ...WEBHOOK_RESOLVERS],
+    referenceResolvers: governanceReferenceResolvers,
+  },
 ];
 
 /** How resolvers meet their collaborators: instances from the composition root, and subscription sources. */
@@ -75,7 +80,13 @@ export interface BuiltSubgraph {
 export async function buildSubgraph(definition: SubgraphDefinition, wiring: SubgraphWiring = UNWIRED): Promise<BuiltSubgraph> {
   assertEveryOperationDeclaresAccess(definition.resolvers);
   // type-graphql insists on a pubSub for schemas with subscriptions; ours come from `wiring.subscriptions`.
-  const typeSchema = await buildSchema({ resolvers: definition.resolvers, container: wiring.container, skipCheck: true, validate: false, pubSub: createPubSub() });
+  const typeSchema = await buildSchema({
+    resolvers: definition.resolvers,
+    container: wiring.container,
+    skipCheck: true,
+    validate: false,
+    pubSub: createPubSub(),
+  });
   const sdl = `${FEDERATION_LINK}\n\n${printSchemaWithDirectives(typeSchema)}\n`;
   // type-graphql and Apollo type the same runtime resolver-map shape differently; bridge once here.
   const resolvers = { ...createResolversMap(typeSchema) } as unknown as Record<string, Record<string, unknown>>;

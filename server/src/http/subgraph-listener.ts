@@ -50,7 +50,12 @@ export async function startSubgraphListener(runtime: Runtime, listen: { host: st
       return;
     }
     res.status(401).json({
-      errors: [{ message: `This listener serves a company router only: send the shared secret in ${SUBGRAPH_SECRET_HEADER}.`, extensions: { code: "UNAUTHENTICATED" } }],
+      errors: [
+        {
+          message: `This listener serves a company router only: send the shared secret in ${SUBGRAPH_SECRET_HEADER}.`,
+          extensions: { code: "UNAUTHENTICATED" },
+        },
+      ],
     });
   });
   const json = express.json({ limit: config.limits.graphqlMaxBodyBytes });

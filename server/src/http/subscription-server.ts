@@ -29,7 +29,11 @@ class SocketSession implements LiveAccess<RequestContext> {
     public viewer: Viewer,
   ) {}
 
-  guard<T>(open: (signal: AbortSignal) => AsyncGenerator<T>, stillAllowed: (fresh: RequestContext) => Promise<boolean>, refusal: () => Error): AsyncGenerator<T> {
+  guard<T>(
+    open: (signal: AbortSignal) => AsyncGenerator<T>,
+    stillAllowed: (fresh: RequestContext) => Promise<boolean>,
+    refusal: () => Error,
+  ): AsyncGenerator<T> {
     const controller = new AbortController();
     let refused: Error | null = null;
     const entry: Guard = {

@@ -27,7 +27,11 @@ export function createIdentityLoaders(dataSource: DataSource) {
     invitationById: new DataLoader<string, Invitation | null>(async (ids) => byKey(ids, await em.findBy(Invitation, { id: In([...ids]) }), (i) => i.id)),
     /** Each user's invitation that can still be redeemed (at most one: a newer one supersedes the rest). */
     pendingInvitationByUserId: new DataLoader<string, Invitation | null>(async (userIds) =>
-      byKey(userIds, await em.findBy(Invitation, { userId: In([...userIds]), redeemedAt: IsNull(), supersededAt: IsNull(), expiresAt: MoreThan(new Date()) }), (i) => i.userId),
+      byKey(
+        userIds,
+        await em.findBy(Invitation, { userId: In([...userIds]), redeemedAt: IsNull(), supersededAt: IsNull(), expiresAt: MoreThan(new Date()) }),
+        (i) => i.userId,
+      ),
     ),
   };
 }

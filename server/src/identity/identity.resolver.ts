@@ -77,14 +77,18 @@ export class UserResolver {
   }
 
   @Access(AccessRule.SIGNED_IN)
-  @Mutation(() => ApiTokenType, { description: "Fails every later request with this token, and closes its open subscriptions. Your own tokens, or any for admins." })
+  @Mutation(() => ApiTokenType, {
+    description: "Fails every later request with this token, and closes its open subscriptions. Your own tokens, or any for admins.",
+  })
   revokeApiToken(@Ctx() ctx: ViewerContext, @Arg("id", () => ID) id: string): Promise<ApiToken> {
     const decoded = fromGlobalId(id);
     return this.identity.revokeApiToken(ctx, decoded.type === "ApiToken" ? decoded.id : "00000000-0000-0000-0000-000000000000");
   }
 
   @Access(AccessRule.ADMIN)
-  @Mutation(() => CreateInvitationPayload, { description: "A one-time, expiring code for a person with no working token; they redeem it to get their own. Admins only." })
+  @Mutation(() => CreateInvitationPayload, {
+    description: "A one-time, expiring code for a person with no working token; they redeem it to get their own. Admins only.",
+  })
   async createInvitation(@Ctx() ctx: ViewerContext, @Arg("input") input: CreateInvitationInput): Promise<CreateInvitationPayload> {
     const { invitation, code, user } = await this.identity.createInvitation(ctx, input);
     return { code, expiresAt: invitation.expiresAt, user };
@@ -113,7 +117,10 @@ export class UserResolver {
     return connectionFromArray("teams", await ctx.loaders.identity.membershipsByUserId.load(user.id), page);
   }
 
-  @FieldResolver(() => PendingInvitationType, { nullable: true, description: "The user's invitation that can still be redeemed, if any. Admins only (null for others)." })
+  @FieldResolver(() => PendingInvitationType, {
+    nullable: true,
+    description: "The user's invitation that can still be redeemed, if any. Admins only (null for others).",
+  })
   async pendingInvitation(@Ctx() ctx: IdentityRequest, @Root() user: User): Promise<PendingInvitationView | null> {
     if (!ctx.viewer || !isAdmin(ctx.viewer.user)) return null;
     const invitation = await ctx.loaders.identity.pendingInvitationByUserId.load(user.id);
@@ -166,7 +173,9 @@ export class TeamResolver {
   }
 
   @Access(AccessRule.SIGNED_IN)
-  @Mutation(() => TeamMembershipType, { description: "Removes a member: they stop seeing the team's unreleased versions at once. Admins and the team's maintainers; the last maintainer stays." })
+  @Mutation(() => TeamMembershipType, {
+    description: "Removes a member: they stop seeing the team's unreleased versions at once. Admins and the team's maintainers; the last maintainer stays.",
+  })
   removeTeamMember(@Ctx() ctx: ViewerContext, @Arg("input") input: RemoveTeamMemberInput): Promise<Membership> {
     return this.identity.removeTeamMember(ctx, input);
   }

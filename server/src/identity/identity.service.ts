@@ -70,13 +70,21 @@ export class IdentityService {
     const filtered = this.dataSource.manager.createQueryBuilder(User, "u");
     const query = args.query?.trim();
     if (query) filtered.where("u.handle ILIKE :pattern", { pattern: `%${escapeLike(query)}%` });
-    const page = filtered.clone().orderBy("u.handle", "ASC").take(size + 1);
+    const page = filtered
+      .clone()
+      .orderBy("u.handle", "ASC")
+      .take(size + 1);
     if (after !== null) page.andWhere("u.handle > :after", { after });
     const [rows, totalCount] = await Promise.all([page.getMany(), filtered.getCount()]);
     const edges = rows.slice(0, size).map((node) => ({ node, cursor: encodeCursor("users", node.handle) }));
     return {
       edges,
-      pageInfo: { hasNextPage: rows.length > size, hasPreviousPage: after !== null, startCursor: edges[0]?.cursor ?? null, endCursor: edges.at(-1)?.cursor ?? null },
+      pageInfo: {
+        hasNextPage: rows.length > size,
+        hasPreviousPage: after !== null,
+        startCursor: edges[0]?.cursor ?? null,
+        endCursor: edges.at(-1)?.cursor ?? null,
+      },
       totalCount,
     };
   }
@@ -94,7 +102,13 @@ export class IdentityService {
         throw new SkillyardError("BAD_USER_INPUT", "A user with this handle or email already exists.", { argument: "handle" });
       }
       const user = await em.save(em.create(User, { handle: input.handle, email: input.email, roles, kind: input.kind }));
-      await this.audit.record(em, { actorId: admin.id, action: AuditAction.USER_CREATE, targetType: "User", targetId: user.id, after: { handle: user.handle, roles: user.roles, kind: user.kind } });
+      await this.audit.record(em, {
+        actorId: admin.id,
+        action: AuditAction.USER_CREATE,
+        targetType: "User",
+        targetId: user.id,
+        after: { handle: user.handle, roles: user.roles, kind: user.kind },
+      });
       return user;
     });
   }
@@ -112,7 +126,14 @@ export class IdentityService {
         throw new SkillyardError("BAD_USER_INPUT", "Admins cannot remove their own ADMIN role (ask another admin).", { argument: "roles" });
       }
       await em.save(user);
-      await this.audit.record(em, { actorId: admin.id, action: AuditAction.ROLE_CHANGE, targetType: "User", targetId: user.id, before: { handle: user.handle, roles: before }, after: { handle: user.handle, roles: user.roles } });
+      await this.audit.record(em, {
+        actorId: admin.id,
+        action: AuditAction.ROLE_CHANGE,
+        targetType: "User",
+        targetId: user.id,
+        before: { handle: user.handle, roles: before },
+        after: { handle: user.handle, roles: user.roles },
+      });
       await notifyViewerChanged(em, user.id);
       return user;
     });
@@ -122,7 +143,8 @@ export class IdentityService {
     const admin = requireViewer(ctx).user;
     check("name", teamNameProblem(input.name));
     return this.dataSource.transaction(async (em) => {
-      if (await em.existsBy(Team, { name: input.name })) throw new SkillyardError("BAD_USER_INPUT", `Team "${input.name}" already exists.`, { argument: "name" });
+      if (await em.existsBy(Team, { name: input.name }))
+        throw new SkillyardError("BAD_USER_INPUT", `Team "${input.name}" already exists.`, { argument: "name" });
       const team = await em.save(em.create(Team, { name: input.name }));
       await this.audit.record(em, { actorId: admin.id, action: AuditAction.TEAM_CREATE, targetType: "Team", targetId: team.id, after: { name: team.name } });
       return team;
@@ -170,7 +192,9 @@ export class IdentityService {
       if (!membership) throw new SkillyardError("NOT_FOUND", `${user.handle} is not a member of "${team.name}".`, { argument: "user" });
       const maintainers = members.filter((m) => m.role === TeamRole.MAINTAINER);
       if (membership.role === TeamRole.MAINTAINER && maintainers.length === 1) {
-        throw new SkillyardError("BAD_USER_INPUT", `${user.handle} is the last maintainer of "${team.name}"; make someone else a maintainer first.`, { argument: "user" });
+        throw new SkillyardError("BAD_USER_INPUT", `${user.handle} is the last maintainer of "${team.name}"; make someone else a maintainer first.`, {
+          argument: "user",
+        });
       }
       await em.delete(Membership, { id: membership.id });
       await this.audit.record(em, {
@@ -200,7 +224,11 @@ export class IdentityService {
       let invitationId = (await em.findOneBy(ApiToken, { id: viewer.tokenId }))?.invitationId ?? null;
       if (user.id !== viewer.user.id) {
         if (user.kind !== UserKind.SERVICE) {
-          throw new SkillyardError("FORBIDDEN", `Nobody can create a token for another person; an admin can invite ${user.handle} instead (createInvitation).`, { user: user.handle });
+          throw new SkillyardError(
+            "FORBIDDEN",
+            `Nobody can create a token for another person; an admin can invite ${user.handle} instead (createInvitation).`,
+            { user: user.handle },
+          );
         }
         if (!isAdmin(viewer.user)) throw new SkillyardError("FORBIDDEN", "Only admins create tokens for service accounts.", { user: user.handle });
         origin = ApiTokenOrigin.SERVICE_ACCOUNT;
@@ -227,7 +255,14 @@ export class IdentityService {
       if (!token.revokedAt) {
         token.revokedAt = new Date();
         await em.save(token);
-        await this.audit.record(em, { actorId: viewer.user.id, action: AuditAction.TOKEN_REVOKE, targetType: "ApiToken", targetId: token.id, before: { revokedAt: null }, after: { revokedAt: token.revokedAt.toISOString() } });
+        await this.audit.record(em, {
+          actorId: viewer.user.id,
+          action: AuditAction.TOKEN_REVOKE,
+          targetType: "ApiToken",
+          targetId: token.id,
+          before: { revokedAt: null },
+          after: { revokedAt: token.revokedAt.toISOString() },
+        });
         // Delivered at commit to every process, which closes that token's subscriptions.
         await em.query(`SELECT pg_notify('${TOKEN_REVOKED_CHANNEL}', $1)`, [token.id]);
       }
@@ -254,7 +289,9 @@ export class IdentityService {
    */
   async invite(em: EntityManager, user: User, createdById: string | null): Promise<CreatedInvitation> {
     if (user.kind === UserKind.SERVICE) {
-      throw new SkillyardError("BAD_USER_INPUT", `${user.handle} is a service account: an admin creates its tokens directly (createApiToken).`, { argument: "user" });
+      throw new SkillyardError("BAD_USER_INPUT", `${user.handle} is a service account: an admin creates its tokens directly (createApiToken).`, {
+        argument: "user",
+      });
     }
     if (await em.existsBy(ApiToken, { userId: user.id, revokedAt: IsNull() })) {
       throw new SkillyardError(
@@ -267,9 +304,23 @@ export class IdentityService {
     await em.update(Invitation, { userId: user.id, redeemedAt: IsNull(), supersededAt: IsNull() }, { supersededAt: now });
     const code = `${INVITATION_PREFIX}${randomBytes(24).toString("base64url")}`;
     const invitation = await em.save(
-      em.create(Invitation, { userId: user.id, codeSha256: hashSecret(code), createdById, expiresAt: new Date(now.getTime() + this.invitationTtlHours * 3600_000), redeemedAt: null, supersededAt: null, tokenId: null }),
+      em.create(Invitation, {
+        userId: user.id,
+        codeSha256: hashSecret(code),
+        createdById,
+        expiresAt: new Date(now.getTime() + this.invitationTtlHours * 3600_000),
+        redeemedAt: null,
+        supersededAt: null,
+        tokenId: null,
+      }),
     );
-    await this.audit.record(em, { actorId: createdById, action: AuditAction.INVITATION_CREATE, targetType: "User", targetId: user.id, after: { user: user.handle, invitationId: invitation.id, expiresAt: invitation.expiresAt.toISOString() } });
+    await this.audit.record(em, {
+      actorId: createdById,
+      action: AuditAction.INVITATION_CREATE,
+      targetType: "User",
+      targetId: user.id,
+      after: { user: user.handle, invitationId: invitation.id, expiresAt: invitation.expiresAt.toISOString() },
+    });
     return { invitation, code, user };
   }
 
@@ -290,7 +341,13 @@ export class IdentityService {
               : null;
       if (problem || !invitation) throw new SkillyardError("INVITATION_INVALID", problem ?? "This invitation code is not valid.");
       const user = await em.findOneByOrFail(User, { id: invitation.userId });
-      const issued = await this.tokens.issue(em, { userId: user.id, name: input.tokenName.trim(), origin: ApiTokenOrigin.INVITATION, createdById: null, invitationId: invitation.id });
+      const issued = await this.tokens.issue(em, {
+        userId: user.id,
+        name: input.tokenName.trim(),
+        origin: ApiTokenOrigin.INVITATION,
+        createdById: null,
+        invitationId: invitation.id,
+      });
       invitation.redeemedAt = new Date();
       invitation.tokenId = issued.token.id;
       await em.save(invitation);
@@ -299,7 +356,14 @@ export class IdentityService {
         action: AuditAction.INVITATION_REDEEM,
         targetType: "ApiToken",
         targetId: issued.token.id,
-        after: { user: user.handle, invitationId: invitation.id, invitedById: invitation.createdById, invitedAt: invitation.createdAt.toISOString(), name: issued.token.name, prefix: issued.token.prefix },
+        after: {
+          user: user.handle,
+          invitationId: invitation.id,
+          invitedById: invitation.createdById,
+          invitedAt: invitation.createdAt.toISOString(),
+          name: issued.token.name,
+          prefix: issued.token.prefix,
+        },
       });
       return { ...issued, user };
     });

@@ -8,7 +8,10 @@ import { GlobalRole, type User, UserKind } from "./user.entity";
 registerEnumType(GlobalRole, { name: "GlobalRole" });
 registerEnumType(TeamRole, { name: "TeamRole" });
 registerEnumType(UserKind, { name: "UserKind", description: "PERSON, or SERVICE: an automation account that holds no global role and can never review." });
-registerEnumType(ApiTokenOrigin, { name: "ApiTokenOrigin", description: "How a token came to be: BOOTSTRAP, INVITATION (redeemed), SELF (created by its user), SERVICE_ACCOUNT (created by an admin)." });
+registerEnumType(ApiTokenOrigin, {
+  name: "ApiTokenOrigin",
+  description: "How a token came to be: BOOTSTRAP, INVITATION (redeemed), SELF (created by its user), SERVICE_ACCOUNT (created by an admin).",
+});
 
 @ObjectType("User")
 @Directive(`@key(fields: "id")`)

@@ -124,7 +124,10 @@ function count(tests: TestCaseResult[]): Verdict {
     else skipped++;
   }
   const ran = passed + failed;
-  const kept = tests.length <= MAX_TEST_RESULTS ? tests : [...tests.filter((t) => t.status === "failed"), ...tests.filter((t) => t.status !== "failed")].slice(0, MAX_TEST_RESULTS);
+  const kept =
+    tests.length <= MAX_TEST_RESULTS
+      ? tests
+      : [...tests.filter((t) => t.status === "failed"), ...tests.filter((t) => t.status !== "failed")].slice(0, MAX_TEST_RESULTS);
   return { outcome: "ERROR", reason: "", passed, failed, skipped, passRate: ran === 0 ? null : passed / ran, tests: kept };
 }
 

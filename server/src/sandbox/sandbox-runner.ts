@@ -227,7 +227,11 @@ export class SandboxRunner {
       for (const leftover of [container, helper]) {
         if (leftover) await leftover.remove({ force: true }).catch(() => undefined);
       }
-      if (volumeCreated) await this.docker.getVolume(volumeName).remove().catch(() => undefined);
+      if (volumeCreated)
+        await this.docker
+          .getVolume(volumeName)
+          .remove()
+          .catch(() => undefined);
       if (collector.consumerError !== null) {
         // A bug in the caller's onLog, not in the skill: surfaced once the sandbox is cleaned up, over any result.
         // eslint-disable-next-line no-unsafe-finally -- replacing the result with this error is the point

@@ -64,7 +64,10 @@ export class TestRunWorker {
     // Docker may be down at start; runs then end as INFRA_ERROR after their retries, the process stays up.
     await this.sweep().catch((e: unknown) => this.deps.logger.error("sweep failed", { message: String(e) }));
     await this.deps.queue.work(this.deps.maxConcurrency, (job) => this.handle(job));
-    this.sweeper = setInterval(() => void this.sweep().catch((e: unknown) => this.deps.logger.error("sweep failed", { message: String(e) })), SWEEP_INTERVAL_MS);
+    this.sweeper = setInterval(
+      () => void this.sweep().catch((e: unknown) => this.deps.logger.error("sweep failed", { message: String(e) })),
+      SWEEP_INTERVAL_MS,
+    );
     this.sweeper.unref();
   }
 
@@ -193,21 +196,17 @@ export class TestRunWorker {
   private runInSandbox(run: TestRun, version: SkillVersion, writer: TestRunEventWriter): Promise<SandboxRunResult> {
     const { blobStore, archiveLimits } = this.deps;
     const manifest = version.manifest;
-    return withExtractedPackage(
-      blobStore.pathOf(version.packageSha256),
-      archiveLimits,
-      blobStore.tmpDir,
-      (pkg) =>
-        this.runner.run({
-          runId: run.id,
-          versionId: version.id,
-          packageDir: pkg.dir,
-          runtime: manifest.requirements.runtime,
-          memoryMb: manifest.requirements.memoryMb,
-          timeoutSeconds: manifest.requirements.timeoutSeconds,
-          testCommand: manifest.testCommand,
-          onLog: (stream, line) => writer.log(stream === "STDERR" ? LogStream.STDERR : LogStream.STDOUT, line),
-        }),
+    return withExtractedPackage(blobStore.pathOf(version.packageSha256), archiveLimits, blobStore.tmpDir, (pkg) =>
+      this.runner.run({
+        runId: run.id,
+        versionId: version.id,
+        packageDir: pkg.dir,
+        runtime: manifest.requirements.runtime,
+        memoryMb: manifest.requirements.memoryMb,
+        timeoutSeconds: manifest.requirements.timeoutSeconds,
+        testCommand: manifest.testCommand,
+        onLog: (stream, line) => writer.log(stream === "STDERR" ? LogStream.STDERR : LogStream.STDOUT, line),
+      }),
     );
   }
 
@@ -248,7 +247,12 @@ export class TestRunWorker {
       );
       if (update.affected !== 1) return false;
       const target = { targetType: "SkillVersion", targetId: version.id, skillId: version.skillId };
-      await audit.record(em, { actorId: null, action: AuditAction.TEST_OUTCOME, ...target, after: { testRunId: runId, status, reason: result.reason, passRate: result.passRate } });
+      await audit.record(em, {
+        actorId: null,
+        action: AuditAction.TEST_OUTCOME,
+        ...target,
+        after: { testRunId: runId, status, reason: result.reason, passRate: result.passRate },
+      });
       if (status === TestRunStatus.PASSED) {
         // On through the later gates: published now, or waiting for a reviewer.
         await pipeline.passed(em, version, TEST_GATE, null);

@@ -20,7 +20,9 @@ export class TestRunService {
   async rerun(ctx: CatalogContext, versionId: string): Promise<TestRun> {
     const viewer = requireViewer(ctx);
     return this.dataSource.transaction(async (em) => {
-      const version = await em.getRepository(SkillVersion).findOne({ where: { id: versionId }, relations: { skill: true }, lock: { mode: "pessimistic_write", tables: ["skill_version"] } });
+      const version = await em
+        .getRepository(SkillVersion)
+        .findOne({ where: { id: versionId }, relations: { skill: true }, lock: { mode: "pessimistic_write", tables: ["skill_version"] } });
       if (!version || !(await ctx.visibility.canSeeVersion(version))) throw new SkillyardError("NOT_FOUND", "There is no such skill version.");
       if (!isAdmin(viewer.user) && !(await em.getRepository(Membership).existsBy({ userId: viewer.user.id, teamId: version.skill.teamId }))) {
         throw new SkillyardError("FORBIDDEN", `Only members of the team that owns "${version.skill.name}" can re-run its tests.`);
@@ -36,7 +38,9 @@ export class TestRunService {
   /** A QUEUED run with its first event and its durable job, in the caller's transaction. */
   async enqueue(em: EntityManager, versionId: string): Promise<TestRun> {
     const run = await em.getRepository(TestRun).save(em.getRepository(TestRun).create({ versionId, status: TestRunStatus.QUEUED }));
-    await em.getRepository(TestRunEvent).insert({ runId: run.id, seq: 1, kind: TestRunEventKind.STATUS, status: TestRunStatus.QUEUED, text: null, stream: null });
+    await em
+      .getRepository(TestRunEvent)
+      .insert({ runId: run.id, seq: 1, kind: TestRunEventKind.STATUS, status: TestRunStatus.QUEUED, text: null, stream: null });
     run.jobId = await this.queue.enqueue(em, { testRunId: run.id });
     await em.getRepository(TestRun).update(run.id, { jobId: run.jobId });
     return run;
@@ -44,7 +48,9 @@ export class TestRunService {
 
   /** A run that ended when it was recorded (nothing to execute, or nothing that could be executed). */
   async recordFinished(em: EntityManager, versionId: string, status: TestRunStatus, reason: string): Promise<TestRun> {
-    const run = await em.getRepository(TestRun).save(em.getRepository(TestRun).create({ versionId, status, reason, startedAt: new Date(), finishedAt: new Date() }));
+    const run = await em
+      .getRepository(TestRun)
+      .save(em.getRepository(TestRun).create({ versionId, status, reason, startedAt: new Date(), finishedAt: new Date() }));
     await em.getRepository(TestRunEvent).insert({ runId: run.id, seq: 1, kind: TestRunEventKind.STATUS, status, text: reason, stream: null });
     return run;
   }

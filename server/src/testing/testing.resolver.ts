@@ -9,7 +9,15 @@ import type { TestRunEventHub } from "./test-run-events";
 import { TestRun, TestRunStatus, type StoredTestCase } from "./test-run.entity";
 import type { TestRunService } from "./test-run.service";
 import type { TestingContext, TestingSubscriptionContext } from "./testing.context";
-import { SkillVersionTestsType, TestCaseConnection, TestQueueType, TestRunConnection, TestRunEventConnection, TestRunEventType, TestRunType } from "./testing.types";
+import {
+  SkillVersionTestsType,
+  TestCaseConnection,
+  TestQueueType,
+  TestRunConnection,
+  TestRunEventConnection,
+  TestRunEventType,
+  TestRunType,
+} from "./testing.types";
 
 interface EntityRef {
   id: string;
@@ -85,7 +93,9 @@ export class TestRunResolver {
   }
 
   @Access(AccessRule.SIGNED_IN)
-  @Mutation(() => TestRunType, { description: "Re-runs the tests of a version whose last run could not complete (INFRA_ERROR). Members of the owning team and admins." })
+  @Mutation(() => TestRunType, {
+    description: "Re-runs the tests of a version whose last run could not complete (INFRA_ERROR). Members of the owning team and admins.",
+  })
   rerunTests(@Ctx() ctx: TestingContext, @Arg("versionId", () => ID) versionId: string): Promise<TestRun> {
     return this.testRuns.rerun(ctx, expectGlobalId(versionId, "SkillVersion"));
   }

@@ -43,7 +43,9 @@ export class WebhookDeliveryWorker {
     const webhook = await dataSource.getRepository(Webhook).findOneBy({ id: delivery.webhookId });
     if (!webhook?.active) {
       // Deleted after the event: nothing is sent.
-      await dataSource.getRepository(WebhookDelivery).update({ id: delivery.id, status: WebhookDeliveryStatus.PENDING }, { status: WebhookDeliveryStatus.FAILED });
+      await dataSource
+        .getRepository(WebhookDelivery)
+        .update({ id: delivery.id, status: WebhookDeliveryStatus.PENDING }, { status: WebhookDeliveryStatus.FAILED });
       return;
     }
     const result = await this.post(webhook, delivery);
@@ -53,13 +55,21 @@ export class WebhookDeliveryWorker {
       const current = await em.getRepository(WebhookDelivery).findOne({ where: { id: delivery.id }, lock: { mode: "pessimistic_write" } });
       if (!current) return;
       const attempt = current.attemptCount + 1;
-      await em.getRepository(WebhookDeliveryAttempt).insert({ deliveryId: current.id, attempt, statusCode: result.statusCode, error: result.error, durationMs: result.durationMs });
+      await em
+        .getRepository(WebhookDeliveryAttempt)
+        .insert({ deliveryId: current.id, attempt, statusCode: result.statusCode, error: result.error, durationMs: result.durationMs });
       // The webhook may have been deleted during the attempt, which already settled the delivery.
       const settle = current.status === WebhookDeliveryStatus.PENDING ? { status, deliveredAt: result.ok ? new Date() : null } : {};
       await em.getRepository(WebhookDelivery).update(current.id, { attemptCount: attempt, ...settle });
     });
     if (!result.ok) {
-      logger.warn("webhook delivery attempt failed", { deliveryId, webhookId: webhook.id, statusCode: result.statusCode, error: result.error, willRetry: !lastAttempt });
+      logger.warn("webhook delivery attempt failed", {
+        deliveryId,
+        webhookId: webhook.id,
+        statusCode: result.statusCode,
+        error: result.error,
+        willRetry: !lastAttempt,
+      });
       // Failing the job is what makes pg-boss retry (or, after the last attempt, keep it as failed).
       throw new Error(`webhook delivery failed: ${result.error}`);
     }

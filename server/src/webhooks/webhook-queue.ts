@@ -59,10 +59,8 @@ export class WebhookQueue {
   /** Starts `concurrency` pollers; each handles one job at a time. Throwing makes pg-boss retry with backoff. */
   async work(concurrency: number, handler: (job: PgBoss.JobWithMetadata<WebhookDeliveryJob>) => Promise<void>): Promise<void> {
     for (let i = 0; i < concurrency; i++) {
-      await this.boss.work<WebhookDeliveryJob>(
-        WEBHOOK_DELIVERY_QUEUE,
-        { batchSize: 1, pollingIntervalSeconds: 0.5, includeMetadata: true },
-        async ([job]) => handler(job),
+      await this.boss.work<WebhookDeliveryJob>(WEBHOOK_DELIVERY_QUEUE, { batchSize: 1, pollingIntervalSeconds: 0.5, includeMetadata: true }, async ([job]) =>
+        handler(job),
       );
     }
   }

@@ -89,14 +89,22 @@ export class WebhookTransport {
           if (wanted.length === 0) return callback(Object.assign(new Error(`${hostname} does not resolve`), { code: "ENOTFOUND" }), "", 4);
           if (!wanted.every((a) => addresses.allows(a))) return callback(new Refused(), "", 4);
           const address = wanted[0];
-          if (options.all) return (callback as unknown as (err: null, all: { address: string; family: number }[]) => void)(null, [{ address, family: address.includes(":") ? 6 : 4 }]);
+          if (options.all)
+            return (callback as unknown as (err: null, all: { address: string; family: number }[]) => void)(null, [
+              { address, family: address.includes(":") ? 6 : 4 },
+            ]);
           callback(null, address, address.includes(":") ? 6 : 4);
         },
         (error: unknown) => callback(error instanceof Error ? error : new Error(String(error)), "", 4),
       );
     };
     return new Promise((resolvePromise, reject) => {
-      const request = (url.protocol === "https:" ? https : http).request(url, { method: "POST", headers: { ...headers, "content-length": String(Buffer.byteLength(body)) }, signal, lookup });
+      const request = (url.protocol === "https:" ? https : http).request(url, {
+        method: "POST",
+        headers: { ...headers, "content-length": String(Buffer.byteLength(body)) },
+        signal,
+        lookup,
+      });
       request.once("response", (res) => {
         // The answer's body is not needed; draining it frees the connection.
         res.resume();
@@ -112,7 +120,8 @@ export class WebhookTransport {
     if (error instanceof Refused || (error instanceof Error && error.cause instanceof Refused)) {
       return `refused: the target resolves to a loopback, private, link-local or otherwise internal address${where}`;
     }
-    if (error instanceof Error && (error.name === "AbortError" || error.name === "TimeoutError")) return `no answer within ${this.options.timeoutMs} ms${where}`;
+    if (error instanceof Error && (error.name === "AbortError" || error.name === "TimeoutError"))
+      return `no answer within ${this.options.timeoutMs} ms${where}`;
     const code = (error as { code?: unknown }).code;
     if (code === "ENOTFOUND" || code === "EAI_AGAIN") return `the host name does not resolve${where}`;
     // Refused, reset, unreachable, TLS: one answer, so deliveries cannot be used to scan ports.

@@ -38,7 +38,9 @@ export class WebhookLoaders {
       cacheKeyFn: (k) => `${k.webhookId}|${k.afterId ?? ""}|${k.size}`,
     });
     this.attemptsByDeliveryId = new DataLoader(async (ids) => {
-      const rows = await dataSource.getRepository(WebhookDeliveryAttempt).find({ where: { deliveryId: In([...ids]) }, order: { deliveryId: "ASC", attempt: "ASC" } });
+      const rows = await dataSource
+        .getRepository(WebhookDeliveryAttempt)
+        .find({ where: { deliveryId: In([...ids]) }, order: { deliveryId: "ASC", attempt: "ASC" } });
       return groupBy(ids, rows, (r) => r.deliveryId);
     });
   }

@@ -21,7 +21,12 @@ function page<T extends { id: string }>(kind: string, rows: T[], size: number, a
   const edges = rows.slice(0, size).map((node) => ({ node, cursor: encodeCursor(kind, node.id) }));
   return {
     edges,
-    pageInfo: { hasNextPage: rows.length > size, hasPreviousPage: Boolean(after), startCursor: edges[0]?.cursor ?? null, endCursor: edges.at(-1)?.cursor ?? null },
+    pageInfo: {
+      hasNextPage: rows.length > size,
+      hasPreviousPage: Boolean(after),
+      startCursor: edges[0]?.cursor ?? null,
+      endCursor: edges.at(-1)?.cursor ?? null,
+    },
     totalCount,
   };
 }
@@ -38,7 +43,11 @@ export class WebhookResolver {
   async listWebhooks(@Args() args: PageArgs): Promise<Connection<Webhook>> {
     const size = pageSize(args.first);
     const repo = this.dataSource.getRepository(Webhook);
-    const query = repo.createQueryBuilder("w").orderBy("w.created_at", "DESC").addOrderBy("w.id", "DESC").limit(size + 1);
+    const query = repo
+      .createQueryBuilder("w")
+      .orderBy("w.created_at", "DESC")
+      .addOrderBy("w.id", "DESC")
+      .limit(size + 1);
     if (args.after) {
       const afterId = decodeCursor("webhooks", args.after, isUuid);
       // Keyset on (created_at, id) read from the row itself, so timestamps keep their full precision.
@@ -49,13 +58,17 @@ export class WebhookResolver {
   }
 
   @Access(AccessRule.ADMIN)
-  @Mutation(() => CreateWebhookPayload, { description: "Registers a URL for governance events; answers its signing secret, shown only this once. Admins only." })
+  @Mutation(() => CreateWebhookPayload, {
+    description: "Registers a URL for governance events; answers its signing secret, shown only this once. Admins only.",
+  })
   async createWebhook(@Ctx() ctx: ViewerContext, @Arg("input") input: CreateWebhookInput): Promise<CreateWebhookPayload> {
     return this.webhooks.create(ctx, input);
   }
 
   @Access(AccessRule.ADMIN)
-  @Mutation(() => DeleteWebhookPayload, { description: "Deactivates a webhook: it receives nothing more (pending deliveries are given up) but keeps its history. Admins only." })
+  @Mutation(() => DeleteWebhookPayload, {
+    description: "Deactivates a webhook: it receives nothing more (pending deliveries are given up) but keeps its history. Admins only.",
+  })
   async deleteWebhook(@Ctx() ctx: ViewerContext, @Arg("id", () => ID) id: string): Promise<DeleteWebhookPayload> {
     return { webhook: await this.webhooks.delete(ctx, id) };
   }

@@ -59,7 +59,9 @@ export function validateWebhookUrl(raw: string, addresses: AddressPolicy): strin
   if (url.username || url.password) throw bad("must not contain credentials (use the signature to authenticate deliveries)");
   if (!url.hostname) throw bad("has no host");
   if (targetProblem(url, addresses)) {
-    throw bad("points at a loopback, private, link-local or otherwise internal address (allowed only with WEBHOOK_ALLOW_PRIVATE_TARGETS=true, for tests and labs)");
+    throw bad(
+      "points at a loopback, private, link-local or otherwise internal address (allowed only with WEBHOOK_ALLOW_PRIVATE_TARGETS=true, for tests and labs)",
+    );
   }
   // Fragments are never sent over HTTP; dropping them keeps the stored URL what is actually called.
   url.hash = "";
@@ -102,7 +104,13 @@ export class WebhookService {
     const secret = generateSecret();
     const webhook = await this.dataSource.transaction(async (em) => {
       const saved = await em.getRepository(Webhook).save(em.getRepository(Webhook).create({ url, events, secret, active: true, createdById: viewer.user.id }));
-      await this.audit.record(em, { actorId: viewer.user.id, action: AuditAction.WEBHOOK_CREATE, targetType: "Webhook", targetId: saved.id, after: auditView(saved) });
+      await this.audit.record(em, {
+        actorId: viewer.user.id,
+        action: AuditAction.WEBHOOK_CREATE,
+        targetType: "Webhook",
+        targetId: saved.id,
+        after: auditView(saved),
+      });
       return saved;
     });
     return { webhook, secret };
@@ -121,8 +129,17 @@ export class WebhookService {
       webhook.active = false;
       await em.getRepository(Webhook).update(webhook.id, { active: false });
       // Deliveries still waiting are given up; their jobs then find nothing to do.
-      await em.getRepository(WebhookDelivery).update({ webhookId: webhook.id, status: WebhookDeliveryStatus.PENDING }, { status: WebhookDeliveryStatus.FAILED });
-      await this.audit.record(em, { actorId: viewer.user.id, action: AuditAction.WEBHOOK_DELETE, targetType: "Webhook", targetId: webhook.id, before, after: auditView(webhook) });
+      await em
+        .getRepository(WebhookDelivery)
+        .update({ webhookId: webhook.id, status: WebhookDeliveryStatus.PENDING }, { status: WebhookDeliveryStatus.FAILED });
+      await this.audit.record(em, {
+        actorId: viewer.user.id,
+        action: AuditAction.WEBHOOK_DELETE,
+        targetType: "Webhook",
+        targetId: webhook.id,
+        before,
+        after: auditView(webhook),
+      });
       return webhook;
     });
   }
@@ -142,7 +159,9 @@ export class WebhookService {
       const id = randomUUID();
       const payload = deliveryPayload(id, type, event);
       const deliveries = em.getRepository(WebhookDelivery);
-      await deliveries.save(deliveries.create({ id, webhookId: webhook.id, event: type, auditEventId: event.id, payload, status: WebhookDeliveryStatus.PENDING, attemptCount: 0 }));
+      await deliveries.save(
+        deliveries.create({ id, webhookId: webhook.id, event: type, auditEventId: event.id, payload, status: WebhookDeliveryStatus.PENDING, attemptCount: 0 }),
+      );
       await this.queue.enqueue(em, { deliveryId: id });
     }
   };

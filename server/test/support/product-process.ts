@@ -65,7 +65,11 @@ export async function startProductProcess(
 }
 
 /** Ready when GET /readyz answers 200. */
-export const httpReady = (url: string) => async () => (await fetch(`${url}/readyz`).then((r) => r.status === 200, () => false));
+export const httpReady = (url: string) => async () =>
+  await fetch(`${url}/readyz`).then(
+    (r) => r.status === 200,
+    () => false,
+  );
 
 /** Ready when the worker logged that it is up. */
 export const workerReady = (output: string) => output.includes("Skillyard worker is up");

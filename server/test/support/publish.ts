@@ -13,14 +13,24 @@ export interface PublishedVersion {
 }
 
 /** Uploads a package built from `files` and publishes it; answers the raw GraphQL response. */
-export async function uploadAndPublish(server: TestServer, token: string, files: Record<string, string | Buffer>, extra: { version?: string; team?: string } = {}) {
+export async function uploadAndPublish(
+  server: TestServer,
+  token: string,
+  files: Record<string, string | Buffer>,
+  extra: { version?: string; team?: string } = {},
+) {
   const upload = await server.upload(await makePackage(files), token);
   assert.equal(upload.status, 201, JSON.stringify(upload.body));
   return server.gql<{ publishSkillVersion: PublishedVersion }>(PUBLISH, { input: { packageSha256: upload.body.sha256, ...extra } }, token);
 }
 
 /** Like uploadAndPublish but fails the test unless the publish succeeded. */
-export async function publishOk(server: TestServer, token: string, files: Record<string, string | Buffer>, extra: { version?: string; team?: string } = {}): Promise<PublishedVersion> {
+export async function publishOk(
+  server: TestServer,
+  token: string,
+  files: Record<string, string | Buffer>,
+  extra: { version?: string; team?: string } = {},
+): Promise<PublishedVersion> {
   const res = await uploadAndPublish(server, token, files, extra);
   assert.equal(res.errors, undefined, JSON.stringify(res.errors));
   return res.data!.publishSkillVersion;

@@ -1,7 +1,11 @@
 import { skillYaml } from "./seed";
 
 /** A Python skill whose tests pass `passing` of `total` tests, printing a line from each. */
-export function pythonSkill(name: string, version: string, options: { passing?: number; total?: number; timeoutSeconds?: number; memoryMb?: number; body?: string } = {}): Record<string, string> {
+export function pythonSkill(
+  name: string,
+  version: string,
+  options: { passing?: number; total?: number; timeoutSeconds?: number; memoryMb?: number; body?: string } = {},
+): Record<string, string> {
   const total = options.total ?? 3;
   const passing = options.passing ?? total;
   const tests = Array.from({ length: total }, (_, i) =>

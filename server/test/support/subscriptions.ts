@@ -26,7 +26,11 @@ export function wsClient(httpUrl: string, token: string | null): Client {
  * Subscribes to a run's events and collects them until the stream completes; `onEvent` sees each
  * as it arrives (with its arrival time) so tests can check that lines come live.
  */
-export function collectRunEvents(client: Client, testRunId: string, onEvent: (e: ReceivedEvent, receivedAt: number) => void = () => undefined): Promise<ReceivedEvent[]> {
+export function collectRunEvents(
+  client: Client,
+  testRunId: string,
+  onEvent: (e: ReceivedEvent, receivedAt: number) => void = () => undefined,
+): Promise<ReceivedEvent[]> {
   return new Promise((resolve, reject) => {
     const events: ReceivedEvent[] = [];
     client.subscribe<{ testRunEvents: ReceivedEvent }>(

@@ -71,7 +71,16 @@ export async function startTestServer(env: Record<string, string> = {}, options:
   const queries = new QueryCounter();
   const dataSource = createDataSource({ url: database.url, queryLogger: queries, poolSize: 5 });
   await dataSource.initialize();
-  const started = await startRuntime({ config, dataSource, databaseUrl: database.url, logger: createLogger(config.logLevel), worker: options.worker ?? false, docker: options.docker, webhookAddresses: options.webhookAddresses, webhookLookup: options.webhookLookup });
+  const started = await startRuntime({
+    config,
+    dataSource,
+    databaseUrl: database.url,
+    logger: createLogger(config.logLevel),
+    worker: options.worker ?? false,
+    docker: options.docker,
+    webhookAddresses: options.webhookAddresses,
+    webhookLookup: options.webhookLookup,
+  });
   const { runtime } = started;
   const app = await startApp(runtime, { host: "127.0.0.1", port });
   return {

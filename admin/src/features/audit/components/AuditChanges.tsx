@@ -24,7 +24,12 @@ function compareStates(before: State, after: State): FieldChange[] {
 }
 
 function Value({ value, present }: { value: unknown; present: boolean }) {
-  if (!present) return <Text size="xs" c="dimmed">—</Text>;
+  if (!present)
+    return (
+      <Text size="xs" c="dimmed">
+        —
+      </Text>
+    );
   if (value !== null && typeof value === "object") {
     return (
       <Code block style={{ whiteSpace: "pre-wrap", overflowWrap: "anywhere" }}>
@@ -71,12 +76,7 @@ export function AuditChanges({ event }: { event: AuditEventFieldsFragment }) {
             </Table.Thead>
             <Table.Tbody>
               {fields.map((f) => (
-                <Table.Tr
-                  key={f.key}
-                  bg={f.changed ? "var(--mantine-color-yellow-light)" : undefined}
-                  data-testid="audit-change-row"
-                  data-changed={f.changed}
-                >
+                <Table.Tr key={f.key} bg={f.changed ? "var(--mantine-color-yellow-light)" : undefined} data-testid="audit-change-row" data-changed={f.changed}>
                   <Table.Td>
                     <Text size="xs" fw={f.changed ? 600 : 400} style={{ overflowWrap: "anywhere" }}>
                       {f.key}

@@ -16,15 +16,7 @@ const ACTION_OPTIONS = auditActionOptions();
  * The filter form. The action applies as soon as it is picked; the text fields on submit (Enter or
  * the button), so typing a handle does not query for every prefix of it.
  */
-export function AuditFilters({
-  initial,
-  onApply,
-  onClear,
-}: {
-  initial: AuditFilterValues;
-  onApply: (values: AuditFilterValues) => void;
-  onClear: () => void;
-}) {
+export function AuditFilters({ initial, onApply, onClear }: { initial: AuditFilterValues; onApply: (values: AuditFilterValues) => void; onClear: () => void }) {
   const [actor, setActor] = useState(initial.actor);
   const [skill, setSkill] = useState(initial.skill);
   const active = initial.action !== null || initial.actor !== "" || initial.skill !== "";

@@ -72,7 +72,13 @@ function AuditLog() {
         title="Audit log"
         subtitle="Every governance action, newest first: who did it, to what, and the state before and after."
         actions={
-          <Button variant="default" leftSection={<IconRefresh size={16} />} onClick={() => void refetch()} loading={networkStatus === NetworkStatus.refetch} data-testid="audit-refresh">
+          <Button
+            variant="default"
+            leftSection={<IconRefresh size={16} />}
+            onClick={() => void refetch()}
+            loading={networkStatus === NetworkStatus.refetch}
+            data-testid="audit-refresh"
+          >
             Refresh
           </Button>
         }

@@ -77,7 +77,13 @@ export function ConfirmStepModal({
         <Stack gap="md">
           <div data-testid="modal-summary">{summary}</div>
           {described && (
-            <Alert color="red" icon={<IconAlertTriangle size={18} />} title="The server refused this" data-testid="modal-error" data-code={described.code ?? ""}>
+            <Alert
+              color="red"
+              icon={<IconAlertTriangle size={18} />}
+              title="The server refused this"
+              data-testid="modal-error"
+              data-code={described.code ?? ""}
+            >
               <ErrorMessage error={described} />
             </Alert>
           )}

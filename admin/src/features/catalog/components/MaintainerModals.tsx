@@ -46,8 +46,8 @@ export function YankVersionModal({ skillName, version, channels, onClose, onDone
       summary={
         <Stack gap="xs">
           <Text size="sm">
-            <b>{label}</b> will be yanked. Semver ranges and <Code>latest</Code> skip it from now on; exact pins and channels still install it,
-            with this warning:
+            <b>{label}</b> will be yanked. Semver ranges and <Code>latest</Code> skip it from now on; exact pins and channels still install it, with this
+            warning:
           </Text>
           <Text size="sm" fs="italic" style={{ overflowWrap: "anywhere" }}>
             “{reason.trim()}”
@@ -113,7 +113,15 @@ export function DeprecateVersionModal({ skillName, version, onClose, onDone }: M
           <Text size="sm" fs="italic" style={{ overflowWrap: "anywhere" }}>
             “{message.trim()}”
           </Text>
-          <Text size="sm">{replacement.trim() ? <>Suggested instead: <b>{replacement.trim()}</b></> : "No replacement is named."}</Text>
+          <Text size="sm">
+            {replacement.trim() ? (
+              <>
+                Suggested instead: <b>{replacement.trim()}</b>
+              </>
+            ) : (
+              "No replacement is named."
+            )}
+          </Text>
         </Stack>
       }
       confirmLabel={updating ? "Update deprecation" : `Deprecate ${version.version}`}
@@ -153,7 +161,8 @@ export function MoveChannelModal({
   const installable = versions.filter((version) => version.status === "PUBLISHED" || version.status === "DEPRECATED");
   const channelName = name.trim();
   const current = channels.find((channel) => channel.name === channelName)?.version?.version ?? null;
-  const incomplete = channelNameProblem(channelName) ?? (target ? (target === current ? `${channelName} already points at ${target}.` : null) : "Pick a version to continue.");
+  const incomplete =
+    channelNameProblem(channelName) ?? (target ? (target === current ? `${channelName} already points at ${target}.` : null) : "Pick a version to continue.");
 
   return (
     <ConfirmStepModal
@@ -170,7 +179,12 @@ export function MoveChannelModal({
           ) : (
             <TextInput
               label="Channel"
-              description={`An existing channel (${channels.filter((channel) => channel.name !== "latest").map((channel) => channel.name).join(", ") || "none yet"}) or a new one.`}
+              description={`An existing channel (${
+                channels
+                  .filter((channel) => channel.name !== "latest")
+                  .map((channel) => channel.name)
+                  .join(", ") || "none yet"
+              }) or a new one.`}
               placeholder="e.g. stable"
               value={name}
               onChange={(event) => setName(event.currentTarget.value)}
@@ -183,7 +197,10 @@ export function MoveChannelModal({
             label="Version"
             description="Published or deprecated versions only."
             placeholder={installable.length ? "Pick a version" : "No installable version"}
-            data={installable.map((version) => ({ value: version.version, label: version.status === "DEPRECATED" ? `${version.version} (deprecated)` : version.version }))}
+            data={installable.map((version) => ({
+              value: version.version,
+              label: version.status === "DEPRECATED" ? `${version.version} (deprecated)` : version.version,
+            }))}
             value={target}
             onChange={setTarget}
             searchable

@@ -10,7 +10,13 @@ export function SkillResultRow({ skill }: { skill: CatalogSkillSummaryFragment }
       <Stack gap={6}>
         <Group justify="space-between" gap="xs" wrap="wrap">
           <Group gap="xs" wrap="wrap" style={{ minWidth: 0 }}>
-            <Anchor component={Link} to={`/skills/${encodeURIComponent(skill.name)}`} fw={600} data-testid="skill-result-link" style={{ overflowWrap: "anywhere" }}>
+            <Anchor
+              component={Link}
+              to={`/skills/${encodeURIComponent(skill.name)}`}
+              fw={600}
+              data-testid="skill-result-link"
+              style={{ overflowWrap: "anywhere" }}
+            >
               {skill.name}
             </Anchor>
             {skill.latestVersion ? (

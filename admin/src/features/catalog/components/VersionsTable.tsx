@@ -225,7 +225,13 @@ function VersionActions({ skillName, version, onAction }: { skillName: string; v
   return (
     <Menu position="bottom-end" withinPortal shadow="md" width={280}>
       <Menu.Target>
-        <Button size="xs" variant="default" rightSection={<IconChevronDown size={14} />} data-testid="version-actions" aria-label={`Actions for ${skillName}@${version.version}`}>
+        <Button
+          size="xs"
+          variant="default"
+          rightSection={<IconChevronDown size={14} />}
+          data-testid="version-actions"
+          aria-label={`Actions for ${skillName}@${version.version}`}
+        >
           Actions
         </Button>
       </Menu.Target>

@@ -38,7 +38,11 @@ export function SkillView() {
           <SkillPage skill={skill} refetch={refetch} loadMoreVersions={loadMoreVersions} />
         ) : (
           <EmptyState title={`No skill named “${name}”`}>
-            It does not exist, or none of its versions is visible to you. <Anchor component={Link} to="/skills">Search the catalog</Anchor>.
+            It does not exist, or none of its versions is visible to you.{" "}
+            <Anchor component={Link} to="/skills">
+              Search the catalog
+            </Anchor>
+            .
           </EmptyState>
         )
       }
@@ -148,7 +152,8 @@ function SkillPage({
       )}
       {!maintainer && (
         <Text size="xs" c="dimmed" data-testid="maintainer-actions-hidden">
-          <IconLock size={12} style={{ verticalAlign: "-1px" }} /> Moving channels, yanking and deprecating are for maintainers of {skill.owner.name} and admins.
+          <IconLock size={12} style={{ verticalAlign: "-1px" }} /> Moving channels, yanking and deprecating are for maintainers of {skill.owner.name} and
+          admins.
         </Text>
       )}
 

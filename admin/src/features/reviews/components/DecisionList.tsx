@@ -78,8 +78,8 @@ export function DecisionList({ decisions, packageSha256 }: { decisions: readonly
                     </Badge>
                   </Group>
                   <Text size="xs" c="orange.9">
-                    {issuer} created the invitation this token came from, so these two approvals may not be two people. Check with{" "}
-                    {decision.reviewer.handle} in person before relying on them.
+                    {issuer} created the invitation this token came from, so these two approvals may not be two people. Check with {decision.reviewer.handle} in
+                    person before relying on them.
                   </Text>
                 </Stack>
               )}

@@ -4,12 +4,7 @@ import { Alert, Button, Divider, Group, Paper, Progress, Stack, Text, Textarea, 
 import { IconAlertTriangle, IconCheck, IconCircleCheck, IconHourglass, IconLock, IconX } from "@tabler/icons-react";
 import { useId, useRef, useState } from "react";
 import { VersionStatusBadge, type VersionStatus } from "../../../components/badges";
-import {
-  ReviewApproveVersionDocument,
-  ReviewDetailDocument,
-  ReviewRejectVersionDocument,
-  type ReviewRequestDetailFragment,
-} from "../../../gql/graphql";
+import { ReviewApproveVersionDocument, ReviewDetailDocument, ReviewRejectVersionDocument, type ReviewRequestDetailFragment } from "../../../gql/graphql";
 import { describeError } from "../../../lib/errors";
 import { DecisionList } from "./DecisionList";
 import { ErrorMessage } from "../../../components/ErrorMessage";
@@ -70,7 +65,15 @@ function ApprovalProgress({ approvals, required }: { approvals: number; required
 }
 
 /** Approve or reject, with the two-person rule and the viewer's own restrictions shown up front. */
-function DecisionForm({ version, request, onDecided }: { version: ReviewedVersion; request: ReviewRequestDetailFragment; onDecided: (outcome: DecisionOutcome) => void }) {
+function DecisionForm({
+  version,
+  request,
+  onDecided,
+}: {
+  version: ReviewedVersion;
+  request: ReviewRequestDetailFragment;
+  onDecided: (outcome: DecisionOutcome) => void;
+}) {
   const [comment, setComment] = useState("");
   const [commentError, setCommentError] = useState<string | null>(null);
   const [failure, setFailure] = useState<unknown>(null);
@@ -166,7 +169,13 @@ function DecisionForm({ version, request, onDecided }: { version: ReviewedVersio
         </Button>
       </Group>
       {failed && (
-        <Alert color="red" icon={<IconAlertTriangle size={18} />} title="The decision was not recorded" data-testid="decision-error" data-code={failed.code ?? undefined}>
+        <Alert
+          color="red"
+          icon={<IconAlertTriangle size={18} />}
+          title="The decision was not recorded"
+          data-testid="decision-error"
+          data-code={failed.code ?? undefined}
+        >
           <ErrorMessage error={failed} />
         </Alert>
       )}
@@ -209,7 +218,15 @@ export function DecisionPanel({
   const pending = version.status === "AWAITING_REVIEW" && request !== null;
   const decisions = request?.decisions.edges.map((edge) => edge.node) ?? [];
   return (
-    <Paper withBorder radius="md" p={{ base: "sm", sm: "md" }} component="section" aria-label={pending ? "Decision" : "Status"} data-testid="decision-panel" data-pending={pending}>
+    <Paper
+      withBorder
+      radius="md"
+      p={{ base: "sm", sm: "md" }}
+      component="section"
+      aria-label={pending ? "Decision" : "Status"}
+      data-testid="decision-panel"
+      data-pending={pending}
+    >
       <Stack gap="md">
         <Group justify="space-between" gap="xs">
           <Title order={3} size="h4">

@@ -42,11 +42,23 @@ function FileRow({ file, open, onToggle }: { file: FileChange; open: boolean; on
     </Group>
   );
   return (
-    <Box component="li" data-testid="file-diff-row" data-path={file.path} data-change={file.change} style={{ borderBottom: "1px solid var(--mantine-color-default-border)" }}>
+    <Box
+      component="li"
+      data-testid="file-diff-row"
+      data-path={file.path}
+      data-change={file.change}
+      style={{ borderBottom: "1px solid var(--mantine-color-default-border)" }}
+    >
       {file.patch === null ? (
         heading
       ) : (
-        <UnstyledButton w="100%" onClick={onToggle} aria-expanded={open} aria-label={`${open ? "Hide" : "Show"} the changes to ${file.path}`} data-testid="file-diff-toggle">
+        <UnstyledButton
+          w="100%"
+          onClick={onToggle}
+          aria-expanded={open}
+          aria-label={`${open ? "Hide" : "Show"} the changes to ${file.path}`}
+          data-testid="file-diff-toggle"
+        >
           {heading}
         </UnstyledButton>
       )}

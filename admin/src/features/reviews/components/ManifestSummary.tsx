@@ -18,7 +18,13 @@ function Fact({ label, children }: { label: string; children: ReactNode }) {
 }
 
 function OrNone({ value, none }: { value: ReactNode; none: string }) {
-  return value === null || value === "" ? <Text span c="dimmed" size="sm">{none}</Text> : <>{value}</>;
+  return value === null || value === "" ? (
+    <Text span c="dimmed" size="sm">
+      {none}
+    </Text>
+  ) : (
+    <>{value}</>
+  );
 }
 
 /** The validated manifest: the facts a reviewer checks first, then the whole JSON on request. */

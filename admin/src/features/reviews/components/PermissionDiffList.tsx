@@ -77,7 +77,12 @@ export function PermissionDiffList({ changes, comparedWith }: { changes: readonl
               <Group gap="xs" wrap="nowrap" style={{ minWidth: 0 }}>
                 {escalation && <IconAlertTriangle size={18} color={`var(--mantine-color-${RISK_COLOR[change.risk]}-8)`} aria-label="New high-risk access" />}
                 <Stack gap={0} style={{ minWidth: 0 }}>
-                  <Code fw={escalation ? 700 : undefined} td={removed ? "line-through" : undefined} c={removed ? "dimmed" : undefined} style={{ overflowWrap: "anywhere" }}>
+                  <Code
+                    fw={escalation ? 700 : undefined}
+                    td={removed ? "line-through" : undefined}
+                    c={removed ? "dimmed" : undefined}
+                    style={{ overflowWrap: "anywhere" }}
+                  >
                     {change.name}
                   </Code>
                   {change.previous && change.change === "WIDENED" && (

@@ -34,7 +34,15 @@ function HighestRisk({ risk }: { risk: ReturnType<typeof describeRow>["risk"] })
 
 function Approvals({ request }: { request: ReviewQueueRowFragment }) {
   return (
-    <Badge variant="light" color={request.approvals > 0 ? "blue" : "gray"} data-testid="queue-approvals" data-approvals={request.approvals} data-required={request.requiredApprovals} tt="none" miw="max-content">
+    <Badge
+      variant="light"
+      color={request.approvals > 0 ? "blue" : "gray"}
+      data-testid="queue-approvals"
+      data-approvals={request.approvals}
+      data-required={request.requiredApprovals}
+      tt="none"
+      miw="max-content"
+    >
       {request.approvals} of {request.requiredApprovals} {request.requiredApprovals === 1 ? "approval" : "approvals"}
     </Badge>
   );
@@ -85,7 +93,13 @@ function QueueTable({ requests }: { requests: readonly ReviewQueueRowFragment[] 
           {requests.map((request) => {
             const row = describeRow(request);
             return (
-              <Table.Tr key={request.id} data-testid="review-queue-row" data-skill={request.version.skill.name} data-version={request.version.version} data-risk={row.risk ?? undefined}>
+              <Table.Tr
+                key={request.id}
+                data-testid="review-queue-row"
+                data-skill={request.version.skill.name}
+                data-version={request.version.version}
+                data-risk={row.risk ?? undefined}
+              >
                 <Table.Td style={{ whiteSpace: "nowrap" }}>
                   <Anchor component={Link} to={row.href} fw={600} data-testid="review-queue-link">
                     {row.label}
@@ -112,7 +126,14 @@ function QueueTable({ requests }: { requests: readonly ReviewQueueRowFragment[] 
                   </Text>
                 </Table.Td>
                 <Table.Td>
-                  <Button component={Link} to={row.href} size="xs" variant="light" rightSection={<IconArrowRight size={14} />} aria-label={`Review ${row.label}`}>
+                  <Button
+                    component={Link}
+                    to={row.href}
+                    size="xs"
+                    variant="light"
+                    rightSection={<IconArrowRight size={14} />}
+                    aria-label={`Review ${row.label}`}
+                  >
                     Review
                   </Button>
                 </Table.Td>
@@ -131,7 +152,16 @@ function QueueCards({ requests }: { requests: readonly ReviewQueueRowFragment[] 
       {requests.map((request) => {
         const row = describeRow(request);
         return (
-          <Card key={request.id} withBorder radius="md" padding="sm" data-testid="review-queue-row" data-skill={request.version.skill.name} data-version={request.version.version} data-risk={row.risk ?? undefined}>
+          <Card
+            key={request.id}
+            withBorder
+            radius="md"
+            padding="sm"
+            data-testid="review-queue-row"
+            data-skill={request.version.skill.name}
+            data-version={request.version.version}
+            data-risk={row.risk ?? undefined}
+          >
             <Stack gap="xs">
               <Group justify="space-between" align="flex-start" gap="xs" wrap="nowrap">
                 <Stack gap={0} style={{ minWidth: 0 }}>

@@ -46,7 +46,12 @@ function ReasonText({ reason }: { reason: ReviewReason }) {
 /** Why the review policy held the version back, one line per reason. */
 export function ReviewReasonList({ reasons }: { reasons: readonly Record<string, unknown>[] }) {
   const parsed = parseReviewReasons(reasons);
-  if (parsed.length === 0) return <Text size="sm" c="dimmed">The server recorded no reason.</Text>;
+  if (parsed.length === 0)
+    return (
+      <Text size="sm" c="dimmed">
+        The server recorded no reason.
+      </Text>
+    );
   return (
     <List spacing={6} size="sm" data-testid="review-reasons">
       {parsed.map((reason, index) => (

@@ -22,7 +22,14 @@ function Provenance({ credential }: { credential: Credential | null }) {
     case "INVITATION":
       return (
         <>
-          {token} from an invitation {creator ? <>by <b>{creator}</b></> : "the system created"}
+          {token} from an invitation{" "}
+          {creator ? (
+            <>
+              by <b>{creator}</b>
+            </>
+          ) : (
+            "the system created"
+          )}
           {credential.invitedAt && (
             <>
               {" "}
@@ -68,7 +75,14 @@ function Provenance({ credential }: { credential: Credential | null }) {
 /** How the token a reviewer decided with came to be, in words. */
 export function ReviewerCredential({ credential }: { credential: Credential | null }) {
   return (
-    <Text size="xs" c="dimmed" component="div" style={{ overflowWrap: "anywhere" }} data-testid="decision-credential" data-origin={credential?.origin ?? "UNRECORDED"}>
+    <Text
+      size="xs"
+      c="dimmed"
+      component="div"
+      style={{ overflowWrap: "anywhere" }}
+      data-testid="decision-credential"
+      data-origin={credential?.origin ?? "UNRECORDED"}
+    >
       Credential: <Provenance credential={credential} />
     </Text>
   );

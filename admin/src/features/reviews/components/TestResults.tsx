@@ -9,7 +9,6 @@ import { RunLog } from "../../runs/components/RunLog";
 import { formatDuration, formatPassRate } from "../../runs/components/format";
 import { TestCasesTable } from "../../runs/components/TestCasesTable";
 
-
 function Count({ value, label, color }: { value: number; label: string; color?: MantineColor }) {
   return (
     <Text size="sm" data-testid={`test-${label}`}>
@@ -73,7 +72,11 @@ export function TestResults({ run, onRunFinished }: { run: ReviewTestRunFragment
           <TestCasesTable cases={cases} />
           {total > cases.length && (
             <Text size="xs" c="dimmed">
-              Showing {cases.length} of {total} tests: <Anchor component={Link} to={`/runs/${run.id}`}>open the run</Anchor> for all of them.
+              Showing {cases.length} of {total} tests:{" "}
+              <Anchor component={Link} to={`/runs/${run.id}`}>
+                open the run
+              </Anchor>{" "}
+              for all of them.
             </Text>
           )}
         </Stack>

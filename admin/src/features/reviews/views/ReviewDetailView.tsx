@@ -69,15 +69,30 @@ function ReviewEvidence({ version, onRunFinished }: { version: ReviewedNode; onR
   const request = version.reviewRequest;
   const label = `${version.skill.name}@${version.version}`;
   const previous = request?.previousVersion ? `${version.skill.name}@${request.previousVersion.version}` : null;
-  const comparison = previous ? `Compared with ${previous}, the version installed from latest today.` : "There is no earlier published version: everything is new.";
+  const comparison = previous
+    ? `Compared with ${previous}, the version installed from latest today.`
+    : "There is no earlier published version: everything is new.";
   return (
     <Stack gap="md">
       {request && (
         <>
-          <ReviewSection title="Permission changes" description={comparison} aside={<Text size="sm" c="dimmed"><PermissionDiffSummary changes={request.permissionDiff} /></Text>} testId="section-permissions">
+          <ReviewSection
+            title="Permission changes"
+            description={comparison}
+            aside={
+              <Text size="sm" c="dimmed">
+                <PermissionDiffSummary changes={request.permissionDiff} />
+              </Text>
+            }
+            testId="section-permissions"
+          >
             <PermissionDiffList changes={request.permissionDiff} comparedWith={previous} />
           </ReviewSection>
-          <ReviewSection title="Blast radius" description="Every permission the version and its whole dependency tree get once installed." testId="section-blast-radius">
+          <ReviewSection
+            title="Blast radius"
+            description="Every permission the version and its whole dependency tree get once installed."
+            testId="section-blast-radius"
+          >
             <BlastRadiusList entries={request.blastRadius} self={label} />
           </ReviewSection>
         </>
@@ -94,7 +109,13 @@ function ReviewEvidence({ version, onRunFinished }: { version: ReviewedNode; onR
         </ReviewSection>
       )}
       <ReviewSection title="README" testId="section-readme">
-        {version.readme ? <Markdown source={version.readme} /> : <Text size="sm" c="dimmed">The package has no README.</Text>}
+        {version.readme ? (
+          <Markdown source={version.readme} />
+        ) : (
+          <Text size="sm" c="dimmed">
+            The package has no README.
+          </Text>
+        )}
       </ReviewSection>
     </Stack>
   );

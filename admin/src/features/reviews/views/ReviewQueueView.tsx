@@ -64,7 +64,14 @@ export function ReviewQueueView() {
           )
         }
         actions={
-          <Button variant="default" size="xs" leftSection={<IconRefresh size={14} />} onClick={() => void refetch()} loading={loading && queue !== undefined} data-testid="review-queue-refresh">
+          <Button
+            variant="default"
+            size="xs"
+            leftSection={<IconRefresh size={14} />}
+            onClick={() => void refetch()}
+            loading={loading && queue !== undefined}
+            data-testid="review-queue-refresh"
+          >
             Refresh
           </Button>
         }

@@ -179,7 +179,14 @@ function RunLogViewer({ runId, onFinished }: { runId: string; onFinished?: () =>
         )}
       </div>
 
-      {isFinal && (run && isFinalRunStatus(run.status) ? <RunOutcome run={run} /> : <Text size="sm" c="dimmed">Fetching the outcome…</Text>)}
+      {isFinal &&
+        (run && isFinalRunStatus(run.status) ? (
+          <RunOutcome run={run} />
+        ) : (
+          <Text size="sm" c="dimmed">
+            Fetching the outcome…
+          </Text>
+        ))}
       {summary.error && !run && <ErrorState error={summary.error} onRetry={() => void refetch()} />}
       {!summary.loading && !summary.error && !run && (
         <Alert color="red" icon={<IconAlertTriangle size={18} />} data-testid="log-run-missing">

@@ -130,7 +130,11 @@ export function useRunLogStream(runId: string, onStatus: (status: TestRunStatus)
       try {
         let after: string | null = null;
         do {
-          const result: { data?: RunsRunLogPageQuery } = await client.query({ query: RunsRunLogPageDocument, variables: { id: runId, after }, fetchPolicy: "no-cache" });
+          const result: { data?: RunsRunLogPageQuery } = await client.query({
+            query: RunsRunLogPageDocument,
+            variables: { id: runId, after },
+            fetchPolicy: "no-cache",
+          });
           const logs = result.data?.testRun?.logs;
           if (!logs || disposedRef.current) break;
           enqueue(logs.edges.map((edge) => edge.node));

@@ -63,7 +63,11 @@ export function TestRunView() {
           </Stack>
         ) : (
           <EmptyState title="No such test run">
-            The run does not exist, or it belongs to a version you cannot see. <Anchor component={Link} to="/skills">Browse the catalog</Anchor>.
+            The run does not exist, or it belongs to a version you cannot see.{" "}
+            <Anchor component={Link} to="/skills">
+              Browse the catalog
+            </Anchor>
+            .
           </EmptyState>
         )
       }

@@ -20,8 +20,8 @@ function NewTokenSecret({ name, secret, onDismiss }: { name: string; secret: str
     <Alert color="yellow" icon={<IconKey size={18} />} title={`Copy “${name}” now: it is shown only this once`} data-testid="token-secret-box">
       <Stack gap="xs">
         <Text size="sm">
-          Skillyard keeps only a hash of it, so nobody can show it again. Put it straight where it is used (your CLI, a CI secret);
-          if it is lost, revoke it and create another.
+          Skillyard keeps only a hash of it, so nobody can show it again. Put it straight where it is used (your CLI, a CI secret); if it is lost, revoke it and
+          create another.
         </Text>
         <Group gap="xs" wrap="nowrap" align="flex-start" p={3}>
           <Code block style={{ flex: 1, minWidth: 0, wordBreak: "break-all", whiteSpace: "pre-wrap" }} data-testid="token-secret">
@@ -30,7 +30,14 @@ function NewTokenSecret({ name, secret, onDismiss }: { name: string; secret: str
           <CopyButton value={secret}>
             {({ copied, copy }) => (
               <Tooltip label={copied ? "Copied" : "Copy the token"} withArrow>
-                <ActionIcon variant="light" color={copied ? "teal" : "gray"} size="lg" onClick={copy} aria-label="Copy the token" data-testid="token-secret-copy">
+                <ActionIcon
+                  variant="light"
+                  color={copied ? "teal" : "gray"}
+                  size="lg"
+                  onClick={copy}
+                  aria-label="Copy the token"
+                  data-testid="token-secret-copy"
+                >
                   {copied ? <IconCheck size={18} /> : <IconCopy size={18} />}
                 </ActionIcon>
               </Tooltip>
@@ -101,7 +108,16 @@ function CreateTokenForm({ handle, onCreated }: { handle: string; onCreated: (cr
 function TokenRow({ token, isCurrentSession, onRevoke }: { token: ApiToken; isCurrentSession: boolean; onRevoke: () => void }) {
   const revoked = token.revokedAt !== null;
   return (
-    <Group p="sm" justify="space-between" wrap="nowrap" gap="sm" data-testid="token-row" data-name={token.name} data-revoked={revoked} data-origin={token.origin ?? "UNKNOWN"}>
+    <Group
+      p="sm"
+      justify="space-between"
+      wrap="nowrap"
+      gap="sm"
+      data-testid="token-row"
+      data-name={token.name}
+      data-revoked={revoked}
+      data-origin={token.origin ?? "UNKNOWN"}
+    >
       <Stack gap={4} style={{ minWidth: 0 }}>
         <Group gap="xs" wrap="wrap">
           <Text fw={600} size="sm" td={revoked ? "line-through" : undefined} style={{ overflowWrap: "anywhere" }}>

@@ -1,7 +1,13 @@
 import { Button, Checkbox, Group, Input, Modal, SegmentedControl, Stack, Text, TextInput } from "@mantine/core";
 import { useMutation } from "@apollo/client/react";
 import { useState, type FormEvent } from "react";
-import { SettingsCreateUserDocument, SettingsUsersDocument, type GlobalRole, type SettingsUserSummaryFieldsFragment, type UserKind } from "../../../gql/graphql";
+import {
+  SettingsCreateUserDocument,
+  SettingsUsersDocument,
+  type GlobalRole,
+  type SettingsUserSummaryFieldsFragment,
+  type UserKind,
+} from "../../../gql/graphql";
 import { describeError, type DescribedError } from "../../../lib/errors";
 import { ActionError } from "../../../components/ErrorMessage";
 import { emailProblem, handleProblem } from "@skillyard/core/src/input-rules";
@@ -76,7 +82,12 @@ export function CreateUserModal({ onClose, onCreated }: { onClose: () => void; o
             />
           </Input.Wrapper>
           {kind === "PERSON" && (
-            <Checkbox.Group label="Global roles" description="Leave both empty for someone who publishes and installs skills." value={roles} onChange={(value) => setRoles(GLOBAL_ROLES.map((r) => r.role).filter((r) => value.includes(r)))}>
+            <Checkbox.Group
+              label="Global roles"
+              description="Leave both empty for someone who publishes and installs skills."
+              value={roles}
+              onChange={(value) => setRoles(GLOBAL_ROLES.map((r) => r.role).filter((r) => value.includes(r)))}
+            >
               <Stack gap="xs" mt="xs">
                 {GLOBAL_ROLES.map(({ role, label, description }) => (
                   <Checkbox key={role} value={role} label={label} description={description} data-testid={`create-user-role-${role}`} />

@@ -23,7 +23,15 @@ function InvitationCode({ invitation, onDone }: { invitation: CreatedInvitation;
             <CopyButton value={invitation.code}>
               {({ copied, copy }) => (
                 <Tooltip label={copied ? "Copied" : "Copy the code"} withArrow>
-                  <ActionIcon variant="light" color={copied ? "teal" : "gray"} size="lg" onClick={copy} aria-label="Copy the invitation code" data-testid="invitation-code-copy" autoFocus>
+                  <ActionIcon
+                    variant="light"
+                    color={copied ? "teal" : "gray"}
+                    size="lg"
+                    onClick={copy}
+                    aria-label="Copy the invitation code"
+                    data-testid="invitation-code-copy"
+                    autoFocus
+                  >
                     {copied ? <IconCheck size={18} /> : <IconCopy size={18} />}
                   </ActionIcon>
                 </Tooltip>
@@ -36,12 +44,11 @@ function InvitationCode({ invitation, onDone }: { invitation: CreatedInvitation;
         </Stack>
       </Alert>
       <Text size="sm">
-        {invitation.handle} opens <Code>{signInUrl}</Code>, chooses “I have an invitation” and pastes the code. They get a token that only
-        they see; you never do.
+        {invitation.handle} opens <Code>{signInUrl}</Code>, chooses “I have an invitation” and pastes the code. They get a token that only they see; you never
+        do.
       </Text>
       <Text size="sm" c="dimmed">
-        The code is shown only now: Skillyard keeps just its hash. Hand it over a private channel. If it is lost, create a new invitation;
-        it replaces this one.
+        The code is shown only now: Skillyard keeps just its hash. Hand it over a private channel. If it is lost, create a new invitation; it replaces this one.
       </Text>
       <Group justify="flex-end">
         <Button onClick={onDone} data-testid="invitation-done">
@@ -103,8 +110,8 @@ export function InvitationModal({
       ) : (
         <Stack>
           <Text size="sm">
-            An invitation is a one-time code with which {handle} creates their own API token on the sign-in page. Nobody else, you included,
-            ever holds a token that acts as them.
+            An invitation is a one-time code with which {handle} creates their own API token on the sign-in page. Nobody else, you included, ever holds a token
+            that acts as them.
           </Text>
           <List size="sm" spacing={4}>
             <List.Item>it works once, and expires (when is shown with the code);</List.Item>

@@ -67,7 +67,16 @@ export function TeamMemberships({ handle, isSelf, memberships }: { handle: strin
         {memberships.map((membership, index) => (
           <Fragment key={membership.team.id}>
             {index > 0 && <Divider />}
-            <Group px="sm" py={6} justify="space-between" wrap="nowrap" gap="sm" data-testid="user-team" data-team={membership.team.name} data-role={membership.role}>
+            <Group
+              px="sm"
+              py={6}
+              justify="space-between"
+              wrap="nowrap"
+              gap="sm"
+              data-testid="user-team"
+              data-team={membership.team.name}
+              data-role={membership.role}
+            >
               <Group gap="xs" wrap="wrap" style={{ minWidth: 0 }}>
                 <Text size="sm" fw={600} style={{ overflowWrap: "anywhere" }}>
                   {membership.team.name}

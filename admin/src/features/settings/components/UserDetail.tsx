@@ -34,8 +34,8 @@ function InviteSection({
   return (
     <Stack gap="xs">
       <Text size="sm" c="dimmed">
-        Nobody can create a token that acts as {handle}, admins included. Invite them instead: they redeem a one-time code on the sign-in
-        page and get a token only they see; further tokens they create themselves.
+        Nobody can create a token that acts as {handle}, admins included. Invite them instead: they redeem a one-time code on the sign-in page and get a token
+        only they see; further tokens they create themselves.
       </Text>
       {pending && (
         <Text size="sm" data-testid="invitation-pending">

@@ -36,11 +36,7 @@ function UserRow({ user, selected, onSelect }: { user: UserSummary; selected: bo
           <Text fw={600} size="sm" truncate>
             {user.handle}
           </Text>
-          {user.kind === "SERVICE" ? (
-            <UserKindBadge kind={user.kind} />
-          ) : (
-            <RoleBadges roles={user.roles} />
-          )}
+          {user.kind === "SERVICE" ? <UserKindBadge kind={user.kind} /> : <RoleBadges roles={user.roles} />}
         </Group>
         <Text size="xs" c="dimmed" lineClamp={2} data-testid="user-teams">
           {teamsLabel(user)}

@@ -31,11 +31,7 @@ export function UserRolesEditor({ handle, roles, isSelf }: { handle: string; rol
 
   return (
     <Stack gap="sm" data-testid="user-roles">
-      <Checkbox.Group
-        label="Global roles"
-        value={draft}
-        onChange={(value) => setDraft(GLOBAL_ROLES.map((r) => r.role).filter((r) => value.includes(r)))}
-      >
+      <Checkbox.Group label="Global roles" value={draft} onChange={(value) => setDraft(GLOBAL_ROLES.map((r) => r.role).filter((r) => value.includes(r)))}>
         <Stack gap="xs" mt="xs">
           {GLOBAL_ROLES.map(({ role, label, description }) => {
             // The server refuses this too; saying why here beats a failed save.

@@ -9,7 +9,8 @@ export const USER_KINDS: { kind: UserKind; label: string; description: string }[
   {
     kind: "PERSON",
     label: "Person",
-    description: "Someone who signs in. They get their first token by redeeming a one-time invitation you create for them; nobody else can hold a token that acts as them.",
+    description:
+      "Someone who signs in. They get their first token by redeeming a one-time invitation you create for them; nobody else can hold a token that acts as them.",
   },
   {
     kind: "SERVICE",

@@ -74,9 +74,7 @@ function PermissionCatalogue() {
         {({ permissions: connection, reviewPolicy }) => {
           if (permissions.length === 0) {
             return (
-              <EmptyState title="The catalogue is empty">
-                Publishing a skill that requests any permission fails until its permission is added here.
-              </EmptyState>
+              <EmptyState title="The catalogue is empty">Publishing a skill that requests any permission fails until its permission is added here.</EmptyState>
             );
           }
           const endCursor = connection.pageInfo.endCursor;
