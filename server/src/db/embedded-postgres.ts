@@ -161,8 +161,9 @@ export async function startEmbeddedPostgres(options: { dataDir: string; port: nu
   };
 }
 
-/** Most time a fast shutdown (SIGINT) may take before the server is killed. */
-const STOP_TIMEOUT_MS = 20_000;
+/** How long a smart shutdown may wait for sessions to end before a fast one ends them, and that one before a kill. */
+const SMART_SHUTDOWN_MS = 10_000;
+const FAST_SHUTDOWN_MS = 20_000;
 
 /**
  * Runs the PostgreSQL server as a detached child: in its own session and process group, so the
@@ -213,11 +214,15 @@ async function startServerProcess(options: { clusterDir: string; port: number; f
       stopping ??= (async () => {
         process.removeListener("exit", stopOnExit);
         if (child.exitCode !== null || child.signalCode !== null) return;
-        // SIGINT is PostgreSQL's fast shutdown: sessions end, the server checkpoints and exits.
-        child.kill("SIGINT");
-        const timer = setTimeout(() => child.kill("SIGKILL"), STOP_TIMEOUT_MS);
+        // SIGTERM is PostgreSQL's smart shutdown: it waits for sessions to end rather than ending them.
+        // Our pools are closed by now, but a backend may not have read its client's goodbye yet; a fast
+        // shutdown would log it as "terminating connection due to administrator command".
+        child.kill("SIGTERM");
+        const fast = setTimeout(() => child.kill("SIGINT"), SMART_SHUTDOWN_MS);
+        const kill = setTimeout(() => child.kill("SIGKILL"), SMART_SHUTDOWN_MS + FAST_SHUTDOWN_MS);
         await exited;
-        clearTimeout(timer);
+        clearTimeout(fast);
+        clearTimeout(kill);
       })();
       return stopping;
     },
