@@ -1,9 +1,10 @@
-import { ActionIcon, Alert, Button, Code, CopyButton, Group, PasswordInput, Stack, Text, TextInput, Tooltip } from "@mantine/core";
+import { Alert, Button, Code, PasswordInput, Stack, Text, TextInput } from "@mantine/core";
 import { useMutation } from "@apollo/client/react";
-import { IconCheck, IconCopy, IconKey } from "@tabler/icons-react";
+import { IconKey } from "@tabler/icons-react";
 import { useState, type FormEvent } from "react";
 import { tokenNameProblem } from "@skillyard/core/src/input-rules";
 import { ActionError } from "../components/ErrorMessage";
+import { OneTimeValue } from "../components/OneTimeValue";
 import { RedeemInvitationDocument } from "../gql/graphql";
 import { describeError, type DescribedError } from "../lib/errors";
 
@@ -90,28 +91,7 @@ export function RedeemedTokenSecret({ redeemed, onContinue }: { redeemed: Redeem
       </Text>
       <Alert color="yellow" icon={<IconKey size={18} />} title="Copy your token now" data-testid="redeemed-token-box">
         <Stack gap="xs">
-          <Group gap="xs" wrap="nowrap" align="flex-start" p={3}>
-            <Code block style={{ flex: 1, minWidth: 0, wordBreak: "break-all", whiteSpace: "pre-wrap" }} data-testid="redeemed-token">
-              {redeemed.secret}
-            </Code>
-            <CopyButton value={redeemed.secret}>
-              {({ copied, copy }) => (
-                <Tooltip label={copied ? "Copied" : "Copy the token"} withArrow>
-                  <ActionIcon
-                    variant="light"
-                    color={copied ? "teal" : "gray"}
-                    size="lg"
-                    onClick={copy}
-                    aria-label="Copy the token"
-                    autoFocus
-                    data-testid="redeemed-token-copy"
-                  >
-                    {copied ? <IconCheck size={18} /> : <IconCopy size={18} />}
-                  </ActionIcon>
-                </Tooltip>
-              )}
-            </CopyButton>
-          </Group>
+          <OneTimeValue value={redeemed.secret} what="token" testId="redeemed-token" autoFocus />
           <Text size="sm">
             Keep it: the CLI needs it too (<Code>skillyard login</Code>), and it is not shown again. Skillyard keeps only a hash of it.
           </Text>

@@ -1,8 +1,9 @@
-import { ActionIcon, Alert, Badge, Button, Code, CopyButton, Divider, Group, Paper, Stack, Text, TextInput, Tooltip } from "@mantine/core";
+import { Alert, Badge, Button, Code, Divider, Group, Paper, Stack, Text, TextInput } from "@mantine/core";
 import { useMutation } from "@apollo/client/react";
-import { IconCheck, IconCopy, IconKey } from "@tabler/icons-react";
+import { IconKey } from "@tabler/icons-react";
 import { Fragment, useState, type FormEvent } from "react";
 import { readToken } from "../../../auth/token-storage";
+import { OneTimeValue } from "../../../components/OneTimeValue";
 import { EmptyState } from "../../../components/QueryState";
 import { RelativeTime } from "../../../components/RelativeTime";
 import { SettingsCreateApiTokenDocument, SettingsUserDocument, type SettingsApiTokenFieldsFragment } from "../../../gql/graphql";
@@ -23,27 +24,7 @@ function NewTokenSecret({ name, secret, onDismiss }: { name: string; secret: str
           Skillyard keeps only a hash of it, so nobody can show it again. Put it straight where it is used (your CLI, a CI secret); if it is lost, revoke it and
           create another.
         </Text>
-        <Group gap="xs" wrap="nowrap" align="flex-start" p={3}>
-          <Code block style={{ flex: 1, minWidth: 0, wordBreak: "break-all", whiteSpace: "pre-wrap" }} data-testid="token-secret">
-            {secret}
-          </Code>
-          <CopyButton value={secret}>
-            {({ copied, copy }) => (
-              <Tooltip label={copied ? "Copied" : "Copy the token"} withArrow>
-                <ActionIcon
-                  variant="light"
-                  color={copied ? "teal" : "gray"}
-                  size="lg"
-                  onClick={copy}
-                  aria-label="Copy the token"
-                  data-testid="token-secret-copy"
-                >
-                  {copied ? <IconCheck size={18} /> : <IconCopy size={18} />}
-                </ActionIcon>
-              </Tooltip>
-            )}
-          </CopyButton>
-        </Group>
+        <OneTimeValue value={secret} what="token" testId="token-secret" />
         <Group>
           <Button size="xs" variant="light" color="yellow" onClick={onDismiss} data-testid="token-secret-dismiss">
             I have copied it: hide it

@@ -1,8 +1,9 @@
-import { ActionIcon, Alert, Button, Code, CopyButton, Group, List, Modal, Stack, Text, Tooltip } from "@mantine/core";
+import { Alert, Button, Code, Group, List, Modal, Stack, Text } from "@mantine/core";
 import { useMutation } from "@apollo/client/react";
-import { IconCheck, IconCopy, IconMailForward } from "@tabler/icons-react";
+import { IconMailForward } from "@tabler/icons-react";
 import { useState } from "react";
 import { ActionError } from "../../../components/ErrorMessage";
+import { OneTimeValue } from "../../../components/OneTimeValue";
 import { RelativeTime } from "../../../components/RelativeTime";
 import { SettingsCreateInvitationDocument } from "../../../gql/graphql";
 import { describeError, type DescribedError } from "../../../lib/errors";
@@ -16,28 +17,7 @@ function InvitationCode({ invitation, onDone }: { invitation: CreatedInvitation;
     <Stack gap="sm">
       <Alert color="yellow" icon={<IconMailForward size={18} />} title={`Hand this to ${invitation.handle}; it works once`} data-testid="invitation-code-box">
         <Stack gap="xs">
-          <Group gap="xs" wrap="nowrap" align="flex-start" p={3}>
-            <Code block style={{ flex: 1, minWidth: 0, wordBreak: "break-all", whiteSpace: "pre-wrap" }} data-testid="invitation-code">
-              {invitation.code}
-            </Code>
-            <CopyButton value={invitation.code}>
-              {({ copied, copy }) => (
-                <Tooltip label={copied ? "Copied" : "Copy the code"} withArrow>
-                  <ActionIcon
-                    variant="light"
-                    color={copied ? "teal" : "gray"}
-                    size="lg"
-                    onClick={copy}
-                    aria-label="Copy the invitation code"
-                    data-testid="invitation-code-copy"
-                    autoFocus
-                  >
-                    {copied ? <IconCheck size={18} /> : <IconCopy size={18} />}
-                  </ActionIcon>
-                </Tooltip>
-              )}
-            </CopyButton>
-          </Group>
+          <OneTimeValue value={invitation.code} what="invitation code" testId="invitation-code" autoFocus />
           <Text size="sm" data-testid="invitation-expiry">
             Expires <RelativeTime iso={invitation.expiresAt} /> ({new Date(invitation.expiresAt).toLocaleString()}).
           </Text>
