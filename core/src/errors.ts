@@ -46,12 +46,16 @@ export const ERROR_CODES = {
   // publishing
   VERSION_EXISTS: { status: 409, description: "This name@version is already taken by different bytes (versions are immutable, also after a yank)." },
   NAME_TOO_SIMILAR: { status: 409, description: "The name is confusingly close to an existing skill's name." },
+  NAME_RESERVED: { status: 409, description: "The name is Skillyard's own (the runtime policy plugin in every catalog)." },
   DEPENDENCY_NOT_FOUND: { status: 400, description: "A dependency names a skill that does not exist." },
   DEPENDENCY_SELF: { status: 400, description: "A skill cannot depend on itself." },
   // install and resolution
   NO_MATCHING_VERSION: { status: 404, description: "No installable version satisfies the range." },
   DEPENDENCY_CONFLICT: { status: 409, description: "Two paths in the dependency tree need incompatible versions of one skill." },
   DEPENDENCY_CYCLE: { status: 409, description: "The dependency tree loops back on itself." },
+  // distribution to Claude Code
+  PLUGIN_NOT_FOUND: { status: 404, description: "No installable version (or runtime policy) has a plugin archive with that sha256." },
+  PLUGIN_YANKED: { status: 410, description: "The plugin archive's version was yanked; catalogs no longer list it." },
   // reviews
   RATING_INVALID: { status: 400, description: "A rating must be a whole number from 1 to 5." },
 } as const satisfies Record<string, { status: number; description: string }>;

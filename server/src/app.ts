@@ -15,6 +15,8 @@ import { InProcessSubgraphDataSource } from "./graphql/subgraph-data-source";
 import { startSubgraphListener, type SubgraphListener } from "./http/subgraph-listener";
 import { startSubscriptionServer } from "./http/subscription-server";
 import { packageRoutes } from "./packages/package.routes";
+import { distributionRoutes } from "./distribution/distribution.routes";
+import { ApiTokenScope } from "./identity/api-token.entity";
 
 export interface RunningApp {
   server: http.Server;
@@ -91,8 +93,21 @@ export async function startApp(runtime: Runtime, listen: { host: string; port: n
       dataSource: runtime.dataSource,
       blobStore: runtime.blobStore,
       maxPackageBytes: config.limits.maxPackageBytes,
+      requireAuthForRead: config.requireAuthForRead,
       authenticate: (authorization) => runtime.services.apiTokens.authenticate(authorization),
       canSeeBlob: (viewer, sha256) => runtime.requestContext(viewer).visibility.canSeeBlob(sha256),
+    }),
+  );
+  app.use(
+    distributionRoutes({
+      dataSource: runtime.dataSource,
+      blobStore: runtime.blobStore,
+      catalogs: runtime.services.marketplaces,
+      policy: runtime.services.runtimePolicy,
+      settings: runtime.services.managedSettings,
+      requireAuthForRead: config.requireAuthForRead,
+      authenticate: (authorization) => runtime.services.apiTokens.authenticate(authorization),
+      mayReadCatalogs: (authorization) => runtime.services.apiTokens.allows(authorization, ApiTokenScope.CATALOG_READ),
     }),
   );
   app.use("/admin", adminSpaRoutes(config.adminDistDir));

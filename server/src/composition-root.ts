@@ -55,6 +55,14 @@ import { buildSubgraphs } from "./graphql/subgraphs";
 import type { RequestContext } from "./graphql/request-context";
 import { ApiTokenService } from "./identity/api-token.service";
 import { createIdentityLoaders } from "./identity/identity.loaders";
+import { createDistributionLoaders } from "./distribution/distribution.loaders";
+import { DistributionCredentialsService } from "./distribution/distribution-credentials.service";
+import { DistributionResolver, SkillVersionPluginResolver } from "./distribution/distribution.resolver";
+import { ManagedSettingsService } from "./distribution/managed-settings.service";
+import { MarketplaceCatalogService } from "./distribution/marketplace-catalog";
+import { PluginBundleService } from "./distribution/plugin-bundle.service";
+import { RequiredSkillsService } from "./distribution/required-skills.service";
+import { RuntimePolicyService } from "./distribution/runtime-policy.service";
 import { ApiTokenResolver, PendingInvitationResolver, TeamMembershipResolver, TeamResolver, UserResolver } from "./identity/identity.resolver";
 import { IdentityService } from "./identity/identity.service";
 import type { Viewer } from "./identity/viewer";
@@ -125,6 +133,7 @@ export interface StartedRuntime {
 function createServices(
   config: Config,
   dataSource: DataSource,
+  logger: Logger,
   blobStore: FileBlobStore,
   testQueue: TestQueue,
   webhookQueue: WebhookQueue,
@@ -142,6 +151,14 @@ function createServices(
   const webhooks = new WebhookService(dataSource, audit, webhookQueue, webhookAddresses);
   // Every role records audited actions, so every role turns them into webhook deliveries.
   audit.onRecorded(webhooks.onAuditEvent);
+  const publicUrl = new PublicUrl(config.publicUrl);
+  const pluginBundles = new PluginBundleService(dataSource, blobStore, archiveLimits(config), logger);
+  // A version that becomes installable gets its Claude Code plugin in the same transaction.
+  lifecycle.onTransition(pluginBundles.onTransition);
+  const runtimePolicy = new RuntimePolicyService(dataSource, blobStore, audit, logger, `${config.marketplaceName}-policy`);
+  const marketplaces = new MarketplaceCatalogService(dataSource, publicUrl, config.marketplaceName, runtimePolicy, logger);
+  const requiredSkills = new RequiredSkillsService(dataSource, audit);
+  const distributionCredentials = new DistributionCredentialsService(dataSource, apiTokens, audit);
   return {
     audit,
     apiTokens,
@@ -150,7 +167,7 @@ function createServices(
     lifecycle,
     pipeline,
     permissionCatalogue,
-    publish: new PublishService(dataSource, blobStore, archiveLimits(config), permissionCatalogue, audit, pipeline),
+    publish: new PublishService(dataSource, blobStore, archiveLimits(config), permissionCatalogue, audit, pipeline, new Set([runtimePolicy.pluginName])),
     channels: new ChannelService(dataSource, audit),
     yankAndDeprecate: new YankAndDeprecateService(dataSource, lifecycle),
     testRuns,
@@ -158,7 +175,16 @@ function createServices(
     ratings: new RatingService(dataSource),
     versionReviews: new VersionReviewService(dataSource, audit, lifecycle, pipeline, reviewPolicy),
     webhooks,
-    publicUrl: new PublicUrl(config.publicUrl),
+    publicUrl,
+    pluginBundles,
+    runtimePolicy,
+    marketplaces,
+    requiredSkills,
+    distributionCredentials,
+    managedSettings: new ManagedSettingsService(dataSource, marketplaces, requiredSkills, distributionCredentials, runtimePolicy, {
+      publicUrl: config.publicUrl,
+      requireAuthForRead: config.requireAuthForRead,
+    }),
   };
 }
 
@@ -201,6 +227,8 @@ function resolverContainer(config: Config, dataSource: DataSource, s: Services):
       new ReviewedVersionResolver(),
       new WebhookResolver(dataSource, s.webhooks),
       new WebhookDeliveryResolver(),
+      new DistributionResolver(dataSource, s.marketplaces, s.requiredSkills, s.runtimePolicy, s.managedSettings),
+      new SkillVersionPluginResolver(s.marketplaces),
     ].map((instance) => [instance.constructor, instance]),
   );
   return {
@@ -246,7 +274,9 @@ export async function startRuntime(options: {
   const eventHub = new TestRunEventHub(dataSource.manager, logger);
   await eventHub.start(notifications);
   const webhookAddresses = options.webhookAddresses ?? (config.webhooks.allowPrivateTargets ? anyAddress : publicAddressesOnly);
-  const services = createServices(config, dataSource, blobStore, testQueue, webhookQueue, webhookAddresses);
+  const services = createServices(config, dataSource, logger, blobStore, testQueue, webhookQueue, webhookAddresses);
+  await services.runtimePolicy.init();
+  await services.pluginBundles.backfill();
   const subgraphs = await buildSubgraphs({
     container: resolverContainer(config, dataSource, services),
     subscriptions: { testRunEvents: testRunEventsSubscriber(eventHub) },
@@ -268,6 +298,7 @@ export async function startRuntime(options: {
       const identity = createIdentityLoaders(dataSource);
       return {
         viewer,
+        anonymousReads: !config.requireAuthForRead,
         loaders: {
           catalog,
           identity,
@@ -275,6 +306,7 @@ export async function startRuntime(options: {
           testing: createTestingLoaders(dataSource),
           governance: createGovernanceLoaders(dataSource, packageSource),
           webhooks: new WebhookLoaders(dataSource),
+          distribution: createDistributionLoaders(dataSource),
         },
         visibility: new VisibilityPolicy(viewer, { ...catalog, membershipsByUserId: identity.membershipsByUserId }),
       };

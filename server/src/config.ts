@@ -40,6 +40,13 @@ const envSchema = z.object({
     .optional(),
   /** How long an invitation code can be redeemed. */
   INVITATION_TTL_HOURS: int(1, 24 * 30).default(72),
+  /** Claude Code marketplace name of the `latest` catalog; channels are `<name>-<channel>`. */
+  MARKETPLACE_NAME: z
+    .string()
+    .regex(/^[a-z][a-z0-9-]{0,30}[a-z0-9]$/, "must be 2-32 lowercase letters, digits or '-', starting with a letter")
+    .default("skillyard"),
+  /** Every read (GraphQL, downloads, catalogs, plugins) needs a token; Claude Code sends one through the marketplace's `headers`. */
+  REQUIRE_AUTH_FOR_READ: bool.default(false),
   /** The admin SPA's built files, served at /admin/ (relative paths are from the repository root). */
   ADMIN_DIST_DIR: z.string().min(1).optional(),
   /** Compressed upload cap for POST /packages. */
@@ -121,6 +128,8 @@ export type Config = Readonly<{
   publicUrl: string;
   bootstrapToken: string | undefined;
   logLevel: "debug" | "info" | "warn" | "error" | "silent";
+  marketplaceName: string;
+  requireAuthForRead: boolean;
   /** The subgraph listener for a company router; null when SUBGRAPH_PORT is unset. */
   subgraphListener: Readonly<{ port: number; secret: string }> | null;
   invitationTtlHours: number;
@@ -214,6 +223,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     subgraphListener:
       e.SUBGRAPH_PORT !== undefined && e.SUBGRAPH_SECRET !== undefined ? Object.freeze({ port: e.SUBGRAPH_PORT, secret: e.SUBGRAPH_SECRET }) : null,
     invitationTtlHours: e.INVITATION_TTL_HOURS,
+    marketplaceName: e.MARKETPLACE_NAME,
+    requireAuthForRead: e.REQUIRE_AUTH_FOR_READ,
     // From the repository root rather than __dirname: this file runs from src/ (swc) and dist/server/src/ (tsc).
     adminDistDir: path.resolve(repoRoot(), e.ADMIN_DIST_DIR ?? "admin/dist"),
     limits: Object.freeze({

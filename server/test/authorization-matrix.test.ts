@@ -168,6 +168,25 @@ describe("authorization matrix", () => {
     { operation: "Query.auditLog", run: (a) => gql(a, `{ auditLog { edges { node { action } } } }`), expect: only(["reviewer", "admin"]) },
     { operation: "Query.reviewPolicy", run: (a) => gql(a, `{ reviewPolicy { riskThreshold } }`), expect: authenticated("ok") },
     { operation: "Query.reviewQueue", run: (a) => gql(a, `{ reviewQueue { edges { node { requiredApprovals } } } }`), expect: only(["reviewer", "admin"]) },
+    { operation: "Query.marketplaces", run: (a) => gql(a, `{ marketplaces { name url } }`), expect: everyone("ok") },
+    { operation: "Query.requiredSkills", run: (a) => gql(a, `{ requiredSkills(team: "owners") { skill { id } } }`), expect: authenticated("ok") },
+    { operation: "Query.runtimePolicy", run: (a) => gql(a, `{ runtimePolicy { version } }`), expect: authenticated("ok") },
+    {
+      operation: "Query.managedSettings",
+      // It carries the team's distribution tokens: the team's maintainers and admins only.
+      run: (a) => gql(a, `{ managedSettings(team: "owners", channel: "stable") }`),
+      expect: only(["maintainer", "admin"]),
+    },
+    {
+      operation: "Mutation.setRequiredSkill",
+      run: (a) => gql(a, `mutation { setRequiredSkill(input: { skill: "owned-skill", team: "owners", required: true }) { required } }`),
+      expect: only(["maintainer", "admin"]),
+    },
+    {
+      operation: "Mutation.setRuntimePolicy",
+      run: (a) => gql(a, `mutation { setRuntimePolicy(input: { rules: [{ tools: "^Bash$", pattern: "matrix", reason: "matrix" }] }) { version } }`),
+      expect: only(["admin"]),
+    },
     { operation: "Query.webhooks", run: (a) => gql(a, `{ webhooks { edges { node { url } } } }`), expect: only(["admin"]) },
     { operation: "Query.users", run: (a) => gql(a, `{ users(query: "role-target") { edges { node { handle } } } }`), expect: only(["admin"]) },
     {

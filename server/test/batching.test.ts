@@ -14,7 +14,7 @@ const NESTED = `query Nested($first: Int!) {
       owner { name }
       latestVersion { version }
       versions(first: 5) { edges { node {
-        version downloads
+        version downloads plugin { sha256 url }
         dependencies(first: 5) { edges { node { range resolved { version } skill { name rating owner { name } } } } }
         permissions(first: 5) { edges { node { name risk } } }
       } } }
@@ -107,9 +107,9 @@ describe("DataLoader batching", () => {
     const fifty = await statementsFor(50);
     assert.equal(fifty, five, `5 skills: ${five} statements, 50 skills: ${fifty}\n${server.queries.statements.join("\n")}`);
     // One statement per relation level, not per item: search + load, versions, dependencies,
-    // permissions, latest versions, and on the community side stats, owners, version downloads,
-    // installs by tenant and their teams.
-    assert.ok(fifty <= 14, `expected at most 14 statements, got ${fifty}`);
+    // permissions, latest versions, on the community side stats, owners, version downloads,
+    // installs by tenant and their teams, and on the distribution side the versions' plugin archives.
+    assert.ok(fifty <= 15, `expected at most 15 statements, got ${fifty}`);
   });
 });
 

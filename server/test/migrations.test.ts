@@ -45,9 +45,10 @@ describe("migrations", () => {
   });
 
   test("TrustAndIdentity keeps every rating: the review table is renamed, not recreated", async () => {
-    const last = dataSource.migrations.at(-1)!;
-    assert.equal(last.name, "TrustAndIdentity1796539163038", "this test targets the migration that renamed review to rating");
-    await dataSource.undoLastMigration();
+    // Undo every migration down to and including the one that renamed review to rating.
+    const index = dataSource.migrations.findIndex((m) => m.name === "TrustAndIdentity1796539163038");
+    assert.ok(index >= 0, "this test targets the migration that renamed review to rating");
+    for (let i = dataSource.migrations.length - 1; i >= index; i--) await dataSource.undoLastMigration();
     const [user] = (await dataSource.query(`INSERT INTO "user" (handle, email) VALUES ('rater', 'rater@example.test') RETURNING id`)) as { id: string }[];
     const [team] = (await dataSource.query(`INSERT INTO team (name) VALUES ('raters') RETURNING id`)) as { id: string }[];
     const [skill] = (await dataSource.query(`INSERT INTO skill (name, name_skeleton, team_id) VALUES ('rated', 'rated', $1) RETURNING id`, [team.id])) as {
@@ -64,6 +65,19 @@ describe("migrations", () => {
     assert.deepEqual(await dataSource.query(`SELECT count(*)::int AS n FROM rating`), [{ n: 0 }], "ratings still cascade with their skill");
     await dataSource.query(`DELETE FROM "user" WHERE id = $1`, [user.id]);
     await dataSource.query(`DELETE FROM team WHERE id = $1`, [team.id]);
+  });
+
+  test("Distribution keeps every existing token working: tokens made before scopes existed are FULL", async () => {
+    const index = dataSource.migrations.findIndex((m) => m.name === "Distribution1796545188796");
+    assert.ok(index >= 0);
+    for (let i = dataSource.migrations.length - 1; i >= index; i--) await dataSource.undoLastMigration();
+    const [user] = (await dataSource.query(`INSERT INTO "user" (handle, email) VALUES ('old-token', 'old-token@example.test') RETURNING id`)) as {
+      id: string;
+    }[];
+    await dataSource.query(`INSERT INTO api_token (user_id, name, secret_sha256, prefix) VALUES ($1, 'old', repeat('a', 64), 'sy_old')`, [user.id]);
+    await dataSource.runMigrations();
+    assert.deepEqual(await dataSource.query(`SELECT scope FROM api_token WHERE user_id = $1`, [user.id]), [{ scope: "FULL" }]);
+    await dataSource.query(`DELETE FROM "user" WHERE id = $1`, [user.id]);
   });
 
   test("the application never synchronizes the schema", () => {

@@ -30,6 +30,11 @@ export enum AuditAction {
   DEPRECATE = "DEPRECATE",
   WEBHOOK_CREATE = "WEBHOOK_CREATE",
   WEBHOOK_DELETE = "WEBHOOK_DELETE",
+  /** A skill becomes required for a team (or everyone), or stops being required. */
+  REQUIRED_SKILL_ADD = "REQUIRED_SKILL_ADD",
+  REQUIRED_SKILL_REMOVE = "REQUIRED_SKILL_REMOVE",
+  /** A new version of the runtime policy (the PreToolUse hook's rules) is in force. */
+  RUNTIME_POLICY_SET = "RUNTIME_POLICY_SET",
 }
 
 @Entity()

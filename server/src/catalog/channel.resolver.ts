@@ -45,6 +45,12 @@ export class SetChannelInput {
 
   @Field({ description: "The exact version to point at (PUBLISHED or DEPRECATED)." })
   version: string;
+
+  @Field(() => String, {
+    nullable: true,
+    description: "Why the channel moves (up to 1000 characters), kept in the audit log: the cause of a rollback, the ticket of a promotion.",
+  })
+  reason?: string | null;
 }
 
 @ObjectType()

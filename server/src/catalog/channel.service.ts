@@ -9,7 +9,7 @@ import { SkillChannel } from "./skill-channel.entity";
 import { Skill } from "./skill.entity";
 import { SkillVersion } from "./skill-version.entity";
 import { isInstallable } from "./version-status";
-import { assertCanManageSkill } from "./yank-and-deprecate.service";
+import { assertCanManageSkill, requiredText } from "./yank-and-deprecate.service";
 
 /** The virtual channel: always the skill's latest version (Skill.latestVersionId), never stored or set. */
 export const LATEST_CHANNEL = "latest";
@@ -53,6 +53,8 @@ export interface SetChannelInput {
   channel: string;
   /** Exact version, e.g. `1.2.0`. */
   version: string;
+  /** Why it moves (a rollback's cause, a promotion's ticket), kept in the audit log. */
+  reason?: string | null;
 }
 
 export interface SetChannelResult {
@@ -66,7 +68,7 @@ export interface SetChannelResult {
 
 /**
  * Named pointers at installable versions (`stable`, `beta`, …), moved by maintainers. A rollback is a
- * move back; every move is in the audit log with the version before and after.
+ * move back; every move is in the audit log with the version before and after, who moved it and why.
  */
 export class ChannelService {
   constructor(
@@ -95,6 +97,7 @@ export class ChannelService {
         argument: "version",
       });
     }
+    const reason = !input.reason?.trim() ? null : requiredText(input.reason, "reason");
     const result = await this.dataSource.transaction(async (em) => {
       // The skill lock serialises moves of one skill's channels (and lifecycle changes, and publishing).
       const skill = await ctx.visibility.skillOrNull(
@@ -113,13 +116,13 @@ export class ChannelService {
           { argument: "version", status: version.status },
         );
       }
-      return this.move(em, viewer.user.id, skill, name, version);
+      return this.move(em, viewer.user.id, skill, name, version, reason);
     });
     ctx.loaders.catalog.channelsBySkillId.clear(result.channel.skillId);
     return result;
   }
 
-  private async move(em: EntityManager, actorId: string, skill: Skill, name: string, version: SkillVersion): Promise<SetChannelResult> {
+  private async move(em: EntityManager, actorId: string, skill: Skill, name: string, version: SkillVersion, reason: string | null): Promise<SetChannelResult> {
     const repo = em.getRepository(SkillChannel);
     const existing = await repo.findOneBy({ skillId: skill.id, name });
     const previousVersion = existing ? await em.getRepository(SkillVersion).findOneByOrFail({ id: existing.versionId }) : null;
@@ -136,7 +139,15 @@ export class ChannelService {
       targetId: channel.id,
       skillId: skill.id,
       before: previousVersion ? { name: skill.name, channel: name, version: previousVersion.version, versionId: previousVersion.id } : null,
-      after: { name: skill.name, channel: name, version: version.version, versionId: version.id },
+      after: {
+        name: skill.name,
+        channel: name,
+        version: version.version,
+        versionId: version.id,
+        reason,
+        // Moving a channel to a lower version is a rollback: every machine following it goes down too.
+        rollback: previousVersion !== null && semver.lt(version.version, previousVersion.version),
+      },
     });
     return { channel, version, previousVersion, moved: true };
   }

@@ -76,6 +76,8 @@ export class PublishService {
     private readonly permissionCatalogue: PermissionCatalogueService,
     private readonly audit: AuditService,
     private readonly pipeline: PublishPipeline,
+    /** Names no skill may take (nor a look-alike of): Skillyard's own plugins in the catalogs. */
+    private readonly reservedNames: ReadonlySet<string> = new Set(),
   ) {}
 
   /**
@@ -139,6 +141,17 @@ export class PublishService {
         );
       }
     } else {
+      const reserved = [...this.reservedNames].find((name) => nameSkeleton(name) === nameSkeleton(manifest.name));
+      if (reserved) {
+        throw new SkillyardError(
+          "NAME_RESERVED",
+          `"${manifest.name}" is too close to "${reserved}", which Skillyard uses for its own plugin; choose another name.`,
+          {
+            name: manifest.name,
+            reserved,
+          },
+        );
+      }
       const lookAlike = await em.getRepository(Skill).findOneBy({ nameSkeleton: nameSkeleton(manifest.name) });
       if (lookAlike) {
         // Names are one namespace, so a taken name must be refused; but an unreleased skill is not named to those who may not see it.

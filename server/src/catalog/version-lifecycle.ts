@@ -18,6 +18,22 @@ export interface TransitionOptions {
   replacementSkillId?: string | null;
 }
 
+/** A status change, as listeners see it: inside the transaction that made it, with the skill row locked. */
+export interface VersionTransition {
+  em: EntityManager;
+  skill: Skill;
+  /** The version as it is now (status `to`). */
+  version: SkillVersion;
+  from: VersionStatus;
+  to: VersionStatus;
+}
+
+/**
+ * Work that must happen in the same transaction as a status change (distribution builds a version's
+ * plugin archive when it becomes installable). A listener that throws rolls the change back.
+ */
+export type TransitionListener = (transition: VersionTransition) => Promise<void>;
+
 /** The audit action recorded for each status a version can move to. */
 const ACTION_OF: Readonly<Record<Exclude<VersionStatus, VersionStatus.UPLOADED>, AuditAction>> = {
   [VersionStatus.TESTING]: AuditAction.VERSION_TESTING,
@@ -41,10 +57,17 @@ function sourcesOf(to: VersionStatus): VersionStatus[] {
  * the skill's `latest`.
  */
 export class VersionLifecycle {
+  private readonly listeners: TransitionListener[] = [];
+
   constructor(
     private readonly audit: AuditService,
     private readonly latest: LatestVersionService,
   ) {}
+
+  /** Registered by the composition root, so catalog never imports the domains that react to it. */
+  onTransition(listener: TransitionListener): void {
+    this.listeners.push(listener);
+  }
 
   /** Locks the version's skill, then reads both; NOT_FOUND when the version does not exist. */
   async lock(em: EntityManager, versionId: string): Promise<{ skill: Skill; version: SkillVersion }> {
@@ -87,7 +110,9 @@ export class VersionLifecycle {
       before: { name: skill.name, version: current.version, status: from, statusReason: current.statusReason },
       after: { name: skill.name, version: current.version, status: to, statusReason: options.reason, latestVersionId, ...options.details },
     });
-    return Object.assign(version, current, change);
+    Object.assign(version, current, change);
+    for (const listener of this.listeners) await listener({ em, skill, version, from, to });
+    return version;
   }
 
   /**

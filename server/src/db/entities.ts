@@ -17,6 +17,10 @@ import { AuditEvent } from "../audit/audit-event.entity";
 import { ReviewDecision, ReviewRequest } from "../governance/review.entities";
 import { SkillChannel } from "../catalog/skill-channel.entity";
 import { Webhook, WebhookDelivery, WebhookDeliveryAttempt } from "../webhooks/webhook.entities";
+import { PluginBundle } from "../distribution/plugin-bundle.entity";
+import { RequiredSkill } from "../distribution/required-skill.entity";
+import { RuntimePolicy } from "../distribution/runtime-policy.entity";
+import { DistributionCredential } from "../distribution/distribution-credential.entity";
 
 export const ENTITIES = [
   User,
@@ -41,4 +45,8 @@ export const ENTITIES = [
   Webhook,
   WebhookDelivery,
   WebhookDeliveryAttempt,
+  PluginBundle,
+  RequiredSkill,
+  RuntimePolicy,
+  DistributionCredential,
 ];

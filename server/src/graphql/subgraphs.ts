@@ -7,6 +7,8 @@ import { buildSchema, type ContainerType, createResolversMap, type NonEmptyArray
 import { assertEveryOperationDeclaresAccess } from "../identity/access";
 import { CATALOG_RESOLVERS, catalogReferenceResolvers } from "../catalog/catalog.resolver";
 import { COMMUNITY_RESOLVERS, communityReferenceResolvers } from "../community/community.resolver";
+import { DISTRIBUTION_RESOLVERS, distributionReferenceResolvers } from "../distribution/distribution.resolver";
+import { SkillVersionPluginType } from "../distribution/distribution.types";
 import { GOVERNANCE_RESOLVERS, governanceReferenceResolvers } from "../governance/governance.resolvers";
 import { IDENTITY_RESOLVERS, identityReferenceResolvers } from "../identity/identity.resolver";
 import { TESTING_RESOLVERS, testingReferenceResolvers } from "../testing/testing.resolver";
@@ -15,7 +17,7 @@ import type { RequestContext, SubscriptionContext } from "./request-context";
 
 const FEDERATION_LINK = `extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key", "@shareable"])`;
 
-export type SubgraphName = "catalog" | "community" | "testing" | "governance";
+export type SubgraphName = "catalog" | "community" | "testing" | "governance" | "distribution";
 
 /** A federation entity's entry point: `{ id }` in, the object (or null when the viewer may not see it) out. */
 type ReferenceResolvers = Record<string, { __resolveReference(ref: { id: string }, ctx: RequestContext): unknown }>;
@@ -27,13 +29,17 @@ export interface SubgraphDefinition {
   // type-graphql takes resolver classes of any shape
   resolvers: NonEmptyArray<Function>;
   referenceResolvers: ReferenceResolvers;
+  /** Entity types this subgraph only extends with fields (no field of its own returns them), which the schema must still contain. */
+  extendedTypes?: Function[];
 }
 
 /**
  * The subgraphs. `catalog` owns skills, versions, dependencies, permissions, channels, search and
  * publishing; `community` owns users, teams, tokens, ratings and installs, and extends Skill and
  * SkillVersion with ratings and downloads; `testing` owns test runs and their live output and
- * extends SkillVersion with them; `governance` owns the audit trail, reviews and webhooks.
+ * extends SkillVersion with them; `governance` owns the audit trail, reviews and webhooks;
+ * `distribution` owns what reaches Claude Code (marketplaces, plugin archives, required skills, the
+ * runtime policy, managed settings) and extends SkillVersion with its plugin.
  */
 export const SUBGRAPHS: readonly SubgraphDefinition[] = [
   { name: "catalog", path: "/subgraphs/catalog/graphql", resolvers: [...CATALOG_RESOLVERS], referenceResolvers: catalogReferenceResolvers },
@@ -49,6 +55,13 @@ export const SUBGRAPHS: readonly SubgraphDefinition[] = [
     path: "/subgraphs/governance/graphql",
     resolvers: [...GOVERNANCE_RESOLVERS, ...WEBHOOK_RESOLVERS],
     referenceResolvers: governanceReferenceResolvers,
+  },
+  {
+    name: "distribution",
+    path: "/subgraphs/distribution/graphql",
+    resolvers: [...DISTRIBUTION_RESOLVERS],
+    referenceResolvers: distributionReferenceResolvers,
+    extendedTypes: [SkillVersionPluginType],
   },
 ];
 
@@ -82,6 +95,7 @@ export async function buildSubgraph(definition: SubgraphDefinition, wiring: Subg
   // type-graphql insists on a pubSub for schemas with subscriptions; ours come from `wiring.subscriptions`.
   const typeSchema = await buildSchema({
     resolvers: definition.resolvers,
+    orphanedTypes: definition.extendedTypes,
     container: wiring.container,
     skipCheck: true,
     validate: false,

@@ -1,6 +1,6 @@
 import { SkillyardError } from "@skillyard/core";
 import { createMethodMiddlewareDecorator, getMetadataStorage } from "type-graphql";
-import { isAdmin, isReviewer, type Viewer, type ViewerContext } from "./viewer";
+import { isAdmin, isReviewer, type ViewerContext } from "./viewer";
 
 /**
  * Who may call an operation at all. Rules about a particular object (maintainers of the skill's
@@ -8,7 +8,9 @@ import { isAdmin, isReviewer, type Viewer, type ViewerContext } from "./viewer";
  * catalog's VisibilityPolicy; this is the first gate, declared once per operation with @Access.
  */
 export enum AccessRule {
-  /** Anyone, signed in or not (what they see is still filtered by visibility). */
+  /** Anyone, even where reads need a token (REQUIRE_AUTH_FOR_READ): redeeming an invitation is how a person gets one. */
+  ANYONE = "ANYONE",
+  /** Anyone, signed in or not (what they see is still filtered by visibility), unless reads need a token. */
   PUBLIC = "PUBLIC",
   SIGNED_IN = "SIGNED_IN",
   /** Reviewers and admins (people only: service accounts never review). */
@@ -16,10 +18,18 @@ export enum AccessRule {
   ADMIN = "ADMIN",
 }
 
-/** Throws UNAUTHENTICATED or FORBIDDEN when `viewer` does not meet `rule`. */
-export function checkAccess(rule: AccessRule, viewer: Viewer | null): void {
-  if (rule === AccessRule.PUBLIC) return;
-  if (!viewer) throw new SkillyardError("UNAUTHENTICATED", "Sign in with an API token (Authorization: Bearer <token>).");
+/** Throws UNAUTHENTICATED or FORBIDDEN when the context's viewer does not meet `rule`. */
+export function checkAccess(rule: AccessRule, ctx: ViewerContext): void {
+  const { viewer } = ctx;
+  if (rule === AccessRule.ANYONE || (rule === AccessRule.PUBLIC && (viewer || ctx.anonymousReads))) return;
+  if (!viewer) {
+    throw new SkillyardError(
+      "UNAUTHENTICATED",
+      rule === AccessRule.PUBLIC
+        ? "This Skillyard requires a token for every read (Authorization: Bearer <token>)."
+        : "Sign in with an API token (Authorization: Bearer <token>).",
+    );
+  }
   if (rule === AccessRule.REVIEWER && !isReviewer(viewer.user)) throw new SkillyardError("FORBIDDEN", "Only reviewers and admins can do this.");
   if (rule === AccessRule.ADMIN && !isAdmin(viewer.user)) throw new SkillyardError("FORBIDDEN", "Only admins can do this.");
 }
@@ -33,7 +43,7 @@ const declared = new Map<Function, Map<string, AccessRule>>();
  */
 export function Access(rule: AccessRule): MethodDecorator {
   const enforce = createMethodMiddlewareDecorator<ViewerContext>(({ context }, next) => {
-    checkAccess(rule, context.viewer);
+    checkAccess(rule, context);
     return next();
   });
   return (target, propertyKey, descriptor) => {

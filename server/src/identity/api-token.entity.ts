@@ -15,6 +15,20 @@ export enum ApiTokenOrigin {
   SELF = "SELF",
   /** Created by an admin for a service account. */
   SERVICE_ACCOUNT = "SERVICE_ACCOUNT",
+  /** Created by Skillyard for generated Claude Code settings (a CATALOG_READ or INGEST token). */
+  DISTRIBUTION = "DISTRIBUTION",
+}
+
+/**
+ * What a token may be used for. FULL tokens act for their user everywhere; the narrow ones are
+ * handed to every machine in generated Claude Code settings and can do nothing but their one thing.
+ */
+export enum ApiTokenScope {
+  FULL = "FULL",
+  /** Send telemetry (OTLP) to /v1/logs, nothing else. */
+  INGEST = "INGEST",
+  /** Read marketplace catalogs and plugin archives, nothing else. */
+  CATALOG_READ = "CATALOG_READ",
 }
 
 /** Only the sha256 of the secret is stored; the secret itself is shown once, at creation. */
@@ -42,6 +56,9 @@ export class ApiToken extends BaseEntity {
 
   @Column({ type: "timestamptz", nullable: true })
   revokedAt: Date | null;
+
+  @Column({ type: "enum", enum: ApiTokenScope, enumName: "api_token_scope", default: ApiTokenScope.FULL })
+  scope: ApiTokenScope;
 
   /** Null for tokens created before Skillyard recorded how tokens come to be. */
   @Column({ type: "enum", enum: ApiTokenOrigin, enumName: "api_token_origin", nullable: true })

@@ -1,6 +1,6 @@
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import { type DataSource, type EntityManager, IsNull } from "typeorm";
-import { ApiToken, ApiTokenOrigin } from "./api-token.entity";
+import { ApiToken, ApiTokenOrigin, ApiTokenScope } from "./api-token.entity";
 import { Membership, TeamRole } from "./membership.entity";
 import { Team } from "./team.entity";
 import { GlobalRole, User } from "./user.entity";
@@ -29,27 +29,47 @@ export type BootstrapOutcome = { kind: "active" } | { kind: "revoked"; revokedAt
 export class ApiTokenService {
   constructor(private readonly dataSource: DataSource) {}
 
-  /** Resolves `Authorization: Bearer <secret>` to a user; null for a missing, unknown or revoked token. */
+  /**
+   * Resolves `Authorization: Bearer <secret>` to a user for the API: null for a missing, unknown or
+   * revoked token, and for a narrow one (INGEST, CATALOG_READ), which acts for nobody.
+   */
   async authenticate(authorization: string | undefined): Promise<Viewer | null> {
+    const token = await this.tokenFor(authorization);
+    return token?.scope === ApiTokenScope.FULL ? { user: token.user, tokenId: token.id } : null;
+  }
+
+  /** The scope of a working token, or null: for saying why a narrow token is refused where it cannot be used. */
+  async scopeOf(authorization: string | undefined): Promise<ApiTokenScope | null> {
+    return (await this.tokenFor(authorization))?.scope ?? null;
+  }
+
+  /** True when the header carries a working token that may do `scope` (a FULL token may do anything). */
+  async allows(authorization: string | undefined, scope: ApiTokenScope): Promise<boolean> {
+    const token = await this.tokenFor(authorization);
+    return token !== null && (token.scope === ApiTokenScope.FULL || token.scope === scope);
+  }
+
+  private async tokenFor(authorization: string | undefined): Promise<ApiToken | null> {
     const match = /^Bearer\s+(\S+)$/i.exec(authorization ?? "");
     if (!match) return null;
     const digest = hashSecret(match[1]);
     const token = await this.dataSource.getRepository(ApiToken).findOne({ where: { secretSha256: digest, revokedAt: IsNull() }, relations: { user: true } });
     // The lookup is by digest; compare again in constant time so timing says nothing about near misses.
-    if (!token || !timingSafeEqual(Buffer.from(token.secretSha256), Buffer.from(digest))) return null;
-    return { user: token.user, tokenId: token.id };
+    return token && timingSafeEqual(Buffer.from(token.secretSha256), Buffer.from(digest)) ? token : null;
   }
 
   /** The viewer behind a token as it is now (roles re-read); null once the token is revoked. */
   async viewerOfToken(tokenId: string): Promise<Viewer | null> {
-    const token = await this.dataSource.getRepository(ApiToken).findOne({ where: { id: tokenId, revokedAt: IsNull() }, relations: { user: true } });
+    const token = await this.dataSource
+      .getRepository(ApiToken)
+      .findOne({ where: { id: tokenId, revokedAt: IsNull(), scope: ApiTokenScope.FULL }, relations: { user: true } });
     return token ? { user: token.user, tokenId: token.id } : null;
   }
 
   /** Stores a new token in the caller's transaction; the returned secret cannot be shown again. */
   async issue(
     em: EntityManager,
-    fields: { userId: string; name: string; origin: ApiTokenOrigin; createdById: string | null; invitationId?: string | null },
+    fields: { userId: string; name: string; origin: ApiTokenOrigin; createdById: string | null; invitationId?: string | null; scope?: ApiTokenScope },
     secret = generateTokenSecret(),
   ): Promise<IssuedToken> {
     const token = await em.getRepository(ApiToken).save(
@@ -59,6 +79,7 @@ export class ApiTokenService {
         origin: fields.origin,
         createdById: fields.createdById,
         invitationId: fields.invitationId ?? null,
+        scope: fields.scope ?? ApiTokenScope.FULL,
         secretSha256: hashSecret(secret),
         prefix: secret.slice(0, 10),
         lastUsedAt: null,

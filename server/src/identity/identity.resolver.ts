@@ -94,7 +94,7 @@ export class UserResolver {
     return { code, expiresAt: invitation.expiresAt, user };
   }
 
-  @Access(AccessRule.PUBLIC)
+  @Access(AccessRule.ANYONE)
   @Mutation(() => RedeemInvitationPayload, { description: "Redeems an invitation code (no token needed) and answers the new token's secret, once." })
   async redeemInvitation(@Arg("input") input: RedeemInvitationInput): Promise<RedeemInvitationPayload> {
     const { token, secret, user } = await this.identity.redeemInvitation(input);

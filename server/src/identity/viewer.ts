@@ -10,6 +10,8 @@ export interface Viewer {
 /** The part of every request context that says who is asking; null for anonymous requests. */
 export interface ViewerContext {
   readonly viewer: Viewer | null;
+  /** False when the deployment requires a token for every read (REQUIRE_AUTH_FOR_READ). */
+  readonly anonymousReads: boolean;
 }
 
 export function requireViewer(ctx: ViewerContext): Viewer {

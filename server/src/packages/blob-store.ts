@@ -13,7 +13,10 @@ export interface StoredBlob {
   size: number;
 }
 
-/** Content-addressed, immutable package storage on the local filesystem (`DATA_DIR/blobs/ab/<sha256>.tgz`). */
+/** What a blob is: a package tarball as uploaded, or a Claude Code plugin archive built from one. */
+export type BlobKind = "tgz" | "zip";
+
+/** Content-addressed, immutable blob storage on the local filesystem (`DATA_DIR/blobs/ab/<sha256>.<kind>`). */
 export class FileBlobStore {
   readonly blobDir: string;
   readonly tmpDir: string;
@@ -28,13 +31,30 @@ export class FileBlobStore {
     await fs.mkdir(this.tmpDir, { recursive: true, mode: 0o700 });
   }
 
-  pathOf(sha256: string): string {
+  pathOf(sha256: string, kind: BlobKind = "tgz"): string {
     if (!SHA256_HEX.test(sha256)) throw new SkillyardError("BAD_USER_INPUT", "A package digest is 64 lowercase hex characters.");
-    return path.join(this.blobDir, sha256.slice(0, 2), `${sha256}.tgz`);
+    return path.join(this.blobDir, sha256.slice(0, 2), `${sha256}.${kind}`);
   }
 
-  has(sha256: string): boolean {
-    return existsSync(this.pathOf(sha256));
+  has(sha256: string, kind: BlobKind = "tgz"): boolean {
+    return existsSync(this.pathOf(sha256, kind));
+  }
+
+  /** Stores bytes built here (a plugin archive) under their sha256; storing the same bytes again changes nothing. */
+  async putBuffer(bytes: Buffer, kind: BlobKind): Promise<StoredBlob> {
+    const sha256 = createHash("sha256").update(bytes).digest("hex");
+    const target = this.pathOf(sha256, kind);
+    if (!existsSync(target)) {
+      await fs.mkdir(path.dirname(target), { recursive: true, mode: 0o700 });
+      const tmp = path.join(this.tmpDir, `build-${randomUUID()}`);
+      try {
+        await fs.writeFile(tmp, bytes, { flag: "wx", mode: 0o600 });
+        await fs.rename(tmp, target);
+      } finally {
+        await fs.rm(tmp, { force: true });
+      }
+    }
+    return { sha256, size: bytes.length };
   }
 
   /**
@@ -80,19 +100,19 @@ export class FileBlobStore {
   }
 
   /** Re-hashes a stored blob; a mismatch means the disk copy was damaged and must not be served. */
-  async verify(sha256: string): Promise<number> {
-    const file = this.pathOf(sha256);
+  async verify(sha256: string, kind: BlobKind = "tgz"): Promise<number> {
+    const file = this.pathOf(sha256, kind);
     const hash = createHash("sha256");
     let size = 0;
     for await (const chunk of createReadStream(file) as AsyncIterable<Buffer>) {
       hash.update(chunk);
       size += chunk.length;
     }
-    if (hash.digest("hex") !== sha256) throw new Error(`Stored package ${sha256} is corrupt on disk`);
+    if (hash.digest("hex") !== sha256) throw new Error(`Stored blob ${sha256}.${kind} is corrupt on disk`);
     return size;
   }
 
-  openRead(sha256: string): Readable {
-    return createReadStream(this.pathOf(sha256));
+  openRead(sha256: string, kind: BlobKind = "tgz"): Readable {
+    return createReadStream(this.pathOf(sha256, kind));
   }
 }

@@ -14,6 +14,8 @@ export interface PackageRoutesDeps {
   dataSource: DataSource;
   blobStore: FileBlobStore;
   maxPackageBytes: number;
+  /** Downloads need a token too (REQUIRE_AUTH_FOR_READ). */
+  requireAuthForRead: boolean;
   /** Resolves `Authorization: Bearer <token>`; null when absent, unknown or revoked. */
   authenticate(authorization: string | undefined): Promise<Viewer | null>;
   /** The visibility policy's answer: may `viewer` see at least one version with this digest? */
@@ -71,6 +73,8 @@ export function packageRoutes(deps: PackageRoutesDeps): Router {
       const authorization = req.headers.authorization;
       const viewer = await deps.authenticate(authorization);
       if (authorization && !viewer) throw new SkillyardError("UNAUTHENTICATED", "The API token is invalid or revoked.");
+      if (!viewer && deps.requireAuthForRead)
+        throw new SkillyardError("UNAUTHENTICATED", "This Skillyard requires a token for every read (Authorization: Bearer <token>).");
       // Not visible and not there look the same: the digest of an unreleased package is not confirmed to outsiders.
       const visibleToAnyone = await deps.canSeeBlob(null, sha256);
       const visible = visibleToAnyone || (viewer !== null && (await deps.canSeeBlob(viewer, sha256)));
@@ -79,7 +83,7 @@ export function packageRoutes(deps: PackageRoutesDeps): Router {
       const size = await blobStore.verify(sha256);
       res.setHeader("Content-Type", "application/gzip");
       res.setHeader("Content-Length", String(size));
-      res.setHeader("Cache-Control", visibleToAnyone ? "public, max-age=31536000, immutable" : "private, no-store");
+      res.setHeader("Cache-Control", visibleToAnyone && !deps.requireAuthForRead ? "public, max-age=31536000, immutable" : "private, no-store");
       res.setHeader("ETag", `"${sha256}"`);
       res.setHeader("Digest", `sha-256=${Buffer.from(sha256, "hex").toString("base64")}`);
       blobStore.openRead(sha256).pipe(res);

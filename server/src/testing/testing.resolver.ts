@@ -120,7 +120,7 @@ export class TestRunResolver {
  */
 export function testRunEventsSubscriber(eventHub: TestRunEventHub) {
   return async (_root: unknown, args: { testRunId?: unknown }, ctx: TestingSubscriptionContext): Promise<AsyncGenerator<TestRunEvent>> => {
-    checkAccess(AccessRule.SIGNED_IN, ctx.viewer);
+    checkAccess(AccessRule.SIGNED_IN, ctx);
     const runId = expectGlobalId(String(args.testRunId), "TestRun");
     const run = await ctx.loaders.testing.testRunById.load(runId);
     if (!run || !(await ctx.visibility.canSeeRun(run))) throw new SkillyardError("NOT_FOUND", "There is no such test run.");

@@ -1,7 +1,7 @@
 import type { MantineColor } from "@mantine/core";
 import type { AuditAction } from "../../../gql/graphql";
 
-export type AuditKind = "Access" | "Catalogue" | "Publishing" | "Review" | "Lifecycle" | "Webhooks";
+export type AuditKind = "Access" | "Catalogue" | "Publishing" | "Review" | "Lifecycle" | "Distribution" | "Webhooks";
 
 interface AuditActionInfo {
   label: string;
@@ -32,6 +32,9 @@ export const AUDIT_ACTIONS: Record<AuditAction, AuditActionInfo> = {
   CHANNEL_MOVE: { label: "Channel moved", kind: "Lifecycle", color: "indigo" },
   YANK: { label: "Version yanked", kind: "Lifecycle", color: "dark" },
   DEPRECATE: { label: "Version deprecated", kind: "Lifecycle", color: "yellow" },
+  REQUIRED_SKILL_ADD: { label: "Skill required", kind: "Distribution", color: "teal" },
+  REQUIRED_SKILL_REMOVE: { label: "Skill no longer required", kind: "Distribution", color: "teal" },
+  RUNTIME_POLICY_SET: { label: "Runtime policy changed", kind: "Distribution", color: "pink" },
   WEBHOOK_CREATE: { label: "Webhook created", kind: "Webhooks", color: "gray" },
   WEBHOOK_DELETE: { label: "Webhook deleted", kind: "Webhooks", color: "gray" },
 };

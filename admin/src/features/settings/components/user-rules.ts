@@ -30,6 +30,8 @@ export function tokenOriginWords(origin: ApiTokenOrigin | null): string {
       return "created by its owner";
     case "SERVICE_ACCOUNT":
       return "service account token, created by an admin";
+    case "DISTRIBUTION":
+      return "made by Skillyard for generated Claude Code settings (reads catalogs or sends telemetry, nothing else)";
     case null:
       return "origin not recorded";
   }

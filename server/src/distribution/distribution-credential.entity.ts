@@ -1,0 +1,42 @@
+import { Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, OneToOne, PrimaryGeneratedColumn } from "typeorm";
+import { ApiToken, ApiTokenScope } from "../identity/api-token.entity";
+import { Team } from "../identity/team.entity";
+
+/**
+ * A narrow token that generated Claude Code settings carry to every machine: CATALOG_READ (one per
+ * installation, for REQUIRE_AUTH_FOR_READ) or INGEST (one per team, so telemetry is attributed to
+ * the team whose token sent it, whatever the resource attributes claim). Unlike every other token,
+ * the secret is kept: settings are generated again and again and must carry the same one. Each can
+ * do nothing but its one thing, and is on every machine anyway; rotating revokes it and makes a new one.
+ */
+@Entity()
+@Index("distribution_credential_team_uq", ["scope", "teamId"], { unique: true, where: `"team_id" IS NOT NULL` })
+@Index("distribution_credential_org_uq", ["scope"], { unique: true, where: `"team_id" IS NULL` })
+export class DistributionCredential {
+  @PrimaryGeneratedColumn("uuid")
+  id: string;
+
+  /** Its own enum type (same values as api_token_scope): TypeORM's generator creates a shared one twice. */
+  @Column({ type: "enum", enum: ApiTokenScope, enumName: "distribution_credential_scope" })
+  scope: ApiTokenScope;
+
+  @ManyToOne(() => Team, { onDelete: "CASCADE" })
+  team: Team | null;
+
+  /** The team an INGEST token reports for; null for CATALOG_READ and for settings without a team. */
+  @Column({ type: "uuid", nullable: true })
+  teamId: string | null;
+
+  @OneToOne(() => ApiToken, { onDelete: "CASCADE" })
+  @JoinColumn()
+  token: ApiToken;
+
+  @Column({ type: "uuid" })
+  tokenId: string;
+
+  @Column({ type: "text" })
+  secret: string;
+
+  @CreateDateColumn({ type: "timestamptz" })
+  createdAt: Date;
+}

@@ -1,0 +1,81 @@
+import type { DataSource, EntityManager } from "typeorm";
+import { IsNull } from "typeorm";
+import { AuditAction } from "../audit/audit-event.entity";
+import type { AuditService } from "../audit/audit.service";
+import { ApiToken, ApiTokenOrigin, ApiTokenScope } from "../identity/api-token.entity";
+import type { ApiTokenService } from "../identity/api-token.service";
+import type { Team } from "../identity/team.entity";
+import { User, UserKind } from "../identity/user.entity";
+import { DistributionCredential } from "./distribution-credential.entity";
+
+/** The service account that owns every distribution token (it has no role and no team, so it can do nothing else). */
+export const DISTRIBUTION_ACCOUNT_HANDLE = "skillyard-distribution";
+const DISTRIBUTION_ACCOUNT_EMAIL = "skillyard-distribution@skillyard.invalid";
+
+/**
+ * The narrow tokens generated settings carry: one CATALOG_READ token for the installation, one
+ * INGEST token per team (and one for settings without a team). Made on first use and reused, so
+ * every machine of a team holds the same one; a revoked one is replaced on the next generation.
+ */
+export class DistributionCredentialsService {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly apiTokens: ApiTokenService,
+    private readonly audit: AuditService,
+  ) {}
+
+  /** The secret of the working token for `scope` (and `team`, for INGEST), made if there is none. */
+  async secretFor(scope: ApiTokenScope.CATALOG_READ | ApiTokenScope.INGEST, team: Team | null, actorId: string | null): Promise<string> {
+    const teamId = scope === ApiTokenScope.INGEST ? (team?.id ?? null) : null;
+    const existing = await this.working(this.dataSource.manager, scope, teamId);
+    if (existing) return existing.secret;
+    return this.dataSource.transaction(async (em) => {
+      // Serialises the first generation of settings for a scope: concurrent requests share one token.
+      await em.query("SELECT pg_advisory_xact_lock(hashtext('distribution_credential'))");
+      const again = await this.working(em, scope, teamId);
+      if (again) return again.secret;
+      await em.getRepository(DistributionCredential).delete({ scope, teamId: teamId ?? IsNull() });
+      const account = await this.account(em);
+      const name =
+        scope === ApiTokenScope.CATALOG_READ ? "catalog read (managed settings)" : `telemetry ingest for ${team ? `team ${team.name}` : "the organisation"}`;
+      const issued = await this.apiTokens.issue(em, { userId: account.id, name, origin: ApiTokenOrigin.DISTRIBUTION, createdById: actorId, scope });
+      await em.getRepository(DistributionCredential).insert({ scope, teamId, tokenId: issued.token.id, secret: issued.secret });
+      await this.audit.record(em, {
+        actorId,
+        action: AuditAction.TOKEN_CREATE,
+        targetType: "ApiToken",
+        targetId: issued.token.id,
+        before: null,
+        after: { user: account.handle, name, scope, origin: ApiTokenOrigin.DISTRIBUTION },
+      });
+      return issued.secret;
+    });
+  }
+
+  /** The credential row for a token, if it is one (the usage ingest attributes telemetry by it). */
+  async byTokenId(em: EntityManager, tokenId: string): Promise<DistributionCredential | null> {
+    return em.getRepository(DistributionCredential).findOneBy({ tokenId });
+  }
+
+  private async working(em: EntityManager, scope: ApiTokenScope, teamId: string | null): Promise<DistributionCredential | null> {
+    return em
+      .getRepository(DistributionCredential)
+      .createQueryBuilder("c")
+      .innerJoin(ApiToken, "t", "t.id = c.token_id AND t.revoked_at IS NULL")
+      .where("c.scope = :scope", { scope })
+      .andWhere(teamId ? "c.team_id = :teamId" : "c.team_id IS NULL", { teamId })
+      .getOne();
+  }
+
+  private async account(em: EntityManager): Promise<User> {
+    const users = em.getRepository(User);
+    const found = await users.findOneBy({ handle: DISTRIBUTION_ACCOUNT_HANDLE });
+    if (found) {
+      if (found.kind !== UserKind.SERVICE || found.roles.length > 0) {
+        throw new Error(`The user "${DISTRIBUTION_ACCOUNT_HANDLE}" is not a role-less service account; rename it so Skillyard can own that handle.`);
+      }
+      return found;
+    }
+    return users.save(users.create({ handle: DISTRIBUTION_ACCOUNT_HANDLE, email: DISTRIBUTION_ACCOUNT_EMAIL, roles: [], kind: UserKind.SERVICE }));
+  }
+}

@@ -1,0 +1,130 @@
+import { Router, type NextFunction, type Request, type Response } from "express";
+import type { DataSource } from "typeorm";
+import { SkillyardError } from "@skillyard/core";
+import { SkillVersion } from "../catalog/skill-version.entity";
+import { isInstallable, VersionStatus } from "../catalog/version-status";
+import type { Viewer } from "../identity/viewer";
+import type { FileBlobStore } from "../packages/blob-store";
+import type { ManagedSettingsService } from "./managed-settings.service";
+import { catalogChannel, type MarketplaceCatalogService } from "./marketplace-catalog";
+import { PluginBundle } from "./plugin-bundle.entity";
+import type { RuntimePolicyService } from "./runtime-policy.service";
+
+type Handler = (req: Request, res: Response) => Promise<void>;
+const route = (handler: Handler) => (req: Request, res: Response, next: NextFunction) => handler(req, res).catch(next);
+
+export interface DistributionRoutesDeps {
+  dataSource: DataSource;
+  blobStore: FileBlobStore;
+  catalogs: MarketplaceCatalogService;
+  policy: RuntimePolicyService;
+  settings: ManagedSettingsService;
+  requireAuthForRead: boolean;
+  /** A FULL token's viewer; null when absent, unknown, revoked or narrow. */
+  authenticate(authorization: string | undefined): Promise<Viewer | null>;
+  /** Whether the header carries a working token that may read catalogs (FULL or CATALOG_READ). */
+  mayReadCatalogs(authorization: string | undefined): Promise<boolean>;
+}
+
+/** A single query-string value, or null; repeated parameters are refused rather than guessed at. */
+function queryValue(req: Request, name: string): string | null {
+  const value = req.query[name];
+  if (value === undefined) return null;
+  if (typeof value !== "string") throw new SkillyardError("BAD_USER_INPUT", `Give "${name}" once.`, { argument: name });
+  return value;
+}
+
+/** True when the request's If-None-Match names `etag` (or is `*`). */
+function matches(req: Request, etag: string): boolean {
+  const header = req.headers["if-none-match"];
+  if (!header) return false;
+  return header
+    .split(",")
+    .map((t) => t.trim().replace(/^W\//, ""))
+    .some((t) => t === etag || t === "*");
+}
+
+/**
+ * What Claude Code fetches: `GET /marketplace.json[?channel=]` (a catalog per channel, revalidated
+ * with ETag on every fetch), `GET /plugins/{sha256}.zip` (the archives the catalogs pin, served only
+ * while their version is installable, and the policy plugin's), and `GET /managed-settings.json`
+ * for admins and team maintainers. Catalogs and archives hold only installable versions, which
+ * everyone may see; a deployment with REQUIRE_AUTH_FOR_READ asks for a FULL or CATALOG_READ token.
+ */
+export function distributionRoutes(deps: DistributionRoutesDeps): Router {
+  const router = Router();
+
+  const assertMayRead = async (req: Request): Promise<void> => {
+    const authorization = req.headers.authorization;
+    if (authorization) {
+      if (!(await deps.mayReadCatalogs(authorization)))
+        throw new SkillyardError("UNAUTHENTICATED", "The token is invalid, revoked, or not one that may read catalogs.");
+    } else if (deps.requireAuthForRead) {
+      throw new SkillyardError(
+        "UNAUTHENTICATED",
+        "This Skillyard requires a token for every read: declare the marketplace in settings with an Authorization header.",
+      );
+    }
+  };
+  const cacheScope = () => (deps.requireAuthForRead ? "private" : "public");
+
+  router.get(
+    "/marketplace.json",
+    route(async (req, res) => {
+      await assertMayRead(req);
+      const rendered = await deps.catalogs.render(catalogChannel(queryValue(req, "channel")));
+      // Revalidate every time: a yank or a channel move must reach the next fetch, and a 304 is cheap.
+      res.setHeader("Cache-Control", `${cacheScope()}, no-cache`);
+      res.setHeader("ETag", rendered.etag);
+      res.setHeader("Vary", "Authorization");
+      if (matches(req, rendered.etag)) {
+        res.status(304).end();
+        return;
+      }
+      res.type("application/json").send(rendered.body);
+    }),
+  );
+
+  router.get(
+    "/plugins/:file",
+    route(async (req, res) => {
+      const match = /^([0-9a-f]{64})\.zip$/.exec(String(req.params.file));
+      if (!match) throw new SkillyardError("PLUGIN_NOT_FOUND", "Plugins are served as /plugins/{sha256}.zip.");
+      const sha256 = match[1];
+      await assertMayRead(req);
+      const bundle = await deps.dataSource.getRepository(PluginBundle).findOneBy({ sha256 });
+      const version = bundle ? await deps.dataSource.getRepository(SkillVersion).findOneBy({ id: bundle.versionId }) : null;
+      if (version?.status === VersionStatus.YANKED) {
+        throw new SkillyardError("PLUGIN_YANKED", `This plugin's version was yanked: ${version.statusReason ?? "no reason given"}.`, { sha256 });
+      }
+      // Unknown, not installable, and never built look the same.
+      const servable = (version !== null && isInstallable(version.status)) || (await deps.policy.isPolicyArchive(sha256));
+      if (!servable || !deps.blobStore.has(sha256, "zip")) throw new SkillyardError("PLUGIN_NOT_FOUND", `No plugin with sha256 ${sha256}.`, { sha256 });
+      const etag = `"${sha256}"`;
+      res.setHeader("Cache-Control", `${cacheScope()}, no-cache`);
+      res.setHeader("ETag", etag);
+      if (matches(req, etag)) {
+        res.status(304).end();
+        return;
+      }
+      const size = await deps.blobStore.verify(sha256, "zip");
+      res.setHeader("Content-Type", "application/zip");
+      res.setHeader("Content-Length", String(size));
+      res.setHeader("Digest", `sha-256=${Buffer.from(sha256, "hex").toString("base64")}`);
+      deps.blobStore.openRead(sha256, "zip").pipe(res);
+    }),
+  );
+
+  router.get(
+    "/managed-settings.json",
+    route(async (req, res) => {
+      const viewer = await deps.authenticate(req.headers.authorization);
+      if (!viewer) throw new SkillyardError("UNAUTHENTICATED", "Generating managed settings needs an API token (Authorization: Bearer <token>).");
+      const settings = await deps.settings.generate(viewer, { channel: catalogChannel(queryValue(req, "channel")), team: queryValue(req, "team") || null });
+      // It carries the distribution tokens: never cached anywhere.
+      res.setHeader("Cache-Control", "no-store");
+      res.type("application/json").send(`${JSON.stringify(settings, null, 2)}\n`);
+    }),
+  );
+  return router;
+}
