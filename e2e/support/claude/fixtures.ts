@@ -52,3 +52,26 @@ export function archiveEntry(plugin: PluginFixture, zip: Buffer, url: string, ex
 export function marketplaceJson(name: string, plugins: Record<string, unknown>[], extra: Record<string, unknown> = {}): string {
   return `${JSON.stringify({ name, owner: { name: "Skillyard e2e" }, plugins, ...extra }, null, 2)}\n`;
 }
+
+/** Something that serves fixtures (the HTTPS front). */
+export interface FixtureServer {
+  url(path: string): string;
+  serve(pathAndQuery: string, fixture: Buffer | string): void;
+}
+
+/**
+ * Zips `plugin`, serves it at `<prefix>/plugins/<name>-<version>.zip` and returns the zip and its marketplace entry
+ * (archive source with that URL and the zip's sha256).
+ */
+export function servePlugin(
+  server: FixtureServer,
+  plugin: PluginFixture,
+  prefix = "",
+  extra: Record<string, unknown> = {},
+): { zip: Buffer; url: string; entry: Record<string, unknown> } {
+  const zip = pluginZip(plugin);
+  const path = `${prefix}/plugins/${plugin.name}-${plugin.version}.zip`;
+  server.serve(path, zip);
+  const url = server.url(path);
+  return { zip, url, entry: archiveEntry(plugin, zip, url, extra) };
+}

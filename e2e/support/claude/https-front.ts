@@ -33,6 +33,8 @@ export interface HttpsFrontOptions {
   target?: string;
   /** Port on 127.0.0.1; a free one when left out (or when 0). */
   port?: number;
+  /** Answers POST /v1/logs, /v1/metrics and /v1/traces with 200 `{}` (an OTLP/HTTP collector that keeps what it gets in `requests`). */
+  otlp?: boolean;
   /** Decides first; return true when it answered the request itself. */
   handle?: (request: RecordedRequest, response: ServerResponse) => boolean | Promise<boolean>;
 }
@@ -123,7 +125,12 @@ export async function startHttpsFront(options: HttpsFrontOptions): Promise<Https
       requests.push(record);
       response.on("finish", () => (record.status = response.statusCode));
       if (options.handle && (await options.handle(record, response))) return;
-      const fixture = fixtures.get(record.url) ?? (parsed.search ? undefined : fixtures.get(parsed.pathname)) ?? fixtures.get(parsed.pathname);
+      if (options.otlp && record.method === "POST" && ["/v1/logs", "/v1/metrics", "/v1/traces"].includes(parsed.pathname)) {
+        response.writeHead(200, { "content-type": "application/json" });
+        response.end("{}");
+        return;
+      }
+      const fixture = fixtures.get(record.url) ?? fixtures.get(parsed.pathname);
       if (fixture) {
         const body = typeof fixture.body === "string" ? Buffer.from(fixture.body, "utf8") : fixture.body;
         response.writeHead(fixture.status ?? 200, { "content-length": String(body.length), ...fixture.headers });

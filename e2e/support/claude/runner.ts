@@ -138,3 +138,21 @@ export function runClaude(args: string[], options: ClaudeRunOptions): Promise<Cl
     });
   });
 }
+
+/** The JSON `claude -p --output-format json` prints (the fields tests read). */
+export interface PrintResult {
+  type: string;
+  subtype: string;
+  is_error: boolean;
+  result: string;
+  num_turns: number;
+  session_id: string;
+  permission_denials: { tool_name: string; tool_use_id: string; tool_input: Record<string, unknown> }[];
+}
+
+/** `claude -p <prompt> --output-format json [--allowedTools ...]`: one headless session. */
+export async function runClaudePrint(prompt: string, options: ClaudeRunOptions & { allowedTools?: string[] }): Promise<ClaudeRun & { result: PrintResult }> {
+  const args = ["-p", prompt, "--output-format", "json", ...(options.allowedTools?.length ? ["--allowedTools", options.allowedTools.join(",")] : [])];
+  const run = await runClaude(args, options);
+  return { ...run, result: run.json<PrintResult>() };
+}
