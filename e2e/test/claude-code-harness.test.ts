@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { after, before, test } from "node:test";
@@ -12,6 +14,8 @@ import {
   ensureHostsEntry,
   type HttpsFront,
   installManagedSettings,
+  archiveEntry,
+  pluginZip,
   MANAGED_SETTINGS_FILE,
   marketplaceJson,
   offeredSkills,
@@ -212,6 +216,40 @@ test("b: marketplace add + install put the catalog and the plugin's exact bytes 
       other.remove();
     }
   } finally {
+    home.remove();
+  }
+});
+
+test("the front proxies to an HTTP origin (the product) and records what Claude Code fetched", async () => {
+  const home = createClaudeHome();
+  const csv = plugin("csv-stats", "1.0.0");
+  const zip = pluginZip(csv);
+  const seen: { url?: string; forwardedHost?: string | string[]; forwardedProto?: string | string[] }[] = [];
+  let proxied: HttpsFront | undefined;
+  const origin = http.createServer((request, response) => {
+    seen.push({ url: request.url, forwardedHost: request.headers["x-forwarded-host"], forwardedProto: request.headers["x-forwarded-proto"] });
+    if (request.url === "/catalog.json") {
+      response.writeHead(200, { "content-type": "application/json" });
+      response.end(marketplaceJson("proxied", [archiveEntry(csv, zip, proxied?.url("/zips/csv-stats.zip") ?? "")]));
+    } else if (request.url === "/zips/csv-stats.zip") {
+      response.writeHead(200, { "content-type": "application/zip" });
+      response.end(zip);
+    } else {
+      response.writeHead(404);
+      response.end();
+    }
+  });
+  await new Promise<void>((resolve) => origin.listen(0, "127.0.0.1", resolve));
+  try {
+    proxied = await startHttpsFront({ tls, target: `http://127.0.0.1:${(origin.address() as AddressInfo).port}` });
+    assert.equal((await runClaude(["plugin", "marketplace", "add", proxied.url("/catalog.json")], { home, tls })).code, 0);
+    const install = await runClaude(["plugin", "install", "csv-stats@proxied"], { home, tls });
+    assert.equal(install.code, 0, install.stderr);
+    assert.deepEqual([...new Set(proxied.requests.map((r) => `${r.method} ${r.url} ${r.status}`))], ["GET /catalog.json 200", "GET /zips/csv-stats.zip 200"]);
+    assert.deepEqual(seen[0], { url: "/catalog.json", forwardedHost: `${HOST}:${proxied.port}`, forwardedProto: "https" });
+  } finally {
+    await proxied?.stop();
+    await new Promise((resolve) => origin.close(resolve));
     home.remove();
   }
 });
