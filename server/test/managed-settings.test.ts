@@ -184,6 +184,18 @@ describe("required skills and managed settings", () => {
     assert.equal(codeOf(await server.gql(SETTINGS, {}, dataMaintainer)), "FORBIDDEN", "only admins generate the organisation's settings");
   });
 
+  test("a required skill's dependencies are enabled with it, from the same marketplace (settings do not install dependencies by themselves)", async () => {
+    await publishOk(server, dataMaintainer, { "skill.yaml": skillYaml({ name: "report-kit", version: "1.0.0", dependencies: { "sql-helper": "^2.0.0" } }) });
+    ok(await setRequired(admin, "report-kit", "web"));
+    const s = await settings(admin, { channel: "stable", team: "web" });
+    assert.deepEqual(s.enabledPlugins, {
+      "skillyard-policy@skillyard-stable": true,
+      "org-guide@skillyard": true,
+      "report-kit@skillyard": true,
+      "sql-helper@skillyard": true,
+    });
+  });
+
   test("a revoked distribution token is replaced the next time settings are generated", async () => {
     const before = (await settings(admin, { team: "web" })).env.OTEL_EXPORTER_OTLP_HEADERS;
     const secret = before.replace(/^Authorization=Bearer /, "");

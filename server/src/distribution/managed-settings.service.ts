@@ -4,6 +4,7 @@ import { Skill } from "../catalog/skill.entity";
 import { ApiTokenScope } from "../identity/api-token.entity";
 import type { Team } from "../identity/team.entity";
 import type { Viewer } from "../identity/viewer";
+import type { CatalogPlugin } from "./catalog-format";
 import type { DistributionCredentialsService } from "./distribution-credentials.service";
 import type { MarketplaceCatalogService } from "./marketplace-catalog";
 import { policyHookCommand } from "./policy-plugin";
@@ -75,17 +76,27 @@ export class ManagedSettingsService {
 
     // Each required skill from exactly one catalog: the channel's when it lists the skill, else the
     // base catalog (the same plugin from two marketplaces would be two plugins with one skill name).
+    // Dependencies are enabled too, from the same catalog: Claude Code installs a plugin's
+    // dependencies on `plugin install`, but not for plugins that settings enable.
     const requirements = await this.required.list(this.dataSource.manager, team);
     const skills = await this.dataSource.getRepository(Skill).findBy({ id: In(requirements.map((r) => r.skillId)) });
-    const onChannel = new Set((await this.catalogs.render(channel)).catalog.plugins.map((p) => p.name));
-    const onLatest = channel ? new Set((await this.catalogs.render(null)).catalog.plugins.map((p) => p.name)) : onChannel;
-    for (const skill of [...skills].sort((a, b) => (a.name < b.name ? -1 : 1))) {
-      if (onChannel.has(skill.name)) enabledPlugins[`${skill.name}@${marketplace}`] = true;
-      else if (onLatest.has(skill.name)) {
-        const base = this.catalogs.nameOf(null);
-        extraKnownMarketplaces[base] ??= declare(null);
-        enabledPlugins[`${skill.name}@${base}`] = true;
-      }
+    const onChannel = new Map((await this.catalogs.render(channel)).catalog.plugins.map((p) => [p.name, p]));
+    const onLatest = channel ? new Map((await this.catalogs.render(null)).catalog.plugins.map((p) => [p.name, p])) : onChannel;
+    const enabledNames = new Set<string>();
+    const enable = (name: string, catalogName: string, catalog: Map<string, CatalogPlugin>): void => {
+      // A plugin already enabled (from either catalog) stays where it is: one marketplace per plugin name.
+      if (enabledNames.has(name)) return;
+      enabledNames.add(name);
+      enabledPlugins[`${name}@${catalogName}`] = true;
+      for (const dependency of catalog.get(name)?.dependencies ?? []) enable(dependency, catalogName, catalog);
+    };
+    const names = skills.map((s) => s.name).sort();
+    // The channel's skills first, so a dependency shared with a skill from the base catalog comes from the channel.
+    for (const name of names.filter((n) => onChannel.has(n))) enable(name, marketplace, onChannel);
+    for (const name of names.filter((n) => !onChannel.has(n) && onLatest.has(n))) {
+      const base = this.catalogs.nameOf(null);
+      extraKnownMarketplaces[base] ??= declare(null);
+      enable(name, base, onLatest);
     }
 
     const ingest = await this.credentials.secretFor(ApiTokenScope.INGEST, team, actorId);
