@@ -298,6 +298,12 @@ describe("skillyard CLI against a real server", () => {
     const channel = await asAuthor(["channel", "set", "cli-dep", "stable", "1.0.0"]);
     assert.equal(channel.code, 0, channel.stderr);
     assert.match(channel.stdout, /cli-dep stable → 1\.0\.0 \(new channel\)/);
+    const withReason = await asAuthor(["channel", "set", "cli-dep", "lts", "1.0.0", "--reason", "release train 7"]);
+    assert.equal(withReason.code, 0, withReason.stderr);
+    const [moved] = (await server.runtime.dataSource.query(`SELECT after FROM audit_event WHERE action = 'CHANNEL_MOVE' AND after->>'channel' = 'lts'`)) as {
+      after: { reason: string };
+    }[];
+    assert.equal(moved.after.reason, "release train 7");
     const forbidden = await asInstaller(["channel", "set", "cli-dep", "beta", "1.0.0"]);
     assert.equal(forbidden.code, 1);
     oneLineError(forbidden, "FORBIDDEN");
