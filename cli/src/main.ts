@@ -58,7 +58,7 @@ Examples:
   $ skillyard login --registry http://127.0.0.1:4000 --token sky_…
   $ skillyard publish ./pdf-extract
   $ skillyard search pdf --sort downloads
-  $ skillyard install pdf-extract@^1 --dir .claude/skills
+  $ skillyard install pdf-extract@^1 --target claude   # into .claude/skills/pdf-extract/
   $ skillyard install                 # reinstall exactly what skills/skillyard.lock says
   $ skillyard review list
 `,
