@@ -86,6 +86,15 @@ export function oneLineError(run: CliRun, code: string): string {
   return lines[0];
 }
 
+/** The last stderr line of a failed run that printed progress first: `error CODE: …`, its only error line. */
+export function finalError(run: CliRun, code: string): string {
+  const lines = run.stderr.trimEnd().split("\n");
+  assert.equal(lines.filter((l) => l.startsWith("error ")).length, 1, `expected one error line on stderr, got:\n${run.stderr}`);
+  const last = lines[lines.length - 1];
+  assert.match(last, new RegExp(`^error ${code}: \\S`));
+  return last;
+}
+
 /** Every file under `dir`, as POSIX paths relative to it, sorted. */
 export function filesUnder(dir: string, prefix = ""): string[] {
   return readdirSync(dir, { withFileTypes: true })
