@@ -101,10 +101,11 @@ async function writeSeedDir(ctx: Context, outArg: string, options: SeedDirOption
     return;
   }
   const bytes = plugins.reduce((sum, p) => sum + p.archive.length, 0);
+  const shown = outArg.endsWith("/") ? outArg : `${outArg}/`;
   ctx.out.note(
-    `${ctx.out.err.green("✓")} wrote ${outArg} ${describeScope(options)}: managed-settings.json and plugins/ (${fetched.length} marketplace${fetched.length === 1 ? "" : "s"}, ${plugins.length} plugin${plugins.length === 1 ? "" : "s"}, ${files} files from ${formatBytes(bytes)} of archives)`,
+    `${ctx.out.err.green("✓")} wrote ${shown} ${describeScope(options)}: managed-settings.json and plugins/ (${fetched.length} marketplace${fetched.length === 1 ? "" : "s"}, ${plugins.length} plugin${plugins.length === 1 ? "" : "s"}, ${files} files from ${formatBytes(bytes)} of archives)`,
   );
-  ctx.out.note(`  ${outArg} is private (0700): its files hold tokens. Add to the image's Dockerfile:`);
+  ctx.out.note(`  ${shown} is private (0700): its files hold tokens. Add to the image's Dockerfile:`);
   for (const line of dockerfile) ctx.out.line(line);
 }
 
