@@ -136,11 +136,37 @@ export class RegistryClient {
    * refusing to read more than `expectedSize` bytes.
    */
   async download(downloadUrl: string, expectedSize: number, label: string): Promise<DownloadResult> {
+    const result = await this.get(
+      downloadUrl,
+      {},
+      label,
+      expectedSize,
+      () => new CliError("PACKAGE_CORRUPT", `size mismatch for ${label}: expected ${expectedSize} bytes, the download is larger.`),
+    );
+    if (result.data.length !== expectedSize) {
+      throw new CliError("PACKAGE_CORRUPT", `size mismatch for ${label}: expected ${expectedSize} bytes, got ${result.data.length}.`);
+    }
+    return result;
+  }
+
+  /**
+   * GETs a file of unknown size (a marketplace catalog, a plugin archive) with exactly the given
+   * headers (never the CLI's token), refusing to read more than `maxBytes`.
+   */
+  fetchFile(url: string, headers: Record<string, string>, label: string, maxBytes: number): Promise<DownloadResult> {
+    return this.get(url, headers, label, maxBytes, () => new CliError("BAD_RESPONSE", `${label}: ${url} sent more than ${maxBytes} bytes; refused.`));
+  }
+
+  /**
+   * GET `url`, hashing the body as it arrives and stopping at `maxBytes`. An HTTP error becomes the
+   * server's `{"error":{"code"}}` when it sent one, else BAD_RESPONSE.
+   */
+  private async get(url: string, headers: Record<string, string>, label: string, maxBytes: number, tooLarge: () => CliError): Promise<DownloadResult> {
     let res: Response;
     try {
-      res = await fetch(downloadUrl, { headers: { "user-agent": USER_AGENT } });
+      res = await fetch(url, { headers: { "user-agent": USER_AGENT, ...headers } });
     } catch (err) {
-      throw this.connectionFailed(err, new URL(downloadUrl).origin);
+      throw this.connectionFailed(err, new URL(url).origin);
     }
     if (!res.ok) {
       const text = await res.text().catch(() => "");
@@ -153,7 +179,7 @@ export class RegistryClient {
       if (parsed.error && typeof parsed.error.code === "string") {
         throw new CliError(parsed.error.code, `${label}: ${String(parsed.error.message ?? `HTTP ${res.status}`)}`);
       }
-      throw new CliError("BAD_RESPONSE", `${label}: ${downloadUrl} answered HTTP ${res.status}.`);
+      throw new CliError("BAD_RESPONSE", `${label}: ${url} answered HTTP ${res.status}.`);
     }
     const hash = createHash("sha256");
     const chunks: Buffer[] = [];
@@ -163,19 +189,14 @@ export class RegistryClient {
         for await (const chunk of Readable.fromWeb(res.body as import("node:stream/web").ReadableStream<Uint8Array>)) {
           const buffer = chunk as Buffer;
           size += buffer.length;
-          if (size > expectedSize) {
-            throw new CliError("PACKAGE_CORRUPT", `size mismatch for ${label}: expected ${expectedSize} bytes, the download is larger.`);
-          }
+          if (size > maxBytes) throw tooLarge();
           hash.update(buffer);
           chunks.push(buffer);
         }
       } catch (err) {
         if (err instanceof CliError) throw err;
-        throw this.connectionFailed(err, new URL(downloadUrl).origin);
+        throw this.connectionFailed(err, new URL(url).origin);
       }
-    }
-    if (size !== expectedSize) {
-      throw new CliError("PACKAGE_CORRUPT", `size mismatch for ${label}: expected ${expectedSize} bytes, got ${size}.`);
     }
     return { data: Buffer.concat(chunks), sha256: hash.digest("hex") };
   }

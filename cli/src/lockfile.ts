@@ -7,6 +7,7 @@ import { readFile, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { isValidSkillName } from "@skillyard/core";
 import { valid as validSemver } from "semver";
+import { type Fail, isHttpUrl, list, record, str } from "./checks";
 import { CliError } from "./errors";
 
 export const LOCKFILE_NAME = "skillyard.lock";
@@ -38,9 +39,6 @@ export interface Lockfile {
   requests: LockRequest[];
   packages: LockedPackage[];
 }
-
-/** Turns a problem found in untrusted input into the error to throw. */
-export type Fail = (problem: string) => CliError;
 
 export function lockfilePath(dir: string): string {
   return path.join(dir, LOCKFILE_NAME);
@@ -150,35 +148,11 @@ export function invalidLockfile(file: string, problem: string): CliError {
   return new CliError("LOCKFILE_INVALID", `${file} cannot be used: ${problem}.`);
 }
 
-function record(value: unknown, where: string, fail: Fail): Record<string, unknown> {
-  if (typeof value !== "object" || value === null || Array.isArray(value)) throw fail(`${where} is not an object`);
-  return value as Record<string, unknown>;
-}
-
-function list(value: unknown, where: string, fail: Fail): unknown[] {
-  if (!Array.isArray(value)) throw fail(`${where} is not a list`);
-  return value;
-}
-
-function str(value: unknown, where: string, fail: Fail): string {
-  if (typeof value !== "string") throw fail(`${where} is not a string`);
-  return value;
-}
-
 /** Names become folder names, so anything but a valid skill name (e.g. "../x") is refused. */
 function skillName(value: unknown, where: string, fail: Fail): string {
   const name = str(value, where, fail);
   if (!isValidSkillName(name)) throw fail(`${where} ${JSON.stringify(name)} is not a skill name`);
   return name;
-}
-
-function isHttpUrl(text: string): boolean {
-  try {
-    const url = new URL(text);
-    return url.protocol === "http:" || url.protocol === "https:";
-  } catch {
-    return false;
-  }
 }
 
 function compare(a: string, b: string): number {

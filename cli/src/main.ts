@@ -10,6 +10,8 @@ import { registerPublish } from "./commands/publish";
 import { registerRate } from "./commands/rate";
 import { registerReview } from "./commands/review";
 import { registerSearch } from "./commands/search";
+import { registerSeedDir } from "./commands/seed-dir";
+import { registerSettings } from "./commands/settings";
 import { registerYank } from "./commands/yank";
 import { configPath } from "./config";
 import { usageError } from "./errors";
@@ -46,6 +48,8 @@ export function buildProgram(argv: readonly string[]): Command {
   registerReview(program);
   registerYank(program);
   registerChannel(program);
+  registerSettings(program);
+  registerSeedDir(program);
 
   program.addHelpText(
     "after",
@@ -58,8 +62,10 @@ Examples:
   $ skillyard login --registry http://127.0.0.1:4000 --token sky_…
   $ skillyard publish ./pdf-extract
   $ skillyard search pdf --sort downloads
-  $ skillyard install pdf-extract@^1 --dir .claude/skills
+  $ skillyard install pdf-extract@^1 --target claude   # into .claude/skills/pdf-extract/
   $ skillyard install                 # reinstall exactly what skills/skillyard.lock says
+  $ skillyard settings managed --channel stable --team data > managed-settings.json
+  $ skillyard seed-dir --channel stable --team data build/claude
   $ skillyard review list
 `,
   );

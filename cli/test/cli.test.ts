@@ -10,7 +10,8 @@ import { GlobalRole } from "../../server/src/identity/user.entity";
 import { skillYaml } from "../../server/test/support/seed";
 import { pythonSkill } from "../../server/test/support/skills";
 import { startTestServer, type TestServer } from "../../server/test/support/test-server";
-import { cliRunner, oneLineError, writeSkillDir } from "./support/cli";
+import { readZip } from "../../server/test/support/zip";
+import { cliRunner, filesUnder, oneLineError, writeSkillDir } from "./support/cli";
 
 /**
  * The skillyard CLI as a user runs it: a subprocess (async spawn: the server answers from this
@@ -240,6 +241,87 @@ describe("skillyard CLI against a real server", () => {
     const json = await cli(["install", "--json"], { cwd: work });
     assert.equal(json.code, 1);
     assert.equal(JSON.parse(json.stdout).error.code, "PACKAGE_CORRUPT");
+  });
+
+  test("install --target claude puts each skill in .claude/skills/<name>/ as its plugin has it (SKILL.md included), with the lockfile beside them", async () => {
+    const work = mkdtempSync(path.join(scratch, "project-"));
+    const run = await asInstaller(["install", "cli-app@^1", "--target", "claude"], { cwd: work });
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout, /installed 2 skills into \.claude\/skills\/ for team consumers/);
+    assert.equal(existsSync(path.join(work, "skills")), false, "nothing goes to skills/");
+    const skills = path.join(work, ".claude", "skills");
+    assert.equal(readFileSync(path.join(skills, "cli-app", "src", "app.py"), "utf8"), "print('app')\n");
+
+    // Claude Code loads .claude/skills/<name>/SKILL.md: the folder holds what the plugin's skills/<name>/ holds.
+    const { plugin } = (
+      await server.gql<{ skill: { latestVersion: { plugin: { url: string } } } }>(`{ skill(name: "cli-app") { latestVersion { plugin { url } } } }`)
+    ).data!.skill.latestVersion;
+    const zip = await readZip(Buffer.from(await (await fetch(plugin.url)).arrayBuffer()));
+    const inPlugin = zip.filter((e) => e.path.startsWith("skills/cli-app/")).map((e) => ({ ...e, path: e.path.slice("skills/cli-app/".length) }));
+    assert.deepEqual(filesUnder(path.join(skills, "cli-app")), inPlugin.map((e) => e.path).sort());
+    for (const e of inPlugin) assert.ok(readFileSync(path.join(skills, "cli-app", e.path)).equals(e.bytes), e.path);
+    assert.match(readFileSync(path.join(skills, "cli-app", "SKILL.md"), "utf8"), /^---\nname: cli-app\ndescription: Turns CLI sessions/);
+    assert.ok(existsSync(path.join(skills, "cli-dep", "SKILL.md")));
+
+    const lock = JSON.parse(readFileSync(path.join(skills, "skillyard.lock"), "utf8"));
+    assert.deepEqual(lock.requests, [{ name: "cli-app", range: "^1", tenant: "consumers" }]);
+    assert.deepEqual(
+      lock.packages.map((p: { name: string; version: string }) => `${p.name}@${p.version}`),
+      ["cli-app@1.0.0", "cli-dep@1.0.0"],
+    );
+    assert.deepEqual(
+      readdirSync(skills).filter((f) => f.startsWith(".")),
+      [],
+      "no staging folders are left",
+    );
+
+    const json = await asInstaller(["install", "cli-dep", "--target", "claude", "--json"], { cwd: work });
+    assert.equal(json.code, 0, json.stderr);
+    const parsed = JSON.parse(json.stdout);
+    assert.equal(parsed.target, "claude");
+    assert.equal(parsed.lockfile, path.join(skills, "skillyard.lock"));
+
+    const both = await asInstaller(["install", "cli-app", "--target", "claude", "--dir", "vendor"], { cwd: work });
+    assert.equal(both.code, 2);
+    oneLineError(both, "BAD_USER_INPUT");
+    const unknown = await asInstaller(["install", "cli-app", "--target", "vscode"], { cwd: work });
+    assert.equal(unknown.code, 2);
+    oneLineError(unknown, "BAD_USER_INPUT");
+  });
+
+  test("install --target claude with no name reinstalls from .claude/skills/skillyard.lock verifying every sha256; a tampered lockfile changes nothing", async () => {
+    const work = mkdtempSync(path.join(scratch, "project-"));
+    assert.equal((await asInstaller(["install", "cli-app", "--target", "claude"], { cwd: work })).code, 0);
+    const skills = path.join(work, ".claude", "skills");
+    const skillMd = readFileSync(path.join(skills, "cli-app", "SKILL.md"), "utf8");
+    rmSync(path.join(skills, "cli-app"), { recursive: true });
+
+    // No token: nothing is resolved, the lockfile says what to fetch.
+    const run = await cli(["install", "--target", "claude"], { cwd: work });
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout, /installed 2 skills into \.claude\/skills\/ from \.claude\/skills\/skillyard\.lock/);
+    assert.equal(readFileSync(path.join(skills, "cli-app", "SKILL.md"), "utf8"), skillMd);
+    assert.equal(existsSync(path.join(work, "skills")), false);
+
+    const lockPath = path.join(skills, "skillyard.lock");
+    const lock = JSON.parse(readFileSync(lockPath, "utf8"));
+    const original: string = lock.packages[0].sha256;
+    const tampered = `${original.slice(0, -1)}${original.endsWith("0") ? "1" : "0"}`;
+    lock.packages[0].sha256 = tampered;
+    writeFileSync(lockPath, JSON.stringify(lock, null, 2));
+    rmSync(path.join(skills, "cli-app"), { recursive: true });
+    writeFileSync(path.join(skills, "cli-dep", "marker.txt"), "untouched");
+
+    const refused = await cli(["install", "--target", "claude"], { cwd: work });
+    assert.equal(refused.code, 1);
+    const line = oneLineError(refused, "PACKAGE_CORRUPT");
+    assert.ok(line.includes(`sha256 mismatch for cli-app@1.0.0: expected ${tampered} got ${original}`), line);
+    assert.equal(existsSync(path.join(skills, "cli-app")), false, "the skill folder was not created");
+    assert.equal(readFileSync(path.join(skills, "cli-dep", "marker.txt"), "utf8"), "untouched", "other skills were not replaced either");
+    assert.deepEqual(
+      readdirSync(skills).filter((f) => f.startsWith(".")),
+      [],
+    );
   });
 
   test("an unknown skill gives a one-line NOT_FOUND and exit 1, in text and in --json", async () => {

@@ -335,8 +335,11 @@ function assertFileOrDirectory(type: Header["type"] | null, path: string): void 
   }
 }
 
-/** Validates a raw entry name and returns its normalized segments (none for the package root itself). */
-function entrySegments(raw: string): string[] {
+/**
+ * Validates a raw entry name and returns its normalized segments (none for the package root itself):
+ * the path rules of every archive Skillyard unpacks (packages here, plugin zips in the CLI).
+ */
+export function entrySegments(raw: string): string[] {
   if (raw === "") throw invalidPath(raw, "is empty");
   if (raw.startsWith("/") || raw.startsWith("\\") || /^[A-Za-z]:/.test(raw)) throw invalidPath(raw, "is absolute");
   if (raw.includes("\\")) throw invalidPath(raw, "contains a backslash");
@@ -353,10 +356,10 @@ function invalidPath(raw: string, problem: string): SkillyardError {
   return new SkillyardError("PACKAGE_INVALID_PATH", `The entry path ${JSON.stringify(raw)} ${problem}.`, { path: raw });
 }
 
-type EntryKind = "file" | "directory";
+export type EntryKind = "file" | "directory";
 
 /** Detects duplicates, file/directory conflicts and paths that collide on case-insensitive file systems. */
-class PathTracker {
+export class PathTracker {
   /** Every path seen so far, including directories only implied by deeper entries. */
   private readonly kinds = new Map<string, EntryKind>();
   private readonly explicit = new Set<string>();

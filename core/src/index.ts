@@ -2,3 +2,4 @@ export * from "./errors";
 export * from "./manifest";
 export * from "./archive";
 export * from "./input-rules";
+export * from "./skill-md";

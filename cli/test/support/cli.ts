@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 
 /** The launcher a user runs (bin/skillyard.js, which loads the compiled dist/src/main.js). */
@@ -84,4 +84,20 @@ export function oneLineError(run: CliRun, code: string): string {
   assert.equal(lines.length, 1, `expected one line on stderr, got:\n${run.stderr}`);
   assert.match(lines[0], new RegExp(`^error ${code}: \\S`));
   return lines[0];
+}
+
+/** The last stderr line of a failed run that printed progress first: `error CODE: …`, its only error line. */
+export function finalError(run: CliRun, code: string): string {
+  const lines = run.stderr.trimEnd().split("\n");
+  assert.equal(lines.filter((l) => l.startsWith("error ")).length, 1, `expected one error line on stderr, got:\n${run.stderr}`);
+  const last = lines[lines.length - 1];
+  assert.match(last, new RegExp(`^error ${code}: \\S`));
+  return last;
+}
+
+/** Every file under `dir`, as POSIX paths relative to it, sorted. */
+export function filesUnder(dir: string, prefix = ""): string[] {
+  return readdirSync(dir, { withFileTypes: true })
+    .flatMap((d) => (d.isDirectory() ? filesUnder(path.join(dir, d.name), `${prefix}${d.name}/`) : [`${prefix}${d.name}`]))
+    .sort();
 }
