@@ -132,13 +132,15 @@ export class RegistryClient {
   }
 
   /**
-   * Downloads a package (without the token: download URLs are public and may name another host),
-   * refusing to read more than `expectedSize` bytes.
+   * Downloads a package, refusing to read more than `expectedSize` bytes. The token goes only to the
+   * registry's own origin (a deployment with REQUIRE_AUTH_FOR_READ needs it there); a download URL on
+   * any other host gets none.
    */
   async download(downloadUrl: string, expectedSize: number, label: string): Promise<DownloadResult> {
+    const sameOrigin = new URL(downloadUrl).origin === new URL(this.registry).origin;
     const result = await this.get(
       downloadUrl,
-      {},
+      sameOrigin ? this.authHeaders() : {},
       label,
       expectedSize,
       () => new CliError("PACKAGE_CORRUPT", `size mismatch for ${label}: expected ${expectedSize} bytes, the download is larger.`),

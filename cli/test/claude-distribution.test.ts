@@ -136,7 +136,8 @@ describe("skillyard settings managed and seed-dir against a real server", () => 
         "",
       ].join("\n"),
     );
-    assert.match(run.stderr, /^plugin pdf-tools@skillyard-stable 1\.0\.0 \(.*sha256 [0-9a-f]{12} verified; dependency of report-builder\)$/m);
+    // The settings enable report-builder's dependency too (Claude Code does not install dependencies of plugins settings enable).
+    assert.match(run.stderr, /^plugin pdf-tools@skillyard-stable 1\.0\.0 \(.*sha256 [0-9a-f]{12} verified; enabled\)$/m);
     assert.match(run.stderr, /^plugin csv-stats@skillyard-stable 1\.0\.0 \(.*; enabled\)$/m);
 
     const out = path.join(project, "build", "claude");
@@ -243,7 +244,7 @@ describe("skillyard settings managed and seed-dir against a real server", () => 
     assert.deepEqual(
       summary.marketplaces.map((m) => [m.name, m.plugins.map((p) => `${p.name}@${p.version}${p.enabled ? "" : ` for ${p.requiredBy.join(",")}`}`)]),
       [
-        ["skillyard-stable", ["csv-stats@1.0.0", "pdf-tools@1.0.0 for report-builder", "report-builder@1.0.0", "skillyard-policy@1.0.0"]],
+        ["skillyard-stable", ["csv-stats@1.0.0", "pdf-tools@1.0.0", "report-builder@1.0.0", "skillyard-policy@1.0.0"]],
         ["skillyard", ["org-guide@1.0.0"]],
       ],
     );
@@ -271,5 +272,25 @@ describe("skillyard settings managed and seed-dir against a real server", () => 
     assert.equal(missing.code, 2);
     oneLineError(missing, "BAD_USER_INPUT");
     assert.deepEqual(readdirSync(project), []);
+  });
+
+  test("install on a registry that requires a token for every read: the token goes with downloads from the registry's own origin, and to no other", async () => {
+    const project = mkdtempSync(path.join(scratch, "locked-install-"));
+    // The registry is the front (PUBLIC_URL): download URLs are on its origin, so the token goes along.
+    const before = front.requestsTo("/graphql").length;
+    const installed = await cli(["install", "pdf-tools"], { token: member, cwd: project, env: { SKILLYARD_URL: front.url } });
+    assert.equal(installed.code, 0, installed.stderr);
+    assert.ok(front.requestsTo("/graphql").length > before, "the CLI talked to the front as its registry");
+    const downloads = front.requests.filter((r) => /^\/packages\/[0-9a-f]{64}\.tgz$/.test(r.url));
+    assert.ok(downloads.length > 0);
+    assert.ok(downloads.every((r) => r.headers.authorization === `Bearer ${member}`));
+    // The registry is the server itself: the download URLs name another origin (the front), which gets no token.
+    const elsewhere = mkdtempSync(path.join(scratch, "other-origin-"));
+    const count = downloads.length;
+    const refused = await cli(["install", "pdf-tools"], { token: member, cwd: elsewhere });
+    assert.equal(refused.code, 1);
+    oneLineError(refused, "UNAUTHENTICATED");
+    const later = front.requests.filter((r) => /^\/packages\/[0-9a-f]{64}\.tgz$/.test(r.url)).slice(count);
+    assert.ok(later.length > 0 && later.every((r) => r.headers.authorization === undefined));
   });
 });
