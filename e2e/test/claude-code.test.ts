@@ -1,4 +1,6 @@
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import net from "node:net";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -11,6 +13,7 @@ import {
   ensureHostsEntry,
   type HttpsFront,
   installManagedSettings,
+  MANAGED_SETTINGS_FILE,
   offeredSkills,
   otlpLogRecords,
   runClaude,
@@ -20,7 +23,7 @@ import {
   type TestTls,
 } from "../support/claude";
 import { createTeam, createUser, publish, type SeededUser } from "../support/seed";
-import { type Stack, startStack } from "../support/stack";
+import { REPO_ROOT, type Stack, startStack } from "../support/stack";
 
 // Skillyard as the one approved source for real Claude Code 2.1.332: the product runs as `npm start`
 // does, behind an HTTPS front for skills.corp.test (a throwaway CA; Claude Code fetches marketplaces
@@ -56,6 +59,31 @@ function instructionSkill(name: string, version: string, body: string, extra: { 
 }
 
 const readJson = <T>(file: string): T => JSON.parse(readFileSync(file, "utf8")) as T;
+
+const CLI_MAIN = path.join(REPO_ROOT, "cli", "dist", "src", "main.js");
+
+/**
+ * Runs the built `skillyard` CLI with a scratch HOME (no saved login) against `registry`, trusting the
+ * test CA. Asynchronously: the HTTPS front it talks to runs in this process.
+ */
+async function skillyard(args: string[], options: { registry: string; token: string; cwd: string; tls: TestTls }) {
+  const home = mkdtempSync(path.join(os.tmpdir(), "skillyard-cli-home-"));
+  try {
+    const child = spawn(process.execPath, [CLI_MAIN, ...args], {
+      cwd: options.cwd,
+      env: { PATH: process.env.PATH, HOME: home, SKILLYARD_URL: options.registry, SKILLYARD_TOKEN: options.token, ...options.tls.env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    const code = await new Promise<number | null>((resolve) => child.once("close", (status) => resolve(status)));
+    return { code, stdout, stderr };
+  } finally {
+    rmSync(home, { recursive: true, force: true });
+  }
+}
 
 // A command that leaves a marker and, only if the marker could not be made, pipes a download into sh:
 // it never reaches the network even if the policy failed to block it.
@@ -267,6 +295,81 @@ describe("Claude Code installs what Skillyard approved", () => {
       home.remove();
     }
   });
+
+  test("skillyard install --target claude puts a skill where Claude Code loads project skills", async () => {
+    const home = createClaudeHome();
+    const model = await startScriptedModel([{ toolUse: { name: "Skill", input: { skill: "quoting" } } }, { text: "ok" }]);
+    try {
+      const install = await skillyard(["install", "quoting", "--target", "claude"], { registry: stack.url, token: lead.token, cwd: home.project, tls });
+      assert.equal(install.code, 0, install.stderr);
+      assert.equal(readFileSync(path.join(home.project, ".claude", "skills", "quoting", "SKILL.md"), "utf8"), files.get("quoting@1.0.0")!["SKILL.md"]);
+      assert.ok(existsSync(path.join(home.project, ".claude", "skills", "skillyard.lock")));
+      const run = await runClaudePrint("Quote this", { home, tls, model });
+      assert.equal(run.code, 0, run.stderr);
+      assert.ok(offeredSkills(model.turns()[0]).has("quoting"), [...offeredSkills(model.turns()[0]).keys()].join(", "));
+      const [result] = model.toolResults();
+      assert.deepEqual([result.isError, result.text], [false, "Launching skill: quoting"]);
+      assert.match(result.followingText ?? "", /QUOTES/);
+    } finally {
+      await model.stop();
+      home.remove();
+    }
+  });
+
+  // Last in this group: it stops the front, so nothing answers at the catalog's address any more.
+  test("a seed directory from skillyard seed-dir gives a fresh HOME the team's skills and the policy with no route to Skillyard", async () => {
+    const work = mkdtempSync(path.join(os.tmpdir(), "seed-image-"));
+    const home = createClaudeHome();
+    const model = await startScriptedModel([
+      { toolUse: { name: "Skill", input: { skill: "csv-stats:csv-stats" } } },
+      { toolUse: { name: "Bash", input: { command: PIPE_TO_SH } } },
+      { text: "ok" },
+    ]);
+    let managed: Awaited<ReturnType<typeof installManagedSettings>> | undefined;
+    try {
+      const out = path.join(work, "out");
+      const seedPath = path.join(out, "plugins");
+      const seed = await skillyard(["seed-dir", "--channel", "stable", "--team", "data", "--seed-path", seedPath, out], {
+        registry: stack.url,
+        token: lead.token,
+        cwd: work,
+        tls,
+      });
+      assert.equal(seed.code, 0, seed.stderr);
+      assert.equal(seed.stdout.split("\n")[2], `ENV CLAUDE_CODE_PLUGIN_SEED_DIR=${seedPath}`);
+      managed = await installManagedSettings(readJson<object>(path.join(out, "managed-settings.json")));
+      await front.stop();
+      const unreachable = await new Promise<string>((resolve) => {
+        const socket = net.connect(front.port, "127.0.0.1");
+        socket.once("connect", () => {
+          socket.destroy();
+          resolve("answered");
+        });
+        socket.once("error", () => resolve("refused"));
+      });
+      assert.equal(unreachable, "refused");
+
+      const run = await runClaudePrint("Summarise data.csv", { home, tls, model, seedDir: seedPath, allowedTools: ["Bash"] });
+      assert.equal(run.code, 0, run.stderr);
+      const [skill, bash] = model.toolResults();
+      assert.deepEqual([skill.isError, skill.text], [false, "Launching skill: csv-stats:csv-stats"]);
+      assert.equal(
+        (skill.followingText ?? "").split("\n")[0],
+        `Base directory for this skill: ${path.join(seedPath, "cache", "skillyard-stable", "csv-stats", "1.1.0", "skills", "csv-stats")}`,
+        "read in place from the seed",
+      );
+      assert.match(skill.followingText ?? "", /BODY 1\.1\.0/);
+      assert.equal(bash.isError, true, "the policy hook runs from the seed too");
+      assert.match(bash.text, /Blocked by the organisation's runtime policy/);
+      assert.equal(existsSync(path.join(home.home, "bash-ran")), false);
+      assert.equal(existsSync(path.join(home.pluginsDir, "cache")), false, "nothing was downloaded into the HOME");
+    } finally {
+      managed?.restore();
+      await model.stop();
+      home.remove();
+      rmSync(work, { recursive: true, force: true });
+    }
+  });
 });
 
 describe("a Skillyard that requires a token for every read", () => {
@@ -329,4 +432,9 @@ describe("a Skillyard that requires a token for every read", () => {
       home.remove();
     }
   });
+});
+
+test("managed settings are put back as they were", () => {
+  assert.equal(existsSync(path.join(path.dirname(MANAGED_SETTINGS_FILE), ".skillyard-e2e.lock")), false);
+  assert.equal(existsSync(path.join(path.dirname(MANAGED_SETTINGS_FILE), ".skillyard-e2e.backup")), false);
 });

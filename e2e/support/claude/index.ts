@@ -6,7 +6,6 @@ export * from "./https-front";
 export * from "./managed-settings";
 export * from "./model";
 export * from "./runner";
-export * from "./seed-dir";
 export * from "./tls";
 export * from "./zip";
 export * from "./otlp";

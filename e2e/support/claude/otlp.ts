@@ -74,18 +74,3 @@ export function otlpLogRecords(requests: readonly RecordedRequest[]): OtlpLogRec
   }
   return records;
 }
-
-/** The metric names in every `POST /v1/metrics` JSON body. */
-export function otlpMetricNames(requests: readonly RecordedRequest[]): string[] {
-  const names = new Set<string>();
-  for (const request of requests) {
-    if (request.method !== "POST" || request.pathname !== "/v1/metrics") continue;
-    try {
-      const body = JSON.parse(request.body.toString("utf8")) as { resourceMetrics?: { scopeMetrics?: { metrics?: { name?: string }[] }[] }[] };
-      for (const rm of body.resourceMetrics ?? []) for (const sm of rm.scopeMetrics ?? []) for (const m of sm.metrics ?? []) if (m.name) names.add(m.name);
-    } catch {
-      // not JSON (http/protobuf)
-    }
-  }
-  return [...names];
-}
