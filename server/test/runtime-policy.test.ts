@@ -9,6 +9,7 @@ import { GlobalRole } from "../src/identity/user.entity";
 import type { MarketplaceCatalog } from "../src/distribution/catalog-format";
 import { DEFAULT_POLICY_RULES, policyHookCommand, policyPluginArchive } from "../src/distribution/policy-plugin";
 import type { RuntimePolicyRule } from "../src/distribution/runtime-policy.entity";
+import { validateRules } from "../src/distribution/runtime-policy.service";
 import { startTestServer, type GraphQLResponse, type TestServer } from "./support/test-server";
 import { readZip } from "./support/zip";
 
@@ -141,6 +142,18 @@ describe("the runtime policy hook", () => {
     } finally {
       rmSync(seed, { recursive: true, force: true });
     }
+  });
+});
+
+describe("checking rules with grep -E", () => {
+  // grep refuses a bad expression and exits before reading any input: a check that wrote to its
+  // stdin then failed with EPIPE now and then, an unhandled error that took the whole server down.
+  test("many bad expressions checked at once are each refused, and the process lives on", async () => {
+    const checks = await Promise.allSettled(Array.from({ length: 200 }, () => validateRules([{ tools: "^Bash$", pattern: "a(b", reason: "x" }])));
+    assert.ok(checks.every((check) => check.status === "rejected"));
+    assert.deepEqual(await validateRules([{ tools: " ^Bash$ ", pattern: "rm -rf /", reason: "No." }]), [
+      { tools: "^Bash$", pattern: "rm -rf /", reason: "No." },
+    ]);
   });
 });
 

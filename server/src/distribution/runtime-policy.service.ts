@@ -16,14 +16,17 @@ const MAX_REASON_LENGTH = 300;
 // eslint-disable-next-line no-control-regex -- matching control characters is the point
 const CONTROL = /[\u0000-\u001f\u007f]/;
 
-/** Whether POSIX `grep -E` (the engine the hook runs) accepts `pattern`: it exits 2 on a bad expression. */
+/**
+ * Whether POSIX `grep -E` (the engine the hook runs) accepts `pattern`: it exits 2 on a bad expression.
+ * It reads /dev/null, not its stdin: grep refuses a bad expression before reading anything, and a
+ * write to the stdin of a process that already exited fails with EPIPE, which would crash the server.
+ */
 function grepAccepts(pattern: string): Promise<boolean> {
   return new Promise((resolve) => {
-    const child = execFile("grep", ["-E", "-e", pattern], { timeout: 5000 }, (error) => {
+    execFile("grep", ["-E", "-e", pattern, "/dev/null"], { timeout: 5000 }, (error) => {
       // execFile's error carries the exit status in `code`: 1 is "no match" (a valid expression).
       resolve(!error || (error as unknown as { code: unknown }).code === 1);
     });
-    child.stdin?.end("");
   });
 }
 
