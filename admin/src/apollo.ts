@@ -66,6 +66,8 @@ export function createApolloClient(session: ApolloSession): ApolloClient {
           },
         },
         Permission: { keyFields: ["name"] },
+        Marketplace: { keyFields: ["name"] },
+        RequiredSkill: { keyFields: false },
         TestRunEvent: { keyFields: false },
         PermissionChange: { keyFields: false },
         FileChange: { keyFields: false },
