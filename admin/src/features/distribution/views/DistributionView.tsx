@@ -6,14 +6,16 @@ import { QueryState } from "../../../components/QueryState";
 import { DistributionMarketplacesDocument } from "../../../gql/graphql";
 import { MarketplacesPanel } from "../components/MarketplacesPanel";
 import { RequiredSkillsPanel } from "../components/RequiredSkillsPanel";
+import { RuntimePolicyPanel } from "../components/RuntimePolicyPanel";
 import { distributionPath, isDistributionTab, readDistributionLocation, DISTRIBUTION_TABS, type DistributionTab } from "../distribution-url";
 
 const TAB_LABEL: Record<DistributionTab, string> = {
   marketplaces: "Marketplaces",
   required: "Required skills",
+  policy: "Runtime policy",
 };
 
-/** How approved skills reach Claude Code: the catalogs, and what each team's machines get. */
+/** How approved skills reach Claude Code: the catalogs, what each team's machines get and the runtime policy. */
 export function DistributionView() {
   const [params] = useSearchParams();
   const navigate = useNavigate();
@@ -23,7 +25,11 @@ export function DistributionView() {
 
   return (
     <>
-      <PageHeader title="Distribution" subtitle="How approved skills reach Claude Code: the marketplaces, and what each team’s machines get." />
+      <PageHeader
+        title="Distribution"
+        subtitle="How approved skills reach Claude Code: the marketplaces, what each team’s machines get and the runtime policy."
+      />
+      {/* Every panel stays mounted, so unsaved policy rules survive a look at another tab. */}
       <Tabs value={location.tab} onChange={(value) => isDistributionTab(value) && navigate(distributionPath({ ...location, tab: value }), { replace: true })}>
         <Tabs.List>
           {DISTRIBUTION_TABS.map((tab) => (
@@ -37,6 +43,9 @@ export function DistributionView() {
         </Tabs.Panel>
         <Tabs.Panel value="required" pt="md">
           <RequiredSkillsPanel team={location.team} onTeamChange={(team) => navigate(distributionPath({ ...location, team }))} />
+        </Tabs.Panel>
+        <Tabs.Panel value="policy" pt="md">
+          <RuntimePolicyPanel />
         </Tabs.Panel>
       </Tabs>
     </>
