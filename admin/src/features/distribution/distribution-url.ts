@@ -1,4 +1,4 @@
-export const DISTRIBUTION_TABS = ["marketplaces", "required", "policy"] as const;
+export const DISTRIBUTION_TABS = ["marketplaces", "required", "policy", "settings"] as const;
 export type DistributionTab = (typeof DISTRIBUTION_TABS)[number];
 
 /** The distribution page's state in its URL: `/distribution?tab=required&team=data`; no team means everyone. */

@@ -4,6 +4,7 @@ import { useNavigate, useSearchParams } from "react-router";
 import { PageHeader } from "../../../components/PageHeader";
 import { QueryState } from "../../../components/QueryState";
 import { DistributionMarketplacesDocument } from "../../../gql/graphql";
+import { ManagedSettingsPanel } from "../components/ManagedSettingsPanel";
 import { MarketplacesPanel } from "../components/MarketplacesPanel";
 import { RequiredSkillsPanel } from "../components/RequiredSkillsPanel";
 import { RuntimePolicyPanel } from "../components/RuntimePolicyPanel";
@@ -13,9 +14,10 @@ const TAB_LABEL: Record<DistributionTab, string> = {
   marketplaces: "Marketplaces",
   required: "Required skills",
   policy: "Runtime policy",
+  settings: "Managed settings",
 };
 
-/** How approved skills reach Claude Code: the catalogs, what each team's machines get and the runtime policy. */
+/** How approved skills reach Claude Code: catalogs, what each team's machines get, the runtime policy and the settings file. */
 export function DistributionView() {
   const [params] = useSearchParams();
   const navigate = useNavigate();
@@ -27,7 +29,7 @@ export function DistributionView() {
     <>
       <PageHeader
         title="Distribution"
-        subtitle="How approved skills reach Claude Code: the marketplaces, what each team’s machines get and the runtime policy."
+        subtitle="How approved skills reach Claude Code: marketplaces, what each team’s machines get, the runtime policy and managed settings."
       />
       {/* Every panel stays mounted, so unsaved policy rules survive a look at another tab. */}
       <Tabs value={location.tab} onChange={(value) => isDistributionTab(value) && navigate(distributionPath({ ...location, tab: value }), { replace: true })}>
@@ -46,6 +48,9 @@ export function DistributionView() {
         </Tabs.Panel>
         <Tabs.Panel value="policy" pt="md">
           <RuntimePolicyPanel />
+        </Tabs.Panel>
+        <Tabs.Panel value="settings" pt="md">
+          <QueryState {...marketplaces}>{({ marketplaces: list }) => <ManagedSettingsPanel marketplaces={list} />}</QueryState>
         </Tabs.Panel>
       </Tabs>
     </>
