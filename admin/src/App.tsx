@@ -9,6 +9,7 @@ import { ErrorState, LoadingState } from "./components/QueryState";
 const AuditLogView = lazy(() => import("./features/audit/views/AuditLogView").then((m) => ({ default: m.AuditLogView })));
 const SkillSearchView = lazy(() => import("./features/catalog/views/SkillSearchView").then((m) => ({ default: m.SkillSearchView })));
 const SkillView = lazy(() => import("./features/catalog/views/SkillView").then((m) => ({ default: m.SkillView })));
+const DistributionView = lazy(() => import("./features/distribution/views/DistributionView").then((m) => ({ default: m.DistributionView })));
 const ReviewDetailView = lazy(() => import("./features/reviews/views/ReviewDetailView").then((m) => ({ default: m.ReviewDetailView })));
 const ReviewQueueView = lazy(() => import("./features/reviews/views/ReviewQueueView").then((m) => ({ default: m.ReviewQueueView })));
 const TestRunView = lazy(() => import("./features/runs/views/TestRunView").then((m) => ({ default: m.TestRunView })));
@@ -41,6 +42,7 @@ export function App() {
           <Route path="runs/:runId" element={<TestRunView />} />
           <Route path="skills" element={<SkillSearchView />} />
           <Route path="skills/:name" element={<SkillView />} />
+          <Route path="distribution" element={<DistributionView />} />
           <Route path="audit" element={<AuditLogView />} />
           <Route path="permissions" element={<PermissionCatalogueView />} />
           <Route path="tokens" element={<UsersAndTokensView />} />

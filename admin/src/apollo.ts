@@ -66,6 +66,12 @@ export function createApolloClient(session: ApolloSession): ApolloClient {
           },
         },
         Permission: { keyFields: ["name"] },
+        Marketplace: { keyFields: ["name"] },
+        PluginArchive: { keyFields: ["sha256"] },
+        // Each saved version of the runtime policy is immutable; runtimePolicy points at the one in force.
+        RuntimePolicy: { keyFields: ["version"] },
+        RuntimePolicyRule: { keyFields: false },
+        RequiredSkill: { keyFields: false },
         TestRunEvent: { keyFields: false },
         PermissionChange: { keyFields: false },
         FileChange: { keyFields: false },

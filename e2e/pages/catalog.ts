@@ -60,7 +60,7 @@ export class SkillSearchPage {
   }
 }
 
-type SkillTab = "versions" | "channels" | "ratings" | "installs" | "dependencies";
+type SkillTab = "versions" | "channels" | "claude-code" | "ratings" | "installs" | "dependencies";
 
 /** One skill's page (/admin/skills/:name). */
 export class SkillPage {
@@ -143,6 +143,23 @@ export class SkillPage {
 
   notice(): Locator {
     return this.page.getByTestId("maintainer-notice");
+  }
+
+  /** The Claude Code tab's instructions for one channel ("latest", "stable", …). */
+  claudeCodeChannel(channel: string): Locator {
+    return this.page.locator(`[data-testid="claude-code-channel"][data-channel="${channel}"]`);
+  }
+
+  /** The commands that install the skill from a channel's marketplace, and the plugin archive's sha256 when shown. */
+  async claudeCodeInstructions(channel: string): Promise<{ addMarketplace: string; install: string; sha256: string | null }> {
+    const card = this.claudeCodeChannel(channel);
+    const text = async (testId: string) => ((await card.getByTestId(testId).textContent()) ?? "").trim();
+    const sha = card.getByTestId("claude-code-plugin-sha").locator("code");
+    return {
+      addMarketplace: await text("claude-code-add-marketplace"),
+      install: await text("claude-code-install-command"),
+      sha256: (await sha.count()) > 0 ? ((await sha.textContent()) ?? "").trim() : null,
+    };
   }
 }
 

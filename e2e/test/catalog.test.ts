@@ -186,12 +186,22 @@ test("a maintainer yanks a version with a reason, deprecates another and moves a
   const channel = await skill.startNewChannel();
   await channel.field("channel-name").fill("stable");
   await channel.select("channel-version", "1.1.0 (deprecated)");
+  await channel.field("channel-reason").fill("Promoted for the docs team (ticket DOC-12)");
   await channel.continue();
   assert.match((await channel.summary().textContent()) ?? "", /A new channel stable will point at 1\.1\.0/);
+  assert.match((await channel.summary().textContent()) ?? "", /Promoted for the docs team \(ticket DOC-12\)/);
   await channel.confirm();
   await channel.waitUntilClosed();
   await skill.channelRow("stable").waitFor();
   assert.equal(await skill.channelRow("stable").getAttribute("data-version"), "1.1.0");
+  // The reason is kept with the move in the audit log.
+  const moves = await stack.gql<{ auditLog: { edges: { node: { after: { channel: string; reason: string | null } } }[] } }>(
+    `query { auditLog(action: CHANNEL_MOVE, skill: "pdf-tools", first: 10) { edges { node { after } } } }`,
+  );
+  assert.deepEqual(
+    moves.auditLog.edges.map((edge) => [edge.node.after.channel, edge.node.after.reason]),
+    [["stable", "Promoted for the docs team (ticket DOC-12)"]],
+  );
 });
 
 test("the skill page reads well on a phone", async () => {

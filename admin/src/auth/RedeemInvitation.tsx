@@ -4,7 +4,7 @@ import { IconKey } from "@tabler/icons-react";
 import { useState, type FormEvent } from "react";
 import { tokenNameProblem } from "@skillyard/core/src/input-rules";
 import { ActionError } from "../components/ErrorMessage";
-import { OneTimeValue } from "../components/OneTimeValue";
+import { CopyableValue } from "../components/CopyableValue";
 import { RedeemInvitationDocument } from "../gql/graphql";
 import { describeError, type DescribedError } from "../lib/errors";
 
@@ -91,7 +91,7 @@ export function RedeemedTokenSecret({ redeemed, onContinue }: { redeemed: Redeem
       </Text>
       <Alert color="yellow" icon={<IconKey size={18} />} title="Copy your token now" data-testid="redeemed-token-box">
         <Stack gap="xs">
-          <OneTimeValue value={redeemed.secret} what="token" testId="redeemed-token" autoFocus />
+          <CopyableValue value={redeemed.secret} what="token" testId="redeemed-token" autoFocus />
           <Text size="sm">
             Keep it: the CLI needs it too (<Code>skillyard login</Code>), and it is not shown again. Skillyard keeps only a hash of it.
           </Text>

@@ -4,20 +4,27 @@ import { CombinedGraphQLErrors, ServerError } from "@apollo/client/errors";
 export interface DescribedError {
   message: string;
   code: string | null;
+  /** The input the server blamed, when it named one (`extensions.argument`, e.g. `rules.2.pattern`). */
+  argument: string | null;
 }
 
 export function describeError(error: unknown): DescribedError {
   if (CombinedGraphQLErrors.is(error)) {
     const first = error.errors[0];
     const code = first?.extensions?.["code"];
-    return { message: first?.message ?? error.message, code: typeof code === "string" ? code : null };
+    const argument = first?.extensions?.["argument"];
+    return {
+      message: first?.message ?? error.message,
+      code: typeof code === "string" ? code : null,
+      argument: typeof argument === "string" ? argument : null,
+    };
   }
   if (ServerError.is(error)) {
-    return { message: `The server answered ${error.statusCode}.`, code: error.statusCode === 401 ? "UNAUTHENTICATED" : null };
+    return { message: `The server answered ${error.statusCode}.`, code: error.statusCode === 401 ? "UNAUTHENTICATED" : null, argument: null };
   }
-  if (error instanceof TypeError) return { message: "The server could not be reached. Is it running?", code: "NETWORK" };
-  if (error instanceof Error) return { message: error.message, code: null };
-  return { message: "Something went wrong.", code: null };
+  if (error instanceof TypeError) return { message: "The server could not be reached. Is it running?", code: "NETWORK", argument: null };
+  if (error instanceof Error) return { message: error.message, code: null, argument: null };
+  return { message: "Something went wrong.", code: null, argument: null };
 }
 
 /** True when the token is missing, invalid or revoked, whichever way the error arrived. */

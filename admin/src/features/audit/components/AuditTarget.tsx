@@ -38,6 +38,7 @@ function note(event: AuditEvent): string | null {
     return [status, reason].filter(Boolean).join(": ") || null;
   }
   if (event.action === "REJECT") return reason;
+  if (event.action === "CHANNEL_MOVE") return [event.after?.["rollback"] === true ? "rollback" : null, reason].filter(Boolean).join(": ") || null;
   return null;
 }
 

@@ -137,6 +137,8 @@ export function DeprecateVersionModal({ skillName, version, onClose, onDone }: M
 }
 
 const CHANNEL_NAME = /^[a-z][a-z0-9-]{0,31}$/;
+/** The longest reason setChannel keeps. */
+const MAX_CHANNEL_REASON = 1000;
 
 function channelNameProblem(name: string): string | null {
   if (!name) return "Name the channel to continue.";
@@ -156,6 +158,7 @@ export function MoveChannelModal({
 }: ModalProps & { channel: string | null; version: string | null; versions: SkillVersionRow[]; channels: SkillChannel[] }) {
   const [name, setName] = useState(fixedChannel ?? "");
   const [target, setTarget] = useState<string | null>(initialVersion);
+  const [reason, setReason] = useState("");
   const [setChannel] = useMutation(CatalogSetChannelDocument);
   // Only installable versions can be pointed at.
   const installable = versions.filter((version) => version.status === "PUBLISHED" || version.status === "DEPRECATED");
@@ -206,6 +209,17 @@ export function MoveChannelModal({
             searchable
             data-testid="channel-version"
           />
+          <Textarea
+            label="Reason"
+            description="Optional, kept in the audit log: the cause of a rollback, the ticket of a promotion."
+            placeholder="e.g. 2.1.0 breaks CSV exports; back to 2.0.3"
+            value={reason}
+            onChange={(event) => setReason(event.currentTarget.value)}
+            maxLength={MAX_CHANNEL_REASON}
+            autosize
+            minRows={2}
+            data-testid="channel-reason"
+          />
         </Stack>
       }
       summary={
@@ -222,15 +236,21 @@ export function MoveChannelModal({
             )}
           </Text>
           <Text size="sm">
-            Installs of <Code>{`${skillName}@${channelName}`}</Code> get {target} from now on.
+            Installs of <Code>{`${skillName}@${channelName}`}</Code> get {target} from now on, and so does Claude Code on machines following the {channelName}{" "}
+            channel’s marketplace, at its next update.
           </Text>
+          {reason.trim() && (
+            <Text size="sm" fs="italic" style={{ overflowWrap: "anywhere" }}>
+              “{reason.trim()}”
+            </Text>
+          )}
         </Stack>
       }
       confirmLabel={current ? `Move ${channelName}` : `Create ${channelName}`}
       confirmColor="indigo"
       onConfirm={async () => {
         if (!target) return;
-        await setChannel({ variables: { input: { skill: skillName, channel: channelName, version: target } } });
+        await setChannel({ variables: { input: { skill: skillName, channel: channelName, version: target, reason: reason.trim() || null } } });
         await onDone(current ? `${channelName} now points at ${target} (was ${current}).` : `${channelName} now points at ${target}.`);
       }}
     />

@@ -13,10 +13,11 @@ import { CatalogSkillDocument } from "../../../gql/graphql";
 import { DeprecateVersionModal, MoveChannelModal, YankVersionModal, type MaintainerAction } from "../components/MaintainerModals";
 import { ChannelsTable, DependenciesSection, InstallsTable, RatingsSection } from "../components/SkillSections";
 import { SkillDownloads, SkillRating } from "../components/SkillStats";
-import type { SkillDetail } from "../components/skillTypes";
+import type { Marketplaces, SkillDetail } from "../components/skillTypes";
 import { VersionsTable } from "../components/VersionsTable";
+import { InstallInClaudeCode } from "../../distribution/components/InstallInClaudeCode";
 
-const TABS = ["versions", "channels", "ratings", "installs", "dependencies"] as const;
+const TABS = ["versions", "channels", "claude-code", "ratings", "installs", "dependencies"] as const;
 type Tab = (typeof TABS)[number];
 const isTab = (value: string | null): value is Tab => TABS.some((tab) => tab === value);
 
@@ -28,14 +29,14 @@ export function SkillView() {
       variables: { versionsAfter: after },
       updateQuery: (previous, { fetchMoreResult }) =>
         previous.skill && fetchMoreResult.skill
-          ? { skill: { ...previous.skill, versions: appendEdges(previous.skill.versions, fetchMoreResult.skill.versions) } }
+          ? { ...previous, skill: { ...previous.skill, versions: appendEdges(previous.skill.versions, fetchMoreResult.skill.versions) } }
           : previous,
     });
   return (
     <QueryState data={data} error={error} refetch={() => void refetch()}>
-      {({ skill }) =>
-        skill ? (
-          <SkillPage skill={skill} refetch={refetch} loadMoreVersions={loadMoreVersions} />
+      {(loaded) =>
+        loaded.skill ? (
+          <SkillPage skill={loaded.skill} marketplaces={loaded.marketplaces} refetch={refetch} loadMoreVersions={loadMoreVersions} />
         ) : (
           <EmptyState title={`No skill named “${name}”`}>
             It does not exist, or none of its versions is visible to you.{" "}
@@ -52,10 +53,12 @@ export function SkillView() {
 
 function SkillPage({
   skill,
+  marketplaces,
   refetch,
   loadMoreVersions,
 }: {
   skill: SkillDetail;
+  marketplaces: Marketplaces;
   refetch: () => Promise<unknown>;
   loadMoreVersions: (after: string) => Promise<unknown>;
 }) {
@@ -165,6 +168,9 @@ function SkillPage({
           <Tabs.Tab value="channels" data-testid="tab-channels">
             Channels <Count n={channels.length} />
           </Tabs.Tab>
+          <Tabs.Tab value="claude-code" data-testid="tab-claude-code">
+            Claude Code
+          </Tabs.Tab>
           <Tabs.Tab value="ratings" data-testid="tab-ratings">
             Ratings <Count n={skill.reviewCount} />
           </Tabs.Tab>
@@ -200,6 +206,9 @@ function SkillPage({
             onMove={maintainer ? (channel) => setAction({ kind: "channel", channel: channel.name, version: null }) : undefined}
             onCreate={maintainer ? () => setAction({ kind: "channel", channel: null, version: null }) : undefined}
           />
+        </Tabs.Panel>
+        <Tabs.Panel value="claude-code" pt="md">
+          <InstallInClaudeCode skillName={skill.name} channels={channels} marketplaces={marketplaces} />
         </Tabs.Panel>
         <Tabs.Panel value="ratings" pt="md">
           <RatingsSection skillName={skill.name} />

@@ -3,7 +3,7 @@ import { useMutation } from "@apollo/client/react";
 import { IconKey } from "@tabler/icons-react";
 import { Fragment, useState, type FormEvent } from "react";
 import { readToken } from "../../../auth/token-storage";
-import { OneTimeValue } from "../../../components/OneTimeValue";
+import { CopyableValue } from "../../../components/CopyableValue";
 import { EmptyState } from "../../../components/QueryState";
 import { RelativeTime } from "../../../components/RelativeTime";
 import { SettingsCreateApiTokenDocument, SettingsUserDocument, type SettingsApiTokenFieldsFragment } from "../../../gql/graphql";
@@ -24,7 +24,7 @@ function NewTokenSecret({ name, secret, onDismiss }: { name: string; secret: str
           Skillyard keeps only a hash of it, so nobody can show it again. Put it straight where it is used (your CLI, a CI secret); if it is lost, revoke it and
           create another.
         </Text>
-        <OneTimeValue value={secret} what="token" testId="token-secret" />
+        <CopyableValue value={secret} what="token" testId="token-secret" />
         <Group>
           <Button size="xs" variant="light" color="yellow" onClick={onDismiss} data-testid="token-secret-dismiss">
             I have copied it: hide it

@@ -3,7 +3,7 @@ import { useMutation } from "@apollo/client/react";
 import { IconMailForward } from "@tabler/icons-react";
 import { useState } from "react";
 import { ActionError } from "../../../components/ErrorMessage";
-import { OneTimeValue } from "../../../components/OneTimeValue";
+import { CopyableValue } from "../../../components/CopyableValue";
 import { RelativeTime } from "../../../components/RelativeTime";
 import { SettingsCreateInvitationDocument } from "../../../gql/graphql";
 import { describeError, type DescribedError } from "../../../lib/errors";
@@ -17,7 +17,7 @@ function InvitationCode({ invitation, onDone }: { invitation: CreatedInvitation;
     <Stack gap="sm">
       <Alert color="yellow" icon={<IconMailForward size={18} />} title={`Hand this to ${invitation.handle}; it works once`} data-testid="invitation-code-box">
         <Stack gap="xs">
-          <OneTimeValue value={invitation.code} what="invitation code" testId="invitation-code" autoFocus />
+          <CopyableValue value={invitation.code} what="invitation code" testId="invitation-code" autoFocus />
           <Text size="sm" data-testid="invitation-expiry">
             Expires <RelativeTime iso={invitation.expiresAt} /> ({new Date(invitation.expiresAt).toLocaleString()}).
           </Text>

@@ -2,10 +2,11 @@ import { ActionIcon, Code, CopyButton, Group, Tooltip } from "@mantine/core";
 import { IconCheck, IconCopy } from "@tabler/icons-react";
 
 /**
- * A value shown once (a token's secret, an invitation code) with a copy button: it breaks anywhere
- * rather than at a "-" that would read as a hyphenation, and the button has room for its focus ring.
+ * A value to copy, with its copy button: a secret shown once (a token, an invitation code) or a
+ * command to paste into a terminal. It breaks anywhere rather than at a "-" that would read as a
+ * hyphenation, and the button has room for its focus ring.
  */
-export function OneTimeValue({ value, what, testId, autoFocus = false }: { value: string; what: string; testId: string; autoFocus?: boolean }) {
+export function CopyableValue({ value, what, testId, autoFocus = false }: { value: string; what: string; testId: string; autoFocus?: boolean }) {
   return (
     <Group gap="xs" wrap="nowrap" align="flex-start" p={3}>
       <Code block style={{ flex: 1, minWidth: 0, wordBreak: "break-all", whiteSpace: "pre-wrap" }} data-testid={testId}>
