@@ -56,6 +56,14 @@ export const ERROR_CODES = {
   // distribution to Claude Code
   PLUGIN_NOT_FOUND: { status: 404, description: "No installable version (or runtime policy) has a plugin archive with that sha256." },
   PLUGIN_YANKED: { status: 410, description: "The plugin archive's version was yanked; catalogs no longer list it." },
+  // usage telemetry (OTLP)
+  OTLP_BAD_REQUEST: { status: 400, description: "The OTLP request body cannot be decoded as an ExportLogsServiceRequest (JSON or protobuf)." },
+  UNSUPPORTED_MEDIA_TYPE: {
+    status: 415,
+    description: "The request's Content-Type is not one this endpoint takes (OTLP: application/json or application/x-protobuf).",
+  },
+  // quality reviews
+  QUALITY_REVIEW_INVALID: { status: 400, description: "A quality review names a version of another skill, or one that is not installable." },
   // reviews
   RATING_INVALID: { status: 400, description: "A rating must be a whole number from 1 to 5." },
 } as const satisfies Record<string, { status: number; description: string }>;

@@ -17,6 +17,7 @@ import { startSubscriptionServer } from "./http/subscription-server";
 import { packageRoutes } from "./packages/package.routes";
 import { distributionRoutes } from "./distribution/distribution.routes";
 import { ApiTokenScope } from "./identity/api-token.entity";
+import { otlpRoutes } from "./usage/otlp.routes";
 
 export interface RunningApp {
   server: http.Server;
@@ -108,6 +109,17 @@ export async function startApp(runtime: Runtime, listen: { host: string; port: n
       requireAuthForRead: config.requireAuthForRead,
       authenticate: (authorization) => runtime.services.apiTokens.authenticate(authorization),
       mayReadCatalogs: (authorization) => runtime.services.apiTokens.allows(authorization, ApiTokenScope.CATALOG_READ),
+    }),
+  );
+  app.use(
+    otlpRoutes({
+      ingest: runtime.services.usageIngest,
+      logger,
+      teamAttribute: config.usage.teamAttribute,
+      retentionDays: config.usage.rawRetentionDays,
+      maxBodyBytes: config.usage.maxBodyBytes,
+      ingestTeam: (authorization) => runtime.services.distributionCredentials.ingestTeam(authorization),
+      hasOtherToken: async (authorization) => (await runtime.services.apiTokens.scopeOf(authorization)) !== null,
     }),
   );
   app.use("/admin", adminSpaRoutes(config.adminDistDir));

@@ -64,7 +64,7 @@ import { PluginBundleService } from "./distribution/plugin-bundle.service";
 import { RequiredSkillsService } from "./distribution/required-skills.service";
 import { RuntimePolicyService } from "./distribution/runtime-policy.service";
 import { ApiTokenResolver, PendingInvitationResolver, TeamMembershipResolver, TeamResolver, UserResolver } from "./identity/identity.resolver";
-import { IdentityService } from "./identity/identity.service";
+import { IdentityService, TOKEN_REVOKED_CHANNEL } from "./identity/identity.service";
 import type { Viewer } from "./identity/viewer";
 import { FileBlobStore } from "./packages/blob-store";
 import { PublicUrl } from "./packages/public-url";
@@ -83,6 +83,14 @@ import { WebhookDeliveryResolver, WebhookResolver } from "./webhooks/webhook.res
 import { WebhookService } from "./webhooks/webhook.service";
 import { type AddressPolicy, anyAddress, type HostLookup, publicAddressesOnly, systemLookup } from "./webhooks/webhook-targets";
 import { WebhookTransport } from "./webhooks/webhook-transport";
+import { QualityReviewService } from "./usage/quality-reviews.service";
+import { UsageEventStore } from "./usage/usage-event-store";
+import { UsageIngestService } from "./usage/usage-ingest.service";
+import { UsageJobs } from "./usage/usage-jobs";
+import { createUsageLoaders } from "./usage/usage.loaders";
+import { SkillUsageResolver, UsageQueryResolver } from "./usage/usage.resolver";
+import { UsageTierReviewTrigger } from "./usage/usage-tier-review-trigger";
+import { UsageTierService } from "./usage/usage-tiers.service";
 
 /**
  * Which sandboxes belong to this installation: several installations (or test databases) may share
@@ -144,7 +152,8 @@ function createServices(
   const search = new SkillSearchService(dataSource);
   const lifecycle = new VersionLifecycle(audit, new LatestVersionService(search));
   const testRuns = new TestRunService(dataSource, testQueue);
-  const reviewPolicy = new ReviewPolicy(PermissionRisk[config.reviewRiskThreshold]);
+  // A new version of a High-tier skill always waits for a reviewer (usage supplies that trigger).
+  const reviewPolicy = new ReviewPolicy(PermissionRisk[config.reviewRiskThreshold], [new UsageTierReviewTrigger()]);
   // The publish gates, in order; later gates (evals, usage tier) are added here.
   const pipeline = new PublishPipeline(lifecycle, [new TestGate(testRuns), new ReviewGate(reviewPolicy)]);
   const permissionCatalogue = new PermissionCatalogueService(dataSource, audit);
@@ -159,6 +168,7 @@ function createServices(
   const marketplaces = new MarketplaceCatalogService(dataSource, publicUrl, config.marketplaceName, runtimePolicy, logger);
   const requiredSkills = new RequiredSkillsService(dataSource, audit);
   const distributionCredentials = new DistributionCredentialsService(dataSource, apiTokens, audit);
+  const usageEvents = new UsageEventStore(dataSource);
   return {
     audit,
     apiTokens,
@@ -184,7 +194,12 @@ function createServices(
     managedSettings: new ManagedSettingsService(dataSource, marketplaces, requiredSkills, distributionCredentials, runtimePolicy, {
       publicUrl: config.publicUrl,
       requireAuthForRead: config.requireAuthForRead,
+      teamAttribute: config.usage.teamAttribute,
     }),
+    usageEvents,
+    usageIngest: new UsageIngestService(dataSource, usageEvents, config.marketplaceName),
+    usageTiers: new UsageTierService(dataSource, audit, config.usage),
+    qualityReviews: new QualityReviewService(dataSource, audit, lifecycle),
   };
 }
 
@@ -229,6 +244,8 @@ function resolverContainer(config: Config, dataSource: DataSource, s: Services):
       new WebhookDeliveryResolver(),
       new DistributionResolver(dataSource, s.marketplaces, s.requiredSkills, s.runtimePolicy, s.managedSettings),
       new SkillVersionPluginResolver(s.marketplaces),
+      new SkillUsageResolver(),
+      new UsageQueryResolver(dataSource, s.qualityReviews),
     ].map((instance) => [instance.constructor, instance]),
   );
   return {
@@ -275,6 +292,8 @@ export async function startRuntime(options: {
   await eventHub.start(notifications);
   const webhookAddresses = options.webhookAddresses ?? (config.webhooks.allowPrivateTargets ? anyAddress : publicAddressesOnly);
   const services = createServices(config, dataSource, logger, blobStore, testQueue, webhookQueue, webhookAddresses);
+  // A revoked ingest token stops being accepted at once in every process.
+  await notifications.listen(TOKEN_REVOKED_CHANNEL, (tokenId) => services.distributionCredentials.forgetToken(tokenId));
   await services.runtimePolicy.init();
   await services.pluginBundles.backfill();
   const subgraphs = await buildSubgraphs({
@@ -307,6 +326,7 @@ export async function startRuntime(options: {
           governance: createGovernanceLoaders(dataSource, packageSource),
           webhooks: new WebhookLoaders(dataSource),
           distribution: createDistributionLoaders(dataSource),
+          usage: createUsageLoaders(dataSource, catalog),
         },
         visibility: new VisibilityPolicy(viewer, { ...catalog, membershipsByUserId: identity.membershipsByUserId }),
       };
@@ -329,7 +349,17 @@ export async function startRuntime(options: {
     });
     await worker.start();
   }
+  let usageJobs: UsageJobs | null = null;
   if (options.worker) {
+    usageJobs = new UsageJobs({
+      store: services.usageEvents,
+      tiers: services.usageTiers,
+      reviews: services.qualityReviews,
+      logger,
+      retentionDays: config.usage.rawRetentionDays,
+      intervalSeconds: config.usage.jobsIntervalSeconds,
+    });
+    usageJobs.start();
     const transport = new WebhookTransport({
       timeoutMs: config.webhooks.timeoutMs,
       addresses: webhookAddresses,
@@ -342,6 +372,7 @@ export async function startRuntime(options: {
     worker,
     async stop() {
       await worker?.stop();
+      await usageJobs?.stop();
       await testQueue.stop();
       await webhookQueue.stop();
       eventHub.stop();

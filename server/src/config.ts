@@ -110,6 +110,22 @@ const envSchema = z.object({
   WEBHOOK_TIMEOUT_MS: int(100, 120_000).default(10_000),
   /** Lets webhooks reach loopback, private and link-local addresses: for tests and labs only. */
   WEBHOOK_ALLOW_PRIVATE_TARGETS: bool.default(false),
+  /** The OTLP resource attribute that names the team (Claude Code's OTEL_RESOURCE_ATTRIBUTES=team=…). */
+  USAGE_TEAM_ATTRIBUTE: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{1,64}$/, "must be 1-64 letters, digits, '_', '.' or '-'")
+    .default("team"),
+  /** Days of raw usage events kept (daily partitions, dropped whole); rollups per day are kept forever. */
+  USAGE_RAW_RETENTION_DAYS: int(1, 3650).default(30),
+  /** A skill is High tier above this many invocations a week, Medium from USAGE_TIER_MEDIUM_PER_WEEK up to it, Low below. */
+  USAGE_TIER_HIGH_PER_WEEK: int(1, 1_000_000_000).default(100),
+  USAGE_TIER_MEDIUM_PER_WEEK: int(1, 1_000_000_000).default(10),
+  /** How many full weeks (Monday to Sunday, UTC) the tier averages over. */
+  USAGE_TIER_WEEKS: int(1, 52).default(4),
+  /** Largest OTLP request body accepted on /v1/logs and /v1/metrics, after decompression. */
+  USAGE_MAX_BODY_BYTES: int(1024, 256 * MiB).default(16 * MiB),
+  /** How often a worker drops expired raw partitions, recomputes tiers and announces due quality reviews (each worker, serialised). */
+  USAGE_JOBS_INTERVAL_SECONDS: int(10, 86_400).default(3600),
 });
 
 /** Images for the runtimes a manifest may declare (`runtimes/` builds them, online or offline). */
@@ -149,6 +165,17 @@ export type Config = Readonly<{
   sandbox: SandboxConfig;
   webhooks: WebhookConfig;
   reviewRiskThreshold: "LOW" | "MEDIUM" | "HIGH" | "CRITICAL";
+  usage: UsageConfig;
+}>;
+
+export type UsageConfig = Readonly<{
+  teamAttribute: string;
+  rawRetentionDays: number;
+  tierHighPerWeek: number;
+  tierMediumPerWeek: number;
+  tierWeeks: number;
+  maxBodyBytes: number;
+  jobsIntervalSeconds: number;
 }>;
 
 export type WebhookConfig = Readonly<{
@@ -208,6 +235,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         : "SUBGRAPH_PORT needs SUBGRAPH_SECRET (32+ characters) so only your router can reach the subgraphs",
     ]);
   }
+  if (e.USAGE_TIER_MEDIUM_PER_WEEK > e.USAGE_TIER_HIGH_PER_WEEK) {
+    throw new ConfigError([
+      `USAGE_TIER_MEDIUM_PER_WEEK (${e.USAGE_TIER_MEDIUM_PER_WEEK}) must not be above USAGE_TIER_HIGH_PER_WEEK (${e.USAGE_TIER_HIGH_PER_WEEK})`,
+    ]);
+  }
   if (e.SUBGRAPH_PORT !== undefined && e.SUBGRAPH_PORT === e.PORT) throw new ConfigError([`SUBGRAPH_PORT must differ from PORT (both are ${e.PORT})`]);
   const dataDir = path.resolve(repoRoot(), e.DATA_DIR ?? ".data");
   return Object.freeze({
@@ -260,6 +292,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       retryDelaySeconds: e.WEBHOOK_RETRY_DELAY_SECONDS,
       timeoutMs: e.WEBHOOK_TIMEOUT_MS,
       allowPrivateTargets: e.WEBHOOK_ALLOW_PRIVATE_TARGETS,
+    }),
+    usage: Object.freeze({
+      teamAttribute: e.USAGE_TEAM_ATTRIBUTE,
+      rawRetentionDays: e.USAGE_RAW_RETENTION_DAYS,
+      tierHighPerWeek: e.USAGE_TIER_HIGH_PER_WEEK,
+      tierMediumPerWeek: e.USAGE_TIER_MEDIUM_PER_WEEK,
+      tierWeeks: e.USAGE_TIER_WEEKS,
+      maxBodyBytes: e.USAGE_MAX_BODY_BYTES,
+      jobsIntervalSeconds: e.USAGE_JOBS_INTERVAL_SECONDS,
     }),
   });
 }

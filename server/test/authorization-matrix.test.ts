@@ -187,6 +187,30 @@ describe("authorization matrix", () => {
       run: (a) => gql(a, `mutation { setRuntimePolicy(input: { rules: [{ tools: "^Bash$", pattern: "matrix", reason: "matrix" }] }) { version } }`),
       expect: only(["admin"]),
     },
+    {
+      operation: "Query.usageOverview",
+      run: (a) => gql(a, `{ usageOverview(weeks: 4) { weeks topSkills { invocations } } }`),
+      expect: only(["reviewer", "admin"]),
+    },
+    { operation: "Query.qualityReviewsDue", run: (a) => gql(a, `{ qualityReviewsDue { reason } }`), expect: only(["reviewer", "admin"]) },
+    { operation: "Query.platformUpdates", run: (a) => gql(a, `{ platformUpdates { description } }`), expect: only(["reviewer", "admin"]) },
+    {
+      operation: "Skill.usage (a field: null for anonymous viewers, who see names but not which teams use what)",
+      run: (a) => gql(a, `{ skill(name: "owned-skill") { usageTier usage(weeks: 4) { invocations } } }`),
+      hidden: (res) => (res.data as { skill: { usage: unknown } }).skill.usage === null,
+      expect: { ...everyone("ok"), anonymous: "hidden" },
+    },
+    {
+      operation: "Mutation.recordQualityReview",
+      run: (a) =>
+        gql(a, `mutation { recordQualityReview(input: { skill: "owned-skill", version: "1.0.0", outcome: NEEDS_WORK, notes: "matrix" }) { outcome } }`),
+      expect: only(["reviewer", "admin"]),
+    },
+    {
+      operation: "Mutation.markPlatformUpdate",
+      run: (a) => gql(a, `mutation { markPlatformUpdate(input: { kind: OTHER, description: "matrix" }) { kind } }`),
+      expect: only(["admin"]),
+    },
     { operation: "Query.webhooks", run: (a) => gql(a, `{ webhooks { edges { node { url } } } }`), expect: only(["admin"]) },
     { operation: "Query.users", run: (a) => gql(a, `{ users(query: "role-target") { edges { node { handle } } } }`), expect: only(["admin"]) },
     {

@@ -9,7 +9,9 @@ import { startTestServer, type TestServer } from "./support/test-server";
 const NESTED = `query Nested($first: Int!) {
   skills(first: $first, sort: RECENT) {
     edges { node {
-      name rating reviewCount downloads
+      name rating reviewCount downloads usageTier usageWeeklyInvocations
+      usage(weeks: 4) { invocations distinctUsers byWeek { weekStart invocations teams { team } } byTeam { team distinctUsers } byVersion { version } }
+      qualityReview { dueAt reason lastReview { outcome } }
       installsByTenant { team { name } installs lastInstalledAt versions }
       owner { name }
       latestVersion { version }
@@ -41,6 +43,7 @@ interface NestedResult {
  */
 describe("DataLoader batching", () => {
   let server: TestServer;
+  let viewer: string;
 
   before(async () => {
     // The query below is deliberately wide (50 skills, each with every nested list): it measures statements, not limits.
@@ -50,6 +53,7 @@ describe("DataLoader batching", () => {
     for (const t of teams) tokens.push((await server.seed.team(t).member(`${t}-dev`)).token);
     const rater = (await server.seed.team("raters").member("rater")).token;
     const installers = [(await server.seed.team("tenant-a").member("installer-a")).token, (await server.seed.team("tenant-b").member("installer-b")).token];
+    viewer = installers[0];
     await publishOk(server, tokens[0], { "skill.yaml": skillYaml({ name: "base-lib", version: "1.0.0" }) });
     await publishOk(server, tokens[1], { "skill.yaml": skillYaml({ name: "util-lib", version: "1.0.0", permissions: ["filesystem:tmp"] }) });
     for (let i = 0; i < 50; i++) {
@@ -82,7 +86,8 @@ describe("DataLoader batching", () => {
 
   async function statementsFor(first: number): Promise<number> {
     server.queries.reset();
-    const res = await server.gql<NestedResult>(NESTED, { first });
+    // Signed in: usage is only for signed-in viewers.
+    const res = await server.gql<NestedResult>(NESTED, { first }, viewer);
     assert.equal(res.errors, undefined, JSON.stringify(res.errors));
     // Make sure the query really walked `first` skills with their nested lists.
     const skills = res.data!.skills.edges.filter((e) => e.node.name.startsWith("skill-"));
@@ -108,8 +113,9 @@ describe("DataLoader batching", () => {
     assert.equal(fifty, five, `5 skills: ${five} statements, 50 skills: ${fifty}\n${server.queries.statements.join("\n")}`);
     // One statement per relation level, not per item: search + load, versions, dependencies,
     // permissions, latest versions, on the community side stats, owners, version downloads,
-    // installs by tenant and their teams, and on the distribution side the versions' plugin archives.
-    assert.ok(fifty <= 15, `expected at most 15 statements, got ${fifty}`);
+    // installs by tenant and their teams, on the distribution side the versions' plugin archives, on
+    // the usage side the rollups (two) and the review statuses (three), plus the token's lookup (two).
+    assert.ok(fifty <= 23, `expected at most 23 statements, got ${fifty}:\n${server.queries.statements.join("\n")}`);
   });
 });
 

@@ -199,12 +199,9 @@ describe("required skills and managed settings", () => {
   test("a revoked distribution token is replaced the next time settings are generated", async () => {
     const before = (await settings(admin, { team: "web" })).env.OTEL_EXPORTER_OTLP_HEADERS;
     const secret = before.replace(/^Authorization=Bearer /, "");
-    const row = await server.runtime.services.distributionCredentials.byTokenId(
-      server.runtime.dataSource.manager,
-      (await server.runtime.dataSource.query(`SELECT id FROM api_token WHERE prefix = $1`, [secret.slice(0, 10)]))[0].id as string,
-    );
-    assert.ok(row);
-    await server.runtime.dataSource.query(`UPDATE api_token SET revoked_at = now() WHERE id = $1`, [row.tokenId]);
+    const credentials = server.runtime.services.distributionCredentials;
+    assert.deepEqual(await credentials.ingestTeam(`Bearer ${secret}`), { team: "web" });
+    await server.runtime.dataSource.query(`UPDATE api_token SET revoked_at = now() WHERE prefix = $1`, [secret.slice(0, 10)]);
     const after = (await settings(admin, { team: "web" })).env.OTEL_EXPORTER_OTLP_HEADERS;
     assert.notEqual(after, before);
   });

@@ -35,6 +35,13 @@ export enum AuditAction {
   REQUIRED_SKILL_REMOVE = "REQUIRED_SKILL_REMOVE",
   /** A new version of the runtime policy (the PreToolUse hook's rules) is in force. */
   RUNTIME_POLICY_SET = "RUNTIME_POLICY_SET",
+  /** A skill's usage tier changed (the tier job; no actor). */
+  USAGE_TIER_CHANGE = "USAGE_TIER_CHANGE",
+  /** A skill's quality review fell due (the tier job; no actor). */
+  QUALITY_REVIEW_DUE = "QUALITY_REVIEW_DUE",
+  QUALITY_REVIEW = "QUALITY_REVIEW",
+  /** An admin marked a significant platform update: Low-tier skills become due. */
+  PLATFORM_UPDATE = "PLATFORM_UPDATE",
 }
 
 @Entity()

@@ -10,8 +10,13 @@ export enum SkillSort {
   DOWNLOADS = "DOWNLOADS",
   RATING = "RATING",
   RECENT = "RECENT",
+  /** Average invocations a week over the usage tier's window (Claude Code telemetry). */
+  USAGE = "USAGE",
 }
-registerEnumType(SkillSort, { name: "SkillSort", description: "RELEVANCE needs a query; without one it orders by downloads." });
+registerEnumType(SkillSort, {
+  name: "SkillSort",
+  description: "RELEVANCE needs a query; without one it orders by downloads. USAGE orders by invocations a week.",
+});
 
 export interface SkillSearchArgs {
   query?: string | null;
@@ -37,6 +42,7 @@ const isCalendarDate = (y: number, m: number, d: number) => {
 const KEYSET_VALUE: Record<Exclude<SkillSort, SkillSort.RELEVANCE>, (v: unknown) => boolean> = {
   [SkillSort.DOWNLOADS]: (v) => Number.isInteger(v) && Math.abs(v as number) <= 2 ** 31 - 1,
   [SkillSort.RATING]: (v) => typeof v === "number" && Number.isFinite(v),
+  [SkillSort.USAGE]: (v) => typeof v === "number" && Number.isFinite(v),
   [SkillSort.RECENT]: (v) => {
     const m = typeof v === "string" ? PG_TIMESTAMPTZ.exec(v) : null;
     return m !== null && isCalendarDate(Number(m[1]), Number(m[2]), Number(m[3]));
@@ -57,6 +63,7 @@ const KEYSET_COLUMN: Record<Exclude<SkillSort, SkillSort.RELEVANCE>, string> = {
   [SkillSort.DOWNLOADS]: "s.download_count",
   [SkillSort.RATING]: "s.rating_average",
   [SkillSort.RECENT]: "s.last_published_at",
+  [SkillSort.USAGE]: "s.usage_weekly",
 };
 
 export interface SearchSql {

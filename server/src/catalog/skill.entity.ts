@@ -2,6 +2,17 @@ import { Column, Entity, Index, ManyToOne } from "typeorm";
 import { BaseEntity } from "../common/base.entity";
 import { Team } from "../identity/team.entity";
 
+/**
+ * How much a skill is used: HIGH above USAGE_TIER_HIGH_PER_WEEK invocations a week, MEDIUM from
+ * USAGE_TIER_MEDIUM_PER_WEEK, LOW below. It sets the quality-review cadence, and a new version of a
+ * HIGH-tier skill always waits for a reviewer.
+ */
+export enum UsageTier {
+  HIGH = "HIGH",
+  MEDIUM = "MEDIUM",
+  LOW = "LOW",
+}
+
 /** GIN indexes (full text, trigram, tags) are created by a hand-written migration: TypeORM cannot express them. */
 @Entity()
 @Index("skill_search_vector_idx", { synchronize: false })
@@ -11,6 +22,7 @@ import { Team } from "../identity/team.entity";
 @Index("skill_downloads_keyset_idx", ["downloadCount", "id"])
 @Index("skill_rating_keyset_idx", ["ratingAverage", "id"])
 @Index("skill_recent_keyset_idx", ["lastPublishedAt", "id"])
+@Index("skill_usage_keyset_idx", ["usageWeekly", "id"])
 export class Skill extends BaseEntity {
   @Column({ type: "text", unique: true })
   name: string;
@@ -57,4 +69,12 @@ export class Skill extends BaseEntity {
 
   @Column({ type: "timestamptz", nullable: true })
   lastPublishedAt: Date | null;
+
+  /** Average invocations a week over the last full weeks (USAGE_TIER_WEEKS); written by usage's tier job. */
+  @Column({ type: "double precision", default: 0 })
+  usageWeekly: number;
+
+  /** How much the skill is used, which sets how often it gets a quality review; written by usage's tier job. */
+  @Column({ type: "enum", enum: UsageTier, enumName: "usage_tier", default: UsageTier.LOW })
+  usageTier: UsageTier;
 }

@@ -21,6 +21,8 @@ import { PluginBundle } from "../distribution/plugin-bundle.entity";
 import { RequiredSkill } from "../distribution/required-skill.entity";
 import { RuntimePolicy } from "../distribution/runtime-policy.entity";
 import { DistributionCredential } from "../distribution/distribution-credential.entity";
+import { UnmanagedSkill, UsageDaily, UsageSalt, UsageTeamSkill, UsageWeekly, UsageWeeklyUser } from "../usage/usage-daily.entity";
+import { PlatformUpdate, QualityReview, QualityReviewNotice } from "../usage/quality-review.entity";
 
 export const ENTITIES = [
   User,
@@ -49,4 +51,13 @@ export const ENTITIES = [
   RequiredSkill,
   RuntimePolicy,
   DistributionCredential,
+  UsageDaily,
+  UsageWeekly,
+  UsageWeeklyUser,
+  UsageTeamSkill,
+  UnmanagedSkill,
+  UsageSalt,
+  QualityReview,
+  PlatformUpdate,
+  QualityReviewNotice,
 ];

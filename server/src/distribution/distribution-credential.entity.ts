@@ -4,8 +4,8 @@ import { Team } from "../identity/team.entity";
 
 /**
  * A narrow token that generated Claude Code settings carry to every machine: CATALOG_READ (one per
- * installation, for REQUIRE_AUTH_FOR_READ) or INGEST (one per team, so telemetry is attributed to
- * the team whose token sent it, whatever the resource attributes claim). Unlike every other token,
+ * installation, for REQUIRE_AUTH_FOR_READ) or INGEST (one per team: telemetry whose resource has no
+ * team attribute is attributed to the team whose token sent it). Unlike every other token,
  * the secret is kept: settings are generated again and again and must carry the same one. Each can
  * do nothing but its one thing, and is on every machine anyway; rotating revokes it and makes a new one.
  */

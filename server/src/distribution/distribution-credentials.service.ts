@@ -12,12 +12,19 @@ import { DistributionCredential } from "./distribution-credential.entity";
 export const DISTRIBUTION_ACCOUNT_HANDLE = "skillyard-distribution";
 const DISTRIBUTION_ACCOUNT_EMAIL = "skillyard-distribution@skillyard.invalid";
 
+/** How long a working ingest token's team is remembered; a revocation through the API drops it at once (TOKEN_REVOKED NOTIFY). */
+const INGEST_CACHE_MS = 60_000;
+const INGEST_CACHE_MAX = 10_000;
+
 /**
  * The narrow tokens generated settings carry: one CATALOG_READ token for the installation, one
  * INGEST token per team (and one for settings without a team). Made on first use and reused, so
  * every machine of a team holds the same one; a revoked one is replaced on the next generation.
  */
 export class DistributionCredentialsService {
+  /** Authorization header → the ingest token's id and team: every machine posts telemetry every few seconds. */
+  private readonly ingestCache = new Map<string, { tokenId: string; team: string | null; expires: number }>();
+
   constructor(
     private readonly dataSource: DataSource,
     private readonly apiTokens: ApiTokenService,
@@ -52,9 +59,27 @@ export class DistributionCredentialsService {
     });
   }
 
-  /** The credential row for a token, if it is one (the usage ingest attributes telemetry by it). */
-  async byTokenId(em: EntityManager, tokenId: string): Promise<DistributionCredential | null> {
-    return em.getRepository(DistributionCredential).findOneBy({ tokenId });
+  /**
+   * The team a working INGEST token reports for (null for settings without a team); null when the
+   * header carries no working INGEST token. Telemetry is attributed by it.
+   */
+  async ingestTeam(authorization: string | undefined): Promise<{ team: string | null } | null> {
+    const key = authorization ?? "";
+    const cached = this.ingestCache.get(key);
+    if (cached && cached.expires > Date.now()) return { team: cached.team };
+    this.ingestCache.delete(key);
+    const token = await this.apiTokens.tokenWithScope(authorization, ApiTokenScope.INGEST);
+    if (!token) return null;
+    const credential = await this.dataSource.getRepository(DistributionCredential).findOne({ where: { tokenId: token.id }, relations: { team: true } });
+    const team = credential?.team?.name ?? null;
+    if (this.ingestCache.size >= INGEST_CACHE_MAX) this.ingestCache.clear();
+    this.ingestCache.set(key, { tokenId: token.id, team, expires: Date.now() + INGEST_CACHE_MS });
+    return { team };
+  }
+
+  /** A token was revoked (any process): stop accepting it here at once. */
+  forgetToken(tokenId: string): void {
+    for (const [key, entry] of this.ingestCache) if (entry.tokenId === tokenId) this.ingestCache.delete(key);
   }
 
   private async working(em: EntityManager, scope: ApiTokenScope, teamId: string | null): Promise<DistributionCredential | null> {

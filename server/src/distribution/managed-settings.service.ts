@@ -53,7 +53,7 @@ export class ManagedSettingsService {
     private readonly required: RequiredSkillsService,
     private readonly credentials: DistributionCredentialsService,
     private readonly policy: RuntimePolicyService,
-    private readonly options: { publicUrl: string; requireAuthForRead: boolean },
+    private readonly options: { publicUrl: string; requireAuthForRead: boolean; teamAttribute: string },
   ) {}
 
   async generate(viewer: Viewer, request: ManagedSettingsRequest): Promise<ManagedSettings> {
@@ -110,7 +110,7 @@ export class ManagedSettingsService {
       OTEL_EXPORTER_OTLP_HEADERS: `Authorization=Bearer ${ingest}`,
       OTEL_LOG_TOOL_DETAILS: "1",
     };
-    if (team) env.OTEL_RESOURCE_ATTRIBUTES = `team=${team.name}`;
+    if (team) env.OTEL_RESOURCE_ATTRIBUTES = `${this.options.teamAttribute}=${team.name}`;
 
     return {
       strictKnownMarketplaces: [{ source: "hostPattern", hostPattern: hostPatternOf(this.options.publicUrl) }],

@@ -46,7 +46,9 @@ function describeReasons(reasons: readonly ReviewReason[]): string {
         ? `${r.permission} is ${r.risk}`
         : r.kind === "ESCALATION"
           ? `adds ${r.added.join(", ")}`
-          : `its dependencies add ${r.added.join(", ")}`,
+          : r.kind === "TREE_ESCALATION"
+            ? `its dependencies add ${r.added.join(", ")}`
+            : `the skill is ${r.tier} tier (${Math.round(r.weeklyInvocations)} invocations a week)`,
     )
     .join("; ");
 }

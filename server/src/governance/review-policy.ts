@@ -62,7 +62,19 @@ export interface BlastRadiusEntry {
 }
 
 export type ReviewReason =
-  { kind: "RISK"; permission: string; risk: PermissionRisk } | { kind: "ESCALATION"; added: string[] } | { kind: "TREE_ESCALATION"; added: string[] };
+  | { kind: "RISK"; permission: string; risk: PermissionRisk }
+  | { kind: "ESCALATION"; added: string[] }
+  | { kind: "TREE_ESCALATION"; added: string[] }
+  /** The skill is heavily used: every new version of it needs a reviewer, whatever it requests. */
+  | { kind: "USAGE_TIER"; tier: string; weeklyInvocations: number };
+
+/**
+ * Another domain's reason to hold a version for a reviewer (usage: the skill is in the High tier).
+ * Wired in the composition root, so governance depends on no such domain.
+ */
+export interface ReviewTrigger {
+  reasons(em: EntityManager, version: SkillVersion): Promise<ReviewReason[]>;
+}
 
 export interface ReviewAssessment {
   reasons: ReviewReason[];
@@ -74,10 +86,14 @@ export interface ReviewAssessment {
 /**
  * Decides whether a version whose tests passed needs a reviewer: it requests a permission at or above
  * the configured risk, widens the previous published version's permissions, or widens the combined
- * permissions of its whole dependency tree. CRITICAL permissions need two distinct approvers.
+ * permissions of its whole dependency tree, or a trigger (such as the usage tier) asks for one.
+ * CRITICAL permissions need two distinct approvers.
  */
 export class ReviewPolicy {
-  constructor(private readonly threshold: PermissionRisk) {}
+  constructor(
+    private readonly threshold: PermissionRisk,
+    private readonly triggers: readonly ReviewTrigger[] = [],
+  ) {}
 
   async assess(em: EntityManager, version: SkillVersion): Promise<ReviewAssessment> {
     const catalogue = new Map((await em.find(Permission)).map((p) => [p.name, p.risk]));
@@ -98,7 +114,8 @@ export class ReviewPolicy {
       ).filter((p) => !added.includes(p));
       if (treeAdded.length) reasons.push({ kind: "TREE_ESCALATION", added: treeAdded });
     }
-    const flagged = new Set(reasons.flatMap((r) => (r.kind === "RISK" ? [r.permission] : r.added)));
+    for (const trigger of this.triggers) reasons.push(...(await trigger.reasons(em, version)));
+    const flagged = new Set(reasons.flatMap((r) => (r.kind === "RISK" ? [r.permission] : r.kind === "USAGE_TIER" ? [] : r.added)));
     const requiredApprovals = [...flagged].some((p) => riskOf(p) === PermissionRisk.CRITICAL) ? CRITICAL_APPROVALS : 1;
     return { reasons, requiredApprovals, previous, blastRadius };
   }

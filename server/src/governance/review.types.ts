@@ -111,7 +111,7 @@ export class ReviewRequestType {
   @Field(() => ID)
   id: string;
 
-  @Field(() => [GraphQLJSONObject], { description: "Why the version waits: RISK, ESCALATION or TREE_ESCALATION entries." })
+  @Field(() => [GraphQLJSONObject], { description: "Why the version waits: RISK, ESCALATION, TREE_ESCALATION or USAGE_TIER entries." })
   reasons: Record<string, unknown>[];
 
   @Field(() => Int, { description: "2 for CRITICAL permissions (two distinct approvers), else 1." })

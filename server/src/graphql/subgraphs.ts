@@ -12,12 +12,14 @@ import { SkillVersionPluginType } from "../distribution/distribution.types";
 import { GOVERNANCE_RESOLVERS, governanceReferenceResolvers } from "../governance/governance.resolvers";
 import { IDENTITY_RESOLVERS, identityReferenceResolvers } from "../identity/identity.resolver";
 import { TESTING_RESOLVERS, testingReferenceResolvers } from "../testing/testing.resolver";
+import { USAGE_RESOLVERS, usageReferenceResolvers } from "../usage/usage.resolver";
+import { SkillUsageType } from "../usage/usage.types";
 import { WEBHOOK_RESOLVERS } from "../webhooks/webhook.resolver";
 import type { RequestContext, SubscriptionContext } from "./request-context";
 
 const FEDERATION_LINK = `extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key", "@shareable"])`;
 
-export type SubgraphName = "catalog" | "community" | "testing" | "governance" | "distribution";
+export type SubgraphName = "catalog" | "community" | "testing" | "governance" | "distribution" | "usage";
 
 /** A federation entity's entry point: `{ id }` in, the object (or null when the viewer may not see it) out. */
 type ReferenceResolvers = Record<string, { __resolveReference(ref: { id: string }, ctx: RequestContext): unknown }>;
@@ -39,7 +41,8 @@ export interface SubgraphDefinition {
  * SkillVersion with ratings and downloads; `testing` owns test runs and their live output and
  * extends SkillVersion with them; `governance` owns the audit trail, reviews and webhooks;
  * `distribution` owns what reaches Claude Code (marketplaces, plugin archives, required skills, the
- * runtime policy, managed settings) and extends SkillVersion with its plugin.
+ * runtime policy, managed settings) and extends SkillVersion with its plugin; `usage` owns what
+ * Claude Code's telemetry says (usage reports, tiers, quality reviews) and extends Skill with them.
  */
 export const SUBGRAPHS: readonly SubgraphDefinition[] = [
   { name: "catalog", path: "/subgraphs/catalog/graphql", resolvers: [...CATALOG_RESOLVERS], referenceResolvers: catalogReferenceResolvers },
@@ -62,6 +65,13 @@ export const SUBGRAPHS: readonly SubgraphDefinition[] = [
     resolvers: [...DISTRIBUTION_RESOLVERS],
     referenceResolvers: distributionReferenceResolvers,
     extendedTypes: [SkillVersionPluginType],
+  },
+  {
+    name: "usage",
+    path: "/subgraphs/usage/graphql",
+    resolvers: [...USAGE_RESOLVERS],
+    referenceResolvers: usageReferenceResolvers,
+    extendedTypes: [SkillUsageType],
   },
 ];
 

@@ -49,6 +49,12 @@ export class ApiTokenService {
     return token !== null && (token.scope === ApiTokenScope.FULL || token.scope === scope);
   }
 
+  /** The working token in the header when it has exactly `scope` (an ingest endpoint takes INGEST tokens only). */
+  async tokenWithScope(authorization: string | undefined, scope: ApiTokenScope): Promise<ApiToken | null> {
+    const token = await this.tokenFor(authorization);
+    return token?.scope === scope ? token : null;
+  }
+
   private async tokenFor(authorization: string | undefined): Promise<ApiToken | null> {
     const match = /^Bearer\s+(\S+)$/i.exec(authorization ?? "");
     if (!match) return null;

@@ -20,6 +20,7 @@ const EVENT_OF_ACTION: Partial<Record<AuditAction, WebhookEventType>> = {
   [AuditAction.APPROVE]: WebhookEventType.REVIEW_DECIDED,
   [AuditAction.REJECT]: WebhookEventType.REVIEW_DECIDED,
   [AuditAction.VERSION_PUBLISHED]: WebhookEventType.VERSION_PUBLISHED,
+  [AuditAction.QUALITY_REVIEW_DUE]: WebhookEventType.QUALITY_REVIEW_DUE,
 };
 
 export function webhookEventOf(action: AuditAction): WebhookEventType | null {

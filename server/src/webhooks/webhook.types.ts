@@ -9,6 +9,7 @@ registerEnumType(WebhookEventType, {
     REVIEW_REQUESTED: { description: "A version needs human review before it can be published." },
     REVIEW_DECIDED: { description: "A reviewer approved or rejected a version (`action` in the payload says which)." },
     VERSION_PUBLISHED: { description: "A version became PUBLISHED (installable)." },
+    QUALITY_REVIEW_DUE: { description: "A skill's quality review fell due (its usage tier's cadence passed, or a platform update for a Low-tier skill)." },
   },
 });
 registerEnumType(WebhookDeliveryStatus, {
