@@ -12,6 +12,8 @@ import { registerReview } from "./commands/review";
 import { registerSearch } from "./commands/search";
 import { registerSeedDir } from "./commands/seed-dir";
 import { registerSettings } from "./commands/settings";
+import { registerTop } from "./commands/top";
+import { registerUsage } from "./commands/usage";
 import { registerYank } from "./commands/yank";
 import { configPath } from "./config";
 import { usageError } from "./errors";
@@ -50,6 +52,8 @@ export function buildProgram(argv: readonly string[]): Command {
   registerChannel(program);
   registerSettings(program);
   registerSeedDir(program);
+  registerUsage(program);
+  registerTop(program);
 
   program.addHelpText(
     "after",
@@ -67,6 +71,8 @@ Examples:
   $ skillyard settings managed --channel stable --team data > managed-settings.json
   $ skillyard seed-dir --channel stable --team data build/claude
   $ skillyard review list
+  $ skillyard usage pdf-extract --weeks 4   # invocations by week, version and team (signed in)
+  $ skillyard top --limit 5
 `,
   );
   return program;

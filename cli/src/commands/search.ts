@@ -5,7 +5,10 @@ import { formatCount, formatRating, table } from "../output";
 import { examples, nodes, run, withCommonOptions, type CommonOptions, type Context } from "./common";
 
 /** --sort choices and the order each asks for. */
-const SORT_ORDERS = { relevance: "RELEVANCE", downloads: "DOWNLOADS", rating: "RATING", recent: "RECENT" } as const satisfies Record<string, SkillSort>;
+const SORT_ORDERS = { relevance: "RELEVANCE", downloads: "DOWNLOADS", rating: "RATING", recent: "RECENT", usage: "USAGE" } as const satisfies Record<
+  string,
+  SkillSort
+>;
 
 interface SearchOptions extends CommonOptions {
   category?: string;
