@@ -14,6 +14,7 @@ const ReviewDetailView = lazy(() => import("./features/reviews/views/ReviewDetai
 const ReviewQueueView = lazy(() => import("./features/reviews/views/ReviewQueueView").then((m) => ({ default: m.ReviewQueueView })));
 const TestRunView = lazy(() => import("./features/runs/views/TestRunView").then((m) => ({ default: m.TestRunView })));
 const PermissionCatalogueView = lazy(() => import("./features/settings/views/PermissionCatalogueView").then((m) => ({ default: m.PermissionCatalogueView })));
+const UsageView = lazy(() => import("./features/usage/views/UsageView").then((m) => ({ default: m.UsageView })));
 const UsersAndTokensView = lazy(() => import("./features/settings/views/UsersAndTokensView").then((m) => ({ default: m.UsersAndTokensView })));
 import { AppLayout } from "./layout/AppLayout";
 import { NotFoundView } from "./layout/NotFoundView";
@@ -43,6 +44,7 @@ export function App() {
           <Route path="skills" element={<SkillSearchView />} />
           <Route path="skills/:name" element={<SkillView />} />
           <Route path="distribution" element={<DistributionView />} />
+          <Route path="usage" element={<UsageView />} />
           <Route path="audit" element={<AuditLogView />} />
           <Route path="permissions" element={<PermissionCatalogueView />} />
           <Route path="tokens" element={<UsersAndTokensView />} />

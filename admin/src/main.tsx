@@ -1,4 +1,6 @@
 import "@mantine/core/styles.css";
+// After core's styles, as Mantine asks: the usage charts (@mantine/charts) are styled by these.
+import "@mantine/charts/styles.css";
 import { MantineProvider, createTheme } from "@mantine/core";
 import { StrictMode } from "react";
 import { createRoot } from "react-dom/client";

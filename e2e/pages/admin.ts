@@ -5,7 +5,7 @@ import { waitFor } from "../support/wait";
 export class AdminNavigation {
   constructor(readonly page: Page) {}
 
-  link(to: "reviews" | "skills" | "distribution" | "audit" | "permissions" | "tokens"): Locator {
+  link(to: "reviews" | "skills" | "distribution" | "usage" | "audit" | "permissions" | "tokens"): Locator {
     return this.page.getByTestId(`nav-${to}`);
   }
 

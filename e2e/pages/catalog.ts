@@ -60,7 +60,7 @@ export class SkillSearchPage {
   }
 }
 
-type SkillTab = "versions" | "channels" | "claude-code" | "ratings" | "installs" | "dependencies";
+type SkillTab = "versions" | "channels" | "claude-code" | "usage" | "ratings" | "installs" | "dependencies";
 
 /** One skill's page (/admin/skills/:name). */
 export class SkillPage {

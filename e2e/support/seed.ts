@@ -103,6 +103,34 @@ export function pythonSkill(name: string, version: string, options: SkillOptions
   };
 }
 
+/**
+ * The files of an instruction-only skill: skill.yaml without a runtime, a README and an instructions
+ * file, no tests. It publishes without a sandbox run (its test gate passes at once).
+ */
+export function instructionSkill(
+  name: string,
+  version: string,
+  options: Pick<SkillOptions, "description" | "category" | "tags" | "permissions"> = {},
+): Record<string, string> {
+  const manifest: Record<string, unknown> = {
+    name,
+    version,
+    description: options.description ?? `The ${name} skill.`,
+    author: "e2e",
+    category: options.category ?? "data",
+    tags: options.tags ?? [],
+    license: "Apache-2.0",
+    permissions: options.permissions ?? [],
+  };
+  return {
+    "skill.yaml": `${Object.entries(manifest)
+      .map(([key, value]) => `${key}: ${JSON.stringify(value)}`)
+      .join("\n")}\n`,
+    "README.md": `# ${name}\n\nVersion ${version}: instructions only, nothing to run.\n`,
+    "instructions.md": `Use ${name} when the task calls for it.\n`,
+  };
+}
+
 export interface PublishedVersion {
   id: string;
   version: string;

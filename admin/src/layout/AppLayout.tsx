@@ -1,6 +1,6 @@
 import { AppShell, Badge, Burger, Group, NavLink, Stack, Text, UnstyledButton } from "@mantine/core";
 import { useDisclosure } from "@mantine/hooks";
-import { IconChecklist, IconHistory, IconKey, IconLogout, IconSearch, IconShieldLock, IconTruckDelivery } from "@tabler/icons-react";
+import { IconChartBar, IconChecklist, IconHistory, IconKey, IconLogout, IconSearch, IconShieldLock, IconTruckDelivery } from "@tabler/icons-react";
 import { Suspense, type ReactNode } from "react";
 import { Link, Outlet, useLocation } from "react-router";
 import { useSession, type Session } from "../auth/session";
@@ -14,11 +14,12 @@ interface NavItem {
   visible: (session: Session) => boolean;
 }
 
-// Navigation is shaped by role: reviewers see the queue and audit log, admins also the settings.
+// Navigation is shaped by role: reviewers see the queue, usage and the audit log, admins also the settings.
 const NAV: NavItem[] = [
   { to: "/reviews", label: "Review queue", icon: <IconChecklist size={18} />, testId: "nav-reviews", visible: (s) => s.isReviewer },
   { to: "/skills", label: "Catalog", icon: <IconSearch size={18} />, testId: "nav-skills", visible: () => true },
   { to: "/distribution", label: "Distribution", icon: <IconTruckDelivery size={18} />, testId: "nav-distribution", visible: () => true },
+  { to: "/usage", label: "Usage", icon: <IconChartBar size={18} />, testId: "nav-usage", visible: (s) => s.isReviewer },
   { to: "/audit", label: "Audit log", icon: <IconHistory size={18} />, testId: "nav-audit", visible: (s) => s.isReviewer },
   { to: "/permissions", label: "Permissions", icon: <IconShieldLock size={18} />, testId: "nav-permissions", visible: (s) => s.isAdmin },
   { to: "/tokens", label: "Users & tokens", icon: <IconKey size={18} />, testId: "nav-tokens", visible: (s) => s.isAdmin },

@@ -20,6 +20,8 @@ const TARGET_TYPE_LABEL: Record<string, string> = {
   Membership: "Team membership",
   Permission: "Permission",
   Webhook: "Webhook",
+  Skill: "Skill",
+  PlatformUpdate: "Platform update",
 };
 
 function SkillLink({ name }: { name: string }) {
@@ -30,9 +32,28 @@ function SkillLink({ name }: { name: string }) {
   );
 }
 
+const text = (value: unknown): string | null => (typeof value === "string" ? value : null);
+
 /** A one-line outcome worth reading without expanding the changes. */
 function note(event: AuditEvent): string | null {
   const reason = typeof event.after?.["reason"] === "string" ? event.after["reason"] : null;
+  switch (event.action) {
+    case "USAGE_TIER_CHANGE": {
+      const from = text(event.before?.["tier"]);
+      const to = text(event.after?.["tier"]);
+      const weekly = event.after?.["weeklyInvocations"];
+      const change = from && to ? `${from.toLowerCase()} → ${to.toLowerCase()}` : to?.toLowerCase();
+      return [change, typeof weekly === "number" ? `${Math.round(weekly).toLocaleString("en")} invocations a week` : null].filter(Boolean).join(": ") || null;
+    }
+    case "QUALITY_REVIEW_DUE":
+      return reason;
+    case "QUALITY_REVIEW": {
+      const outcome = text(event.after?.["outcome"]);
+      return [outcome?.replaceAll("_", " ").toLowerCase(), text(event.after?.["notes"])].filter(Boolean).join(": ") || null;
+    }
+    case "PLATFORM_UPDATE":
+      return text(event.after?.["kind"])?.replaceAll("_", " ").toLowerCase() ?? null;
+  }
   if (event.action === "TEST_OUTCOME") {
     const status = typeof event.after?.["status"] === "string" ? event.after["status"].toLowerCase() : null;
     return [status, reason].filter(Boolean).join(": ") || null;
@@ -115,6 +136,8 @@ function describe(event: AuditEvent): { summary: ReactNode; links: ReactNode[] }
       return { summary: <Code>{event.targetId}</Code>, links: [] };
     case "Webhook":
       return { summary: field(event, "url"), links: [] };
+    case "PlatformUpdate":
+      return { summary: field(event, "description"), links: [] };
     default:
       return { summary: skill, links: [] };
   }

@@ -1,7 +1,7 @@
 import type { MantineColor } from "@mantine/core";
 import type { AuditAction } from "../../../gql/graphql";
 
-export type AuditKind = "Access" | "Catalogue" | "Publishing" | "Review" | "Lifecycle" | "Distribution" | "Webhooks";
+export type AuditKind = "Access" | "Catalogue" | "Publishing" | "Review" | "Lifecycle" | "Distribution" | "Usage" | "Webhooks";
 
 interface AuditActionInfo {
   label: string;
@@ -35,6 +35,10 @@ export const AUDIT_ACTIONS: Record<AuditAction, AuditActionInfo> = {
   REQUIRED_SKILL_ADD: { label: "Skill required", kind: "Distribution", color: "teal" },
   REQUIRED_SKILL_REMOVE: { label: "Skill no longer required", kind: "Distribution", color: "teal" },
   RUNTIME_POLICY_SET: { label: "Runtime policy changed", kind: "Distribution", color: "pink" },
+  USAGE_TIER_CHANGE: { label: "Usage tier changed", kind: "Usage", color: "grape" },
+  QUALITY_REVIEW_DUE: { label: "Quality review due", kind: "Usage", color: "orange" },
+  QUALITY_REVIEW: { label: "Quality review", kind: "Usage", color: "teal" },
+  PLATFORM_UPDATE: { label: "Platform update", kind: "Usage", color: "cyan" },
   WEBHOOK_CREATE: { label: "Webhook created", kind: "Webhooks", color: "gray" },
   WEBHOOK_DELETE: { label: "Webhook deleted", kind: "Webhooks", color: "gray" },
 };

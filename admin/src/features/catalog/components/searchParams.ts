@@ -7,6 +7,7 @@ export const SORTS: { value: SkillSort; label: string; order: string }[] = [
   { value: "DOWNLOADS", label: "Most installed", order: "most installed first" },
   { value: "RATING", label: "Best rated", order: "best rated first" },
   { value: "RECENT", label: "Recently published", order: "newest releases first" },
+  { value: "USAGE", label: "Most used", order: "most invocations a week first" },
 ];
 
 /** The catalog search as it lives in the URL: ?q=&sort=&category=&tag=&tag= */

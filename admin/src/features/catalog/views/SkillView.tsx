@@ -1,13 +1,13 @@
 import { useQuery } from "@apollo/client/react";
 import { Alert, Anchor, Badge, Card, Group, SimpleGrid, Stack, Tabs, Text } from "@mantine/core";
 import { IconCheck, IconLock } from "@tabler/icons-react";
-import { useMemo, useState, type ReactNode } from "react";
-import { Link, useParams, useSearchParams } from "react-router";
+import { lazy, Suspense, useMemo, useState, type ReactNode } from "react";
+import { Link, useNavigate, useParams, useSearchParams } from "react-router";
 import { canMaintain } from "../../../auth/permissions";
 import { useSession } from "../../../auth/session";
 import { PageHeader } from "../../../components/PageHeader";
 import { appendEdges, LoadMoreButton } from "../../../components/LoadMore";
-import { EmptyState, QueryState } from "../../../components/QueryState";
+import { EmptyState, LoadingState, QueryState } from "../../../components/QueryState";
 import { RelativeTime } from "../../../components/RelativeTime";
 import { CatalogSkillDocument } from "../../../gql/graphql";
 import { DeprecateVersionModal, MoveChannelModal, YankVersionModal, type MaintainerAction } from "../components/MaintainerModals";
@@ -16,8 +16,13 @@ import { SkillDownloads, SkillRating } from "../components/SkillStats";
 import type { Marketplaces, SkillDetail } from "../components/skillTypes";
 import { VersionsTable } from "../components/VersionsTable";
 import { InstallInClaudeCode } from "../../distribution/components/InstallInClaudeCode";
+import { UsageTierBadge } from "../../usage/components/UsageTierBadge";
+import { readSkillUsageWeeks, skillUsagePath } from "../../usage/usage-url";
 
-const TABS = ["versions", "channels", "claude-code", "ratings", "installs", "dependencies"] as const;
+// The usage tab's charts (recharts) load when the tab is first shown, not with every skill page.
+const SkillUsagePanel = lazy(() => import("../../usage/components/SkillUsagePanel").then((m) => ({ default: m.SkillUsagePanel })));
+
+const TABS = ["versions", "channels", "claude-code", "usage", "ratings", "installs", "dependencies"] as const;
 type Tab = (typeof TABS)[number];
 const isTab = (value: string | null): value is Tab => TABS.some((tab) => tab === value);
 
@@ -65,6 +70,7 @@ function SkillPage({
   const session = useSession();
   const maintainer = canMaintain(session, skill.owner.name);
   const [params, setParams] = useSearchParams();
+  const navigate = useNavigate();
   const tabParam = params.get("tab");
   const tab: Tab = isTab(tabParam) ? tabParam : "versions";
   const [action, setAction] = useState<MaintainerAction | null>(null);
@@ -94,15 +100,20 @@ function SkillPage({
         title={skill.name}
         subtitle={skill.description}
         actions={
-          skill.latestVersion ? (
-            <Badge size="lg" variant="light" tt="none" data-testid="skill-latest-version">
-              latest {skill.latestVersion.version}
-            </Badge>
-          ) : (
-            <Badge size="lg" variant="light" color="gray" tt="none">
-              no installable version
-            </Badge>
-          )
+          <>
+            <Anchor component={Link} to={skillUsagePath(skill.name)} underline="never" aria-label={`Usage of ${skill.name}`}>
+              <UsageTierBadge tier={skill.usageTier} size="lg" />
+            </Anchor>
+            {skill.latestVersion ? (
+              <Badge size="lg" variant="light" tt="none" data-testid="skill-latest-version">
+                latest {skill.latestVersion.version}
+              </Badge>
+            ) : (
+              <Badge size="lg" variant="light" color="gray" tt="none">
+                no installable version
+              </Badge>
+            )}
+          </>
         }
       />
 
@@ -171,6 +182,9 @@ function SkillPage({
           <Tabs.Tab value="claude-code" data-testid="tab-claude-code">
             Claude Code
           </Tabs.Tab>
+          <Tabs.Tab value="usage" data-testid="tab-usage">
+            Usage
+          </Tabs.Tab>
           <Tabs.Tab value="ratings" data-testid="tab-ratings">
             Ratings <Count n={skill.reviewCount} />
           </Tabs.Tab>
@@ -209,6 +223,15 @@ function SkillPage({
         </Tabs.Panel>
         <Tabs.Panel value="claude-code" pt="md">
           <InstallInClaudeCode skillName={skill.name} channels={channels} marketplaces={marketplaces} />
+        </Tabs.Panel>
+        <Tabs.Panel value="usage" pt="md">
+          <Suspense fallback={<LoadingState />}>
+            <SkillUsagePanel
+              skillName={skill.name}
+              weeks={readSkillUsageWeeks(params)}
+              onWeeksChange={(weeks) => void navigate(skillUsagePath(skill.name, weeks), { replace: true })}
+            />
+          </Suspense>
         </Tabs.Panel>
         <Tabs.Panel value="ratings" pt="md">
           <RatingsSection skillName={skill.name} />

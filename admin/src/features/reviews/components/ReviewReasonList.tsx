@@ -1,6 +1,6 @@
 import { Code, Group, List, Text } from "@mantine/core";
 import { RiskBadge } from "../../../components/badges";
-import { parseReviewReasons, type ReviewReason } from "../review-reasons";
+import { parseReviewReasons, weeklyWords, type ReviewReason } from "../review-reasons";
 
 function PermissionNames({ names }: { names: readonly string[] }) {
   return (
@@ -36,6 +36,12 @@ function ReasonText({ reason }: { reason: ReviewReason }) {
       return (
         <Text size="sm">
           Its dependencies add <PermissionNames names={reason.added} />
+        </Text>
+      );
+    case "USAGE_TIER":
+      return (
+        <Text size="sm" data-testid="review-reason-usage" data-tier={reason.tier} data-weekly={reason.weeklyInvocations}>
+          Popular skill: <b>{reason.tier}</b> tier, {weeklyWords(reason.weeklyInvocations)} — every update needs a reviewer
         </Text>
       );
     case "OTHER":
