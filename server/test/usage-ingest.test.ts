@@ -179,6 +179,22 @@ describe("usage: the OTLP receiver for Claude Code's telemetry", () => {
     );
   });
 
+  test("without a plugin_loaded (a first run installs the plugin mid-session), the version is what that catalog serves", async () => {
+    const fresh = new ClaudeSession({ userId: "first-run", resource: { team: "data" }, at: daysAgo(1) })
+      .invoke({ skill: "csv-stats:csv-stats", plugin: "csv-stats", marketplace: "skillyard", success: true })
+      .invoke({ skill: "csv-stats", plugin: "csv-stats", marketplace: "skillyard-nightly", success: true });
+    assert.equal((await postLogs(server.url, ingestToken, logsRequest([fresh]))).status, 200);
+    const versions = (await server.runtime.dataSource.query(
+      `SELECT marketplace, version FROM usage_event WHERE session_id = $1 AND kind = 'skill_activated' ORDER BY marketplace`,
+      [fresh.sessionId],
+    )) as { marketplace: string; version: string }[];
+    // The base catalog serves the latest version; a channel nobody set serves nothing.
+    assert.deepEqual(versions, [
+      { marketplace: "skillyard", version: "1.2.0" },
+      { marketplace: "skillyard-nightly", version: "" },
+    ]);
+  });
+
   test("the team comes from the resource attribute, else from the ingest token's team", async () => {
     const tagged = new ClaudeSession({ userId: "u1", resource: { team: "platform" }, at: daysAgo(1) }).invoke({ skill: "sql-helper", source: "userSettings" });
     const untagged = new ClaudeSession({ userId: "u2", at: daysAgo(1) }).invoke({ skill: "sql-helper", source: "userSettings" });

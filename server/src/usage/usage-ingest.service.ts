@@ -33,7 +33,8 @@ const sessionPlugin = (sessionId: string, plugin: string, marketplace: string) =
  * delivered changes no count.
  *
  * A plugin skill is a Skillyard skill when its marketplace is one of this Skillyard's and the plugin
- * name is a skill's name; its version comes from the session's plugin_loaded event. A user or
+ * name is a skill's name; its version comes from the session's plugin_loaded event, else from what
+ * that catalog serves (a first run sends no plugin_loaded for the plugins it installs). A user or
  * project skill is a Skillyard skill when its name is one (`skillyard install --target claude`).
  * Anything else is an unmanaged skill, counted under its own key.
  */
@@ -88,9 +89,31 @@ export class UsageIngestService {
       if (e.plugin) names.add(e.plugin);
       if (e.skillName) names.add(e.skillName.split(":")[0]);
     }
-    const skills = new Map(
-      ((await em.query(`SELECT id, name FROM skill WHERE name = ANY($1)`, [[...names]])) as { id: string; name: string }[]).map((s) => [s.name, s.id]),
-    );
+    // Each skill with the version every one of our catalogs serves now: the latest, and each channel's.
+    const catalogRows = (await em.query(
+      `SELECT s.id, s.name, lv.version AS latest,
+              COALESCE(json_object_agg(c.name, cv.version) FILTER (WHERE c.name IS NOT NULL), '{}') AS channels
+         FROM skill s
+         LEFT JOIN skill_version lv ON lv.id = s.latest_version_id
+         LEFT JOIN skill_channel c ON c.skill_id = s.id
+         LEFT JOIN skill_version cv ON cv.id = c.version_id
+        WHERE s.name = ANY($1)
+        GROUP BY s.id, s.name, lv.version`,
+      [[...names]],
+    )) as { id: string; name: string; latest: string | null; channels: Record<string, string> }[];
+    const skills = new Map(catalogRows.map((s) => [s.name, s.id]));
+    const served = new Map(catalogRows.map((s) => [s.id, s]));
+    /**
+     * The version a marketplace of ours serves for a skill now. Claude Code sends no plugin_loaded for
+     * plugins it installs during a session (a new machine's first run), so then this is the best
+     * account of what it installed: the catalog it just read.
+     */
+    const servedBy = (skillId: string, marketplace: string | null): string => {
+      const row = served.get(skillId);
+      if (!row || !marketplace) return "";
+      if (marketplace === this.marketplaceName) return row.latest ?? "";
+      return row.channels[marketplace.slice(this.marketplaceName.length + 1)] ?? "";
+    };
     const sessions = [...new Set(events.map((e) => e.sessionId))];
     const earliest = events.reduce((min, e) => (e.day < min ? e.day : min), events[0].day);
 
@@ -113,8 +136,10 @@ export class UsageIngestService {
       const name = e.skillName!;
       if (e.skillSource === "plugin" || (e.plugin && e.marketplace)) {
         const skillId = this.isOurMarketplace(e.marketplace) && e.plugin ? skills.get(e.plugin) : undefined;
-        if (skillId)
-          return { skillKey: skillId, skillId, version: versions.get(sessionPlugin(e.sessionId, e.plugin!, e.marketplace ?? "")) ?? "", unmanaged: null };
+        if (skillId) {
+          const loaded = versions.get(sessionPlugin(e.sessionId, e.plugin!, e.marketplace ?? ""));
+          return { skillKey: skillId, skillId, version: loaded ?? servedBy(skillId, e.marketplace), unmanaged: null };
+        }
       } else {
         const skillId = skills.get(name);
         if (skillId) return { skillKey: skillId, skillId, version: "", unmanaged: null };
