@@ -131,7 +131,8 @@ describe("Claude Code installs what Skillyard approved", () => {
     tls = createTestTls(HOST);
     const port = await freePort();
     stack = await startStack({ PUBLIC_URL: `https://${HOST}:${port}` });
-    front = await startHttpsFront({ tls, target: stack.url, port, otlp: true });
+    // Telemetry goes through to Skillyard's own OTLP receiver, like everything else.
+    front = await startHttpsFront({ tls, target: stack.url, port });
     lead = await createUser(stack, "data-lead");
     await createTeam(stack, "data", { "data-lead": "MAINTAINER" });
     await release("csv-stats", "1.0.0", "# csv-stats\n\nBODY 1.0.0\n");
@@ -282,9 +283,21 @@ describe("Claude Code installs what Skillyard approved", () => {
       assert.ok(posts.length > 0, "no POST /v1/logs");
       const ingest = settings.env.OTEL_EXPORTER_OTLP_HEADERS.replace(/^Authorization=/, "");
       assert.ok(posts.every((p) => p.headers.authorization === ingest));
+      assert.deepEqual([...new Set(posts.map((p) => p.status))], [200], "Skillyard's receiver took every batch");
       const records = otlpLogRecords(posts);
       assert.ok(records.length > 0 && records.every((r) => r.resource.team === "data"));
       assert.ok(records.some((r) => r.eventName === "skill_activated" && r.attributes["marketplace.name"] === "skillyard-stable"));
+      // ... and counted it: one invocation of csv-stats by team data, at the version plugin_loaded named, successful.
+      const usage = await stack.gql<{ skill: { usage: { invocations: number; byTeam: unknown[]; byVersion: unknown[] } } }>(
+        `{ skill(name: "csv-stats") { usage(weeks: 1) { invocations byTeam { team invocations distinctUsers } byVersion { version invocations successRate } } } }`,
+        {},
+        lead.token,
+      );
+      assert.deepEqual(usage.skill.usage, {
+        invocations: 1,
+        byTeam: [{ team: "data", invocations: 1, distinctUsers: 1 }],
+        byVersion: [{ version: "1.1.0", invocations: 1, successRate: 1 }],
+      });
 
       const refused = await runClaude(["plugin", "marketplace", "add", "--json", "https://other.corp.test/marketplace.json"], { home, tls });
       assert.equal(refused.code, 1);
