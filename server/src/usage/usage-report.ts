@@ -146,17 +146,16 @@ export interface ReclaimableInstall {
 /** Most-used Skillyard skills in the window. */
 export async function topSkills(dataSource: DataSource, window: UsageWindow, limit: number): Promise<TopSkill[]> {
   const rows = (await dataSource.query(
+    // People are counted on (rank, user) pairs: integers hash faster than the text skill keys.
     `WITH top AS (
-       SELECT skill_key, skill_id, SUM(invocations)::int AS invocations FROM usage_weekly
-        WHERE skill_id IS NOT NULL AND week >= $1 AND week < $2
-        GROUP BY skill_key, skill_id ORDER BY invocations DESC, skill_id LIMIT $3)
-     SELECT t.skill_id, t.invocations, COALESCE(n.users, 0) AS users
-       FROM top t
-       LEFT JOIN (SELECT skill_key, count(*)::int AS users FROM (
-                    SELECT DISTINCT u.skill_key, u.user_hash FROM usage_weekly_user u
-                     WHERE u.skill_key IN (SELECT skill_key FROM top) AND u.week >= $1 AND u.week < $2) d
-                   GROUP BY skill_key) n ON n.skill_key = t.skill_key
-      ORDER BY t.invocations DESC, t.skill_id`,
+       SELECT skill_key, skill_id, SUM(invocations)::int AS invocations, row_number() OVER (ORDER BY SUM(invocations) DESC, skill_id) AS rank
+         FROM usage_weekly WHERE skill_id IS NOT NULL AND week >= $1 AND week < $2
+        GROUP BY skill_key, skill_id ORDER BY rank LIMIT $3),
+     people AS (
+       SELECT rank, count(*)::int AS users FROM (
+         SELECT DISTINCT t.rank, u.user_hash FROM top t JOIN usage_weekly_user u ON u.skill_key = t.skill_key AND u.week >= $1 AND u.week < $2) d
+        GROUP BY rank)
+     SELECT t.skill_id, t.invocations, COALESCE(p.users, 0) AS users FROM top t LEFT JOIN people p ON p.rank = t.rank ORDER BY t.rank`,
     [window.from, window.to, limit],
   )) as { skill_id: string; invocations: number; users: number }[];
   return rows.map((r) => ({ skillId: r.skill_id, invocations: r.invocations, distinctUsers: r.users }));
@@ -166,20 +165,17 @@ export async function topSkills(dataSource: DataSource, window: UsageWindow, lim
 export async function unmanagedSkills(dataSource: DataSource, window: UsageWindow, limit: number): Promise<UnmanagedSkillUse[]> {
   const rows = (await dataSource.query(
     `WITH top AS (
-       SELECT skill_key, SUM(invocations)::int AS invocations FROM usage_weekly
-        WHERE skill_id IS NULL AND week >= $1 AND week < $2
-        GROUP BY skill_key ORDER BY invocations DESC, skill_key LIMIT $3)
-     , d AS MATERIALIZED (
-       SELECT DISTINCT x.skill_key, x.team, x.user_hash FROM usage_weekly_user x
-        WHERE x.skill_key IN (SELECT skill_key FROM top) AND x.week >= $1 AND x.week < $2)
+       SELECT skill_key, SUM(invocations)::int AS invocations, row_number() OVER (ORDER BY SUM(invocations) DESC, skill_key) AS rank
+         FROM usage_weekly WHERE skill_id IS NULL AND week >= $1 AND week < $2
+        GROUP BY skill_key ORDER BY rank LIMIT $3),
+     d AS MATERIALIZED (
+       SELECT DISTINCT t.rank, x.team, x.user_hash FROM top t JOIN usage_weekly_user x ON x.skill_key = t.skill_key AND x.week >= $1 AND x.week < $2)
      SELECT u.key, u.name, u.source, u.plugin, u.marketplace, u.first_seen_at, u.last_seen_at, t.invocations,
             COALESCE(teams.teams, '{}') AS teams, COALESCE(users.users, 0) AS users
        FROM top t JOIN unmanaged_skill u ON u.key = t.skill_key
-       LEFT JOIN (SELECT skill_key, array_agg(team ORDER BY team) AS teams FROM (SELECT DISTINCT skill_key, team FROM d) y GROUP BY skill_key) teams
-         ON teams.skill_key = t.skill_key
-       LEFT JOIN (SELECT skill_key, count(*)::int AS users FROM (SELECT DISTINCT skill_key, user_hash FROM d) z GROUP BY skill_key) users
-         ON users.skill_key = t.skill_key
-      ORDER BY t.invocations DESC, t.skill_key`,
+       LEFT JOIN (SELECT rank, array_agg(team ORDER BY team) AS teams FROM (SELECT DISTINCT rank, team FROM d) y GROUP BY rank) teams ON teams.rank = t.rank
+       LEFT JOIN (SELECT rank, count(*)::int AS users FROM (SELECT DISTINCT rank, user_hash FROM d) z GROUP BY rank) users ON users.rank = t.rank
+      ORDER BY t.rank`,
     [window.from, window.to, limit],
   )) as {
     key: string;
