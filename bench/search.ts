@@ -9,10 +9,9 @@ import { buildSearchSql, SEARCH_VECTOR_SQL, type SkillSearchArgs, SkillSort } fr
 import { createLogger } from "../server/src/common/logger";
 import { loadConfig } from "../server/src/config";
 import { createDataSource } from "../server/src/db/data-source";
-import { startEmbeddedPostgres } from "../server/src/db/embedded-postgres";
 import { freePort } from "../server/src/db/free-port";
 import { startRuntime } from "../server/src/composition-root";
-import { fmt, log, percentiles, printTable, type Resources, runBench, type Stats } from "./support";
+import { startMigratedPostgres, fmt, log, percentiles, printTable, type Resources, runBench, type Stats } from "./support";
 
 /**
  * Search latency on 100,000 skills: each query shape through the whole stack (HTTP, gateway,
@@ -179,15 +178,7 @@ async function cursorAfterPages(url: string, args: SkillSearchArgs, pages: numbe
 async function main(resources: Resources): Promise<void> {
   const scratch = mkdtempSync(path.join(os.tmpdir(), "skillyard-bench-"));
   resources.add("remove temp dir", () => rmSync(scratch, { recursive: true, force: true }));
-  log(`starting embedded PostgreSQL in ${scratch}`);
-  const pg = await startEmbeddedPostgres({ dataDir: scratch, port: await freePort(), logger: createLogger("warn") });
-  resources.add("stop PostgreSQL", () => pg.stop());
-
-  const migrator = createDataSource({ url: pg.url });
-  await migrator.initialize();
-  await migrator.runMigrations();
-  await migrator.destroy();
-  log("migrated");
+  const pg = await startMigratedPostgres(resources, scratch);
 
   const raw = new Client({ connectionString: pg.url });
   await raw.connect();

@@ -1,4 +1,9 @@
-/** What every bench script shares: timestamped progress, percentiles, a table printer and cleanup. */
+import { createLogger } from "../server/src/common/logger";
+import { createDataSource } from "../server/src/db/data-source";
+import { startEmbeddedPostgres } from "../server/src/db/embedded-postgres";
+import { freePort } from "../server/src/db/free-port";
+
+/** What every bench script shares: timestamped progress, percentiles, a table printer, cleanup and a migrated database. */
 
 const started = performance.now();
 
@@ -78,4 +83,17 @@ export function runBench(main: (resources: Resources) => Promise<void>): void {
       await resources.release();
       process.exit(code);
     });
+}
+
+/** An embedded PostgreSQL under `scratch` with every migration applied; stopped when `resources` are released. */
+export async function startMigratedPostgres(resources: Resources, scratch: string): Promise<{ url: string }> {
+  log(`starting embedded PostgreSQL in ${scratch}`);
+  const pg = await startEmbeddedPostgres({ dataDir: scratch, port: await freePort(), logger: createLogger("warn") });
+  resources.add("stop PostgreSQL", () => pg.stop());
+  const migrator = createDataSource({ url: pg.url });
+  await migrator.initialize();
+  await migrator.runMigrations();
+  await migrator.destroy();
+  log("migrated");
+  return { url: pg.url };
 }

@@ -13,14 +13,13 @@ import { startApp } from "../server/src/app";
 import { createLogger } from "../server/src/common/logger";
 import { loadConfig } from "../server/src/config";
 import { createDataSource } from "../server/src/db/data-source";
-import { startEmbeddedPostgres } from "../server/src/db/embedded-postgres";
 import { freePort } from "../server/src/db/free-port";
 import { startRuntime } from "../server/src/composition-root";
 import { LABEL_SCOPE } from "../server/src/sandbox/sandbox-runner";
 import { Seed } from "../server/test/support/seed";
 import { pythonSkill } from "../server/test/support/skills";
 import { type ReceivedEvent, TEST_RUN_EVENTS, wsClient } from "../server/test/support/subscriptions";
-import { fmt, log, percentiles, printTable, type Resources, runBench, type Stats } from "./support";
+import { startMigratedPostgres, fmt, log, percentiles, printTable, type Resources, runBench, type Stats } from "./support";
 
 /**
  * What the publish gate costs on top of the tests themselves, and how fast a test's output reaches
@@ -390,14 +389,7 @@ async function main(resources: Resources): Promise<void> {
     for (const child of children) child.kill("SIGKILL");
   });
 
-  log(`starting embedded PostgreSQL in ${scratch}`);
-  const pg = await startEmbeddedPostgres({ dataDir: scratch, port: await freePort(), logger: createLogger("warn") });
-  resources.add("stop PostgreSQL", () => pg.stop());
-  const migrator = createDataSource({ url: pg.url });
-  await migrator.initialize();
-  await migrator.runMigrations();
-  await migrator.destroy();
-  log("migrated");
+  const pg = await startMigratedPostgres(resources, scratch);
 
   const port = await freePort();
   const config = loadConfig({

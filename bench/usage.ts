@@ -13,7 +13,6 @@ import { startApp } from "../server/src/app";
 import { createLogger } from "../server/src/common/logger";
 import { loadConfig } from "../server/src/config";
 import { createDataSource } from "../server/src/db/data-source";
-import { startEmbeddedPostgres } from "../server/src/db/embedded-postgres";
 import { freePort } from "../server/src/db/free-port";
 import { type Runtime, startRuntime } from "../server/src/composition-root";
 import { ApiTokenScope } from "../server/src/identity/api-token.entity";
@@ -25,7 +24,7 @@ import { reclaimableInstalls, skillUsages, topSkills, unmanagedSkills, usageWind
 import { addDays } from "../server/src/usage/usage-weeks";
 import { type ClaudeEvent, ClaudeSession, logsRequest } from "../server/test/support/claude-telemetry";
 import { Seed } from "../server/test/support/seed";
-import { fmt, log, percentiles, printTable, type Resources, runBench, type Stats } from "./support";
+import { startMigratedPostgres, fmt, log, percentiles, printTable, type Resources, runBench, type Stats } from "./support";
 
 /**
  * Usage telemetry (issue 14): how fast Claude Code's OpenTelemetry log events are stored through
@@ -963,15 +962,7 @@ async function main(resources: Resources): Promise<void> {
   const startLoad = loadAverage();
   const scratch = mkdtempSync(path.join(os.tmpdir(), "skillyard-bench-usage-"));
   resources.add("remove temp dir", () => rmSync(scratch, { recursive: true, force: true }));
-  log(`starting embedded PostgreSQL in ${scratch}`);
-  const pg = await startEmbeddedPostgres({ dataDir: scratch, port: await freePort(), logger: createLogger("warn") });
-  resources.add("stop PostgreSQL", () => pg.stop());
-
-  const migrator = createDataSource({ url: pg.url });
-  await migrator.initialize();
-  await migrator.runMigrations();
-  await migrator.destroy();
-  log("migrated");
+  const pg = await startMigratedPostgres(resources, scratch);
 
   const raw = new Client({ connectionString: pg.url });
   await raw.connect();
