@@ -139,96 +139,100 @@ function UsageStats({ tier, weekly, report }: { tier: UsageTier; weekly: number;
   );
 }
 
-function ByTeam({ report }: { report: Report }) {
+/** A titled card with one breakdown table: a label column, then right-aligned figures. */
+function BreakdownCard({
+  title,
+  testId,
+  headers,
+  children,
+  footer,
+}: {
+  title: string;
+  testId: string;
+  headers: string[];
+  children: ReactNode;
+  footer?: ReactNode;
+}) {
   return (
     <Paper withBorder p="md">
       <Stack gap="xs">
         <Title order={3} size="h5">
-          By team
+          {title}
         </Title>
         <Table.ScrollContainer minWidth={320}>
-          <Table verticalSpacing={6} data-testid="usage-by-team">
+          <Table verticalSpacing={6} data-testid={testId}>
             <Table.Thead>
               <Table.Tr>
-                <Table.Th>Team</Table.Th>
-                <Table.Th ta="right">Invocations</Table.Th>
-                <Table.Th ta="right">People</Table.Th>
+                {headers.map((header, i) => (
+                  <Table.Th key={header} ta={i === 0 ? undefined : "right"}>
+                    {header}
+                  </Table.Th>
+                ))}
               </Table.Tr>
             </Table.Thead>
-            <Table.Tbody>
-              {report.byTeam.map((entry) => (
-                <Table.Tr
-                  key={entry.team}
-                  data-testid="usage-team-row"
-                  data-team={entry.team}
-                  data-invocations={entry.invocations}
-                  data-users={entry.distinctUsers}
-                >
-                  <Table.Td>
-                    <Text size="sm" fw={500} c={entry.team === "" ? "dimmed" : undefined}>
-                      {teamLabel(entry.team)}
-                    </Text>
-                  </Table.Td>
-                  <Table.Td ta="right">{formatCount(entry.invocations)}</Table.Td>
-                  <Table.Td ta="right">{formatCount(entry.distinctUsers)}</Table.Td>
-                </Table.Tr>
-              ))}
-            </Table.Tbody>
+            <Table.Tbody>{children}</Table.Tbody>
           </Table>
         </Table.ScrollContainer>
+        {footer}
       </Stack>
     </Paper>
+  );
+}
+
+function ByTeam({ report }: { report: Report }) {
+  return (
+    <BreakdownCard title="By team" testId="usage-by-team" headers={["Team", "Invocations", "People"]}>
+      {report.byTeam.map((entry) => (
+        <Table.Tr key={entry.team} data-testid="usage-team-row" data-team={entry.team} data-invocations={entry.invocations} data-users={entry.distinctUsers}>
+          <Table.Td>
+            <Text size="sm" fw={500} c={entry.team === "" ? "dimmed" : undefined}>
+              {teamLabel(entry.team)}
+            </Text>
+          </Table.Td>
+          <Table.Td ta="right">{formatCount(entry.invocations)}</Table.Td>
+          <Table.Td ta="right">{formatCount(entry.distinctUsers)}</Table.Td>
+        </Table.Tr>
+      ))}
+    </BreakdownCard>
   );
 }
 
 function ByVersion({ report }: { report: Report }) {
   const unknown = report.byVersion.some((entry) => entry.version === "");
   return (
-    <Paper withBorder p="md">
-      <Stack gap="xs">
-        <Title order={3} size="h5">
-          By version
-        </Title>
-        <Table.ScrollContainer minWidth={320}>
-          <Table verticalSpacing={6} data-testid="usage-by-version">
-            <Table.Thead>
-              <Table.Tr>
-                <Table.Th>Version</Table.Th>
-                <Table.Th ta="right">Invocations</Table.Th>
-                <Table.Th ta="right">Success rate</Table.Th>
-              </Table.Tr>
-            </Table.Thead>
-            <Table.Tbody>
-              {report.byVersion.map((entry) => (
-                <Table.Tr
-                  key={entry.version}
-                  data-testid="usage-version-row"
-                  data-version={entry.version}
-                  data-invocations={entry.invocations}
-                  data-success={entry.successRate ?? ""}
-                >
-                  <Table.Td>
-                    {entry.version ? (
-                      <Code>{entry.version}</Code>
-                    ) : (
-                      <Text size="sm" c="dimmed">
-                        unknown
-                      </Text>
-                    )}
-                  </Table.Td>
-                  <Table.Td ta="right">{formatCount(entry.invocations)}</Table.Td>
-                  <Table.Td ta="right">{formatRate(entry.successRate) ?? "—"}</Table.Td>
-                </Table.Tr>
-              ))}
-            </Table.Tbody>
-          </Table>
-        </Table.ScrollContainer>
-        {unknown && (
+    <BreakdownCard
+      title="By version"
+      testId="usage-by-version"
+      headers={["Version", "Invocations", "Success rate"]}
+      footer={
+        unknown && (
           <Text size="xs" c="dimmed">
-            Unknown: the session ran it as a user or project skill, or never reported which plugin version it loaded.
+            Unknown: run as a user or project skill, or from a catalog that no longer serves the version the session loaded.
           </Text>
-        )}
-      </Stack>
-    </Paper>
+        )
+      }
+    >
+      {report.byVersion.map((entry) => (
+        <Table.Tr
+          key={entry.version}
+          data-testid="usage-version-row"
+          data-version={entry.version}
+          data-invocations={entry.invocations}
+          data-success={entry.successRate ?? ""}
+        >
+          <Table.Td>
+            {entry.version ? (
+              <Code>{entry.version}</Code>
+            ) : (
+              <Text size="sm" c="dimmed">
+                unknown
+              </Text>
+            )}
+          </Table.Td>
+          <Table.Td ta="right">{formatCount(entry.invocations)}</Table.Td>
+          <Table.Td ta="right">{formatRate(entry.successRate) ?? "—"}</Table.Td>
+        </Table.Tr>
+      ))}
+    </BreakdownCard>
   );
 }
