@@ -90,7 +90,7 @@ function varint(value: number): Buffer {
 }
 
 /** An attribute value as text (ints and bools too); undefined for absent or structured values. */
-export function scalar(value: AnyValue | undefined): string | undefined {
+function scalar(value: AnyValue | undefined): string | undefined {
   if (!value) return undefined;
   if (value.stringValue !== undefined) return value.stringValue;
   if (value.intValue !== undefined) return String(value.intValue);
@@ -100,7 +100,7 @@ export function scalar(value: AnyValue | undefined): string | undefined {
 }
 
 /** Attributes as a map of their scalar values (later duplicates win, as OTLP leaves them undefined). */
-export function attributeMap(attributes: KeyValue[] | undefined): Map<string, string> {
+function attributeMap(attributes: KeyValue[] | undefined): Map<string, string> {
   const map = new Map<string, string>();
   for (const kv of attributes ?? []) {
     const value = scalar(kv.value);

@@ -10,13 +10,13 @@ import type { Viewer } from "../identity/viewer";
 import { PlatformUpdate, type PlatformUpdateKind, QualityReview, QualityReviewNotice, QualityReviewOutcome } from "./quality-review.entity";
 
 const DAY_MS = 86_400_000;
-export const MAX_REVIEW_NOTES = 2000;
+const MAX_REVIEW_NOTES = 2000;
 
 /**
  * How often each tier is reviewed: High monthly, Medium quarterly; Low only when an admin marks a
  * significant platform update (a new runtime image, a new Claude Code version).
  */
-export const REVIEW_CADENCE_DAYS: Readonly<Record<Exclude<UsageTier, UsageTier.LOW>, number>> = { [UsageTier.HIGH]: 30, [UsageTier.MEDIUM]: 91 };
+const REVIEW_CADENCE_DAYS: Readonly<Record<Exclude<UsageTier, UsageTier.LOW>, number>> = { [UsageTier.HIGH]: 30, [UsageTier.MEDIUM]: 91 };
 
 export interface DueReview {
   skill: Skill;

@@ -14,7 +14,7 @@ export interface TierChange {
 }
 
 /** The tier of a skill invoked `weekly` times a week on average. */
-export function tierOf(weekly: number, thresholds: Pick<UsageConfig, "tierHighPerWeek" | "tierMediumPerWeek">): UsageTier {
+function tierOf(weekly: number, thresholds: Pick<UsageConfig, "tierHighPerWeek" | "tierMediumPerWeek">): UsageTier {
   if (weekly > thresholds.tierHighPerWeek) return UsageTier.HIGH;
   if (weekly >= thresholds.tierMediumPerWeek) return UsageTier.MEDIUM;
   return UsageTier.LOW;

@@ -26,7 +26,7 @@ interface EntityRef {
   id: string;
 }
 
-export const MAX_USAGE_WEEKS = 52;
+const MAX_USAGE_WEEKS = 52;
 
 function checkWeeks(weeks: number): number {
   if (!Number.isInteger(weeks) || weeks < 1 || weeks > MAX_USAGE_WEEKS) {
@@ -38,7 +38,7 @@ function checkWeeks(weeks: number): number {
 const skillRef = (id: string) => ({ id });
 const userRef = (id: string | null) => (id ? { id: toGlobalId("User", id) } : null);
 
-export function qualityReviewView(review: QualityReview): QualityReviewType {
+function qualityReviewView(review: QualityReview): QualityReviewType {
   return {
     id: toGlobalId("QualityReview", review.id),
     outcome: review.outcome,
