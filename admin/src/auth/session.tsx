@@ -4,7 +4,7 @@ import { createContext, useCallback, useContext, useMemo, useState, type ReactNo
 import { createApolloClient } from "../apollo";
 import { ViewerDocument, type ViewerQuery } from "../gql/graphql";
 import { describeError, isUnauthenticated } from "../lib/errors";
-import { readToken, writeToken } from "./token-storage";
+import { readEndedReason, readToken, writeEndedReason, writeToken } from "./token-storage";
 
 export type Viewer = NonNullable<ViewerQuery["viewer"]>;
 
@@ -31,10 +31,11 @@ const SessionContext = createContext<Session | null>(null);
 /** Owns the token and the Apollo client; a 401 anywhere signs the tab out. */
 export function SessionProvider({ children }: { children: ReactNode }) {
   const [token, setToken] = useState<string | null>(() => readToken());
-  const [endedBecause, setEndedBecause] = useState<string | null>(null);
+  const [endedBecause, setEndedBecause] = useState<string | null>(() => readEndedReason());
 
   const signOut = useCallback((reason?: string) => {
     writeToken(null);
+    writeEndedReason(reason ?? null);
     setToken(null);
     setEndedBecause(reason ?? null);
   }, []);
@@ -62,6 +63,7 @@ export function SessionProvider({ children }: { children: ReactNode }) {
         writeToken(null);
         return isUnauthenticated(error) ? "That token is not valid, or it has been revoked." : describeError(error).message;
       }
+      writeEndedReason(null);
       setEndedBecause(null);
       setToken(candidate);
       return null;
