@@ -43,6 +43,11 @@ export const ERROR_CODES = {
   PERMISSION_UNKNOWN: { status: 400, description: "A requested permission is not in the catalogue." },
   VERSION_REQUIRED: { status: 400, description: "A SKILL.md-only package needs the version in the publish call." },
   VERSION_MISMATCH: { status: 400, description: "The publish call names a different version than skill.yaml." },
+  // evals
+  EVAL_SUITE_INVALID: {
+    status: 400,
+    description: "evals/suite.yaml does not satisfy the suite format (or is not safe, valid YAML); `details.errors` names each field path.",
+  },
   // publishing
   VERSION_EXISTS: { status: 409, description: "This name@version is already taken by different bytes (versions are immutable, also after a yank)." },
   NAME_TOO_SIMILAR: { status: 409, description: "The name is confusingly close to an existing skill's name." },

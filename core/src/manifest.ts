@@ -27,6 +27,14 @@ export interface SkillManifest {
   inputs: Record<string, unknown> | null;
   outputs: Record<string, unknown> | null;
   testCommand: string[] | null;
+  /**
+   * The command that reads JSON on stdin and writes the result as JSON on stdout: the program that
+   * `inputs` and `outputs` describe (its stdin must satisfy `inputs`, its stdout `outputs`). Run from
+   * the package root, without a shell. From skill.yaml `entrypoint`, given there as a string (split
+   * like a shell would, see splitCommand) or as a list; null when absent and for SKILL.md-only packages.
+   * Invariant: when not null, a non-empty array of non-empty strings.
+   */
+  entrypoint: string[] | null;
   /** From SKILL.md `allowed-tools`, in the order given. */
   allowedTools: string[];
   metadata: Record<string, unknown>;
@@ -92,6 +100,13 @@ function isStrictSemver(version: string): boolean {
 
 const nameSchema = { type: "string", minLength: 1, maxLength: 64, pattern: NAME_PATTERN } as const;
 
+/** `entrypoint` in skill.yaml and evals/suite.yaml: a command line or an argv list; resolveEntrypoint checks the string form. */
+const entrypointSchema = {
+  if: { type: "array" },
+  then: { type: "array", minItems: 1, items: { type: "string", minLength: 1 } },
+  else: { type: "string" },
+} as const;
+
 export const SKILL_YAML_SCHEMA = {
   type: "object",
   additionalProperties: false,
@@ -151,6 +166,7 @@ export const SKILL_YAML_SCHEMA = {
         command: { type: "array", minItems: 1, items: { type: "string", minLength: 1 } },
       },
     },
+    entrypoint: entrypointSchema,
   },
 } as const;
 
@@ -185,6 +201,7 @@ interface SkillYamlDoc {
   inputs?: Record<string, unknown>;
   outputs?: Record<string, unknown>;
   tests?: { command?: string[] };
+  entrypoint?: string | string[];
 }
 
 interface SkillMdDoc {
@@ -210,7 +227,12 @@ function escapePointer(segment: string): string {
   return segment.replace(/~/g, "~0").replace(/\//g, "~1");
 }
 
-function toFieldErrors(errors: readonly ErrorObject[]): ManifestFieldError[] {
+/**
+ * Turns ajv errors into one `{path, message}` per problem, `path` a JSON pointer to the offending
+ * field (a missing or unknown key is named in the path, not in the message). Wrapper keywords
+ * (`if`, `propertyNames`) are dropped because their nested errors say what is wrong.
+ */
+export function toFieldErrors(errors: readonly ErrorObject[]): ManifestFieldError[] {
   const out: ManifestFieldError[] = [];
   const seen = new Set<string>();
   for (const e of errors) {
@@ -271,10 +293,17 @@ function yamlInvalid(file: string, message: string): SkillyardError {
   return new SkillyardError("MANIFEST_YAML_INVALID", `${file}: ${message}`, { file });
 }
 
-/** Parses untrusted YAML into a plain mapping: core schema only, bounded size and alias expansion. */
-function parseYamlMapping(text: string, file: string): Record<string, unknown> {
-  if (Buffer.byteLength(text, "utf8") > MAX_MANIFEST_YAML_BYTES) {
-    throw yamlInvalid(file, `the YAML document is larger than ${MAX_MANIFEST_YAML_BYTES} bytes`);
+/** The result of readUntrustedYaml: the document as plain JS data, or why it was refused. */
+export type YamlOutcome = { value: unknown } | { problem: string };
+
+/**
+ * Parses untrusted YAML without throwing: at most `maxBytes` of UTF-8, one document, core schema only
+ * (no custom, unresolved or YAML 1.1 tags), unique plain-scalar keys and at most MAX_YAML_ALIASES alias
+ * expansions (billion laughs). The value holds only objects, arrays, strings, numbers, booleans and null.
+ */
+export function readUntrustedYaml(text: string, maxBytes: number): YamlOutcome {
+  if (Buffer.byteLength(text, "utf8") > maxBytes) {
+    return { problem: `the YAML document is larger than ${maxBytes} bytes` };
   }
   const doc = parseDocument(text, {
     schema: "core",
@@ -286,7 +315,7 @@ function parseYamlMapping(text: string, file: string): Record<string, unknown> {
   });
   // Warnings include unresolved tags such as `!!js/function` or local `!tags`: refuse them all.
   const [problem] = [...doc.errors, ...doc.warnings];
-  if (problem !== undefined) throw yamlInvalid(file, problem.message);
+  if (problem !== undefined) return { problem: problem.message };
   let collectionKey = false;
   visit(doc, {
     Pair(_, pair) {
@@ -297,18 +326,121 @@ function parseYamlMapping(text: string, file: string): Record<string, unknown> {
       return undefined;
     },
   });
-  if (collectionKey) throw yamlInvalid(file, "mapping keys must be plain scalars");
-  let value: unknown;
+  if (collectionKey) return { problem: "mapping keys must be plain scalars" };
   try {
-    value = doc.toJS({ maxAliasCount: MAX_YAML_ALIASES });
+    return { value: doc.toJS({ maxAliasCount: MAX_YAML_ALIASES }) };
   } catch (err) {
     // yaml throws a ReferenceError when aliases expand past maxAliasCount (billion laughs).
-    throw yamlInvalid(file, err instanceof Error ? err.message : "the YAML document cannot be read");
+    return { problem: err instanceof Error ? err.message : "the YAML document cannot be read" };
   }
+}
+
+/** Parses untrusted YAML (see readUntrustedYaml) that must be a mapping; MANIFEST_YAML_INVALID otherwise. */
+function parseYamlMapping(text: string, file: string): Record<string, unknown> {
+  const outcome = readUntrustedYaml(text, MAX_MANIFEST_YAML_BYTES);
+  if ("problem" in outcome) throw yamlInvalid(file, outcome.problem);
+  const { value } = outcome;
   if (value === null || typeof value !== "object" || Array.isArray(value)) {
     throw yamlInvalid(file, "the top level must be a mapping");
   }
   return value as Record<string, unknown>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Entry point
+
+/** Unquoted, these mean something to a shell that an entry point (run without one) cannot honour. */
+const SHELL_OPERATORS = new Set(["|", "&", ";", "<", ">", "(", ")", "`"]);
+const WORD_SEPARATORS = new Set([" ", "\t", "\n", "\r"]);
+/** Inside double quotes a backslash escapes only these (POSIX); before anything else it is literal. */
+const DOUBLE_QUOTE_ESCAPES = new Set(['"', "\\", "$", "`", "\n"]);
+
+type SplitOutcome = { words: string[] } | { problem: string };
+
+/**
+ * The shell word-splitting of splitCommand, reporting a problem instead of throwing. A word exists once
+ * any character or quote of it is seen, so `''` is an (empty) word.
+ */
+function splitWords(text: string): SplitOutcome {
+  const words: string[] = [];
+  let word = "";
+  let started = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    if (ch === "'") {
+      const end = text.indexOf("'", i + 1);
+      if (end < 0) return { problem: `has an unbalanced single quote at character ${i + 1}` };
+      word += text.slice(i + 1, end);
+      started = true;
+      i = end;
+    } else if (ch === '"') {
+      const open = i;
+      for (i++; i < text.length && text[i] !== '"'; i++) {
+        if (text[i] === "\\" && i + 1 < text.length && DOUBLE_QUOTE_ESCAPES.has(text[i + 1])) {
+          i++;
+          if (text[i] !== "\n") word += text[i]; // backslash-newline joins lines
+        } else {
+          word += text[i];
+        }
+      }
+      if (i >= text.length) return { problem: `has an unbalanced double quote at character ${open + 1}` };
+      started = true;
+    } else if (ch === "\\") {
+      if (i + 1 >= text.length) return { problem: "ends with a lone backslash" };
+      i++;
+      if (text[i] !== "\n") {
+        word += text[i]; // backslash-newline joins lines; any other escaped character is literal
+        started = true;
+      }
+    } else if (WORD_SEPARATORS.has(ch)) {
+      if (started) words.push(word);
+      word = "";
+      started = false;
+    } else if (SHELL_OPERATORS.has(ch)) {
+      return { problem: `uses the shell operator ${ch} at character ${i + 1}; there is no shell: quote it, or run sh -c '...'` };
+    } else {
+      word += ch;
+      started = true;
+    }
+  }
+  if (started) words.push(word);
+  return { words };
+}
+
+/**
+ * Splits a command line into argv the way a POSIX shell splits words: blanks separate words; '...'
+ * keeps everything literally; "..." keeps everything but lets a backslash escape " \ $ ` and newline;
+ * an unquoted backslash makes the next character literal (backslash-newline joins lines). Nothing is
+ * expanded ($HOME, *, ~ stay as written). Throws BAD_USER_INPUT for an unbalanced quote, a trailing
+ * lone backslash, or an unquoted shell operator (| & ; < > ( ) `), which would silently become an argument.
+ */
+export function splitCommand(text: string): string[] {
+  const outcome = splitWords(text);
+  if ("problem" in outcome) throw new SkillyardError("BAD_USER_INPUT", `The command ${outcome.problem}.`);
+  return outcome.words;
+}
+
+/** The result of resolveEntrypoint: argv, or a problem phrased to follow the field's path. */
+export type EntrypointOutcome = { argv: string[] } | { problem: string };
+
+/**
+ * Resolves an `entrypoint` (skill.yaml or evals/suite.yaml) to argv: a string is split with
+ * splitCommand's rules, a list is taken as is. Invariant of a resolved argv: at least one word, and
+ * no word empty (so `''` is refused in the string form as an empty word is in the list form).
+ */
+export function resolveEntrypoint(value: string | readonly string[]): EntrypointOutcome {
+  let argv: string[];
+  if (typeof value === "string") {
+    const split = splitWords(value);
+    if ("problem" in split) return split;
+    argv = split.words;
+  } else {
+    argv = [...value];
+  }
+  if (argv.length === 0) return { problem: "names no command" };
+  const empty = argv.findIndex((word) => word === "");
+  if (empty >= 0) return { problem: `has an empty word (word ${empty + 1}); every word must be non-empty` };
+  return { argv };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -459,6 +591,7 @@ function readSkillMd(text: string): SkillMdPart {
 interface SkillYamlPart {
   doc: SkillYamlDoc;
   runtime: Runtime | null;
+  entrypoint: string[] | null;
   dependencies: { name: string; range: string }[];
 }
 
@@ -473,6 +606,13 @@ function readSkillYaml(text: string): SkillYamlPart {
     const outcome = resolveRuntime(req.runtime, req.language);
     if ("error" in outcome) errors.push(outcome.error);
     else runtime = outcome.runtime;
+  }
+
+  let entrypoint: string[] | null = null;
+  if (data.entrypoint !== undefined) {
+    const outcome = resolveEntrypoint(data.entrypoint);
+    if ("problem" in outcome) errors.push({ path: "/entrypoint", message: outcome.problem });
+    else entrypoint = outcome.argv;
   }
 
   const deps = data.dependencies ?? {};
@@ -492,7 +632,7 @@ function readSkillYaml(text: string): SkillYamlPart {
     throw new SkillyardError("DEPENDENCY_SELF", `Skill "${data.name}" cannot depend on itself.`, { name: data.name });
   }
   dependencies.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  return { doc: data, runtime, dependencies };
+  return { doc: data, runtime, entrypoint, dependencies };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -569,6 +709,7 @@ export function parseManifest(files: ManifestFiles, options: ManifestOptions = {
     inputs: doc?.inputs ?? null,
     outputs: doc?.outputs ?? null,
     testCommand: doc?.tests?.command ?? null,
+    entrypoint: yamlPart?.entrypoint ?? null,
     allowedTools: mdPart?.allowedTools ?? [],
     metadata: mdPart?.metadata ?? {},
     source: yamlPart !== null && mdPart !== null ? "both" : yamlPart !== null ? "skill.yaml" : "SKILL.md",

@@ -9,6 +9,8 @@ import {
   normalizeRuntime,
   parseManifest,
   parseSkillMdFrontMatter,
+  resolveEntrypoint,
+  splitCommand,
   type ErrorCode,
   type ManifestFieldError,
   type ManifestFiles,
@@ -43,6 +45,7 @@ outputs:
   type: object
 tests:
   command: [pytest, -q]
+entrypoint: python3 -m src.report --title "Weekly report"
 `;
 
 /** A minimal valid skill.yaml plus `extra` lines appended at the top level. */
@@ -99,6 +102,7 @@ describe("skill.yaml: valid", () => {
       inputs: { type: "object", properties: { query: { type: "string" } } },
       outputs: { type: "object" },
       testCommand: ["pytest", "-q"],
+      entrypoint: ["python3", "-m", "src.report", "--title", "Weekly report"],
       allowedTools: [],
       metadata: {},
       source: "skill.yaml",
@@ -114,6 +118,7 @@ describe("skill.yaml: valid", () => {
     assert.deepEqual(manifest.dependencies, []);
     assert.deepEqual(manifest.permissions, []);
     assert.equal(manifest.testCommand, null);
+    assert.equal(manifest.entrypoint, null);
   });
 
   it("accepts the list form of dependencies and sorts it", () => {
@@ -218,9 +223,103 @@ describe("skill.yaml: MANIFEST_INVALID with field paths", () => {
     expectInvalid({ skillYaml: yamlWith("tests:\n  command: []\n") }, "/tests/command");
   });
 
+  it("rejects a bad entrypoint", () => {
+    for (const [value, path, message] of [
+      ["''", "/entrypoint", "names no command"],
+      ["'   '", "/entrypoint", "names no command"],
+      ["[]", "/entrypoint", "must NOT have fewer than 1 items"],
+      ["[python3, '']", "/entrypoint/1", "must NOT have fewer than 1 characters"],
+      ["[python3, 3]", "/entrypoint/1", "must be string"],
+      ["42", "/entrypoint", "must be string"],
+      ["{ command: x }", "/entrypoint", "must be string"],
+    ] as const) {
+      const err = expectCode(() => parseManifest({ skillYaml: yamlWith(`entrypoint: ${value}\n`) }), "MANIFEST_INVALID");
+      assert.deepEqual(err.details.errors, [{ path, message }], value);
+    }
+  });
+
+  it("rejects an entrypoint string that a shell could not split, or splits into an empty word", () => {
+    for (const [value, message] of [
+      [`'python3 "main.py'`, "has an unbalanced double quote at character 9"],
+      [`"python3 'main.py"`, "has an unbalanced single quote at character 9"],
+      [`'python3 main.py \\'`, "ends with a lone backslash"],
+      [`'python3 main.py | jq .'`, "uses the shell operator | at character 17; there is no shell: quote it, or run sh -c '...'"],
+      [`"python3 main.py ''"`, "has an empty word (word 3); every word must be non-empty"],
+    ] as const) {
+      const err = expectCode(() => parseManifest({ skillYaml: yamlWith(`entrypoint: ${value}\n`) }), "MANIFEST_INVALID");
+      assert.deepEqual(err.details.errors, [{ path: "/entrypoint", message }], value);
+    }
+  });
+
   it("rejects non-object inputs", () => {
     expectInvalid({ skillYaml: yamlWith("inputs: [a]\n") }, "/inputs");
   });
+});
+
+describe("entrypoint", () => {
+  it("takes the string form split like a shell and the list form as is", () => {
+    const entry = (value: string) => parseManifest({ skillYaml: yamlWith(`entrypoint: ${value}\n`) }).manifest.entrypoint;
+    assert.deepEqual(entry("python3 -m src.stats"), ["python3", "-m", "src.stats"]);
+    assert.deepEqual(entry(`'node "dist/main.js" --name "a b"'`), ["node", "dist/main.js", "--name", "a b"]);
+    assert.deepEqual(entry("[python3, -c, 'print(1); print(2)']"), ["python3", "-c", "print(1); print(2)"]);
+    assert.deepEqual(entry("[sh, -c, 'x | y']"), ["sh", "-c", "x | y"]);
+  });
+
+  it("is null for a SKILL.md-only package", () => {
+    const { manifest } = parseManifest({ skillMd: skillMd("name: demo\ndescription: d") }, { version: "1.0.0" });
+    assert.equal(manifest.entrypoint, null);
+  });
+
+  it("resolveEntrypoint answers argv or the problem", () => {
+    assert.deepEqual(resolveEntrypoint("node  index.js"), { argv: ["node", "index.js"] });
+    assert.deepEqual(resolveEntrypoint(["node", "index.js"]), { argv: ["node", "index.js"] });
+    assert.deepEqual(resolveEntrypoint(" \t\n"), { problem: "names no command" });
+    assert.deepEqual(resolveEntrypoint([]), { problem: "names no command" });
+    assert.deepEqual(resolveEntrypoint(["node", ""]), { problem: "has an empty word (word 2); every word must be non-empty" });
+    assert.deepEqual(resolveEntrypoint('node "x'), { problem: "has an unbalanced double quote at character 6" });
+  });
+});
+
+describe("splitCommand", () => {
+  for (const [text, argv] of [
+    ["python3 -m src.stats", ["python3", "-m", "src.stats"]],
+    ["  python3\t-m \n src.stats  ", ["python3", "-m", "src.stats"]],
+    ["", []],
+    ["   ", []],
+    [`echo 'a b'  "c d"`, ["echo", "a b", "c d"]],
+    [`echo 'it''s'`, ["echo", "its"]],
+    [`echo "it's" 'say "hi"'`, ["echo", "it's", 'say "hi"']],
+    [`echo a"b c"d'e f'g`, ["echo", "ab cde fg"]],
+    [`echo '' ""`, ["echo", "", ""]],
+    [String.raw`echo '\n \\ $HOME'`, ["echo", String.raw`\n \\ $HOME`]],
+    [String.raw`echo "\" \\ \$ \` \n \a"`, ["echo", '" \\ $ ` \\n \\a']],
+    [String.raw`echo a\ b \'c\" \\ \|`, ["echo", "a b", `'c"`, "\\", "|"]],
+    ["echo a\\\nb", ["echo", "ab"]],
+    [`echo "a\\\nb"`, ["echo", "ab"]],
+    ["echo $HOME ~ *.py ${X}", ["echo", "$HOME", "~", "*.py", "${X}"]],
+    [String.raw`echo "a | b" 'c; d' \&`, ["echo", "a | b", "c; d", "&"]],
+  ] as const) {
+    it(`${JSON.stringify(text)} → ${JSON.stringify(argv)}`, () => {
+      assert.deepEqual(splitCommand(text), argv);
+    });
+  }
+
+  for (const [text, message] of [
+    [`echo 'a`, "The command has an unbalanced single quote at character 6."],
+    [`echo "a`, "The command has an unbalanced double quote at character 6."],
+    [String.raw`echo "a\"`, "The command has an unbalanced double quote at character 6."],
+    [`echo 'a'"`, "The command has an unbalanced double quote at character 9."],
+    ["echo a\\", "The command ends with a lone backslash."],
+    ["a && b", "The command uses the shell operator & at character 3; there is no shell: quote it, or run sh -c '...'."],
+    ["a > out", "The command uses the shell operator > at character 3; there is no shell: quote it, or run sh -c '...'."],
+    ["echo `id`", "The command uses the shell operator ` at character 6; there is no shell: quote it, or run sh -c '...'."],
+    ["python -c print(1)", "The command uses the shell operator ( at character 16; there is no shell: quote it, or run sh -c '...'."],
+  ] as const) {
+    it(`throws for ${JSON.stringify(text)}`, () => {
+      const err = expectCode(() => splitCommand(text), "BAD_USER_INPUT");
+      assert.equal(err.message, message);
+    });
+  }
 });
 
 describe("permissions catalogue", () => {
