@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Builds the sandbox runtime images without a container registry (air-gapped sites, CI):
 #   skillyard/runtime-python:3.11  Debian bookworm rootfs from debootstrap (python3 3.11 + pytest)
-#   skillyard/runtime-node:20      the host's Node 20 binary + its libraries + dash, cat, env
-# Both are `docker import`ed with the same settings the online Dockerfiles set.
+#   skillyard/runtime-node:20      the host's Node 20 binary + its libraries + dash, cat, env and
+#                                  the coreutils the eval harness needs
+# Both are `docker import`ed with the same settings the online Dockerfiles set, then get the eval
+# harness (eval-harness.sh) as a thin layer labelled with its sha256.
 #
 # Usage: runtimes/build-offline.sh [--force] [python|node]...
-#   no runtime named: both; an image that already exists is kept unless --force.
+#   no runtime named: both; an image that already exists is kept unless --force, and only its
+#   harness layer is replaced when eval-harness.sh changed (seconds, no debootstrap).
 # Environment: DEBIAN_MIRROR (default: the host's apt sources, else http://deb.debian.org/debian),
 #              NODE_BIN (default: `command -v node`).
 set -euo pipefail
@@ -17,6 +20,14 @@ SUITE=bookworm # its python3 is 3.11; another suite would change the runtime's v
 DEFAULT_MIRROR=http://deb.debian.org/debian
 # The sandbox's view: read-only root, tmpfs /tmp, nobody, no network (also used for the smoke tests).
 RUN_FLAGS=(--rm --network none --read-only --tmpfs /tmp -u 65534:65534)
+# The eval harness, installed in both images; the server refuses an image whose label differs.
+HARNESS_SRC="$(cd "$(dirname "$0")" && pwd)/eval-harness.sh"
+HARNESS_PATH=/usr/local/bin/skillyard-eval
+HARNESS_LABEL=org.skillyard.eval-harness
+# The image the harness layer was added to, so that a new harness replaces the layer instead of stacking.
+HARNESS_BASE_LABEL=org.skillyard.eval-harness.base
+# What the harness runs besides sh (the node rootfs copies them from the host).
+HARNESS_TOOLS=(base64 date head rm sleep timeout)
 COMMON_CHANGES=(
   --change 'ENV HOME=/tmp'
   --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
@@ -29,7 +40,7 @@ die() { printf '[build-offline] error: %s\n' "$*" >&2; exit 1; }
 now() { printf '%s' "${EPOCHREALTIME:-$(date +%s)}"; }
 since() { awk -v s="$1" -v e="$(now)" 'BEGIN { printf "%.1f s", e - s }'; }
 
-usage() { sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; }
 
 force=0
 targets=()
@@ -43,6 +54,8 @@ for arg in "$@"; do
 done
 [ "${#targets[@]}" -gt 0 ] || targets=(python node)
 
+[ -f "$HARNESS_SRC" ] || die "$HARNESS_SRC is missing"
+HARNESS_SHA=$(sha256sum "$HARNESS_SRC" | cut -d' ' -f1)
 [ "$(id -u)" = 0 ] || die "must run as root (debootstrap needs it, and so does a root-owned rootfs); try: sudo $0 $*"
 command -v docker >/dev/null 2>&1 || die "the docker CLI is not installed (Debian package docker.io)"
 if ! docker_err=$(docker info 2>&1 >/dev/null); then
@@ -57,7 +70,10 @@ if command -v findmnt >/dev/null 2>&1 && findmnt -no OPTIONS -T /tmp | grep -Eq 
 fi
 work=$(mktemp -d "$tmp_parent/skillyard-runtimes.XXXXXX")
 bg_pid=
+layer_cid=
 cleanup() {
+  # Interrupted while adding the harness layer: the never-started container it was copied into.
+  [ -z "$layer_cid" ] || docker rm -f "$layer_cid" >/dev/null 2>&1 || true
   # Interrupted mid-debootstrap: stop its whole process group (dpkg runs in the chroot) and let it
   # unmount what it mounted before the tree is removed.
   if [ -n "$bg_pid" ]; then
@@ -74,6 +90,8 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 image_exists() { docker image inspect "$1" >/dev/null 2>&1; }
+# The value of label $2 of image $1 ("" when absent).
+image_label() { docker image inspect -f "{{ index .Config.Labels \"$2\" }}" "$1" 2>/dev/null || true; }
 
 # First Debian mirror in the host's apt sources (one-line .list and deb822 .sources formats):
 # prefers an entry for $SUITE, else any plain Debian suite; never -security/-updates or third parties.
@@ -120,15 +138,18 @@ host_mirror() {
   ' "${files[@]}"
 }
 
-# Imports a rootfs as $1, then replaces the previous image of that name (if any) and smoke-tests it.
+# Imports a rootfs as $1, then replaces the previous image of that name (if any, with the image
+# below its harness layer) and smoke-tests it.
 import_rootfs() {
-  local image=$1 root=$2 old new
+  local image=$1 root=$2 old old_base new
   shift 2
   old=$(docker image inspect -f '{{.Id}}' "$image" 2>/dev/null || true)
+  old_base=$(image_label "$image" "$HARNESS_BASE_LABEL")
   # --numeric-owner: ids must mean the same inside the image whatever the host's user names are.
   new=$(tar --numeric-owner -C "$root" -c . | docker import "${COMMON_CHANGES[@]}" "$@" - "$image")
   if [ -n "$old" ] && [ "$old" != "$new" ]; then
     docker rmi "$old" >/dev/null 2>&1 || true # still used by a container: leave it
+    [ -z "$old_base" ] || docker rmi "$old_base" >/dev/null 2>&1 || true
   fi
 }
 
@@ -237,7 +258,7 @@ build_node() {
     *) die "$node is $version, not v20.x: $NODE_IMAGE must be Node 20 (set NODE_BIN to a Node 20 binary)" ;;
   esac
   root="$work/node"
-  log "node: minimal rootfs with $node ($version), dash as /bin/sh, cat, env"
+  log "node: minimal rootfs with $node ($version), dash as /bin/sh, cat, env, ${HARNESS_TOOLS[*]}"
 
   # Usr-merged layout like Debian's, so binaries and libraries resolve at their usual paths.
   install -d -m 0755 "$root" "$root"/usr/bin "$root"/usr/sbin "$root"/usr/lib "$root"/usr/lib64 \
@@ -254,8 +275,9 @@ build_node() {
   [ -n "$src" ] || die "dash is not installed on this host (apt-get install dash)"
   copy_program "$src" "$root" /usr/bin/dash
   ln -s dash "$root/usr/bin/sh"
-  # cat for tests and tooling; env for `#!/usr/bin/env node` scripts.
-  for tool in cat env; do
+  # cat for tests and tooling; env for `#!/usr/bin/env node` scripts; the rest for the eval harness.
+  # GNU coreutils that need only libc, so copy_program adds nothing but the loader and libc.
+  for tool in cat env "${HARNESS_TOOLS[@]}"; do
     src=$(command -v "$tool" || true)
     [ -n "$src" ] || die "$tool is not installed on this host"
     copy_program "$src" "$root" "/usr/bin/$tool"
@@ -276,7 +298,58 @@ build_node() {
     --change 'CMD ["node"]'
   smoke "$NODE_IMAGE" node --version
   smoke "$NODE_IMAGE" sh -c 'echo ok | cat'
+  smoke "$NODE_IMAGE" sh -c 'echo ok | base64 -w 0 | base64 -d | head -c 2 && timeout 5 sleep 0 && date +%s%3N >/dev/null'
   log "node: built $NODE_IMAGE in $(since "$t0")"
+}
+
+# Gives image $1 the current eval harness as a thin layer on top of the image without one: a
+# never-started container gets the file through `docker cp`, and `docker commit` keeps the image's
+# CMD, ENTRYPOINT, USER, WORKDIR and ENV and adds the labels. Nothing to do when the label matches.
+layer_harness() {
+  local image=$1 old base stage new
+  if [ "$(image_label "$image" "$HARNESS_LABEL")" = "$HARNESS_SHA" ]; then
+    log "$image: eval harness up to date"
+    return 0
+  fi
+  old=$(docker image inspect -f '{{.Id}}' "$image")
+  base=$(image_label "$image" "$HARNESS_BASE_LABEL")
+  # Without a harness yet (or when its base was pruned), the image itself is the base.
+  if [ -z "$base" ] || ! image_exists "$base"; then base=$old; fi
+  log "$image: adding the eval harness (sha256 $HARNESS_SHA)"
+  stage="$work/harness"
+  rm -rf "$stage"
+  install -D -m 0755 "$HARNESS_SRC" "$stage$HARNESS_PATH"
+  layer_cid=$(docker create "$base")
+  # Parent directories listed explicitly (root, 0755): the node image has no /usr/local.
+  tar --numeric-owner --owner=0 --group=0 --no-recursion -C "$stage" -c usr/local usr/local/bin "${HARNESS_PATH#/}" |
+    docker cp - "$layer_cid:/"
+  new=$(docker commit --change "LABEL $HARNESS_LABEL=$HARNESS_SHA" --change "LABEL $HARNESS_BASE_LABEL=$base" "$layer_cid" "$image")
+  docker rm "$layer_cid" >/dev/null
+  layer_cid=
+  # The previous harness layer, unless it was the base itself or is still used by a container.
+  if [ "$old" != "$base" ] && [ "$old" != "$new" ]; then docker rmi "$old" >/dev/null 2>&1 || true; fi
+  smoke_harness "$image" "$base"
+}
+
+# True when image $1 has every program the harness runs.
+has_harness_tools() {
+  docker run "${RUN_FLAGS[@]}" --entrypoint /bin/sh "$1" -c 'for t in "$@"; do command -v "$t" >/dev/null || exit 1; done' sh \
+    "${HARNESS_TOOLS[@]}" >/dev/null 2>&1
+}
+
+# Runs one case through the harness the way the sandbox does (stdin attached, docker-init as PID 1).
+# On failure the image goes back to its base, so the next run adds the layer again.
+smoke_harness() {
+  local image=$1 base=$2 out
+  out=$(printf '%s\n' "$(printf '{"ok":1}' | base64)" |
+    docker run -i --init "${RUN_FLAGS[@]}" "$image" skillyard-eval 0123456789abcdef 5 100 -- cat 2>&1) || true
+  case "$out" in
+    "__SKILLYARD_EVAL_0123456789abcdef__ 0 0 "[0-9]*" 0 eyJvayI6MX0=") log "  $image: eval harness -> $out" ;;
+    *)
+      docker tag "$base" "$image"
+      die "eval harness smoke test failed in $image: $out"
+      ;;
+  esac
 }
 
 t_all=$(now)
@@ -285,11 +358,18 @@ for target in "${targets[@]}"; do
     python) image=$PYTHON_IMAGE ;;
     node) image=$NODE_IMAGE ;;
   esac
-  if [ "$force" = 0 ] && image_exists "$image"; then
-    log "$image exists; skipping (use --force to rebuild)"
-    continue
+  if [ "$force" = 1 ] || ! image_exists "$image"; then
+    "build_$target"
+  elif [ "$(image_label "$image" "$HARNESS_LABEL")" = "$HARNESS_SHA" ]; then
+    log "$image exists with the current eval harness; not rebuilt (use --force to rebuild)"
+  elif ! has_harness_tools "$image"; then
+    # Node images built before the harness existed have only cat and env: a 2 s rebuild.
+    log "$image lacks tools the eval harness needs (${HARNESS_TOOLS[*]}); rebuilding it"
+    "build_$target"
+  else
+    log "$image exists; not rebuilt (use --force to rebuild)"
   fi
-  "build_$target"
+  layer_harness "$image"
 done
 docker image ls --filter 'label=org.skillyard.runtime' --format '{{.Repository}}:{{.Tag}}  {{.Size}}  (created {{.CreatedSince}})' |
   sed 's/^/[build-offline]   /'

@@ -47,9 +47,11 @@ export const SANDBOX_LIMITS = Object.freeze({
   minMemoryMb: 6,
 });
 
-const RUN_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/;
+/** What a run id may look like: it is used in container and volume names. */
+export const RUN_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/;
 
-const CONTAINER_ENV = [
+/** The environment of every sandbox container (test and eval runs). */
+export const SANDBOX_ENV: readonly string[] = Object.freeze([
   "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
   "HOME=/tmp",
   "TMPDIR=/tmp",
@@ -58,8 +60,9 @@ const CONTAINER_ENV = [
   "PYTHONDONTWRITEBYTECODE=1",
   "PYTHONUNBUFFERED=1",
   "NO_COLOR=1",
-  `SKILLYARD_JUNIT_XML=${JUNIT_REPORT_PATH}`,
-];
+]);
+
+const CONTAINER_ENV = [...SANDBOX_ENV, `SKILLYARD_JUNIT_XML=${JUNIT_REPORT_PATH}`];
 
 /**
  * Runs one skill version's tests in a throwaway, hardened container and classifies the result.
@@ -86,7 +89,7 @@ export class SandboxRunner {
   async run(request: SandboxRunRequest): Promise<SandboxRunResult> {
     if (!RUN_ID.test(request.runId)) throw new Error(`runId ${JSON.stringify(request.runId)} is not usable in container names`);
     const startedAt = Date.now();
-    const memoryMb = Math.max(SANDBOX_LIMITS.minMemoryMb, Math.min(request.memoryMb ?? this.config.defaultMemoryMb, this.config.maxMemoryMb));
+    const memoryMb = sandboxMemoryMb(this.config, request.memoryMb);
     const timeoutSeconds = Math.max(1, Math.min(request.timeoutSeconds ?? this.config.defaultTimeoutSeconds, this.config.maxTimeoutSeconds));
     const markers = ReportMarkers.random();
     const collector = new RunOutputCollector(
@@ -115,12 +118,10 @@ export class SandboxRunner {
     const command = request.testCommand ?? defaultCommand;
     if (command.length === 0) return finish({ outcome: "ERROR", reason: "the manifest's test command is empty" });
 
-    const volumeName = `skillyard-run-${request.runId}`;
-    const labels = { [LABEL_MANAGED]: "true", ...this.scopeLabels, [LABEL_RUN]: request.runId, [LABEL_VERSION]: request.versionId };
-    const hostConfig = this.hardenedHostConfig(memoryMb);
-    let helper: Dockerode.Container | null = null;
+    const labels = sandboxLabels(this.scopeLabels, request.runId, request.versionId);
+    const hostConfig = hardenedHostConfig(this.config, memoryMb);
+    const volume = new PackageVolume(this.docker, request.runId, labels);
     let container: Dockerode.Container | null = null;
-    let volumeCreated = false;
     let output: NodeJS.ReadWriteStream | null = null;
     try {
       // A retried run (e.g. after a worker crash) must not find a half-filled volume from before.
@@ -141,24 +142,10 @@ export class SandboxRunner {
         return finish({ outcome: "INFRA_ERROR", reason: `could not pack the package folder: ${error instanceof Error ? error.message : String(error)}` });
       }
 
-      await this.docker.createVolume({ Name: volumeName, Labels: labels });
-      volumeCreated = true;
-      helper = await this.docker.createContainer({
-        name: `${containerName(request.runId)}-copy`,
-        Image: image,
-        Entrypoint: ["/bin/sh"],
-        Cmd: ["-c", "exit 0"],
-        User: "0:0",
-        NetworkDisabled: true,
-        Labels: { ...labels, [LABEL_ROLE]: "copy" },
-        HostConfig: { ...hostConfig, Mounts: [{ Type: "volume", Source: volumeName, Target: PACKAGE_MOUNT, ReadOnly: false }] },
-      });
-      await helper.putArchive(tarball, { path: PACKAGE_MOUNT });
-      await helper.remove({ force: true });
-      helper = null;
+      await volume.fill(image, hostConfig, tarball);
 
       container = await this.docker.createContainer({
-        name: containerName(request.runId),
+        name: sandboxContainerName(request.runId),
         Image: image,
         Entrypoint: wrapTestCommand([], markers),
         Cmd: [...command],
@@ -172,7 +159,7 @@ export class SandboxRunner {
         OpenStdin: false,
         Tty: false,
         Labels: { ...labels, [LABEL_ROLE]: "test" },
-        HostConfig: { ...hostConfig, Mounts: [{ Type: "volume", Source: volumeName, Target: PACKAGE_MOUNT, ReadOnly: true }] },
+        HostConfig: { ...hostConfig, Mounts: [volume.mount()] },
       });
 
       // Attached before start, so not one line is lost.
@@ -224,14 +211,8 @@ export class SandboxRunner {
       // Whatever still arrives is dropped: onLog is never called after run() has settled.
       collector.finish();
       if (output instanceof Readable) output.destroy();
-      for (const leftover of [container, helper]) {
-        if (leftover) await leftover.remove({ force: true }).catch(() => undefined);
-      }
-      if (volumeCreated)
-        await this.docker
-          .getVolume(volumeName)
-          .remove()
-          .catch(() => undefined);
+      if (container) await container.remove({ force: true }).catch(() => undefined);
+      await volume.remove();
       if (collector.consumerError !== null) {
         // A bug in the caller's onLog, not in the skill: surfaced once the sandbox is cleaned up, over any result.
         // eslint-disable-next-line no-unsafe-finally -- replacing the result with this error is the point
@@ -254,7 +235,7 @@ export class SandboxRunner {
       }
     }
     try {
-      const volume = this.docker.getVolume(`skillyard-run-${runId}`);
+      const volume = this.docker.getVolume(packageVolumeName(runId));
       const scope = this.scopeLabels[LABEL_SCOPE];
       if (scope === undefined || (await volume.inspect()).Labels?.[LABEL_SCOPE] === scope) await volume.remove();
     } catch (error) {
@@ -281,42 +262,114 @@ export class SandboxRunner {
   private managedFilter(): string[] {
     return [`${LABEL_MANAGED}=true`, ...Object.entries(this.scopeLabels).map(([key, value]) => `${key}=${value}`)];
   }
+}
 
-  /** The same isolation for the copy helper and the test container. */
-  private hardenedHostConfig(memoryMb: number): Dockerode.HostConfig {
-    return {
-      NetworkMode: "none",
-      Memory: memoryMb * MiB,
-      MemorySwap: memoryMb * MiB,
-      NanoCpus: Math.round(this.config.cpus * 1e9),
-      PidsLimit: this.config.pidsLimit,
-      CapDrop: ["ALL"],
-      SecurityOpt: ["no-new-privileges"],
-      ReadonlyRootfs: true,
-      // noexec: neither pytest nor node needs to execute files from /tmp.
-      Tmpfs: { "/tmp": `rw,noexec,nosuid,nodev,size=${SANDBOX_LIMITS.tmpfsSize}` },
-      Ulimits: [
-        { Name: "fsize", Soft: SANDBOX_LIMITS.maxFileBytes, Hard: SANDBOX_LIMITS.maxFileBytes },
-        { Name: "nofile", Soft: SANDBOX_LIMITS.maxOpenFiles, Hard: SANDBOX_LIMITS.maxOpenFiles },
-        { Name: "core", Soft: 0, Hard: 0 },
-      ],
-      // docker-init (tini) as PID 1 reaps orphans and exits when the wrapper shell exits, which
-      // ends the PID namespace and so kills any process the tests left behind.
-      Init: true,
-      IpcMode: "private",
-      Privileged: false,
-      AutoRemove: false,
-      // Output is read through attach; the daemon keeps no copy on its disk.
-      LogConfig: { Type: "none", Config: {} },
-    };
+/** The manifest's memory limit (null: the default), within the configured maximum and Docker's minimum. */
+export function sandboxMemoryMb(config: SandboxConfig, requested: number | null): number {
+  return Math.max(SANDBOX_LIMITS.minMemoryMb, Math.min(requested ?? config.defaultMemoryMb, config.maxMemoryMb));
+}
+
+/** The labels of every container and volume of a run (scopeLabels: `{}` or the runner's scope label). */
+export function sandboxLabels(scopeLabels: Readonly<Record<string, string>>, runId: string, versionId: string): Record<string, string> {
+  return { [LABEL_MANAGED]: "true", ...scopeLabels, [LABEL_RUN]: runId, [LABEL_VERSION]: versionId };
+}
+
+/** The same isolation for the copy helper and every sandbox container (test and eval runs). */
+export function hardenedHostConfig(config: SandboxConfig, memoryMb: number): Dockerode.HostConfig {
+  return {
+    NetworkMode: "none",
+    Memory: memoryMb * MiB,
+    MemorySwap: memoryMb * MiB,
+    NanoCpus: Math.round(config.cpus * 1e9),
+    PidsLimit: config.pidsLimit,
+    CapDrop: ["ALL"],
+    SecurityOpt: ["no-new-privileges"],
+    ReadonlyRootfs: true,
+    // noexec: neither pytest nor node needs to execute files from /tmp.
+    Tmpfs: { "/tmp": `rw,noexec,nosuid,nodev,size=${SANDBOX_LIMITS.tmpfsSize}` },
+    Ulimits: [
+      { Name: "fsize", Soft: SANDBOX_LIMITS.maxFileBytes, Hard: SANDBOX_LIMITS.maxFileBytes },
+      { Name: "nofile", Soft: SANDBOX_LIMITS.maxOpenFiles, Hard: SANDBOX_LIMITS.maxOpenFiles },
+      { Name: "core", Soft: 0, Hard: 0 },
+    ],
+    // docker-init (tini) as PID 1 reaps orphans and exits when its child (the test wrapper shell or
+    // the eval harness) exits, which ends the PID namespace and so kills any process left behind.
+    Init: true,
+    IpcMode: "private",
+    Privileged: false,
+    AutoRemove: false,
+    // Output is read through attach; the daemon keeps no copy on its disk.
+    LogConfig: { Type: "none", Config: {} },
+  };
+}
+
+/** The name of a run's package volume (one per run id: a retried run replaces it). */
+export function packageVolumeName(runId: string): string {
+  return `skillyard-run-${runId}`;
+}
+
+/**
+ * The named volume that carries a run's package into its container. Filled through a never-started
+ * helper container, because `putArchive` is refused on a read-only root file system but a volume
+ * path is fine; the helper is removed before `fill` returns or throws.
+ */
+export class PackageVolume {
+  readonly name: string;
+  private created = false;
+
+  constructor(
+    private readonly docker: Dockerode,
+    private readonly runId: string,
+    private readonly labels: Readonly<Record<string, string>>,
+  ) {
+    this.name = packageVolumeName(runId);
+  }
+
+  /** Creates the volume and extracts `tarball` (tar or gzipped tar) into it. */
+  async fill(image: string, hostConfig: Dockerode.HostConfig, tarball: Buffer): Promise<void> {
+    await this.docker.createVolume({ Name: this.name, Labels: this.labels });
+    this.created = true;
+    const helper = await this.docker.createContainer({
+      name: `${sandboxContainerName(this.runId)}-copy`,
+      Image: image,
+      Entrypoint: ["/bin/sh"],
+      Cmd: ["-c", "exit 0"],
+      User: "0:0",
+      NetworkDisabled: true,
+      Labels: { ...this.labels, [LABEL_ROLE]: "copy" },
+      HostConfig: { ...hostConfig, Mounts: [{ Type: "volume", Source: this.name, Target: PACKAGE_MOUNT, ReadOnly: false }] },
+    });
+    try {
+      await helper.putArchive(tarball, { path: PACKAGE_MOUNT });
+    } catch (error) {
+      await helper.remove({ force: true }).catch(() => undefined);
+      throw error;
+    }
+    await helper.remove({ force: true });
+  }
+
+  /** The package, read-only at PACKAGE_MOUNT. */
+  mount(): Dockerode.MountSettings {
+    return { Type: "volume", Source: this.name, Target: PACKAGE_MOUNT, ReadOnly: true };
+  }
+
+  /** Removes the volume if `fill` created it; never throws (the run's containers must be gone first). */
+  async remove(): Promise<void> {
+    if (!this.created) return;
+    await this.docker
+      .getVolume(this.name)
+      .remove()
+      .catch(() => undefined);
   }
 }
 
-function containerName(runId: string): string {
+/** A container name for a run: its id and a random suffix. */
+export function sandboxContainerName(runId: string): string {
   return `skillyard-run-${runId}-${randomBytes(3).toString("hex")}`;
 }
 
-async function withinMs(promise: Promise<void>, ms: number): Promise<boolean> {
+/** Whether `promise` settled within `ms`; it is not cancelled otherwise. */
+export async function withinMs(promise: Promise<void>, ms: number): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<boolean>((resolve) => {
     timer = setTimeout(() => resolve(false), ms);
