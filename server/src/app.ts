@@ -132,7 +132,9 @@ export async function startApp(runtime: Runtime, listen: { host: string; port: n
 
   const server = http.createServer(app);
   server.requestTimeout = 120_000;
-  const subscriptions = await startSubscriptionServer(runtime, server, byName.get("testing")!, queryLimits(config));
+  // Test runs and eval runs stream from their own subgraphs; each subscription goes to the one that declares it.
+  const subscribing = runtime.subgraphs.filter((built) => built.schema.getSubscriptionType()).map((built) => built.schema);
+  const subscriptions = await startSubscriptionServer(runtime, server, subscribing, queryLimits(config));
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(listen.port, listen.host, () => resolve());

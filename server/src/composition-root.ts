@@ -68,11 +68,18 @@ import { IdentityService, TOKEN_REVOKED_CHANNEL } from "./identity/identity.serv
 import type { Viewer } from "./identity/viewer";
 import { FileBlobStore } from "./packages/blob-store";
 import { PublicUrl } from "./packages/public-url";
+import { SandboxJobQueue } from "./sandbox/sandbox-job-queue";
+import { EvalSandbox, evalHarnessSha256 } from "./sandbox/eval-sandbox";
+import { EvalGate, EvalReviewTrigger } from "./evals/eval-gate";
+import { EVAL_JUDGE_DEFAULTS, type EvalJudge, MessagesApiJudge, NoJudge } from "./evals/eval-judge";
+import { EVAL_RUN_QUEUE, type EvalQueue, EvalRunService } from "./evals/eval-run.service";
+import { EvalRunWorker } from "./evals/eval-run-worker";
+import { EvalRunEventResolver, EvalRunResolver, evalRunEventsSubscriber, SkillEvalsResolver, SkillVersionEvalsResolver } from "./evals/evals.resolver";
+import { createEvalLoaders } from "./evals/evals.loaders";
 import { SandboxRunner } from "./sandbox/sandbox-runner";
 import { TestGate } from "./testing/test-gate";
-import { TestQueue } from "./testing/test-queue";
 import { TestRunEventHub } from "./testing/test-run-events";
-import { TestRunService } from "./testing/test-run.service";
+import { TEST_RUN_QUEUE, type TestQueue, TestRunService } from "./testing/test-run.service";
 import { TestRunWorker } from "./testing/test-run-worker";
 import { SkillVersionTestsResolver, TestRunResolver, testRunEventsSubscriber } from "./testing/testing.resolver";
 import { createTestingLoaders } from "./testing/testing.loaders";
@@ -144,6 +151,7 @@ function createServices(
   logger: Logger,
   blobStore: FileBlobStore,
   testQueue: TestQueue,
+  evalQueue: EvalQueue,
   webhookQueue: WebhookQueue,
   webhookAddresses: AddressPolicy,
 ) {
@@ -152,10 +160,12 @@ function createServices(
   const search = new SkillSearchService(dataSource);
   const lifecycle = new VersionLifecycle(audit, new LatestVersionService(search));
   const testRuns = new TestRunService(dataSource, testQueue);
-  // A new version of a High-tier skill always waits for a reviewer (usage supplies that trigger).
-  const reviewPolicy = new ReviewPolicy(PermissionRisk[config.reviewRiskThreshold], [new UsageTierReviewTrigger()]);
-  // The publish gates, in order; later gates (evals, usage tier) are added here.
-  const pipeline = new PublishPipeline(lifecycle, [new TestGate(testRuns), new ReviewGate(reviewPolicy)]);
+  const evalRuns = new EvalRunService(dataSource, evalQueue, config.evals);
+  // A new version of a High-tier skill always waits for a reviewer (usage supplies that trigger), and
+  // one of a gated tier with no suite, unscored rubric cases or a regression too (evals supplies those).
+  const reviewPolicy = new ReviewPolicy(PermissionRisk[config.reviewRiskThreshold], [new UsageTierReviewTrigger(), new EvalReviewTrigger(evalRuns)]);
+  // The publish gates, in order: tests, evals, review.
+  const pipeline = new PublishPipeline(lifecycle, [new TestGate(testRuns), new EvalGate(evalRuns), new ReviewGate(reviewPolicy)]);
   const permissionCatalogue = new PermissionCatalogueService(dataSource, audit);
   const webhooks = new WebhookService(dataSource, audit, webhookQueue, webhookAddresses);
   // Every role records audited actions, so every role turns them into webhook deliveries.
@@ -169,6 +179,12 @@ function createServices(
   const requiredSkills = new RequiredSkillsService(dataSource, audit);
   const distributionCredentials = new DistributionCredentialsService(dataSource, apiTokens, audit);
   const usageEvents = new UsageEventStore(dataSource);
+  const qualityReviews = new QualityReviewService(dataSource, audit, lifecycle);
+  // Drift detection: a due quality review re-runs the skill's suite; a platform update re-runs every suite.
+  qualityReviews.onReviewEvents({
+    reviewDue: async (em, skillId) => void (await evalRuns.reevaluate(em, [skillId])),
+    platformUpdated: async (em) => void (await evalRuns.reevaluateAll(em)),
+  });
   return {
     audit,
     apiTokens,
@@ -199,7 +215,8 @@ function createServices(
     usageEvents,
     usageIngest: new UsageIngestService(dataSource, usageEvents, config.marketplaceName),
     usageTiers: new UsageTierService(dataSource, audit, config.usage),
-    qualityReviews: new QualityReviewService(dataSource, audit, lifecycle),
+    qualityReviews,
+    evalRuns,
   };
 }
 
@@ -231,6 +248,10 @@ function resolverContainer(config: Config, dataSource: DataSource, s: Services):
       new PendingInvitationResolver(),
       new TestRunResolver(dataSource, s.testRuns, config.sandbox.maxConcurrency),
       new SkillVersionTestsResolver(),
+      new EvalRunResolver(dataSource, s.evalRuns),
+      new EvalRunEventResolver(),
+      new SkillVersionEvalsResolver(),
+      new SkillEvalsResolver(),
       new AuditResolver(dataSource),
       new ReviewRequestResolver(s.versionReviews, {
         riskThreshold: PermissionRisk[config.reviewRiskThreshold],
@@ -278,30 +299,39 @@ export async function startRuntime(options: {
   const blobStore = new FileBlobStore(config.dataDir);
   await blobStore.init();
   const { sandbox } = config;
-  const testQueue = new TestQueue(databaseUrl, logger, {
+  const testQueue: TestQueue = new SandboxJobQueue(TEST_RUN_QUEUE, databaseUrl, logger, {
     infraRetries: sandbox.infraRetries,
     infraRetryDelaySeconds: sandbox.infraRetryDelaySeconds,
     // A live worker always finishes within the wall-clock cap; expiry only catches the unexpected.
     expireInSeconds: sandbox.maxTimeoutSeconds + 300,
   });
   await testQueue.start();
+  const evalQueue: EvalQueue = new SandboxJobQueue(EVAL_RUN_QUEUE, databaseUrl, logger, {
+    infraRetries: sandbox.infraRetries,
+    infraRetryDelaySeconds: sandbox.infraRetryDelaySeconds,
+    // A suite's cases each have the case timeout; expiry only catches the unexpected.
+    expireInSeconds: 3600,
+  });
+  await evalQueue.start();
   const webhookQueue = new WebhookQueue(databaseUrl, logger, config.webhooks);
   await webhookQueue.start();
   const notifications = await PgNotificationListener.connect(databaseUrl, logger);
   const eventHub = new TestRunEventHub(dataSource.manager, logger);
   await eventHub.start(notifications);
   const webhookAddresses = options.webhookAddresses ?? (config.webhooks.allowPrivateTargets ? anyAddress : publicAddressesOnly);
-  const services = createServices(config, dataSource, logger, blobStore, testQueue, webhookQueue, webhookAddresses);
+  const services = createServices(config, dataSource, logger, blobStore, testQueue, evalQueue, webhookQueue, webhookAddresses);
   // A revoked ingest token stops being accepted at once in every process.
   await notifications.listen(TOKEN_REVOKED_CHANNEL, (tokenId) => services.distributionCredentials.forgetToken(tokenId));
   await services.runtimePolicy.init();
   await services.pluginBundles.backfill();
   const subgraphs = await buildSubgraphs({
     container: resolverContainer(config, dataSource, services),
-    subscriptions: { testRunEvents: testRunEventsSubscriber(eventHub) },
+    subscriptions: { testRunEvents: testRunEventsSubscriber(eventHub), evalRunEvents: evalRunEventsSubscriber(eventHub) },
   });
   const packageSource = { blobStore, limits: archiveLimits(config) };
-  const runner = options.worker ? new SandboxRunner(options.docker ?? new Dockerode(), sandbox, { scope: sandboxScope(databaseUrl, sandbox.scope) }) : null;
+  const docker = options.docker ?? new Dockerode();
+  const scope = sandboxScope(databaseUrl, sandbox.scope);
+  const runner = options.worker ? new SandboxRunner(docker, sandbox, { scope }) : null;
   const runtime: Runtime = {
     config,
     dataSource,
@@ -323,6 +353,7 @@ export async function startRuntime(options: {
           identity,
           community: createCommunityLoaders(dataSource),
           testing: createTestingLoaders(dataSource),
+          evals: createEvalLoaders(dataSource),
           governance: createGovernanceLoaders(dataSource, packageSource),
           webhooks: new WebhookLoaders(dataSource),
           distribution: createDistributionLoaders(dataSource),
@@ -334,6 +365,7 @@ export async function startRuntime(options: {
     sandboxPing: runner ? () => runner.ping() : null,
   };
   let worker: TestRunWorker | null = null;
+  let evalWorker: EvalRunWorker | null = null;
   if (runner) {
     worker = new TestRunWorker({
       dataSource,
@@ -348,6 +380,22 @@ export async function startRuntime(options: {
       runner,
     });
     await worker.start();
+    const judge: EvalJudge = config.evals.judge ? new MessagesApiJudge({ ...EVAL_JUDGE_DEFAULTS, ...config.evals.judge }) : new NoJudge();
+    evalWorker = new EvalRunWorker({
+      dataSource,
+      logger,
+      blobStore,
+      archiveLimits: archiveLimits(config),
+      maxConcurrency: sandbox.maxConcurrency,
+      config: config.evals,
+      audit: services.audit,
+      lifecycle: services.lifecycle,
+      pipeline: services.pipeline,
+      queue: evalQueue,
+      sandbox: new EvalSandbox(docker, sandbox, { scope, harnessSha256: await evalHarnessSha256() }),
+      judge,
+    });
+    await evalWorker.start();
   }
   let usageJobs: UsageJobs | null = null;
   if (options.worker) {
@@ -372,8 +420,10 @@ export async function startRuntime(options: {
     worker,
     async stop() {
       await worker?.stop();
+      await evalWorker?.stop();
       await usageJobs?.stop();
       await testQueue.stop();
+      await evalQueue.stop();
       await webhookQueue.stop();
       eventHub.stop();
       await notifications.stop();

@@ -126,6 +126,38 @@ const envSchema = z.object({
   USAGE_MAX_BODY_BYTES: int(1024, 256 * MiB).default(16 * MiB),
   /** How often a worker drops expired raw partitions, recomputes tiers and announces due quality reviews (each worker, serialised). */
   USAGE_JOBS_INTERVAL_SECONDS: int(10, 86_400).default(3600),
+  /** Base URL of an Anthropic-compatible Messages API that scores rubric cases; unset: rubric cases are "not scored". */
+  EVAL_JUDGE_URL: z.url({ protocol: /^https?$/, error: "must be an http:// or https:// URL" }).optional(),
+  EVAL_JUDGE_MODEL: z.string().min(1).default("claude-sonnet-4-5"),
+  /** The judge's API key (sent as x-api-key); ANTHROPIC_API_KEY is used when this is unset. */
+  EVAL_JUDGE_API_KEY: z.string().min(1).optional(),
+  ANTHROPIC_API_KEY: z.string().min(1).optional(),
+  /** Most judge calls (retries included) one eval run may make: the spend cap. */
+  EVAL_JUDGE_MAX_CALLS: int(0, 100_000).default(100),
+  /** A suite's minimum score when its evals/suite.yaml names no min_score. */
+  EVAL_DEFAULT_MIN_SCORE: ratio.pipe(z.number().min(0).max(1)).default(0.8),
+  /** How far a gated version's score may fall below the version `latest` points to before it is held for review. */
+  EVAL_MAX_REGRESSION: ratio.pipe(z.number().min(0).max(1)).default(0.05),
+  /** Usage tiers whose new versions must pass their evals (comma-separated; empty: none). Other tiers' evals run and never block. */
+  EVAL_GATED_TIERS: z
+    .string()
+    .regex(/^\s*((HIGH|MEDIUM|LOW)(\s*,\s*(HIGH|MEDIUM|LOW))*)?\s*$/, "must be a comma-separated list of HIGH, MEDIUM, LOW")
+    .default("HIGH")
+    .transform(
+      (v) =>
+        [
+          ...new Set(
+            v
+              .split(",")
+              .map((t) => t.trim())
+              .filter(Boolean),
+          ),
+        ] as ("HIGH" | "MEDIUM" | "LOW")[],
+    ),
+  /** Wall-clock limit for one eval case's entry point. */
+  EVAL_CASE_TIMEOUT_SECONDS: int(1, 600).default(30),
+  /** Most bytes of an entry point's output kept per case; more is cut and scored as it is. */
+  EVAL_OUTPUT_CAP_BYTES: int(1024, 16 * MiB).default(256 * 1024),
 });
 
 /** Images for the runtimes a manifest may declare (`runtimes/` builds them, online or offline). */
@@ -166,6 +198,16 @@ export type Config = Readonly<{
   webhooks: WebhookConfig;
   reviewRiskThreshold: "LOW" | "MEDIUM" | "HIGH" | "CRITICAL";
   usage: UsageConfig;
+  evals: EvalConfig;
+}>;
+
+export type EvalConfig = Readonly<{
+  judge: Readonly<{ url: string; model: string; apiKey: string | null; maxCallsPerRun: number }> | null;
+  defaultMinScore: number;
+  maxRegression: number;
+  gatedTiers: readonly ("HIGH" | "MEDIUM" | "LOW")[];
+  caseTimeoutSeconds: number;
+  outputCapBytes: number;
 }>;
 
 export type UsageConfig = Readonly<{
@@ -222,7 +264,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     const problems = parsed.error.issues.map((issue) => {
       const name = String(issue.path[0] ?? "environment");
       const got = raw[name];
-      const shown = name === "SKILLYARD_BOOTSTRAP_TOKEN" || name === "DATABASE_URL" || name === "SUBGRAPH_SECRET" ? "(hidden)" : JSON.stringify(got);
+      const shown = ["SKILLYARD_BOOTSTRAP_TOKEN", "DATABASE_URL", "SUBGRAPH_SECRET", "EVAL_JUDGE_API_KEY", "ANTHROPIC_API_KEY"].includes(name)
+        ? "(hidden)"
+        : JSON.stringify(got);
       return `${name} ${issue.message}${got === undefined ? "" : ` (got ${shown})`}`;
     });
     throw new ConfigError(problems);
@@ -301,6 +345,22 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       tierWeeks: e.USAGE_TIER_WEEKS,
       maxBodyBytes: e.USAGE_MAX_BODY_BYTES,
       jobsIntervalSeconds: e.USAGE_JOBS_INTERVAL_SECONDS,
+    }),
+    evals: Object.freeze({
+      judge:
+        e.EVAL_JUDGE_URL === undefined
+          ? null
+          : Object.freeze({
+              url: e.EVAL_JUDGE_URL,
+              model: e.EVAL_JUDGE_MODEL,
+              apiKey: e.EVAL_JUDGE_API_KEY ?? e.ANTHROPIC_API_KEY ?? null,
+              maxCallsPerRun: e.EVAL_JUDGE_MAX_CALLS,
+            }),
+      defaultMinScore: e.EVAL_DEFAULT_MIN_SCORE,
+      maxRegression: e.EVAL_MAX_REGRESSION,
+      gatedTiers: Object.freeze(e.EVAL_GATED_TIERS),
+      caseTimeoutSeconds: e.EVAL_CASE_TIMEOUT_SECONDS,
+      outputCapBytes: e.EVAL_OUTPUT_CAP_BYTES,
     }),
   });
 }

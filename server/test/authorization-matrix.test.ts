@@ -3,12 +3,14 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
 import { buildASTSchema, parse } from "graphql";
+import { fromGlobalId, toGlobalId } from "../src/common/global-id";
 import { SUPERGRAPH_FILE } from "../src/graphql/compose";
 import { TeamRole } from "../src/identity/membership.entity";
 import { GlobalRole } from "../src/identity/user.entity";
 import { makePackage, skillYaml } from "./support/seed";
 import { PUBLISH, publishOk } from "./support/publish";
-import { collectRunEvents, wsClient } from "./support/subscriptions";
+import type { Client } from "graphql-ws";
+import { collectEvents, collectRunEvents, wsClient } from "./support/subscriptions";
 import { startTestServer, type GraphQLResponse, type TestServer } from "./support/test-server";
 
 const ACTORS = ["anonymous", "otherTeam", "member", "maintainer", "reviewer", "admin"] as const;
@@ -48,6 +50,7 @@ describe("authorization matrix", () => {
   const token = (actor: Actor) => (actor === "anonymous" ? undefined : tokens[actor]);
   let pendingVersionId: string;
   let pendingRunId: string;
+  let pendingEvalRunId: string;
   const perActor: Record<string, string[]> = {
     yank: [],
     deprecate: [],
@@ -85,6 +88,13 @@ describe("authorization matrix", () => {
         tokens.admin,
       )
     ).data!.node.latestTestRun.id;
+    // A finished eval run of the pending version (this server runs no sandbox worker).
+    const [evalRun] = (await server.runtime.dataSource.query(
+      `INSERT INTO eval_run (version_id, suite_version_id, purpose, status, min_score, case_count, score) VALUES ($1, $1, 'GATE', 'PASSED', 0.8, 0, 1) RETURNING id`,
+      [fromGlobalId(pendingVersionId).id],
+    )) as { id: string }[];
+    await server.runtime.dataSource.query(`INSERT INTO test_run_event (run_id, seq, kind, status) VALUES ($1, 1, 'STATUS', 'PASSED')`, [evalRun.id]);
+    pendingEvalRunId = toGlobalId("EvalRun", evalRun.id);
     for (let i = 0; i < ACTORS.length; i++) {
       perActor.yank.push((await publish(`3.0.${i}`, ["database:read"])).version.id);
       perActor.deprecate.push((await publish(`4.0.${i}`, ["database:read"])).version.id);
@@ -223,6 +233,12 @@ describe("authorization matrix", () => {
       operation: "Query.testRun",
       run: (a) => gql(a, `query($id: ID!) { testRun(id: $id) { status } }`, { id: pendingRunId }),
       hidden: (res) => (res.data as { testRun: unknown }).testRun === null,
+      expect: { anonymous: "hidden", otherTeam: "hidden", member: "ok", maintainer: "ok", reviewer: "ok", admin: "ok" },
+    },
+    {
+      operation: "Query.evalRun",
+      run: (a) => gql(a, `query($id: ID!) { evalRun(id: $id) { status } }`, { id: pendingEvalRunId }),
+      hidden: (res) => (res.data as { evalRun: unknown }).evalRun === null,
       expect: { anonymous: "hidden", otherTeam: "hidden", member: "ok", maintainer: "ok", reviewer: "ok", admin: "ok" },
     },
     { operation: "Query.testQueue", run: (a) => gql(a, `{ testQueue { queued } }`), expect: everyone("ok") },
@@ -374,6 +390,19 @@ describe("authorization matrix", () => {
         admin: "BAD_USER_INPUT",
       },
     },
+    {
+      operation: "Mutation.rerunEvals",
+      // Authorized callers get past the permission check and are told the version is not in EVALUATING.
+      run: (a) => gql(a, `mutation($id: ID!) { rerunEvals(versionId: $id) { status } }`, { id: publishedVersionId }),
+      expect: {
+        anonymous: "UNAUTHENTICATED",
+        otherTeam: "FORBIDDEN",
+        member: "BAD_USER_INPUT",
+        maintainer: "BAD_USER_INPUT",
+        reviewer: "FORBIDDEN",
+        admin: "BAD_USER_INPUT",
+      },
+    },
   ];
 
   for (const row of ROWS) {
@@ -387,32 +416,39 @@ describe("authorization matrix", () => {
     });
   }
 
-  test("Subscription.testRunEvents", async () => {
-    const expected: Record<Actor, "ok" | "refused"> = {
-      anonymous: "refused",
-      otherTeam: "refused",
-      member: "ok",
-      maintainer: "ok",
-      reviewer: "ok",
-      admin: "ok",
-    };
-    for (const actor of ACTORS) {
-      const client = wsClient(server.url, token(actor) ?? null);
-      try {
-        const outcome = await collectRunEvents(client, pendingRunId).then(
-          () => "ok" as const,
-          () => "refused" as const,
-        );
-        assert.equal(outcome, expected[actor], `testRunEvents as ${actor}`);
-      } finally {
-        await client.dispose();
+  const SUBSCRIPTIONS = {
+    testRunEvents: (client: Client) => collectRunEvents(client, pendingRunId),
+    evalRunEvents: (client: Client) =>
+      collectEvents(client, `subscription($id: ID!) { evalRunEvents(evalRunId: $id) { seq status } }`, { id: pendingEvalRunId }),
+  };
+  for (const [field, subscribe] of Object.entries(SUBSCRIPTIONS)) {
+    test(`Subscription.${field}`, async () => {
+      const expected: Record<Actor, "ok" | "refused"> = {
+        anonymous: "refused",
+        otherTeam: "refused",
+        member: "ok",
+        maintainer: "ok",
+        reviewer: "ok",
+        admin: "ok",
+      };
+      for (const actor of ACTORS) {
+        const client = wsClient(server.url, token(actor) ?? null);
+        try {
+          const outcome = await subscribe(client).then(
+            () => "ok" as const,
+            () => "refused" as const,
+          );
+          assert.equal(outcome, expected[actor], `${field} as ${actor}`);
+        } finally {
+          await client.dispose();
+        }
       }
-    }
-  });
+    });
+  }
 
   test("the table covers every query, mutation and subscription of the supergraph", () => {
     const schema = buildASTSchema(parse(readFileSync(SUPERGRAPH_FILE, "utf8")), { assumeValidSDL: true });
-    const covered = new Set([...ROWS.map((r) => r.operation.split(" ")[0]), "Subscription.testRunEvents"]);
+    const covered = new Set([...ROWS.map((r) => r.operation.split(" ")[0]), ...Object.keys(SUBSCRIPTIONS).map((f) => `Subscription.${f}`)]);
     for (const type of [schema.getQueryType(), schema.getMutationType(), schema.getSubscriptionType()]) {
       for (const field of Object.keys(type?.getFields() ?? {}))
         assert.ok(covered.has(`${type!.name}.${field}`), `${type!.name}.${field} has no row in the authorization matrix`);

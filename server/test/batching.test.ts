@@ -12,11 +12,15 @@ const NESTED = `query Nested($first: Int!) {
       name rating reviewCount downloads usageTier usageWeeklyInvocations
       usage(weeks: 4) { invocations distinctUsers byWeek { weekStart invocations teams { team } } byTeam { team distinctUsers } byVersion { version } }
       qualityReview { dueAt reason lastReview { outcome } }
+      evalDrift { score previousScore cases(first: 2) { edges { node { name score } } } }
       installsByTenant { team { name } installs lastInstalledAt versions }
       owner { name }
       latestVersion { version }
       versions(first: 5) { edges { node {
         version downloads plugin { sha256 url }
+        evalSuite { caseCount }
+        latestEvalRun { score cases(first: 2) { edges { node { name score } } } }
+        evalRuns(first: 3) { edges { node { status purpose } } }
         dependencies(first: 5) { edges { node { range resolved { version } skill { name rating owner { name } } } } }
         permissions(first: 5) { edges { node { name risk } } }
       } } }
@@ -31,7 +35,8 @@ interface NestedResult {
         name: string;
         owner: { name: string };
         installsByTenant: { team: { name: string }; installs: number; versions: string[] }[];
-        versions: { edges: { node: { dependencies: { edges: unknown[] } } }[] };
+        versions: { edges: { node: { dependencies: { edges: unknown[] }; latestEvalRun: { cases: { edges: unknown[] } } | null } }[] };
+        evalDrift: { previousScore: number } | null;
       };
     }[];
   };
@@ -81,6 +86,18 @@ describe("DataLoader batching", () => {
         assert.equal(res.errors, undefined, JSON.stringify(res.errors));
       }
     }
+    // Eval runs with cases for every version, and a drift on every skill's latest version (no sandbox
+    // worker here: the rows stand for finished runs).
+    await server.runtime.dataSource.query(
+      `WITH runs AS (INSERT INTO eval_run (version_id, suite_version_id, purpose, status, min_score, case_count, score)
+                     SELECT id, id, 'INFORMATIONAL', 'PASSED', 0.8, 2, 1 FROM skill_version RETURNING id)
+       INSERT INTO eval_case_result (run_id, index, name, weight, input, score, passed)
+       SELECT runs.id, i, 'case-' || i, 1, '{}'::jsonb, 1, true FROM runs CROSS JOIN generate_series(0, 1) AS i`,
+    );
+    await server.runtime.dataSource.query(
+      `INSERT INTO eval_run (version_id, suite_version_id, purpose, status, min_score, case_count, score, previous_score, regressed, created_at)
+       SELECT latest_version_id, latest_version_id, 'REEVALUATION', 'FAILED', 0.8, 2, 0.5, 1, true, now() + interval '1 second' FROM skill WHERE latest_version_id IS NOT NULL`,
+    );
   });
   after(() => server.close());
 
@@ -94,6 +111,8 @@ describe("DataLoader batching", () => {
     assert.ok(skills.length >= Math.min(first, 50) - 2);
     assert.equal(skills[0].node.versions.edges.length, 2);
     assert.equal(skills[0].node.versions.edges[0].node.dependencies.edges.length, 2);
+    assert.equal(skills[0].node.versions.edges[1].node.latestEvalRun?.cases.edges.length, 2, "eval runs and their cases are walked");
+    assert.equal(skills[0].node.evalDrift?.previousScore, 1, "drift is walked");
     for (const { node } of skills) {
       assert.deepEqual(
         node.installsByTenant.map((t) => [t.team.name, t.installs, t.versions]),
@@ -114,8 +133,9 @@ describe("DataLoader batching", () => {
     // One statement per relation level, not per item: search + load, versions, dependencies,
     // permissions, latest versions, on the community side stats, owners, version downloads,
     // installs by tenant and their teams, on the distribution side the versions' plugin archives, on
-    // the usage side the rollups (two) and the review statuses (three), plus the token's lookup (two).
-    assert.ok(fifty <= 23, `expected at most 23 statements, got ${fifty}:\n${server.queries.statements.join("\n")}`);
+    // the usage side the rollups (two) and the review statuses (three), on the evals side the
+    // versions' runs, the runs' cases and the skills' drift (two), plus the token's lookup (two).
+    assert.ok(fifty <= 27, `expected at most 27 statements, got ${fifty}:\n${server.queries.statements.join("\n")}`);
   });
 });
 

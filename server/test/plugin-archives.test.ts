@@ -132,6 +132,7 @@ describe("plugin archives", () => {
       inputs: { type: "object" },
       outputs: null,
       testCommand: null,
+      entrypoint: null,
       allowedTools: [],
       metadata: {},
       source: "skill.yaml" as const,

@@ -178,7 +178,11 @@ describe("usage: reports, tiers and quality reviews", () => {
       reviewQueue: { edges: { node: { reasons: { kind: string; tier?: string; weeklyInvocations?: number }[]; version: { id: string } } }[] };
     }>(`{ reviewQueue { edges { node { reasons version { id } } } } }`, {}, reviewer);
     const request = queue.data!.reviewQueue.edges.find((e) => e.node.version.id === high.version.id)!.node;
-    assert.deepEqual(request.reasons, [{ kind: "USAGE_TIER", tier: "HIGH", weeklyInvocations: 31 }]);
+    // High is also an eval-gated tier by default (EVAL_GATED_TIERS), and this version ships no suite.
+    assert.deepEqual(request.reasons, [
+      { kind: "USAGE_TIER", tier: "HIGH", weeklyInvocations: 31 },
+      { kind: "EVALS_MISSING", tier: "HIGH" },
+    ]);
     const approved = await gql<{ approveVersion: { published: boolean } }>(
       `mutation($id: ID!) { approveVersion(input: { versionId: $id, comment: "popular: checked the diff" }) { published } }`,
       { id: high.version.id },

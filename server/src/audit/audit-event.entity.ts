@@ -20,6 +20,7 @@ export enum AuditAction {
   TEST_OUTCOME = "TEST_OUTCOME",
   /** A version's status changes (see catalog's VersionLifecycle.transition): one action per target status. */
   VERSION_TESTING = "VERSION_TESTING",
+  VERSION_EVALUATING = "VERSION_EVALUATING",
   REVIEW_REQUESTED = "REVIEW_REQUESTED",
   APPROVE = "APPROVE",
   REJECT = "REJECT",
@@ -42,6 +43,10 @@ export enum AuditAction {
   QUALITY_REVIEW = "QUALITY_REVIEW",
   /** An admin marked a significant platform update: Low-tier skills become due. */
   PLATFORM_UPDATE = "PLATFORM_UPDATE",
+  /** An eval run ended (its score, and for a gated version what the gate made of it; no actor). */
+  EVAL_OUTCOME = "EVAL_OUTCOME",
+  /** A re-evaluation of a skill's latest version scored lower than before (drift; no actor). */
+  EVAL_DRIFT = "EVAL_DRIFT",
 }
 
 @Entity()

@@ -3,9 +3,14 @@ import path from "node:path";
 import { type DataSource, In, type EntityManager, QueryFailedError } from "typeorm";
 import {
   type ArchiveLimits,
+  EVAL_SUITE_LIMITS,
+  EVAL_SUITE_PATH,
+  type EvalSuite,
   type ExtractedPackage,
   type SkillManifest,
   SkillyardError,
+  evalSuiteForManifest,
+  parseEvalSuite,
   parseManifest,
   parseSkillMdFrontMatter,
   withExtractedPackage,
@@ -47,6 +52,7 @@ export interface PublishResult {
 
 interface InspectedPackage {
   manifest: SkillManifest;
+  evalSuite: EvalSuite | null;
   warnings: string[];
   readme: string | null;
   files: ExtractedPackage["files"];
@@ -66,6 +72,18 @@ async function readRootFile(pkg: ExtractedPackage, name: string, maxBytes: numbe
     throw new SkillyardError("MANIFEST_INVALID", `${name} is over ${maxBytes} bytes.`, { errors: [{ path: `/${name}`, message: "too large" }] });
   }
   return readFile(file, "utf8");
+}
+
+/** The package's eval suite, checked against its manifest (core owns both rules); null when it has none. */
+async function readEvalSuite(pkg: ExtractedPackage, manifest: SkillManifest): Promise<EvalSuite | null> {
+  const entry = pkg.files.find((f) => f.path === EVAL_SUITE_PATH);
+  if (!entry) return null;
+  if (entry.size > EVAL_SUITE_LIMITS.maxBytes) {
+    throw new SkillyardError("EVAL_SUITE_INVALID", `${EVAL_SUITE_PATH} is over ${EVAL_SUITE_LIMITS.maxBytes} bytes.`, {
+      errors: [{ path: "", message: "too large" }],
+    });
+  }
+  return evalSuiteForManifest(parseEvalSuite(await readFile(path.join(pkg.dir, EVAL_SUITE_PATH), "utf8")), manifest);
 }
 
 export class PublishService {
@@ -104,7 +122,8 @@ export class PublishService {
         const skillMd = await readRootFile(pkg, "SKILL.md", MANIFEST_MAX_BYTES);
         const { manifest, warnings } = parseManifest({ skillYaml, skillMd }, { version: input.version ?? undefined, knownPermissions });
         const readme = (await readRootFile(pkg, "README.md", README_MAX_BYTES)) ?? skillMdBody(skillMd);
-        return { manifest, warnings, readme, files: pkg.files };
+        const evalSuite = await readEvalSuite(pkg, manifest);
+        return { manifest, evalSuite, warnings, readme, files: pkg.files };
       },
     );
     // Two publishers racing on a new name both pass the checks; the unique index decides and the loser retries once.
@@ -187,6 +206,7 @@ export class PublishService {
         packageSha256: blob.sha256,
         packageSize: blob.size,
         readme: inspected.readme,
+        evalSuite: inspected.evalSuite,
         files: inspected.files.map(({ path: p, size, sha256 }) => ({ path: p, size, sha256 })),
         publishedById: userId,
         publishedAt: null,

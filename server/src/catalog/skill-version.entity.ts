@@ -1,5 +1,5 @@
 import { Column, Entity, Index, ManyToOne } from "typeorm";
-import type { SkillManifest } from "@skillyard/core";
+import type { EvalSuite, SkillManifest } from "@skillyard/core";
 import { BaseEntity } from "../common/base.entity";
 import { User } from "../identity/user.entity";
 import { Skill } from "./skill.entity";
@@ -38,6 +38,10 @@ export class SkillVersion extends BaseEntity {
 
   @Column({ type: "text", nullable: true })
   readme: string | null;
+
+  /** The package's evals/suite.yaml as validated at publish; null when it ships none. */
+  @Column({ type: "jsonb", nullable: true })
+  evalSuite: EvalSuite | null;
 
   /** Paths, sizes and digests of the files in the package (for diffs and review). */
   @Column({ type: "jsonb", default: () => "'[]'" })

@@ -37,6 +37,7 @@ export type TransitionListener = (transition: VersionTransition) => Promise<void
 /** The audit action recorded for each status a version can move to. */
 const ACTION_OF: Readonly<Record<Exclude<VersionStatus, VersionStatus.UPLOADED>, AuditAction>> = {
   [VersionStatus.TESTING]: AuditAction.VERSION_TESTING,
+  [VersionStatus.EVALUATING]: AuditAction.VERSION_EVALUATING,
   [VersionStatus.AWAITING_REVIEW]: AuditAction.REVIEW_REQUESTED,
   [VersionStatus.PUBLISHED]: AuditAction.VERSION_PUBLISHED,
   [VersionStatus.REJECTED]: AuditAction.VERSION_REJECTED,

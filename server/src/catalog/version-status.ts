@@ -1,5 +1,5 @@
 /**
- * A version's lifecycle. UPLOADED → TESTING → (AWAITING_REVIEW →) PUBLISHED, with REJECTED from any
+ * A version's lifecycle. UPLOADED → TESTING → (EVALUATING →) (AWAITING_REVIEW →) PUBLISHED, with REJECTED from any
  * waiting status; PUBLISHED → DEPRECATED or YANKED; DEPRECATED → YANKED. Only PUBLISHED and
  * DEPRECATED versions are installable; name@version stays taken in every state. Only catalog's
  * VersionLifecycle.transition changes a status, following TRANSITIONS.
@@ -7,6 +7,8 @@
 export enum VersionStatus {
   UPLOADED = "UPLOADED",
   TESTING = "TESTING",
+  /** Its eval suite runs, and its score decides whether it may go on (gated usage tiers only). */
+  EVALUATING = "EVALUATING",
   AWAITING_REVIEW = "AWAITING_REVIEW",
   PUBLISHED = "PUBLISHED",
   REJECTED = "REJECTED",
@@ -15,13 +17,14 @@ export enum VersionStatus {
 }
 
 /**
- * The publish gates (tests, then review) move a version forward from UPLOADED; each gate it passes
+ * The publish gates (tests, evals, then review) move a version forward from UPLOADED; each gate it passes
  * may skip the later waiting statuses (an instruction-only skill has no tests to wait for).
  * DEPRECATED → DEPRECATED updates the message and replacement.
  */
 const TRANSITIONS: Readonly<Record<VersionStatus, readonly VersionStatus[]>> = {
-  [VersionStatus.UPLOADED]: [VersionStatus.TESTING, VersionStatus.AWAITING_REVIEW, VersionStatus.PUBLISHED, VersionStatus.REJECTED],
-  [VersionStatus.TESTING]: [VersionStatus.AWAITING_REVIEW, VersionStatus.PUBLISHED, VersionStatus.REJECTED],
+  [VersionStatus.UPLOADED]: [VersionStatus.TESTING, VersionStatus.EVALUATING, VersionStatus.AWAITING_REVIEW, VersionStatus.PUBLISHED, VersionStatus.REJECTED],
+  [VersionStatus.TESTING]: [VersionStatus.EVALUATING, VersionStatus.AWAITING_REVIEW, VersionStatus.PUBLISHED, VersionStatus.REJECTED],
+  [VersionStatus.EVALUATING]: [VersionStatus.AWAITING_REVIEW, VersionStatus.PUBLISHED, VersionStatus.REJECTED],
   [VersionStatus.AWAITING_REVIEW]: [VersionStatus.PUBLISHED, VersionStatus.REJECTED],
   [VersionStatus.PUBLISHED]: [VersionStatus.DEPRECATED, VersionStatus.YANKED],
   [VersionStatus.DEPRECATED]: [VersionStatus.DEPRECATED, VersionStatus.YANKED],

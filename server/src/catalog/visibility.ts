@@ -41,10 +41,17 @@ export class VisibilityPolicy {
     return Boolean(skill && (await this.seesUnreleased(skill.teamId)));
   }
 
-  /** A test run (and its logs) is visible exactly when its version is. */
-  async canSeeRun(run: { versionId: string }): Promise<boolean> {
-    const version = await this.loaders.versionById.load(run.versionId);
-    return Boolean(version && (await this.canSeeVersion(version)));
+  /**
+   * A sandbox run (and its logs) is visible exactly when its version is, and for an eval run also
+   * the version whose suite gave its cases (a baseline run shows a newer, maybe unreleased, suite).
+   */
+  async canSeeRun(run: { versionId: string; suiteVersionId?: string }): Promise<boolean> {
+    const ids = run.suiteVersionId && run.suiteVersionId !== run.versionId ? [run.versionId, run.suiteVersionId] : [run.versionId];
+    for (const id of ids) {
+      const version = await this.loaders.versionById.load(id);
+      if (!version || !(await this.canSeeVersion(version))) return false;
+    }
+    return true;
   }
 
   /** A package blob is served to whoever may see at least one version with that digest (never-published uploads: nobody). */

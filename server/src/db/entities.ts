@@ -13,6 +13,8 @@ import { Rating } from "../community/rating.entity";
 import { PackageBlob } from "../packages/package-blob.entity";
 import { TestRun } from "../testing/test-run.entity";
 import { TestRunEvent } from "../testing/test-run-event.entity";
+import { EvalCaseResult } from "../evals/eval-case.entity";
+import { EvalRun } from "../evals/eval-run.entity";
 import { AuditEvent } from "../audit/audit-event.entity";
 import { ReviewDecision, ReviewRequest } from "../governance/review.entities";
 import { SkillChannel } from "../catalog/skill-channel.entity";
@@ -40,6 +42,8 @@ export const ENTITIES = [
   PackageBlob,
   TestRun,
   TestRunEvent,
+  EvalRun,
+  EvalCaseResult,
   AuditEvent,
   SkillChannel,
   ReviewRequest,

@@ -40,15 +40,24 @@ export class ReviewGate implements PublishGate {
 }
 
 function describeReasons(reasons: readonly ReviewReason[]): string {
-  return reasons
-    .map((r) =>
-      r.kind === "RISK"
-        ? `${r.permission} is ${r.risk}`
-        : r.kind === "ESCALATION"
-          ? `adds ${r.added.join(", ")}`
-          : r.kind === "TREE_ESCALATION"
-            ? `its dependencies add ${r.added.join(", ")}`
-            : `the skill is ${r.tier} tier (${Math.round(r.weeklyInvocations)} invocations a week)`,
-    )
-    .join("; ");
+  return reasons.map(describeReason).join("; ");
+}
+
+function describeReason(r: ReviewReason): string {
+  switch (r.kind) {
+    case "RISK":
+      return `${r.permission} is ${r.risk}`;
+    case "ESCALATION":
+      return `adds ${r.added.join(", ")}`;
+    case "TREE_ESCALATION":
+      return `its dependencies add ${r.added.join(", ")}`;
+    case "USAGE_TIER":
+      return `the skill is ${r.tier} tier (${Math.round(r.weeklyInvocations)} invocations a week)`;
+    case "EVALS_MISSING":
+      return `the skill is ${r.tier} tier and the version has no eval suite`;
+    case "EVALS_NOT_SCORED":
+      return `${r.cases.length} rubric case${r.cases.length === 1 ? " was" : "s were"} not scored (${r.why})`;
+    case "EVAL_REGRESSION":
+      return `its evals score ${r.score.toFixed(2)} against ${r.baselineScore.toFixed(2)} for ${r.baselineVersion}`;
+  }
 }

@@ -66,10 +66,41 @@ export type ReviewReason =
   | { kind: "ESCALATION"; added: string[] }
   | { kind: "TREE_ESCALATION"; added: string[] }
   /** The skill is heavily used: every new version of it needs a reviewer, whatever it requests. */
-  | { kind: "USAGE_TIER"; tier: string; weeklyInvocations: number };
+  | { kind: "USAGE_TIER"; tier: string; weeklyInvocations: number }
+  /** The skill's tier needs evals (EVAL_GATED_TIERS) and the version ships no evals/suite.yaml. */
+  | { kind: "EVALS_MISSING"; tier: string }
+  /** Rubric cases the judge did not score (none configured, budget spent, no valid answer): the gate cannot pass them. */
+  | { kind: "EVALS_NOT_SCORED"; evalRunId: string; cases: string[]; why: string }
+  /**
+   * The version's suite scores lower on it than on the version `latest` points to, by more than
+   * EVAL_MAX_REGRESSION. Approving it accepts the regression, which needs a written reason.
+   */
+  | {
+      kind: "EVAL_REGRESSION";
+      evalRunId: string;
+      baselineRunId: string;
+      baselineVersion: string;
+      score: number;
+      baselineScore: number;
+      worse: { name: string; before: number; after: number }[];
+    };
+
+/** The reasons that come from a version's permissions (the ones CRITICAL approvals count). */
+function flaggedPermissions(reason: ReviewReason): string[] {
+  switch (reason.kind) {
+    case "RISK":
+      return [reason.permission];
+    case "ESCALATION":
+    case "TREE_ESCALATION":
+      return reason.added;
+    default:
+      return [];
+  }
+}
 
 /**
- * Another domain's reason to hold a version for a reviewer (usage: the skill is in the High tier).
+ * Another domain's reason to hold a version for a reviewer (usage: the skill is in the High tier;
+ * evals: a gated skill ships no suite, or its score regressed).
  * Wired in the composition root, so governance depends on no such domain.
  */
 export interface ReviewTrigger {
@@ -115,7 +146,7 @@ export class ReviewPolicy {
       if (treeAdded.length) reasons.push({ kind: "TREE_ESCALATION", added: treeAdded });
     }
     for (const trigger of this.triggers) reasons.push(...(await trigger.reasons(em, version)));
-    const flagged = new Set(reasons.flatMap((r) => (r.kind === "RISK" ? [r.permission] : r.kind === "USAGE_TIER" ? [] : r.added)));
+    const flagged = new Set(reasons.flatMap(flaggedPermissions));
     const requiredApprovals = [...flagged].some((p) => riskOf(p) === PermissionRisk.CRITICAL) ? CRITICAL_APPROVALS : 1;
     return { reasons, requiredApprovals, previous, blastRadius };
   }

@@ -99,6 +99,9 @@ export class VersionReviewService {
         );
       if (!request || request.packageSha256 !== version.packageSha256) throw new SkillyardError("BAD_USER_INPUT", "This version has no open review request.");
       const text = comment.trim();
+      if (kind === ReviewDecisionKind.APPROVE && text === "" && request.reasons.some((r) => r["kind"] === "EVAL_REGRESSION")) {
+        throw new SkillyardError("BAD_USER_INPUT", "Approving this version accepts its eval regression: say why in the comment.", { argument: "comment" });
+      }
       // Re-deciding (e.g. after a new request) replaces the reviewer's earlier decision.
       await em.delete(ReviewDecision, { versionId, reviewerId: viewer.user.id });
       await em.save(

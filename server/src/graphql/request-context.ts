@@ -1,5 +1,6 @@
 import type { LiveAccess } from "../common/live-access";
 import type { CommunityContext } from "../community/community.context";
+import type { EvalsContext } from "../evals/evals.context";
 import type { DistributionContext } from "../distribution/distribution.context";
 import type { GovernanceContext } from "../governance/governance.context";
 import type { TestingContext } from "../testing/testing.context";
@@ -11,7 +12,7 @@ import type { WebhookContext } from "../webhooks/webhook.loaders";
  * the visibility policy built on them. Built per HTTP request (or per subscription) by the
  * composition root; domains declare the slice they read (CatalogContext, TestingContext, …).
  */
-export type RequestContext = CommunityContext & TestingContext & GovernanceContext & WebhookContext & DistributionContext & UsageContext;
+export type RequestContext = CommunityContext & TestingContext & EvalsContext & GovernanceContext & WebhookContext & DistributionContext & UsageContext;
 
 /** A subscription's context: a request context that also re-checks access while it streams. */
 export type SubscriptionContext = RequestContext & { readonly live: LiveAccess<RequestContext> };

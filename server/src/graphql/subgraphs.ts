@@ -7,6 +7,8 @@ import { buildSchema, type ContainerType, createResolversMap, type NonEmptyArray
 import { assertEveryOperationDeclaresAccess } from "../identity/access";
 import { CATALOG_RESOLVERS, catalogReferenceResolvers } from "../catalog/catalog.resolver";
 import { COMMUNITY_RESOLVERS, communityReferenceResolvers } from "../community/community.resolver";
+import { EVALS_RESOLVERS, evalsReferenceResolvers } from "../evals/evals.resolver";
+import { SkillEvalsType } from "../evals/evals.types";
 import { DISTRIBUTION_RESOLVERS, distributionReferenceResolvers } from "../distribution/distribution.resolver";
 import { SkillVersionPluginType } from "../distribution/distribution.types";
 import { GOVERNANCE_RESOLVERS, governanceReferenceResolvers } from "../governance/governance.resolvers";
@@ -19,7 +21,7 @@ import type { RequestContext, SubscriptionContext } from "./request-context";
 
 const FEDERATION_LINK = `extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key", "@shareable"])`;
 
-export type SubgraphName = "catalog" | "community" | "testing" | "governance" | "distribution" | "usage";
+export type SubgraphName = "catalog" | "community" | "testing" | "evals" | "governance" | "distribution" | "usage";
 
 /** A federation entity's entry point: `{ id }` in, the object (or null when the viewer may not see it) out. */
 type ReferenceResolvers = Record<string, { __resolveReference(ref: { id: string }, ctx: RequestContext): unknown }>;
@@ -39,7 +41,8 @@ export interface SubgraphDefinition {
  * The subgraphs. `catalog` owns skills, versions, dependencies, permissions, channels, search and
  * publishing; `community` owns users, teams, tokens, ratings and installs, and extends Skill and
  * SkillVersion with ratings and downloads; `testing` owns test runs and their live output and
- * extends SkillVersion with them; `governance` owns the audit trail, reviews and webhooks;
+ * extends SkillVersion with them; `evals` owns eval runs, their cases and live output, and extends
+ * SkillVersion with them and Skill with its drift; `governance` owns the audit trail, reviews and webhooks;
  * `distribution` owns what reaches Claude Code (marketplaces, plugin archives, required skills, the
  * runtime policy, managed settings) and extends SkillVersion with its plugin; `usage` owns what
  * Claude Code's telemetry says (usage reports, tiers, quality reviews) and extends Skill with them.
@@ -53,6 +56,13 @@ export const SUBGRAPHS: readonly SubgraphDefinition[] = [
     referenceResolvers: { ...communityReferenceResolvers, ...identityReferenceResolvers },
   },
   { name: "testing", path: "/subgraphs/testing/graphql", resolvers: [...TESTING_RESOLVERS], referenceResolvers: testingReferenceResolvers },
+  {
+    name: "evals",
+    path: "/subgraphs/evals/graphql",
+    resolvers: [...EVALS_RESOLVERS],
+    referenceResolvers: evalsReferenceResolvers,
+    extendedTypes: [SkillEvalsType],
+  },
   {
     name: "governance",
     path: "/subgraphs/governance/graphql",

@@ -1,5 +1,15 @@
 import type http from "node:http";
-import { type DocumentNode, getOperationAST, GraphQLError, type GraphQLSchema, parse, specifiedRules, validate } from "graphql";
+import {
+  type DocumentNode,
+  getOperationAST,
+  GraphQLError,
+  type GraphQLSchema,
+  Kind,
+  type OperationDefinitionNode,
+  parse,
+  specifiedRules,
+  validate,
+} from "graphql";
 import { useServer } from "graphql-ws/use/ws";
 import { type WebSocket, WebSocketServer } from "ws";
 import type { Runtime } from "../composition-root";
@@ -70,6 +80,16 @@ function codedError(message: string, code: string, nodes?: GraphQLError["nodes"]
 }
 
 /**
+ * The subgraph whose Subscription type has the operation's root field (a subscription has exactly
+ * one; validation says so for a document with more). An unknown field is left to validation.
+ */
+function schemaServing(schemas: readonly GraphQLSchema[], operation: OperationDefinitionNode): GraphQLSchema {
+  const root = operation.selectionSet.selections.find((s) => s.kind === Kind.FIELD);
+  const name = root?.kind === Kind.FIELD ? root.name.value : null;
+  return schemas.find((schema) => name !== null && schema.getSubscriptionType()?.getFields()[name] !== undefined) ?? schemas[0];
+}
+
+/**
  * Subscriptions over graphql-ws on the /graphql path (WebSocket upgrade), served by the subgraph
  * that owns them (the gateway does not proxy subscriptions). The token is checked in
  * connection_init (`{"authorization": "Bearer <token>"}`); without a valid one the socket closes
@@ -78,7 +98,8 @@ function codedError(message: string, code: string, nodes?: GraphQLError["nodes"]
  * before validation and execution. A revoked token's sockets close (4401); when a user's roles or
  * memberships change, their sockets' subscriptions are checked again and end if no longer allowed.
  */
-export async function startSubscriptionServer(runtime: Runtime, server: http.Server, schema: GraphQLSchema, limits: QueryLimits) {
+export async function startSubscriptionServer(runtime: Runtime, server: http.Server, schemas: readonly GraphQLSchema[], limits: QueryLimits) {
+  if (schemas.length === 0) throw new Error("no subgraph serves a subscription");
   const { logger, services } = runtime;
   const wss = new WebSocketServer({ server, path: "/graphql", maxPayload: runtime.config.limits.graphqlMaxBodyBytes });
   const sessions = new WeakMap<object, SocketSession>();
@@ -110,7 +131,7 @@ export async function startSubscriptionServer(runtime: Runtime, server: http.Ser
 
   const disposable = useServer(
     {
-      schema,
+      schema: schemas[0],
       onConnect: async (ctx) => {
         const raw = ctx.connectionParams?.authorization ?? ctx.connectionParams?.Authorization;
         const viewer = await services.apiTokens.authenticate(typeof raw === "string" ? raw : undefined);
@@ -136,6 +157,7 @@ export async function startSubscriptionServer(runtime: Runtime, server: http.Ser
           return [codedError("Only subscriptions are served over WebSocket; send queries and mutations as HTTP POST.", "BAD_REQUEST", [operation])];
         }
         const variables = payload.variables ?? {};
+        const schema = schemaServing(schemas, operation);
         try {
           assertWithinLimits(schema, document, operation, variables, limits);
         } catch (error) {

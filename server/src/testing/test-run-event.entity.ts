@@ -4,6 +4,8 @@ import { TestRunStatus } from "./test-run.entity";
 export enum TestRunEventKind {
   LOG = "LOG",
   STATUS = "STATUS",
+  /** An eval case was scored (eval runs only); `text` is the case's name. */
+  CASE = "CASE",
 }
 
 export enum LogStream {
@@ -11,7 +13,10 @@ export enum LogStream {
   STDERR = "STDERR",
 }
 
-/** Stored live output, so a late subscriber replays from the start. `seq` increases per run. */
+/**
+ * Stored live output of a sandbox run (a test run, or an eval run: their ids never collide and their
+ * statuses share one enum), so a late subscriber replays from the start. `seq` increases per run.
+ */
 @Entity()
 @Index(["runId", "seq"], { unique: true })
 export class TestRunEvent {

@@ -40,6 +40,11 @@ export class TestRunEventWriter {
     this.push({ kind: TestRunEventKind.LOG, stream, text, status: null });
   }
 
+  /** An eval case's result is stored (its row in eval_case_result): watchers read it by name. */
+  caseScored(name: string): void {
+    this.push({ kind: TestRunEventKind.CASE, stream: null, text: name, status: null });
+  }
+
   /** Status changes are written at once (with anything buffered before them). */
   async status(status: TestRunStatus, text: string | null = null): Promise<void> {
     this.push({ kind: TestRunEventKind.STATUS, stream: null, text, status });

@@ -11,16 +11,14 @@ import { VersionStatus } from "../catalog/version-status";
 import type { Logger } from "../common/logger";
 import type { FileBlobStore } from "../packages/blob-store";
 import type { SandboxRunner, SandboxRunResult } from "../sandbox/sandbox-runner";
+import { acquireSandboxSlot, releaseSandboxSlot, runLockKey, tryLock, unlock } from "../sandbox/sandbox-locks";
 import { NO_TESTS_RAN } from "../sandbox/types";
 import { TEST_GATE } from "./test-gate";
-import type { TestQueue, TestRunJob } from "./test-queue";
+import type { TestQueue, TestRunJob } from "./test-run.service";
 import { LogStream } from "./test-run-event.entity";
 import { TestRunEventWriter } from "./test-run-events";
 import { TestRun, TestRunStatus } from "./test-run.entity";
 
-/** Advisory-lock keys: a run is held by exactly one live worker; N slots cap sandboxes across all workers. */
-const runLockKey = (runId: string) => `skillyard:run:${runId}`;
-const slotLockKey = (slot: number) => `skillyard:sandbox-slot:${slot}`;
 const SWEEP_INTERVAL_MS = 10_000;
 /** How long stopping waits for in-flight runs to clean up after their sandboxes were removed. */
 const STOP_GRACE_MS = 15_000;
@@ -182,14 +180,20 @@ export class TestRunWorker {
    */
   private async attempt(run: TestRun, version: SkillVersion, lock: QueryRunner, writer: TestRunEventWriter): Promise<SandboxRunResult | null> {
     await this.runner.removeContainersOf(run.id);
-    const slot = await this.acquireSlot(lock, writer);
+    const slots = this.deps.maxConcurrency;
+    const slot = await acquireSandboxSlot(
+      lock,
+      slots,
+      () => this.stopped,
+      () => writer.status(TestRunStatus.RUNNING, `Waiting for a free sandbox (all ${slots} are busy).`),
+    );
     if (slot === null) return null;
     try {
       await writer.status(TestRunStatus.RUNNING, run.attempts > 1 ? `Attempt ${run.attempts}.` : null);
       return await this.runInSandbox(run, version, writer);
     } finally {
       // The container is gone once the run returns: free the slot before the bookkeeping.
-      await unlock(lock, slotLockKey(slot));
+      await releaseSandboxSlot(lock, slot);
     }
   }
 
@@ -208,21 +212,6 @@ export class TestRunWorker {
         onLog: (stream, line) => writer.log(stream === "STDERR" ? LogStream.STDERR : LogStream.STDOUT, line),
       }),
     );
-  }
-
-  /** Waits for one of the N sandbox slots shared by every worker; null when the worker is stopping. */
-  private async acquireSlot(lock: QueryRunner, writer: TestRunEventWriter): Promise<number | null> {
-    const slots = this.deps.maxConcurrency;
-    let announced = false;
-    while (!this.stopped) {
-      for (let slot = 0; slot < slots; slot++) if (await tryLock(lock, slotLockKey(slot))) return slot;
-      if (!announced) {
-        await writer.status(TestRunStatus.RUNNING, `Waiting for a free sandbox (all ${slots} are busy).`);
-        announced = true;
-      }
-      await new Promise((r) => setTimeout(r, 250));
-    }
-    return null;
   }
 
   private async finish(runId: string, attempt: number, version: SkillVersion, result: SandboxRunResult, writer: TestRunEventWriter): Promise<void> {
@@ -279,13 +268,4 @@ function infraFailure(error: unknown): SandboxRunResult {
     logBytes: 0,
     logTruncated: false,
   };
-}
-
-async function tryLock(runner: QueryRunner, key: string): Promise<boolean> {
-  const [row] = (await runner.query(`SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS locked`, [key])) as { locked: boolean }[];
-  return row.locked;
-}
-
-async function unlock(runner: QueryRunner, key: string): Promise<void> {
-  await runner.query(`SELECT pg_advisory_unlock(hashtextextended($1, 0))`, [key]).catch(() => undefined);
 }

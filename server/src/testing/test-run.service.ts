@@ -5,9 +5,17 @@ import { SkillVersion } from "../catalog/skill-version.entity";
 import { VersionStatus } from "../catalog/version-status";
 import { Membership } from "../identity/membership.entity";
 import { isAdmin, requireViewer } from "../identity/viewer";
-import type { TestQueue } from "./test-queue";
+import type { SandboxJobQueue } from "../sandbox/sandbox-job-queue";
 import { TestRunEvent, TestRunEventKind } from "./test-run-event.entity";
 import { TestRun, TestRunStatus } from "./test-run.entity";
+
+export const TEST_RUN_QUEUE = "test-run";
+
+export interface TestRunJob {
+  testRunId: string;
+}
+
+export type TestQueue = SandboxJobQueue<TestRunJob>;
 
 /** Queues test runs: the publish gate's first run of a version, and re-runs after infrastructure failures. */
 export class TestRunService {

@@ -1,6 +1,7 @@
 import { Column, CreateDateColumn, Entity, Index, ManyToOne, PrimaryGeneratedColumn } from "typeorm";
 import { Skill } from "../catalog/skill.entity";
 import { SkillVersion } from "../catalog/skill-version.entity";
+import { EvalRun } from "../evals/eval-run.entity";
 import { User } from "../identity/user.entity";
 
 /** What a quality review concluded: PULL also deprecates the version reviewed. */
@@ -40,6 +41,13 @@ export class QualityReview {
 
   @Column({ type: "uuid", nullable: true })
   reviewerId: string | null;
+
+  /** The eval run the reviewer relied on (a run of this version), if they named one. */
+  @ManyToOne(() => EvalRun, { onDelete: "SET NULL", nullable: true })
+  evalRun: EvalRun | null;
+
+  @Column({ type: "uuid", nullable: true })
+  evalRunId: string | null;
 
   @CreateDateColumn({ type: "timestamptz" })
   createdAt: Date;

@@ -1,5 +1,6 @@
 import { SkillyardError } from "@skillyard/core";
-import type { DataSource, EntityManager } from "typeorm";
+import { In, type DataSource, type EntityManager } from "typeorm";
+import { EvalRun, FINAL_EVAL_RUN_STATUSES } from "../evals/eval-run.entity";
 import { AuditAction } from "../audit/audit-event.entity";
 import type { AuditService } from "../audit/audit.service";
 import { Skill, UsageTier } from "../catalog/skill.entity";
@@ -85,17 +86,32 @@ export async function reviewStatuses(em: EntityManager, skills: readonly Skill[]
   return status;
 }
 
+/** Work that follows a quality-review event, in the transaction that records it (a listener that throws rolls it back). */
+export interface QualityReviewListener {
+  /** A skill's quality review fell due (announced once per due date). */
+  reviewDue(em: EntityManager, skillId: string): Promise<void>;
+  /** An admin marked a platform update. */
+  platformUpdated(em: EntityManager): Promise<void>;
+}
+
 /**
  * Quality reviews: when each skill is due (from its tier and its last review, or its first
  * publication), recording a review (audited; PULL deprecates the version), platform updates, and
  * announcing each newly due review once (audit entry, so the QUALITY_REVIEW_DUE webhook fires).
  */
 export class QualityReviewService {
+  private readonly listeners: QualityReviewListener[] = [];
+
   constructor(
     private readonly dataSource: DataSource,
     private readonly audit: AuditService,
     private readonly lifecycle: VersionLifecycle,
   ) {}
+
+  /** Registered by the composition root (evals re-runs suites), so usage imports no such domain. */
+  onReviewEvents(listener: QualityReviewListener): void {
+    this.listeners.push(listener);
+  }
 
   /** Installable skills whose review is due at `now`, most-used first. */
   async due(now: Date): Promise<DueReview[]> {
@@ -134,6 +150,7 @@ export class QualityReviewService {
           before: null,
           after: { name: item.skill.name, tier: item.skill.usageTier, dueSince: item.dueSince.toISOString(), reason: item.reason },
         });
+        for (const listener of this.listeners) await listener.reviewDue(em, item.skill.id);
       });
     }
     return announced;
@@ -141,7 +158,7 @@ export class QualityReviewService {
 
   async record(
     viewer: Viewer,
-    input: { skill: string; version: string; outcome: QualityReviewOutcome; notes: string },
+    input: { skill: string; version: string; outcome: QualityReviewOutcome; notes: string; evalRunId?: string | null },
   ): Promise<{ review: QualityReview; version: SkillVersion }> {
     const notes = input.notes.trim();
     if (!notes || notes.length > MAX_REVIEW_NOTES) {
@@ -156,9 +173,17 @@ export class QualityReviewService {
       if (!version || !isInstallable(version.status)) {
         throw new SkillyardError("QUALITY_REVIEW_INVALID", `${skill.name} has no installable version ${input.version} to review.`, { argument: "version" });
       }
+      const evalRunId = input.evalRunId ?? null;
+      if (evalRunId !== null && !(await em.getRepository(EvalRun).existsBy({ id: evalRunId, versionId: version.id, status: In(FINAL_EVAL_RUN_STATUSES) }))) {
+        throw new SkillyardError("QUALITY_REVIEW_INVALID", `That eval run is not a finished run of ${skill.name}@${version.version}.`, { argument: "evalRun" });
+      }
       const review = await em
         .getRepository(QualityReview)
-        .save(em.getRepository(QualityReview).create({ skillId: skill.id, versionId: version.id, outcome: input.outcome, notes, reviewerId: viewer.user.id }));
+        .save(
+          em
+            .getRepository(QualityReview)
+            .create({ skillId: skill.id, versionId: version.id, outcome: input.outcome, notes, reviewerId: viewer.user.id, evalRunId }),
+        );
       await this.audit.record(em, {
         actorId: viewer.user.id,
         action: AuditAction.QUALITY_REVIEW,
@@ -166,7 +191,7 @@ export class QualityReviewService {
         targetId: version.id,
         skillId: skill.id,
         before: null,
-        after: { name: skill.name, version: version.version, outcome: input.outcome, notes, tier: skill.usageTier },
+        after: { name: skill.name, version: version.version, outcome: input.outcome, notes, tier: skill.usageTier, ...(evalRunId ? { evalRunId } : {}) },
       });
       if (input.outcome === QualityReviewOutcome.PULL && version.status === VersionStatus.PUBLISHED) {
         await this.lifecycle.transition(em, version, VersionStatus.DEPRECATED, {
@@ -195,6 +220,7 @@ export class QualityReviewService {
         before: null,
         after: { kind: input.kind, description },
       });
+      for (const listener of this.listeners) await listener.platformUpdated(em);
       return update;
     });
   }

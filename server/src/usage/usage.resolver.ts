@@ -45,6 +45,7 @@ function qualityReviewView(review: QualityReview): QualityReviewType {
     notes: review.notes,
     version: { id: toGlobalId("SkillVersion", review.versionId) },
     reviewer: userRef(review.reviewerId),
+    evalRun: review.evalRunId ? { id: toGlobalId("EvalRun", review.evalRunId) } : null,
     createdAt: review.createdAt,
   };
 }
@@ -162,7 +163,8 @@ export class UsageQueryResolver {
     description: "Records a quality review of an installable version (audited). PULL deprecates the version with the notes as its message.",
   })
   async recordQualityReview(@Ctx() ctx: UsageContext, @Arg("input") input: RecordQualityReviewInput): Promise<QualityReviewType> {
-    const { review } = await this.reviews.record(requireViewer(ctx), input);
+    const evalRunId = input.evalRun ? expectGlobalId(input.evalRun, "EvalRun") : null;
+    const { review } = await this.reviews.record(requireViewer(ctx), { ...input, evalRunId });
     return qualityReviewView(review);
   }
 

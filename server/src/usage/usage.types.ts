@@ -43,6 +43,13 @@ export class UsageVersionRef {
   id: string;
 }
 
+@ObjectType("EvalRun")
+@Directive(`@key(fields: "id", resolvable: false)`)
+export class UsageEvalRunRef {
+  @Field(() => ID)
+  id: string;
+}
+
 @ObjectType("Skill")
 @Directive(`@key(fields: "id")`)
 export class SkillUsageType {
@@ -132,6 +139,9 @@ export class QualityReviewType {
 
   @Field(() => UsageUserRef, { nullable: true })
   reviewer: UsageUserRef | null;
+
+  @Field(() => UsageEvalRunRef, { nullable: true, description: "The eval run the reviewer relied on, if they named one." })
+  evalRun: UsageEvalRunRef | null;
 
   @Field()
   createdAt: Date;
@@ -278,6 +288,12 @@ export class RecordQualityReviewInput {
 
   @Field({ description: "What was checked and found (1-2000 characters); for PULL, the deprecation message." })
   notes: string;
+
+  @Field(() => ID, {
+    nullable: true,
+    description: "The eval run the review relied on (such as the re-evaluation that found a drift); a finished run of this version.",
+  })
+  evalRun?: string | null;
 }
 
 @InputType()

@@ -31,17 +31,27 @@ export function collectRunEvents(
   testRunId: string,
   onEvent: (e: ReceivedEvent, receivedAt: number) => void = () => undefined,
 ): Promise<ReceivedEvent[]> {
+  return collectEvents<ReceivedEvent>(client, TEST_RUN_EVENTS, { id: testRunId }, onEvent);
+}
+
+/** Any one-field subscription: its payloads, in order, until it completes; rejects on the first error. */
+export function collectEvents<T>(
+  client: Client,
+  query: string,
+  variables: Record<string, unknown>,
+  onEvent: (e: T, receivedAt: number) => void = () => undefined,
+): Promise<T[]> {
   return new Promise((resolve, reject) => {
-    const events: ReceivedEvent[] = [];
-    client.subscribe<{ testRunEvents: ReceivedEvent }>(
-      { query: TEST_RUN_EVENTS, variables: { id: testRunId } },
+    const events: T[] = [];
+    client.subscribe<Record<string, T>>(
+      { query, variables },
       {
         next: (message) => {
           if (message.errors) {
             reject(new Error(JSON.stringify(message.errors)));
             return;
           }
-          const event = message.data!.testRunEvents;
+          const event = Object.values(message.data!)[0];
           events.push(event);
           onEvent(event, Date.now());
         },
