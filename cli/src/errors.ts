@@ -12,6 +12,8 @@ export const CLI_ERROR_CODES = {
   CONFIG_INVALID: "The configuration file is not valid JSON of the expected shape.",
   LOCKFILE_INVALID: "skillyard.lock is not a lockfile this CLI understands.",
   TESTS_NOT_RUN: "The sandbox could not run the tests (an infrastructure error); the version stays in TESTING.",
+  EVALS_NOT_RUN:
+    "The sandbox could not run the version's evals (an infrastructure error); it stays in EVALUATING until a member of its team re-runs them (rerunEvals).",
   INTERNAL_ERROR: "An unexpected failure inside the CLI itself (a file system error, a bug).",
 } as const;
 

@@ -3,6 +3,7 @@ import path from "node:path";
 import { Command, CommanderError } from "commander";
 import { registerChannel } from "./commands/channel";
 import { reportError } from "./commands/common";
+import { registerEval } from "./commands/eval";
 import { registerInfo } from "./commands/info";
 import { registerInstall } from "./commands/install";
 import { registerLogin } from "./commands/login";
@@ -43,6 +44,7 @@ export function buildProgram(argv: readonly string[]): Command {
 
   registerLogin(program);
   registerPublish(program);
+  registerEval(program);
   registerSearch(program);
   registerInfo(program);
   registerInstall(program);
@@ -65,6 +67,7 @@ Every command takes --json; failures print one line "error CODE: message" (exit 
 Examples:
   $ skillyard login --registry http://127.0.0.1:4000 --token sky_…
   $ skillyard publish ./pdf-extract
+  $ skillyard eval ./pdf-extract --outputs recorded.json   # check evals/suite.yaml and grade outputs locally
   $ skillyard search pdf --sort downloads
   $ skillyard install pdf-extract@^1 --target claude   # into .claude/skills/pdf-extract/
   $ skillyard install                 # reinstall exactly what skills/skillyard.lock says

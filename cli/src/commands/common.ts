@@ -1,3 +1,4 @@
+import { readFile } from "node:fs/promises";
 import { isValidSkillName } from "@skillyard/core";
 import type { Command } from "commander";
 import { RegistryClient } from "../client";
@@ -47,6 +48,24 @@ export async function run(options: CommonOptions, body: (ctx: Context) => Promis
       process.exitCode = code ?? 0;
     } finally {
       ctx.out.status.clear();
+    }
+  } catch (error) {
+    reportError(error, json);
+  }
+}
+
+/**
+ * Runs a command body that needs no registry (`eval`): the settings are not read, so --registry and
+ * --token are ignored and a broken config file does not matter. Exit code and errors as `run`.
+ */
+export async function runLocal(options: CommonOptions, body: (out: Output) => Promise<number | void>): Promise<void> {
+  const json = Boolean(options.json);
+  const out = new Output(json);
+  try {
+    try {
+      process.exitCode = (await body(out)) ?? 0;
+    } finally {
+      out.status.clear();
     }
   } catch (error) {
     reportError(error, json);
@@ -109,4 +128,14 @@ export async function findVersionId(ctx: Context, name: string, version: string)
 /** Edges to nodes. */
 export function nodes<T>(connection: { edges: { node: T }[] }): T[] {
   return connection.edges.map((e) => e.node);
+}
+
+/** A file's text, or undefined when it does not exist (skill.yaml, SKILL.md, evals/suite.yaml). */
+export async function readOptional(file: string): Promise<string | undefined> {
+  try {
+    return await readFile(file, "utf8");
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw err;
+  }
 }
