@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type PgBoss from "pg-boss";
 import type { DataSource, QueryRunner } from "typeorm";
-import { type ArchiveLimits, type EvalCase, type EvalSuite, caseScore, evalEntrypoint, gradeOutput, suiteScore, withExtractedPackage } from "@skillyard/core";
+import { type ArchiveLimits, type EvalCase, type EvalSuite, caseScore, evalEntrypoint, suiteScore, withExtractedPackage } from "@skillyard/core";
 import { AuditAction } from "../audit/audit-event.entity";
 import type { AuditService } from "../audit/audit.service";
 import type { PublishPipeline } from "../catalog/publish-pipeline";
@@ -19,6 +19,7 @@ import { TestRunStatus } from "../testing/test-run.entity";
 import { EvalCaseResult } from "./eval-case.entity";
 import { EVAL_GATE } from "./eval-gate";
 import type { EvalJudge } from "./eval-judge";
+import { IsolatedGrader } from "./isolated-grader";
 import { EvalRun, EvalRunPurpose, EvalRunStatus } from "./eval-run.entity";
 import type { EvalQueue, EvalRunJob } from "./eval-run.service";
 
@@ -50,6 +51,8 @@ export class EvalRunWorker {
   private sweeper: NodeJS.Timeout | null = null;
   private stopped = false;
   private readonly active = new Set<string>();
+  /** The author's patterns run off this event loop (see IsolatedGrader). */
+  private readonly grader = new IsolatedGrader();
 
   constructor(
     private readonly deps: {
@@ -83,6 +86,7 @@ export class EvalRunWorker {
     this.stopped = true;
     if (this.sweeper) clearInterval(this.sweeper);
     await Promise.all([...this.active].map((runId) => this.deps.sandbox.removeContainersOf(runId).catch(() => 0)));
+    await this.grader.close();
   }
 
   /** RUNNING runs that no live worker holds go back to the queue (their containers removed first). */
@@ -299,11 +303,11 @@ export class EvalRunWorker {
     version: SkillVersion,
     budget: ReturnType<EvalJudge["budget"]> | null,
   ): Promise<void> {
-    const grade = gradeOutput(evalCase, result.stdout, version.manifest.outputs);
+    let grade = await this.grader.grade(evalCase, result.stdout, version.manifest.outputs);
     let judgeScore: number | null = null;
     let judgeReason: string | null = null;
+    if (result.timedOut) grade = { ...grade, passed: false };
     let reason = result.timedOut ? `timed out after ${this.deps.config.caseTimeoutSeconds} s` : grade.reason;
-    if (result.timedOut) grade.passed = false;
     if (evalCase.rubric !== null && grade.passed && budget) {
       const verdict = await this.deps.judge.score({ caseName: evalCase.name, rubric: evalCase.rubric, input: evalCase.input, output: grade.parsed }, budget);
       judgeScore = verdict.kind === "SCORED" ? verdict.score : null;
