@@ -28,6 +28,16 @@ interface Row {
   expect: Record<Actor, Outcome>;
 }
 
+/** Re-running a version's tests or evals: its team and admins get past the check (and are told it is not waiting). */
+const RERUN: Record<Actor, Outcome> = {
+  anonymous: "UNAUTHENTICATED",
+  otherTeam: "FORBIDDEN",
+  member: "BAD_USER_INPUT",
+  maintainer: "BAD_USER_INPUT",
+  reviewer: "FORBIDDEN",
+  admin: "BAD_USER_INPUT",
+};
+
 const everyone = (outcome: Outcome): Record<Actor, Outcome> => ({
   anonymous: outcome,
   otherTeam: outcome,
@@ -381,27 +391,13 @@ describe("authorization matrix", () => {
       operation: "Mutation.rerunTests",
       // Authorized callers get past the permission check and are told the version is not in TESTING.
       run: (a) => gql(a, `mutation($id: ID!) { rerunTests(versionId: $id) { status } }`, { id: publishedVersionId }),
-      expect: {
-        anonymous: "UNAUTHENTICATED",
-        otherTeam: "FORBIDDEN",
-        member: "BAD_USER_INPUT",
-        maintainer: "BAD_USER_INPUT",
-        reviewer: "FORBIDDEN",
-        admin: "BAD_USER_INPUT",
-      },
+      expect: RERUN,
     },
     {
       operation: "Mutation.rerunEvals",
       // Authorized callers get past the permission check and are told the version is not in EVALUATING.
       run: (a) => gql(a, `mutation($id: ID!) { rerunEvals(versionId: $id) { status } }`, { id: publishedVersionId }),
-      expect: {
-        anonymous: "UNAUTHENTICATED",
-        otherTeam: "FORBIDDEN",
-        member: "BAD_USER_INPUT",
-        maintainer: "BAD_USER_INPUT",
-        reviewer: "FORBIDDEN",
-        admin: "BAD_USER_INPUT",
-      },
+      expect: RERUN,
     },
   ];
 

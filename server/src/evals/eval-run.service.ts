@@ -5,9 +5,8 @@ import { Skill } from "../catalog/skill.entity";
 import { SkillVersion } from "../catalog/skill-version.entity";
 import { isInstallable, VersionStatus } from "../catalog/version-status";
 import type { EvalConfig } from "../config";
-import { Membership } from "../identity/membership.entity";
-import { isAdmin, requireViewer } from "../identity/viewer";
 import type { SandboxJobQueue } from "../sandbox/sandbox-job-queue";
+import { lockVersionToRerun } from "../testing/rerun-access";
 import { TestRunEvent, TestRunEventKind } from "../testing/test-run-event.entity";
 import { TestRunStatus } from "../testing/test-run.entity";
 import { EvalRun, EvalRunPurpose, EvalRunStatus } from "./eval-run.entity";
@@ -109,15 +108,8 @@ export class EvalRunService {
 
   /** An author (or admin) re-runs a version's evals whose last run failed on infrastructure. */
   async rerun(ctx: CatalogContext, versionId: string): Promise<EvalRun> {
-    const viewer = requireViewer(ctx);
     return this.dataSource.transaction(async (em) => {
-      const version = await em
-        .getRepository(SkillVersion)
-        .findOne({ where: { id: versionId }, relations: { skill: true }, lock: { mode: "pessimistic_write", tables: ["skill_version"] } });
-      if (!version || !(await ctx.visibility.canSeeVersion(version))) throw new SkillyardError("NOT_FOUND", "There is no such skill version.");
-      if (!isAdmin(viewer.user) && !(await em.getRepository(Membership).existsBy({ userId: viewer.user.id, teamId: version.skill.teamId }))) {
-        throw new SkillyardError("FORBIDDEN", `Only members of the team that owns "${version.skill.name}" can re-run its evals.`);
-      }
+      const version = await lockVersionToRerun(em, ctx, versionId, "evals");
       const last = await em.getRepository(EvalRun).findOne({ where: { versionId, suiteVersionId: versionId }, order: { createdAt: "DESC" } });
       if (version.status !== VersionStatus.EVALUATING || last?.status !== EvalRunStatus.INFRA_ERROR) {
         throw new SkillyardError(

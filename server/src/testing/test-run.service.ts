@@ -1,11 +1,9 @@
 import { In, type DataSource, type EntityManager } from "typeorm";
 import { SkillyardError } from "@skillyard/core";
 import type { CatalogContext } from "../catalog/catalog.context";
-import { SkillVersion } from "../catalog/skill-version.entity";
 import { VersionStatus } from "../catalog/version-status";
-import { Membership } from "../identity/membership.entity";
-import { isAdmin, requireViewer } from "../identity/viewer";
 import type { SandboxJobQueue } from "../sandbox/sandbox-job-queue";
+import { lockVersionToRerun } from "./rerun-access";
 import { TestRunEvent, TestRunEventKind } from "./test-run-event.entity";
 import { TestRun, TestRunStatus } from "./test-run.entity";
 
@@ -26,15 +24,8 @@ export class TestRunService {
 
   /** An author (or admin) re-runs the tests of a version whose last run failed on infrastructure. */
   async rerun(ctx: CatalogContext, versionId: string): Promise<TestRun> {
-    const viewer = requireViewer(ctx);
     return this.dataSource.transaction(async (em) => {
-      const version = await em
-        .getRepository(SkillVersion)
-        .findOne({ where: { id: versionId }, relations: { skill: true }, lock: { mode: "pessimistic_write", tables: ["skill_version"] } });
-      if (!version || !(await ctx.visibility.canSeeVersion(version))) throw new SkillyardError("NOT_FOUND", "There is no such skill version.");
-      if (!isAdmin(viewer.user) && !(await em.getRepository(Membership).existsBy({ userId: viewer.user.id, teamId: version.skill.teamId }))) {
-        throw new SkillyardError("FORBIDDEN", `Only members of the team that owns "${version.skill.name}" can re-run its tests.`);
-      }
+      const version = await lockVersionToRerun(em, ctx, versionId, "tests");
       const inFlight = await em.getRepository(TestRun).existsBy({ versionId, status: In([TestRunStatus.QUEUED, TestRunStatus.RUNNING]) });
       if (version.status !== VersionStatus.TESTING || inFlight) {
         throw new SkillyardError("BAD_USER_INPUT", "Tests can be re-run only for a version still in TESTING whose last run could not complete (INFRA_ERROR).");
