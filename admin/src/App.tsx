@@ -10,6 +10,7 @@ const AuditLogView = lazy(() => import("./features/audit/views/AuditLogView").th
 const SkillSearchView = lazy(() => import("./features/catalog/views/SkillSearchView").then((m) => ({ default: m.SkillSearchView })));
 const SkillView = lazy(() => import("./features/catalog/views/SkillView").then((m) => ({ default: m.SkillView })));
 const DistributionView = lazy(() => import("./features/distribution/views/DistributionView").then((m) => ({ default: m.DistributionView })));
+const EvalRunView = lazy(() => import("./features/evals/views/EvalRunView").then((m) => ({ default: m.EvalRunView })));
 const ReviewDetailView = lazy(() => import("./features/reviews/views/ReviewDetailView").then((m) => ({ default: m.ReviewDetailView })));
 const ReviewQueueView = lazy(() => import("./features/reviews/views/ReviewQueueView").then((m) => ({ default: m.ReviewQueueView })));
 const TestRunView = lazy(() => import("./features/runs/views/TestRunView").then((m) => ({ default: m.TestRunView })));
@@ -41,6 +42,7 @@ export function App() {
           <Route path="reviews" element={<ReviewQueueView />} />
           <Route path="reviews/:versionId" element={<ReviewDetailView />} />
           <Route path="runs/:runId" element={<TestRunView />} />
+          <Route path="evals/:runId" element={<EvalRunView />} />
           <Route path="skills" element={<SkillSearchView />} />
           <Route path="skills/:name" element={<SkillView />} />
           <Route path="distribution" element={<DistributionView />} />

@@ -63,6 +63,10 @@ export function createApolloClient(session: ApolloSession): ApolloClient {
             testRun: {
               read: (_, { args, toReference }) => (typeof args?.["id"] === "string" ? toReference({ __typename: "TestRun", id: args["id"] }) : undefined),
             },
+            // Likewise an eval run loaded as a version's latestEvalRun or a skill's evalDrift.
+            evalRun: {
+              read: (_, { args, toReference }) => (typeof args?.["id"] === "string" ? toReference({ __typename: "EvalRun", id: args["id"] }) : undefined),
+            },
           },
         },
         Permission: { keyFields: ["name"] },
@@ -73,6 +77,7 @@ export function createApolloClient(session: ApolloSession): ApolloClient {
         RuntimePolicyRule: { keyFields: false },
         RequiredSkill: { keyFields: false },
         TestRunEvent: { keyFields: false },
+        EvalRunEvent: { keyFields: false },
         PermissionChange: { keyFields: false },
         FileChange: { keyFields: false },
       },

@@ -25,6 +25,7 @@ export function RiskBadge({ risk }: { risk: PermissionRisk }) {
 const VERSION_STATUS_COLOR: Record<VersionStatus, MantineColor> = {
   UPLOADED: "gray",
   TESTING: "blue",
+  EVALUATING: "cyan",
   AWAITING_REVIEW: "orange",
   PUBLISHED: "green",
   REJECTED: "red",

@@ -1,7 +1,10 @@
 import { Anchor, Code, Group, Stack, Text, Tooltip } from "@mantine/core";
 import type { ReactNode } from "react";
 import { Link } from "react-router";
-import type { AuditEventFieldsFragment } from "../../../gql/graphql";
+import type { AuditEventFieldsFragment, EvalRunPurpose } from "../../../gql/graphql";
+import { toGlobalId } from "../../../lib/global-id";
+import { EVAL_PURPOSE_INFO, formatScore } from "../../evals/eval-format";
+import { evalRunPath } from "../../evals/evals-url";
 
 type AuditEvent = AuditEventFieldsFragment;
 
@@ -33,6 +36,34 @@ function SkillLink({ name }: { name: string }) {
 }
 
 const text = (value: unknown): string | null => (typeof value === "string" ? value : null);
+const score = (value: unknown): number | null => (typeof value === "number" && Number.isFinite(value) ? value : null);
+
+/** "passed: 0.86 (min 0.80), 0.99 for the baseline" / "failed: 0.71 (min 0.80), down from 0.86, re-evaluation": an eval run's outcome. */
+function evalNote(event: AuditEvent): string | null {
+  const after = event.after ?? {};
+  const status = text(after["status"])?.replaceAll("_", " ").toLowerCase() ?? null;
+  const now = score(after["score"]);
+  const min = score(after["minScore"]);
+  const baseline = score(after["baselineScore"]);
+  const previous = score(after["previousScore"]);
+  const scored = now === null ? null : `${formatScore(now)}${min === null ? "" : ` (min ${formatScore(min)})`}`;
+  const compared =
+    previous !== null
+      ? after["regressed"] === true
+        ? `down from ${formatScore(previous)}`
+        : `${formatScore(previous)} before`
+      : baseline !== null
+        ? `${formatScore(baseline)} for the baseline`
+        : null;
+  const purpose = text(after["purpose"]);
+  const purposeLabel =
+    purpose && purpose !== "GATE"
+      ? Object.hasOwn(EVAL_PURPOSE_INFO, purpose)
+        ? EVAL_PURPOSE_INFO[purpose as EvalRunPurpose].label
+        : purpose.toLowerCase()
+      : null;
+  return [[status, scored].filter(Boolean).join(": "), compared, purposeLabel].filter(Boolean).join(", ") || null;
+}
 
 /** A one-line outcome worth reading without expanding the changes. */
 function note(event: AuditEvent): string | null {
@@ -53,6 +84,9 @@ function note(event: AuditEvent): string | null {
     }
     case "PLATFORM_UPDATE":
       return text(event.after?.["kind"])?.replaceAll("_", " ").toLowerCase() ?? null;
+    case "EVAL_OUTCOME":
+    case "EVAL_DRIFT":
+      return evalNote(event);
   }
   if (event.action === "TEST_OUTCOME") {
     const status = typeof event.after?.["status"] === "string" ? event.after["status"].toLowerCase() : null;
@@ -75,6 +109,14 @@ function describe(event: AuditEvent): { summary: ReactNode; links: ReactNode[] }
         links.push(
           <Anchor key="review" component={Link} to={`/reviews/${event.version.id}`} size="sm" data-testid="audit-version-link">
             Version page
+          </Anchor>,
+        );
+      }
+      const evalRunId = event.action === "EVAL_OUTCOME" || event.action === "EVAL_DRIFT" ? text(event.after?.["evalRunId"]) : null;
+      if (evalRunId) {
+        links.push(
+          <Anchor key="eval" component={Link} to={evalRunPath(toGlobalId("EvalRun", evalRunId))} size="sm" data-testid="audit-eval-run-link">
+            Eval run
           </Anchor>,
         );
       }

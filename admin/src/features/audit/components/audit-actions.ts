@@ -24,6 +24,8 @@ export const AUDIT_ACTIONS: Record<AuditAction, AuditActionInfo> = {
   PUBLISH: { label: "Version uploaded", kind: "Publishing", color: "blue" },
   TEST_OUTCOME: { label: "Tests finished", kind: "Publishing", color: "cyan" },
   VERSION_TESTING: { label: "Waiting for tests", kind: "Publishing", color: "cyan" },
+  VERSION_EVALUATING: { label: "Waiting for evals", kind: "Publishing", color: "cyan" },
+  EVAL_OUTCOME: { label: "Evals scored", kind: "Publishing", color: "cyan" },
   REVIEW_REQUESTED: { label: "Review requested", kind: "Review", color: "orange" },
   APPROVE: { label: "Approved", kind: "Review", color: "green" },
   REJECT: { label: "Rejected", kind: "Review", color: "red" },
@@ -39,6 +41,7 @@ export const AUDIT_ACTIONS: Record<AuditAction, AuditActionInfo> = {
   QUALITY_REVIEW_DUE: { label: "Quality review due", kind: "Usage", color: "orange" },
   QUALITY_REVIEW: { label: "Quality review", kind: "Usage", color: "teal" },
   PLATFORM_UPDATE: { label: "Platform update", kind: "Usage", color: "cyan" },
+  EVAL_DRIFT: { label: "Eval score drifted", kind: "Usage", color: "orange" },
   WEBHOOK_CREATE: { label: "Webhook created", kind: "Webhooks", color: "gray" },
   WEBHOOK_DELETE: { label: "Webhook deleted", kind: "Webhooks", color: "gray" },
 };

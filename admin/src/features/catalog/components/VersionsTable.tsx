@@ -5,6 +5,8 @@ import { Link } from "react-router";
 import { statusLabel, TestRunStatusBadge, VersionStatusBadge } from "../../../components/badges";
 import { RelativeTime } from "../../../components/RelativeTime";
 import { formatPassRate } from "../../runs/components/format";
+import { EvalScoreBadge } from "../../evals/components/EvalBadges";
+import { evalRunPath } from "../../evals/evals-url";
 import type { MaintainerAction } from "./MaintainerModals";
 import { useWideScreen } from "../../../components/useWideScreen";
 import type { SkillVersionRow } from "./skillTypes";
@@ -29,7 +31,7 @@ export function VersionsTable(props: VersionsTableProps) {
 
 function VersionRows({ skillName, versions, latestVersionId, channelsByVersion, onAction }: VersionsTableProps) {
   return (
-    <Table.ScrollContainer minWidth={760}>
+    <Table.ScrollContainer minWidth={860}>
       <Table verticalSpacing="sm" data-testid="versions-table">
         <Table.Thead>
           <Table.Tr>
@@ -37,6 +39,7 @@ function VersionRows({ skillName, versions, latestVersionId, channelsByVersion, 
             <Table.Th>Status</Table.Th>
             <Table.Th>Published</Table.Th>
             <Table.Th>Tests</Table.Th>
+            <Table.Th>Evals</Table.Th>
             <Table.Th ta="right">Installs</Table.Th>
             {onAction && <Table.Th w={120}>Actions</Table.Th>}
           </Table.Tr>
@@ -58,6 +61,9 @@ function VersionRows({ skillName, versions, latestVersionId, channelsByVersion, 
               </Table.Td>
               <Table.Td>
                 <TestRunLink version={version} />
+              </Table.Td>
+              <Table.Td>
+                <EvalRunLink version={version} />
               </Table.Td>
               <Table.Td ta="right">
                 <Text size="sm">{version.downloads.toLocaleString()}</Text>
@@ -90,6 +96,11 @@ function VersionCards({ skillName, versions, latestVersionId, channelsByVersion,
               <Published version={version} />
               <TestRunLink version={version} />
             </Group>
+            {version.latestEvalRun && (
+              <Group justify="flex-end" gap="xs">
+                <EvalRunLink version={version} />
+              </Group>
+            )}
             <Group justify="space-between" gap="xs">
               <Text size="sm" c="dimmed">
                 {version.downloads.toLocaleString()} {version.downloads === 1 ? "install" : "installs"}
@@ -162,6 +173,28 @@ function TestRunLink({ version }: { version: SkillVersionRow }) {
   );
 }
 
+function EvalRunLink({ version }: { version: SkillVersionRow }) {
+  const run = version.latestEvalRun;
+  if (!run) {
+    return (
+      <Text size="sm" c="dimmed">
+        no evals
+      </Text>
+    );
+  }
+  return (
+    <Anchor
+      component={Link}
+      to={evalRunPath(run.id)}
+      underline="never"
+      data-testid="version-eval-run-link"
+      aria-label={`Eval run of ${version.version}: ${run.status.toLowerCase()}, score ${run.score === null ? "none" : run.score.toFixed(2)}`}
+    >
+      <EvalScoreBadge score={run.score} minScore={run.minScore} size="sm" />
+    </Anchor>
+  );
+}
+
 /** Why the version is in its status, in words, with the links a reader needs next. */
 function StatusDetail({ version }: { version: SkillVersionRow }) {
   switch (version.status) {
@@ -193,6 +226,25 @@ function StatusDetail({ version }: { version: SkillVersionRow }) {
         <Text size="xs" c="dimmed">
           Tests are running; the version is not installable yet.
         </Text>
+      );
+    case "EVALUATING":
+      return (
+        <Stack gap={2}>
+          {version.statusReason && (
+            <Text size="xs" data-testid="version-status-reason" style={{ overflowWrap: "anywhere" }}>
+              {version.statusReason}
+            </Text>
+          )}
+          {version.latestEvalRun ? (
+            <Anchor component={Link} to={evalRunPath(version.latestEvalRun.id)} size="xs" data-testid="version-evaluating-link">
+              Follow its eval run
+            </Anchor>
+          ) : (
+            <Text size="xs" c="dimmed">
+              Its evals are being scored; the version is not installable yet.
+            </Text>
+          )}
+        </Stack>
       );
     case "YANKED":
     case "REJECTED":

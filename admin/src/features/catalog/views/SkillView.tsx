@@ -16,13 +16,15 @@ import { SkillDownloads, SkillRating } from "../components/SkillStats";
 import type { Marketplaces, SkillDetail } from "../components/skillTypes";
 import { VersionsTable } from "../components/VersionsTable";
 import { InstallInClaudeCode } from "../../distribution/components/InstallInClaudeCode";
+import { EvalDriftAlert } from "../../evals/components/EvalDrift";
 import { UsageTierBadge } from "../../usage/components/UsageTierBadge";
 import { readSkillUsageWeeks, skillUsagePath } from "../../usage/usage-url";
 
-// The usage tab's charts (recharts) load when the tab is first shown, not with every skill page.
+// The usage and evals tabs' charts (recharts) load when the tab is first shown, not with every skill page.
 const SkillUsagePanel = lazy(() => import("../../usage/components/SkillUsagePanel").then((m) => ({ default: m.SkillUsagePanel })));
+const EvalScoresPanel = lazy(() => import("../../evals/components/EvalScoresPanel").then((m) => ({ default: m.EvalScoresPanel })));
 
-const TABS = ["versions", "channels", "claude-code", "usage", "ratings", "installs", "dependencies"] as const;
+const TABS = ["versions", "channels", "claude-code", "usage", "evals", "ratings", "installs", "dependencies"] as const;
 type Tab = (typeof TABS)[number];
 const isTab = (value: string | null): value is Tab => TABS.some((tab) => tab === value);
 
@@ -159,6 +161,8 @@ function SkillPage({
         </SimpleGrid>
       </Card>
 
+      {skill.evalDrift && <EvalDriftAlert skillName={skill.name} drift={skill.evalDrift} />}
+
       {notice && (
         <Alert color="green" icon={<IconCheck size={18} />} withCloseButton onClose={() => setNotice(null)} data-testid="maintainer-notice">
           {notice}
@@ -184,6 +188,9 @@ function SkillPage({
           </Tabs.Tab>
           <Tabs.Tab value="usage" data-testid="tab-usage">
             Usage
+          </Tabs.Tab>
+          <Tabs.Tab value="evals" data-testid="tab-evals">
+            Evals
           </Tabs.Tab>
           <Tabs.Tab value="ratings" data-testid="tab-ratings">
             Ratings <Count n={skill.reviewCount} />
@@ -231,6 +238,11 @@ function SkillPage({
               weeks={readSkillUsageWeeks(params)}
               onWeeksChange={(weeks) => void navigate(skillUsagePath(skill.name, weeks), { replace: true })}
             />
+          </Suspense>
+        </Tabs.Panel>
+        <Tabs.Panel value="evals" pt="md">
+          <Suspense fallback={<LoadingState />}>
+            <EvalScoresPanel versions={versions} />
           </Suspense>
         </Tabs.Panel>
         <Tabs.Panel value="ratings" pt="md">

@@ -2,13 +2,15 @@ import { useMutation } from "@apollo/client/react";
 import type { ApolloCache } from "@apollo/client";
 import { Alert, Button, Divider, Group, Paper, Progress, Stack, Text, Textarea, Title } from "@mantine/core";
 import { IconAlertTriangle, IconCheck, IconCircleCheck, IconHourglass, IconLock, IconX } from "@tabler/icons-react";
-import { useId, useRef, useState } from "react";
+import { useEffect, useId, useRef, useState } from "react";
 import { VersionStatusBadge, type VersionStatus } from "../../../components/badges";
 import { ReviewApproveVersionDocument, ReviewDetailDocument, ReviewRejectVersionDocument, type ReviewRequestDetailFragment } from "../../../gql/graphql";
 import { describeError } from "../../../lib/errors";
 import { DecisionList } from "./DecisionList";
 import { ErrorMessage } from "../../../components/ErrorMessage";
 import { ReviewReasonList } from "./ReviewReasonList";
+import { formatScore } from "../../evals/eval-format";
+import { acceptsEvalRegression, parseReviewReasons } from "../review-reasons";
 
 /** What the viewer's own decision did, kept on screen after the page refreshes. */
 export type DecisionOutcome = { kind: "APPROVED"; published: boolean; remaining: number } | { kind: "REJECTED" };
@@ -84,10 +86,30 @@ function DecisionForm({
   const [reject, rejecting] = useMutation(ReviewRejectVersionDocument, options);
   const busy = approving.loading || rejecting.loading;
   const blocked = request.viewerCannotDecide;
+  // Approving a version whose evals regressed accepts the drop: the server wants the reason in writing.
+  const regression = acceptsEvalRegression(parseReviewReasons(request.reasons));
+
+  // Focus goes back to the comment once the field is enabled again (it is disabled while a decision is sent).
+  const focusCommentRef = useRef(false);
+  useEffect(() => {
+    if (!focusCommentRef.current || busy) return;
+    focusCommentRef.current = false;
+    commentRef.current?.focus();
+  });
+
+  function refuseOnComment(message: string) {
+    setCommentError(message);
+    focusCommentRef.current = true;
+    if (!busy) commentRef.current?.focus();
+  }
 
   async function onApprove() {
     setFailure(null);
     setCommentError(null);
+    if (regression && !comment.trim()) {
+      refuseOnComment(REGRESSION_NEEDS_REASON);
+      return;
+    }
     try {
       const { data } = await approve({ variables: { input: { versionId: version.id, comment: comment.trim() } } });
       const result = data?.approveVersion;
@@ -97,7 +119,10 @@ function DecisionForm({
       setComment("");
       onDecided({ kind: "APPROVED", published: result.published, remaining });
     } catch (error) {
-      setFailure(error);
+      // The server's refusal of the comment itself (e.g. a regression this page did not know of yet) is shown on the field.
+      const described = describeError(error);
+      if (described.code === "BAD_USER_INPUT" && described.argument === "comment") refuseOnComment(described.message);
+      else setFailure(error);
     }
   }
 
@@ -128,9 +153,14 @@ function DecisionForm({
       )}
       <Textarea
         ref={commentRef}
-        label="Comment"
-        description="Optional when approving; required to reject (the author reads it)."
-        placeholder="What you checked, or what must change"
+        label={regression ? "Comment — why you accept the regression" : "Comment"}
+        required={regression !== null}
+        description={
+          regression
+            ? `Required: approving accepts its eval regression (${formatScore(regression.score)} against ${formatScore(regression.baselineScore)} for ${regression.baselineVersion}), so say why. Also required to reject (the author reads it).`
+            : "Optional when approving; required to reject (the author reads it)."
+        }
+        placeholder={regression ? "Why the lower eval score is acceptable, or what must change" : "What you checked, or what must change"}
         autosize
         minRows={3}
         maxRows={10}
@@ -139,9 +169,10 @@ function DecisionForm({
           setComment(event.currentTarget.value);
           if (commentError) setCommentError(null);
         }}
-        error={commentError}
+        error={commentError && <span data-testid="decision-comment-error">{commentError}</span>}
         disabled={blocked !== null || busy}
         data-testid="decision-comment-input"
+        data-required={regression !== null}
       />
       <Group gap="xs" grow>
         <Button
@@ -183,12 +214,16 @@ function DecisionForm({
   );
 }
 
+const REGRESSION_NEEDS_REASON = "Approving this version accepts its eval regression: say why in the comment.";
+
 /** Why a version that is not under review has no review request. */
 function withoutReview(status: VersionStatus): string {
   switch (status) {
     case "UPLOADED":
     case "TESTING":
       return "No review yet: its tests have not finished. If it needs a review, it joins the queue when they pass.";
+    case "EVALUATING":
+      return "No review yet: its evals are being scored. If it needs a review, it joins the queue when they pass.";
     case "PUBLISHED":
     case "DEPRECATED":
     case "YANKED":

@@ -1,6 +1,32 @@
-import { Code, Group, List, Text } from "@mantine/core";
+import { Anchor, Code, Group, List, Text } from "@mantine/core";
+import { Link } from "react-router";
 import { RiskBadge } from "../../../components/badges";
-import { parseReviewReasons, weeklyWords, type ReviewReason } from "../review-reasons";
+import { toGlobalId } from "../../../lib/global-id";
+import { formatScore, formatScoreChange } from "../../evals/eval-format";
+import { evalRunPath } from "../../evals/evals-url";
+import { casesWords, parseReviewReasons, weeklyWords, type ReviewReason } from "../review-reasons";
+
+/** The eval run a reason refers to (reasons carry the run's raw uuid). */
+function EvalRunLink({ evalRunId, children }: { evalRunId: string; children: string }) {
+  return (
+    <Anchor component={Link} to={evalRunPath(toGlobalId("EvalRun", evalRunId))} size="sm" data-testid="review-reason-eval-link">
+      {children}
+    </Anchor>
+  );
+}
+
+function CaseNames({ names }: { names: readonly string[] }) {
+  return (
+    <>
+      {names.map((name, index) => (
+        <span key={name}>
+          {index > 0 && ", "}
+          <Code>{name}</Code>
+        </span>
+      ))}
+    </>
+  );
+}
 
 function PermissionNames({ names }: { names: readonly string[] }) {
   return (
@@ -42,6 +68,48 @@ function ReasonText({ reason }: { reason: ReviewReason }) {
       return (
         <Text size="sm" data-testid="review-reason-usage" data-tier={reason.tier} data-weekly={reason.weeklyInvocations}>
           Popular skill: <b>{reason.tier}</b> tier, {weeklyWords(reason.weeklyInvocations)} — every update needs a reviewer
+        </Text>
+      );
+    case "EVALS_MISSING":
+      return (
+        <Text size="sm" data-testid="review-reason-evals-missing" data-tier={reason.tier}>
+          <b>No eval suite</b>: {reason.tier.toLowerCase()}-tier skills must ship one (<Code>evals/suite.yaml</Code>), and this version does not, so nothing
+          scored its answers. Try it yourself before approving.
+        </Text>
+      );
+    case "EVALS_NOT_SCORED":
+      return (
+        <Text size="sm" data-testid="review-reason-evals-not-scored" data-cases={reason.cases.join(",")}>
+          <b>{casesWords(reason.cases.length)} not scored</b>: the judge gave no score for <CaseNames names={reason.cases} /> ({reason.why}). Read{" "}
+          {reason.cases.length === 1 ? "its output" : "their outputs"} and judge {reason.cases.length === 1 ? "it" : "them"} yourself.{" "}
+          <EvalRunLink evalRunId={reason.evalRunId}>Open the eval run</EvalRunLink>
+        </Text>
+      );
+    case "EVAL_REGRESSION":
+      return (
+        <Text
+          size="sm"
+          component="div"
+          data-testid="review-reason-eval-regression"
+          data-score={reason.score}
+          data-baseline-score={reason.baselineScore}
+          data-baseline-version={reason.baselineVersion}
+        >
+          <b>Evals got worse</b>: this version scores <b>{formatScore(reason.score)}</b> where {reason.baselineVersion} (on latest today) scores{" "}
+          <b>{formatScore(reason.baselineScore)}</b> on the same cases. Approving accepts the drop, so it needs a written reason.
+          {reason.worse.length > 0 && (
+            <List size="sm" spacing={2} mt={4} data-testid="review-reason-worse-cases">
+              {reason.worse.map((change) => (
+                <List.Item key={change.name} data-case={change.name} style={{ overflowWrap: "anywhere" }}>
+                  <Code>{change.name}</Code> {formatScore(change.before)} → {formatScore(change.after)} ({formatScoreChange(change.before, change.after)})
+                </List.Item>
+              ))}
+            </List>
+          )}
+          <Group gap="sm" mt={4}>
+            <EvalRunLink evalRunId={reason.evalRunId}>This version's run</EvalRunLink>
+            <EvalRunLink evalRunId={reason.baselineRunId}>{`${reason.baselineVersion}'s run`}</EvalRunLink>
+          </Group>
         </Text>
       );
     case "OTHER":

@@ -18,6 +18,8 @@ import { PermissionDiffList, PermissionDiffSummary } from "../components/Permiss
 import { ReviewSection } from "../components/ReviewSection";
 import { TestResults } from "../components/TestResults";
 import { formatBytes } from "../manifest-facts";
+import { parseReviewReasons } from "../review-reasons";
+import { VersionEvals } from "../../evals/components/VersionEvals";
 
 type ReviewedNode = Extract<NonNullable<ReviewDetailQuery["node"]>, { __typename: "SkillVersion" }>;
 
@@ -99,6 +101,15 @@ function ReviewEvidence({ version, onRunFinished }: { version: ReviewedNode; onR
       )}
       <ReviewSection title="Tests" description="The newest run in the sandbox." testId="section-tests">
         <TestResults run={version.latestTestRun} onRunFinished={onRunFinished} />
+      </ReviewSection>
+      <ReviewSection title="Evals" description="The version's eval suite, scored in the sandbox after its tests." testId="section-evals">
+        <VersionEvals
+          version={version.version}
+          suite={version.evalSuite}
+          run={version.latestEvalRun}
+          suiteRequired={parseReviewReasons(request?.reasons ?? []).some((reason) => reason.kind === "EVALS_MISSING")}
+          onRunFinished={onRunFinished}
+        />
       </ReviewSection>
       <ReviewSection title="Manifest" testId="section-manifest">
         <ManifestSummary manifest={version.manifest} />

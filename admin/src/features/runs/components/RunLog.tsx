@@ -1,6 +1,6 @@
 import { useApolloClient, useQuery } from "@apollo/client/react";
 import { Alert, Badge, Button, Group, Loader, SegmentedControl, Stack, Text } from "@mantine/core";
-import { IconAlertTriangle, IconPlayerPause, IconPlayerPlay, IconPlugConnectedX, IconScissors } from "@tabler/icons-react";
+import { IconAlertTriangle, IconPlayerPause, IconPlayerPlay, IconScissors } from "@tabler/icons-react";
 import { memo, useCallback, useEffect, useLayoutEffect, useRef, useState, type UIEvent } from "react";
 import { isFinalRunStatus, TestRunStatusBadge, type TestRunStatus } from "../../../components/badges";
 import { ErrorState } from "../../../components/QueryState";
@@ -8,7 +8,7 @@ import { RunsRunLogSummaryDocument } from "../../../gql/graphql";
 import { describeError } from "../../../lib/errors";
 import classes from "./RunLog.module.css";
 import { RunOutcome } from "./RunOutcome";
-import { ErrorMessage } from "../../../components/ErrorMessage";
+import { LiveUnavailable } from "../../../components/LiveUnavailable";
 import { useRunLogStream, type LogLine, type LogStreamName } from "./useRunLogStream";
 
 type StreamFilter = "ALL" | LogStreamName;
@@ -117,21 +117,7 @@ function RunLogViewer({ runId, onFinished }: { runId: string; onFinished?: () =>
         </Group>
       </Group>
 
-      {liveError && (
-        <Alert color="yellow" icon={<IconPlugConnectedX size={18} />} title="Live output is unavailable" data-testid="log-live-error">
-          <Stack gap={6}>
-            <Text size="sm">
-              <ErrorMessage error={liveError} />
-            </Text>
-            <Text size="sm">Showing the stored output instead; it does not update by itself.</Text>
-            <Group>
-              <Button size="xs" variant="light" color="yellow" onClick={stream.reconnect}>
-                Reconnect
-              </Button>
-            </Group>
-          </Stack>
-        </Alert>
-      )}
+      {liveError && <LiveUnavailable error={liveError} what="output" onReconnect={stream.reconnect} testId="log-live-error" />}
       {stream.source === "stored" && !liveError && (
         <Text size="xs" c="dimmed" data-testid="log-stored-notice">
           The live connection has not answered yet: showing the stored output meanwhile.

@@ -4,6 +4,7 @@ import { Link } from "react-router";
 import { RelativeTime } from "../../../components/RelativeTime";
 import { useWideScreen } from "../../../components/useWideScreen";
 import type { UsageReviewDueFragment } from "../../../gql/graphql";
+import { EvalDriftBadge } from "../../evals/components/EvalDrift";
 import { formatWeekly } from "../usage-format";
 import { skillUsagePath } from "../usage-url";
 import { LastReviewLine } from "./QualityReviewStatus";
@@ -17,6 +18,7 @@ const rowProps = (due: Due) => ({
   "data-tier": due.tier,
   "data-weekly": due.weeklyInvocations,
   "data-reason": due.reason,
+  "data-drift": due.skill.evalDrift !== null,
 });
 
 function SkillCell({ due }: { due: Due }) {
@@ -29,6 +31,11 @@ function SkillCell({ due }: { due: Due }) {
         team {due.skill.owner.name}
         {due.skill.latestVersion && ` · latest ${due.skill.latestVersion.version}`}
       </Text>
+      {due.skill.evalDrift && (
+        <Group gap={4} mt={2}>
+          <EvalDriftBadge skillName={due.skill.name} drift={due.skill.evalDrift} />
+        </Group>
+      )}
     </Stack>
   );
 }
