@@ -5,7 +5,7 @@ import type { SkillVersion } from "../catalog/skill-version.entity";
 import { VersionStatus } from "../catalog/version-status";
 import type { ReviewReason, ReviewTrigger } from "../governance/review-policy";
 import { EvalCaseResult } from "./eval-case.entity";
-import { EvalRun, EvalRunPurpose, EvalRunStatus } from "./eval-run.entity";
+import { EvalRun, EvalRunPurpose } from "./eval-run.entity";
 import type { EvalRunService } from "./eval-run.service";
 
 export const EVAL_GATE = "evals";
@@ -73,9 +73,4 @@ export class EvalReviewTrigger implements ReviewTrigger {
     }
     return reasons;
   }
-}
-
-/** A run whose outcome is final and usable for comparison (it has a score). */
-export function isScored(run: Pick<EvalRun, "status" | "score">): boolean {
-  return (run.status === EvalRunStatus.PASSED || run.status === EvalRunStatus.FAILED) && run.score !== null;
 }
