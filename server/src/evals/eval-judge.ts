@@ -48,7 +48,7 @@ export const ANTHROPIC_VERSION = "2023-06-01";
 export const JUDGE_MAX_TOKENS = 512;
 /** Input and output JSON are each cut to this many UTF-8 bytes in the prompt (with a note saying so). */
 export const JUDGE_JSON_LIMIT_BYTES = 16 * 1024;
-export const JUDGE_REASON_MAX_CHARS = 1000;
+const JUDGE_REASON_MAX_CHARS = 1000;
 export const NO_JUDGE_REASON = "no judge is configured (EVAL_JUDGE_URL)";
 export const CANCELLED_REASON = "cancelled";
 
@@ -61,7 +61,7 @@ const EXCERPT_CHARS = 200;
 /** Statuses worth another attempt: request timeout, rate limiting, server trouble, overload (529); other 5xx but 501 too. */
 const RETRIED_STATUSES: ReadonlySet<number> = new Set([408, 429, 500, 502, 503, 504, 529]);
 
-export const JUDGE_SYSTEM_PROMPT = [
+const JUDGE_SYSTEM_PROMPT = [
   "You grade the output of a skill (a program an AI agent runs) against a rubric written by the skill's author.",
   "You are given the rubric, the JSON input the skill received and the JSON output it printed.",
   "Score how well the output meets the rubric for that input, from 0 (does not meet it at all) to 1 (fully meets it); use values in between for partial success.",
@@ -263,7 +263,7 @@ export class MessagesApiJudge implements EvalJudge {
  * In the JSON, `<`, `>` and backticks (which occur only inside strings) are written as \u escapes:
  * the JSON means the same, and no data can close its tag or its fence to pose as instructions.
  */
-export function judgePrompt(request: JudgeRequest): string {
+function judgePrompt(request: JudgeRequest): string {
   const input = promptJson(request.input);
   const output = promptJson(request.output);
   return [

@@ -24,7 +24,7 @@ export enum EvalRunEventKind {
 registerEnumType(EvalRunEventKind, { name: "EvalRunEventKind" });
 
 @ObjectType("EvalGraderResult", { description: "One deterministic check of a case's output." })
-export class EvalGraderResultType {
+class EvalGraderResultType {
   @Field({ description: "json, outputs_schema, equals, json_subset, contains, regex, json_schema or number." })
   grader: string;
 

@@ -33,11 +33,11 @@ import type { LogStream, SandboxLanguage } from "./types";
 const MiB = 1024 * 1024;
 
 /** Where the runtime images install runtimes/eval-harness.sh. */
-export const EVAL_HARNESS_PATH = "/usr/local/bin/skillyard-eval";
+const EVAL_HARNESS_PATH = "/usr/local/bin/skillyard-eval";
 /** The image label holding the sha256 (hex) of the harness the image carries. */
 export const EVAL_HARNESS_LABEL = "org.skillyard.eval-harness";
 
-export const EVAL_LIMITS = Object.freeze({
+const EVAL_LIMITS = Object.freeze({
   /** Bigger output caps are lowered to this (the harness holds the capture in memory, base64-encoded). */
   maxOutputCapBytes: 16 * MiB,
   /** The suite's deadline is cases × (case timeout + caseSlackSeconds) + suiteSlackSeconds … */

@@ -304,7 +304,7 @@ export function hardenedHostConfig(config: SandboxConfig, memoryMb: number): Doc
 }
 
 /** The name of a run's package volume (one per run id: a retried run replaces it). */
-export function packageVolumeName(runId: string): string {
+function packageVolumeName(runId: string): string {
   return `skillyard-run-${runId}`;
 }
 
