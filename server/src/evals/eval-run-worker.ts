@@ -217,7 +217,7 @@ export class EvalRunWorker {
           memoryMb: version.manifest.requirements.memoryMb,
           entrypoint,
           inputs: suite.cases.map((c) => c.input),
-          caseTimeoutSeconds: Math.min(config.caseTimeoutSeconds, version.manifest.requirements.timeoutSeconds ?? config.caseTimeoutSeconds),
+          caseTimeoutSeconds: this.caseTimeoutSeconds(version),
           outputCapBytes: config.outputCapBytes,
           onLog: (stream, line) => writer.log(stream === "STDERR" ? LogStream.STDERR : LogStream.STDOUT, line),
           onCase: async (result) => {
@@ -307,7 +307,7 @@ export class EvalRunWorker {
     let judgeScore: number | null = null;
     let judgeReason: string | null = null;
     if (result.timedOut) grade = { ...grade, passed: false };
-    let reason = result.timedOut ? `timed out after ${this.deps.config.caseTimeoutSeconds} s` : grade.reason;
+    let reason = result.timedOut ? `timed out after ${this.caseTimeoutSeconds(version)} s` : grade.reason;
     if (evalCase.rubric !== null && grade.passed && budget) {
       const verdict = await this.deps.judge.score({ caseName: evalCase.name, rubric: evalCase.rubric, input: evalCase.input, output: grade.parsed }, budget);
       judgeScore = verdict.kind === "SCORED" ? verdict.score : null;
@@ -336,6 +336,12 @@ export class EvalRunWorker {
       reason: score === 1 ? null : reason,
     });
     writer.caseScored(evalCase.name);
+  }
+
+  /** EVAL_CASE_TIMEOUT_SECONDS, or the manifest's own timeout_seconds when that is lower. */
+  private caseTimeoutSeconds(version: SkillVersion): number {
+    const configured = this.deps.config.caseTimeoutSeconds;
+    return Math.min(configured, version.manifest.requirements.timeoutSeconds ?? configured);
   }
 
   private async storeNeverRan(run: EvalRun, writer: TestRunEventWriter, evalCase: EvalCase, index: number, why: string): Promise<void> {
