@@ -3,6 +3,7 @@ import type { GateDecision, PublishGate } from "../catalog/publish-pipeline";
 import { Skill } from "../catalog/skill.entity";
 import type { SkillVersion } from "../catalog/skill-version.entity";
 import { VersionStatus } from "../catalog/version-status";
+import { toGlobalId } from "../common/global-id";
 import type { ReviewReason, ReviewTrigger } from "../governance/review-policy";
 import { EvalCaseResult } from "./eval-case.entity";
 import { EvalRun, EvalRunPurpose } from "./eval-run.entity";
@@ -52,7 +53,12 @@ export class EvalReviewTrigger implements ReviewTrigger {
     const cases = await em.getRepository(EvalCaseResult).find({ where: { runId: run.id }, order: { index: "ASC" } });
     const unscored = cases.filter((c) => c.score === null);
     if (unscored.length > 0) {
-      reasons.push({ kind: "EVALS_NOT_SCORED", evalRunId: run.id, cases: unscored.map((c) => c.name), why: unscored[0].judgeReason ?? "not scored" });
+      reasons.push({
+        kind: "EVALS_NOT_SCORED",
+        evalRunId: toGlobalId("EvalRun", run.id),
+        cases: unscored.map((c) => c.name),
+        why: unscored[0].judgeReason ?? "not scored",
+      });
     }
     if (run.regressed && run.baselineRunId && run.score !== null && run.baselineScore !== null) {
       const baseline = await em.getRepository(EvalRun).findOneOrFail({ where: { id: run.baselineRunId }, relations: { version: true } });
@@ -63,8 +69,8 @@ export class EvalReviewTrigger implements ReviewTrigger {
       });
       reasons.push({
         kind: "EVAL_REGRESSION",
-        evalRunId: run.id,
-        baselineRunId: baseline.id,
+        evalRunId: toGlobalId("EvalRun", run.id),
+        baselineRunId: toGlobalId("EvalRun", baseline.id),
         baselineVersion: baseline.version.version,
         score: run.score,
         baselineScore: run.baselineScore,

@@ -79,6 +79,12 @@ export class AuditResolver {
     const runId = event.action === AuditAction.TEST_OUTCOME ? event.after?.["testRunId"] : null;
     return typeof runId === "string" ? toGlobalId("TestRun", runId) : null;
   }
+
+  @FieldResolver(() => ID, { nullable: true, description: "Global id of the eval run an EVAL_OUTCOME or EVAL_DRIFT event reports." })
+  evalRunId(@Root() event: AuditEvent): string | null {
+    const runId = event.action === AuditAction.EVAL_OUTCOME || event.action === AuditAction.EVAL_DRIFT ? event.after?.["evalRunId"] : null;
+    return typeof runId === "string" ? toGlobalId("EvalRun", runId) : null;
+  }
 }
 
 function emptyPage(): Connection<AuditEvent> {

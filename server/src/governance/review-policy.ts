@@ -69,7 +69,10 @@ export type ReviewReason =
   | { kind: "USAGE_TIER"; tier: string; weeklyInvocations: number }
   /** The skill's tier needs evals (EVAL_GATED_TIERS) and the version ships no evals/suite.yaml. */
   | { kind: "EVALS_MISSING"; tier: string }
-  /** Rubric cases the judge did not score (none configured, budget spent, no valid answer): the gate cannot pass them. */
+  /**
+   * Rubric cases the judge did not score (none configured, budget spent, no valid answer): the gate
+   * cannot pass them. Run ids here and below are global ids: reasons reach clients as stored.
+   */
   | { kind: "EVALS_NOT_SCORED"; evalRunId: string; cases: string[]; why: string }
   /**
    * The version's suite scores lower on it than on the version `latest` points to, by more than

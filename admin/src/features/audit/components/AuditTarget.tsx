@@ -2,7 +2,6 @@ import { Anchor, Code, Group, Stack, Text, Tooltip } from "@mantine/core";
 import type { ReactNode } from "react";
 import { Link } from "react-router";
 import type { AuditEventFieldsFragment, EvalRunPurpose } from "../../../gql/graphql";
-import { toGlobalId } from "../../../lib/global-id";
 import { EVAL_PURPOSE_INFO, formatScore } from "../../evals/eval-format";
 import { evalRunPath } from "../../evals/evals-url";
 
@@ -112,10 +111,10 @@ function describe(event: AuditEvent): { summary: ReactNode; links: ReactNode[] }
           </Anchor>,
         );
       }
-      const evalRunId = event.action === "EVAL_OUTCOME" || event.action === "EVAL_DRIFT" ? text(event.after?.["evalRunId"]) : null;
+      const evalRunId = event.evalRunId;
       if (evalRunId) {
         links.push(
-          <Anchor key="eval" component={Link} to={evalRunPath(toGlobalId("EvalRun", evalRunId))} size="sm" data-testid="audit-eval-run-link">
+          <Anchor key="eval" component={Link} to={evalRunPath(evalRunId)} size="sm" data-testid="audit-eval-run-link">
             Eval run
           </Anchor>,
         );

@@ -1,7 +1,6 @@
 import { Anchor, Code, Group, List, Text } from "@mantine/core";
 import { Link } from "react-router";
 import { RiskBadge } from "../../../components/badges";
-import { toGlobalId } from "../../../lib/global-id";
 import { formatScore, formatScoreChange } from "../../evals/eval-format";
 import { evalRunPath } from "../../evals/evals-url";
 import { casesWords, parseReviewReasons, weeklyWords, type ReviewReason } from "../review-reasons";
@@ -9,7 +8,7 @@ import { casesWords, parseReviewReasons, weeklyWords, type ReviewReason } from "
 /** The eval run a reason refers to (reasons carry the run's raw uuid). */
 function EvalRunLink({ evalRunId, children }: { evalRunId: string; children: string }) {
   return (
-    <Anchor component={Link} to={evalRunPath(toGlobalId("EvalRun", evalRunId))} size="sm" data-testid="review-reason-eval-link">
+    <Anchor component={Link} to={evalRunPath(evalRunId)} size="sm" data-testid="review-reason-eval-link">
       {children}
     </Anchor>
   );
