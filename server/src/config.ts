@@ -138,22 +138,12 @@ const envSchema = z.object({
   EVAL_DEFAULT_MIN_SCORE: ratio.pipe(z.number().min(0).max(1)).default(0.8),
   /** How far a gated version's score may fall below the version `latest` points to before it is held for review. */
   EVAL_MAX_REGRESSION: ratio.pipe(z.number().min(0).max(1)).default(0.05),
-  /** Usage tiers whose new versions must pass their evals (comma-separated; empty: none). Other tiers' evals run and never block. */
+  /** Usage tiers whose new versions must pass their evals (comma-separated, or NONE). Other tiers' evals run and never block. */
   EVAL_GATED_TIERS: z
     .string()
-    .regex(/^\s*((HIGH|MEDIUM|LOW)(\s*,\s*(HIGH|MEDIUM|LOW))*)?\s*$/, "must be a comma-separated list of HIGH, MEDIUM, LOW")
+    .regex(/^\s*(NONE|(HIGH|MEDIUM|LOW)(\s*,\s*(HIGH|MEDIUM|LOW))*)\s*$/, "must be NONE or a comma-separated list of HIGH, MEDIUM, LOW")
     .default("HIGH")
-    .transform(
-      (v) =>
-        [
-          ...new Set(
-            v
-              .split(",")
-              .map((t) => t.trim())
-              .filter(Boolean),
-          ),
-        ] as ("HIGH" | "MEDIUM" | "LOW")[],
-    ),
+    .transform((v) => (v.trim() === "NONE" ? [] : [...new Set(v.split(",").map((t) => t.trim() as "HIGH" | "MEDIUM" | "LOW"))])),
   /** Wall-clock limit for one eval case's entry point. */
   EVAL_CASE_TIMEOUT_SECONDS: int(1, 600).default(30),
   /** Most bytes of an entry point's output kept per case; more is cut and scored as it is. */

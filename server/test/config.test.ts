@@ -25,6 +25,19 @@ describe("configuration", () => {
     assert.equal(config.publicUrl, "http://127.0.0.1:4000");
   });
 
+  test("evals: gated tiers as a list or NONE, a judge only with its URL, its own key before ANTHROPIC_API_KEY", () => {
+    assert.deepEqual(loadConfig({}).evals.gatedTiers, ["HIGH"]);
+    assert.equal(loadConfig({}).evals.judge, null);
+    assert.deepEqual(loadConfig({ EVAL_GATED_TIERS: " MEDIUM, HIGH ,MEDIUM" }).evals.gatedTiers, ["MEDIUM", "HIGH"]);
+    assert.deepEqual(loadConfig({ EVAL_GATED_TIERS: "NONE" }).evals.gatedTiers, []);
+    const judged = loadConfig({ EVAL_JUDGE_URL: "http://127.0.0.1:9/", ANTHROPIC_API_KEY: "sk-test" }).evals.judge;
+    assert.deepEqual(judged, { url: "http://127.0.0.1:9/", model: "claude-sonnet-4-5", apiKey: "sk-test", maxCallsPerRun: 100 });
+    assert.equal(loadConfig({ EVAL_JUDGE_URL: "http://127.0.0.1:9/", ANTHROPIC_API_KEY: "a", EVAL_JUDGE_API_KEY: "b" }).evals.judge?.apiKey, "b");
+    const found = problems({ EVAL_GATED_TIERS: "HIGH,SOMETIMES", EVAL_JUDGE_URL: "ftp://judge", EVAL_MAX_REGRESSION: "2" });
+    assert.deepEqual(found.map((p) => p.split(" ")[0]).sort(), ["EVAL_GATED_TIERS", "EVAL_JUDGE_URL", "EVAL_MAX_REGRESSION"]);
+    assert.ok(found.includes('EVAL_GATED_TIERS must be NONE or a comma-separated list of HIGH, MEDIUM, LOW (got "HIGH,SOMETIMES")'), found.join("\n"));
+  });
+
   test("every bad value is reported with the variable's name", () => {
     const found = problems({
       PORT: "eighty",
