@@ -107,7 +107,7 @@ describe("skillyard publish follows the eval run", () => {
     assert.match(run.stdout, /^✖ greets-grace 0\.00 .*— contains: output does not contain "Grace"/m);
     // The run's reason is the version's status reason: shown once, on the rejection's line.
     assert.match(run.stdout, /^evals: FAILED 0\.00 \(minimum 0\.80\), 3 cases, 1 not scored$/m);
-    assert.match(run.stdout, /^✗ rejected cli-greeter@1\.1\.0: Scored 0\.00 \(minimum 0\.80\)\. .*failing: greets-ada/m);
+    assert.match(run.stdout, /^✗ rejected cli-greeter@1\.1\.0: Scored 0\.00 \(minimum 0\.80\)\. .*Failing: greets-ada/m);
     assert.doesNotMatch(run.stdout, /published/);
   });
 

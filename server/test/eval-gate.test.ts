@@ -251,7 +251,7 @@ describe("eval gate", () => {
     assert.match(byName.get("three-values")!.reason ?? "", /json: output is not valid JSON/, "invalid JSON scores 0 with the reason");
     assert.equal(byName.get("three-values")!.score, 0);
     assert.match(byName.get("two-values")!.reason ?? "", /number/);
-    assert.match(s.statusReason ?? "", /Scored 0\.\d\d \(minimum 0\.70\).*failing: two-values/);
+    assert.match(s.statusReason ?? "", /Scored 0\.\d\d \(minimum 0\.70\)\. Failing: two-values/);
   });
 
   test("a regression against the version latest points to is held for review, and a reviewer accepts it with a reason", async () => {

@@ -466,7 +466,8 @@ function describe(run: EvalRun, execution: Execution, status: EvalRunStatus, reg
     const shown = failing.slice(0, SUMMARY_CASES).map((c) => `${c.name} (${c.reason ?? `score ${c.score?.toFixed(2)}`})`);
     parts.push(`failing: ${shown.join("; ")}${failing.length > SUMMARY_CASES ? `; and ${failing.length - SUMMARY_CASES} more` : ""}`);
   }
-  return `${parts.join(". ")}.`;
+  // One sentence per part; a part from elsewhere (the sandbox's reason) may start in lower case.
+  return `${parts.map((p) => p.charAt(0).toUpperCase() + p.slice(1)).join(". ")}.`;
 }
 
 /** Both runs' scores over the cases both scored (same suite, so matched by name); null when they share none. */
