@@ -9,7 +9,7 @@
 # Usage: runtimes/build-offline.sh [--force] [python|node]...
 #   no runtime named: both; an image that already exists is kept unless --force, and only its
 #   harness layer is replaced when eval-harness.sh changed (seconds, no debootstrap).
-# Environment: DEBIAN_MIRROR (default: the host's apt sources, else http://deb.debian.org/debian),
+# Environment: DEBIAN_MIRROR (default: the first Debian mirror in the host's apt sources),
 #              NODE_BIN (default: `command -v node`).
 set -euo pipefail
 umask 022
@@ -17,7 +17,6 @@ umask 022
 PYTHON_IMAGE=skillyard/runtime-python:3.11
 NODE_IMAGE=skillyard/runtime-node:20
 SUITE=bookworm # its python3 is 3.11; another suite would change the runtime's version
-DEFAULT_MIRROR=http://deb.debian.org/debian
 # The sandbox's view: read-only root, tmpfs /tmp, nobody, no network (also used for the smoke tests).
 RUN_FLAGS=(--rm --network none --read-only --tmpfs /tmp -u 65534:65534)
 # The eval harness, installed in both images; the server refuses an image whose label differs.
@@ -170,7 +169,8 @@ build_python() {
   t0=$(now)
   command -v debootstrap >/dev/null 2>&1 || die "debootstrap is not installed (apt-get install debootstrap)"
   mirror=${DEBIAN_MIRROR:-$(host_mirror)}
-  mirror=${mirror:-$DEFAULT_MIRROR}
+  # No built-in fallback: which mirror a site may reach is the site's to say.
+  [ -n "$mirror" ] || die "no Debian mirror: the host's apt sources name none; set DEBIAN_MIRROR to the URL of a Debian mirror this machine can reach"
   root="$work/python"
   log "python: debootstrap --variant=minbase $SUITE from $mirror (python3, python3-pytest)"
   # In the background, in its own process group, so that a signal to this script is acted on at once
