@@ -548,6 +548,13 @@ describe("RunOutputCollector (no Docker)", () => {
     }
   });
 
+  test("the wrapper's OOM line sets oomKilled and is not logged; output before it on the same line is", () => {
+    const { lines, collector } = collect([`running\npartial${markers.oomKilled}\n`]);
+    assert.deepEqual(lines, ["running", "partial"]);
+    assert.equal(collector.oomKilled, true);
+    assert.equal(collect(["running\n", `not ${markers.oomKilled} at the end\n`]).collector.oomKilled, false);
+  });
+
   test("long lines are cut and marked; the byte cap stops delivery", () => {
     const { lines } = collect([`${"a".repeat(100)}\nok\n`]);
     assert.deepEqual(lines, [`${"a".repeat(32)} … [line cut: 100 bytes in total]`, "ok"]);

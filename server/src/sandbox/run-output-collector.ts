@@ -18,7 +18,7 @@ export type ReportStatus = "absent" | "complete" | "incomplete" | "too-large";
 /**
  * The sink for one container's demultiplexed output. Splits each stream into lines, hands them to
  * onLog up to the stored-log cap, and cuts the test-report block (between the run's marker lines)
- * out of stdout so it never reaches the log but is kept for parsing. When several blocks appear the
+ * out of stdout so it never reaches the log but is kept for parsing, as is the wrapper's OOM line. When several blocks appear the
  * last complete one wins: the wrapper prints its block after the test command has ended.
  */
 export class RunOutputCollector {
@@ -28,11 +28,14 @@ export class RunOutputCollector {
   logTruncated = false;
   /** The first exception thrown by onLog; delivery stops after it and the runner rethrows it. */
   consumerError: unknown = null;
+  /** The wrapper said the container's memory cgroup killed a process (its OOM marker line). */
+  oomKilled = false;
 
   private readonly stdoutLines: LogLineSplitter;
   private readonly stderrLines: LogLineSplitter;
   private readonly begin: Buffer;
   private readonly end: Buffer;
+  private readonly oom: Buffer;
   private inReport = false;
   private reportParts: Buffer[] = [];
   private reportBytes = 0;
@@ -48,6 +51,7 @@ export class RunOutputCollector {
   ) {
     this.begin = Buffer.from(markers.begin);
     this.end = Buffer.from(markers.end);
+    this.oom = Buffer.from(markers.oomKilled);
     this.stdoutLines = new LogLineSplitter(limits.maxLineBytes, (line) => this.onStdoutLine(line));
     this.stderrLines = new LogLineSplitter(limits.maxLineBytes, (line) => this.deliver("STDERR", line.head, line.totalBytes));
     this.stdout = this.sink(this.stdoutLines);
@@ -96,11 +100,13 @@ export class RunOutputCollector {
       }
       return;
     }
-    if (endsWith(last, this.begin)) {
-      // Output that did not end with a newline before the block is still an ordinary log line.
-      const prefixBytes = line.totalBytes - this.begin.length;
+    const marker = endsWith(last, this.oom) ? this.oom : endsWith(last, this.begin) ? this.begin : null;
+    if (marker !== null) {
+      // Output that did not end with a newline before the marker is still an ordinary log line.
+      const prefixBytes = line.totalBytes - marker.length;
       if (prefixBytes > 0) this.deliver("STDOUT", line.head.subarray(0, Math.min(prefixBytes, line.head.length)), prefixBytes);
-      this.openReport();
+      if (marker === this.oom) this.oomKilled = true;
+      else this.openReport();
       return;
     }
     this.deliver("STDOUT", line.head, line.totalBytes);

@@ -195,7 +195,7 @@ export class SandboxRunner {
         customCommand: request.testCommand !== null,
         command,
         exitCode: typeof state.ExitCode === "number" ? state.ExitCode : null,
-        oomKilled: state.OOMKilled === true,
+        oomKilled: state.OOMKilled === true || collector.oomKilled,
         timedOut,
         timeoutSeconds,
         memoryMb,
@@ -203,7 +203,11 @@ export class SandboxRunner {
         report: collector.report,
         passThreshold: this.config.passThreshold,
       });
-      return finish({ ...verdict, exitCode: typeof state.ExitCode === "number" ? state.ExitCode : null, oomKilled: state.OOMKilled === true });
+      return finish({
+        ...verdict,
+        exitCode: typeof state.ExitCode === "number" ? state.ExitCode : null,
+        oomKilled: state.OOMKilled === true || collector.oomKilled,
+      });
     } catch (error) {
       collector.finish();
       return finish({ outcome: "INFRA_ERROR", reason: describeDockerError(error) });

@@ -27,7 +27,8 @@ export const PYTEST_NO_TESTS_EXIT_CODE = 5;
  * The container's command: `sh -c SCRIPT skillyard-test ARGV...`. The script runs the test command
  * exactly as given (`"$@"`, no re-parsing by the shell), then, because the container's /tmp
  * disappears with it, prints the JUnit file (if any) to stdout between the run's marker lines and
- * exits with the test command's status. When `cat` is missing or cannot be forked
+ * exits with the test command's status. Before that, if the container's memory cgroup counted an
+ * OOM kill, it prints the OOM marker line. When `cat` is missing or cannot be forked
  * (a fork bomb's leftovers can hold every pid), shell built-ins print the file instead. Any text on the line before the begin marker
  * is a partial last line of the test output; the collector gives it back to the log.
  */
@@ -35,6 +36,16 @@ export function wrapTestCommand(argv: readonly string[], markers: ReportMarkers)
   const script = [
     '"$@"',
     "rc=$?",
+    // Docker's State.OOMKilled is not always set when the kernel kills a process of the container
+    // for memory (seen with cgroup v1 here): ask the container's own memory cgroup (v2, then v1),
+    // with shell built-ins only, while it still exists.
+    "oom=0",
+    "for f in /sys/fs/cgroup/memory.events /sys/fs/cgroup/memory/memory.oom_control; do",
+    '  [ -r "$f" ] || continue',
+    '  while read -r key value; do [ "$key" = oom_kill ] && oom=$value; done < "$f"',
+    "  break",
+    "done",
+    `[ "$oom" = 0 ] || printf '%s\\n' '${markers.oomKilled}'`,
     `if [ -f ${JUNIT_REPORT_PATH} ]; then`,
     `  printf '%s\\n' '${markers.begin}'`,
     // `cat` is fast but needs a fork, which fails while leftover processes hold the pids limit.
