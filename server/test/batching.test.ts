@@ -12,7 +12,7 @@ const NESTED = `query Nested($first: Int!) {
       name rating reviewCount downloads usageTier usageWeeklyInvocations
       usage(weeks: 4) { invocations distinctUsers byWeek { weekStart invocations teams { team } } byTeam { team distinctUsers } byVersion { version } }
       qualityReview { dueAt reason lastReview { outcome } }
-      evalDrift { score previousScore cases(first: 2) { edges { node { name score } } } }
+      evalDrift { score previousScore }
       installsByTenant { team { name } installs lastInstalledAt versions }
       owner { name }
       latestVersion { version }
