@@ -40,8 +40,7 @@ export class EvalGate implements PublishGate {
 export class EvalReviewTrigger implements ReviewTrigger {
   constructor(private readonly evalRuns: Pick<EvalRunService, "isGated">) {}
 
-  async reasons(em: EntityManager, version: SkillVersion): Promise<ReviewReason[]> {
-    const skill = await em.findOneByOrFail(Skill, { id: version.skillId });
+  async reasons(em: EntityManager, version: SkillVersion, skill: Skill): Promise<ReviewReason[]> {
     if (!this.evalRuns.isGated(skill)) return [];
     if (!version.evalSuite) return [{ kind: "EVALS_MISSING", tier: skill.usageTier }];
     const run = await em.getRepository(EvalRun).findOne({

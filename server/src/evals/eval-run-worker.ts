@@ -12,7 +12,7 @@ import type { EvalConfig } from "../config";
 import type { Logger } from "../common/logger";
 import type { FileBlobStore } from "../packages/blob-store";
 import type { EvalSandbox, EvalSandboxCaseResult, EvalSandboxResult } from "../sandbox/eval-sandbox";
-import { acquireSandboxSlot, releaseSandboxSlot, runLockKey, tryLock, unlock } from "../sandbox/sandbox-locks";
+import { acquireSandboxSlot, forEachUnheldRun, releaseSandboxSlot, runLockKey, tryLock, unlock } from "../sandbox/sandbox-locks";
 import { LogStream } from "../testing/test-run-event.entity";
 import { TestRunEventWriter } from "../testing/test-run-events";
 import { TestRunStatus } from "../testing/test-run.entity";
@@ -96,11 +96,12 @@ export class EvalRunWorker {
     await lock.connect();
     try {
       const running = await dataSource.getRepository(EvalRun).findBy({ status: EvalRunStatus.RUNNING });
-      for (const stale of running) {
-        if (!(await tryLock(lock, runLockKey(stale.id)))) continue;
-        try {
-          const run = await dataSource.getRepository(EvalRun).findOneBy({ id: stale.id });
-          if (run?.status !== EvalRunStatus.RUNNING) continue;
+      await forEachUnheldRun(
+        lock,
+        running.map((r) => r.id),
+        async (runId) => {
+          const run = await dataSource.getRepository(EvalRun).findOneBy({ id: runId });
+          if (run?.status !== EvalRunStatus.RUNNING) return;
           await this.deps.sandbox.removeContainersOf(run.id);
           logger.warn("recovering an eval run whose worker stopped", { evalRunId: run.id });
           await dataSource.getRepository(EvalRun).update({ id: run.id, status: EvalRunStatus.RUNNING }, { status: EvalRunStatus.QUEUED });
@@ -108,10 +109,8 @@ export class EvalRunWorker {
           await writer.status(TestRunStatus.QUEUED, "The worker running these evals stopped; they will run again.");
           // A BASELINE run has no job of its own: its GATE run's job runs it again.
           if (run.jobId) await this.deps.queue.failJob(run.jobId, "worker stopped");
-        } finally {
-          await unlock(lock, runLockKey(stale.id));
-        }
-      }
+        },
+      );
     } finally {
       await lock.release();
     }

@@ -78,23 +78,22 @@ export class EvalRunService {
       select: { id: true, versionId: true },
     });
     const skip = new Set(recent.map((r) => r.versionId));
-    let queued = 0;
-    for (const version of versions) {
-      if (!version.evalSuite || skip.has(version.id) || !isInstallable(version.status)) continue;
-      const previous = await em.getRepository(EvalRun).findOne({
-        where: {
-          versionId: version.id,
-          suiteVersionId: version.id,
-          status: In([EvalRunStatus.PASSED, EvalRunStatus.FAILED]),
-          purpose: In([EvalRunPurpose.GATE, EvalRunPurpose.INFORMATIONAL, EvalRunPurpose.REEVALUATION]),
-        },
-        order: { createdAt: "DESC" },
-      });
-      const run = await this.create(em, version, version, EvalRunPurpose.REEVALUATION, { previousScore: previous?.score ?? null });
+    const due = versions.filter((v) => v.evalSuite && !skip.has(v.id) && isInstallable(v.status));
+    // What each is compared with: its newest scored run of its own suite, all in one statement.
+    const previous: { version_id: string; score: number }[] = due.length
+      ? await em.query(
+          `SELECT DISTINCT ON (version_id) version_id, score FROM eval_run
+            WHERE version_id = ANY($1::uuid[]) AND suite_version_id = version_id AND status IN ('PASSED', 'FAILED') AND purpose <> 'BASELINE'
+            ORDER BY version_id, created_at DESC`,
+          [due.map((v) => v.id)],
+        )
+      : [];
+    const previousScore = new Map(previous.map((p) => [p.version_id, p.score]));
+    for (const version of due) {
+      const run = await this.create(em, version, version, EvalRunPurpose.REEVALUATION, { previousScore: previousScore.get(version.id) ?? null });
       await this.enqueue(em, run);
-      queued++;
     }
-    return queued;
+    return due.length;
   }
 
   /** Every skill whose latest version ships a suite: a platform update re-evaluates them all. */

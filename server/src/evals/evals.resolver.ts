@@ -1,11 +1,11 @@
 import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root, Subscription } from "type-graphql";
-import { type DataSource, MoreThan } from "typeorm";
+import type { DataSource } from "typeorm";
 import { SkillyardError } from "@skillyard/core";
-import { connectionFromArray, type Connection, decodeCursor, encodeCursor, PageArgs, pageSize } from "../common/connection";
+import { connectionFromArray, type Connection, PageArgs } from "../common/connection";
 import { expectGlobalId, toGlobalId } from "../common/global-id";
 import { Access, AccessRule, checkAccess } from "../identity/access";
-import { TestRunEvent, TestRunEventKind } from "../testing/test-run-event.entity";
-import type { TestRunEventHub } from "../testing/test-run-events";
+import type { TestRunEvent } from "../testing/test-run-event.entity";
+import { storedLogPage, type TestRunEventHub } from "../testing/test-run-events";
 import { EvalCaseResult } from "./eval-case.entity";
 import { EvalRun, EvalRunStatus } from "./eval-run.entity";
 import type { EvalRunService } from "./eval-run.service";
@@ -33,8 +33,6 @@ type EvalRunEventView = Omit<TestRunEvent, "status" | "kind"> & { status: EvalRu
 function eventView(event: TestRunEvent): EvalRunEventView {
   return { ...event, kind: EvalRunEventKind[event.kind], status: event.status === null ? null : EvalRunStatus[event.status as keyof typeof EvalRunStatus] };
 }
-
-const isSeq = (v: unknown): v is number => typeof v === "number" && Number.isInteger(v) && v >= 0;
 
 async function canSeeVersionId(ctx: EvalsContext, versionId: string): Promise<boolean> {
   return Boolean(await ctx.visibility.versionOrNull(await ctx.loaders.catalog.versionById.load(versionId)));
@@ -79,19 +77,8 @@ export class EvalRunResolver {
 
   @FieldResolver(() => EvalRunEventConnection, { description: "Stored log lines (the entry point's stderr) in order." })
   async logs(@Root() run: EvalRun, @Args() page: PageArgs): Promise<Connection<EvalRunEventView>> {
-    const after = page.after ? decodeCursor("logs", page.after, isSeq) : 0;
-    const size = pageSize(page.first);
-    const rows = await this.dataSource.getRepository(TestRunEvent).find({
-      where: { runId: run.id, kind: TestRunEventKind.LOG, seq: MoreThan(after) },
-      order: { seq: "ASC" },
-      take: size + 1,
-    });
-    const edges = rows.slice(0, size).map((node) => ({ node: eventView(node), cursor: encodeCursor("logs", node.seq) }));
-    return {
-      edges,
-      pageInfo: { hasNextPage: rows.length > size, hasPreviousPage: after > 0, startCursor: edges[0]?.cursor ?? null, endCursor: edges.at(-1)?.cursor ?? null },
-      totalCount: null,
-    };
+    const stored = await storedLogPage(this.dataSource, run.id, page);
+    return { ...stored, edges: stored.edges.map((edge) => ({ ...edge, node: eventView(edge.node) })) };
   }
 
   @Access(AccessRule.PUBLIC)

@@ -107,7 +107,8 @@ function flaggedPermissions(reason: ReviewReason): string[] {
  * Wired in the composition root, so governance depends on no such domain.
  */
 export interface ReviewTrigger {
-  reasons(em: EntityManager, version: SkillVersion): Promise<ReviewReason[]>;
+  /** `skill` is the version's, read once by the policy for every trigger. */
+  reasons(em: EntityManager, version: SkillVersion, skill: Skill): Promise<ReviewReason[]>;
 }
 
 export interface ReviewAssessment {
@@ -148,7 +149,10 @@ export class ReviewPolicy {
       ).filter((p) => !added.includes(p));
       if (treeAdded.length) reasons.push({ kind: "TREE_ESCALATION", added: treeAdded });
     }
-    for (const trigger of this.triggers) reasons.push(...(await trigger.reasons(em, version)));
+    if (this.triggers.length > 0) {
+      const skill = await em.findOneByOrFail(Skill, { id: version.skillId });
+      for (const trigger of this.triggers) reasons.push(...(await trigger.reasons(em, version, skill)));
+    }
     const flagged = new Set(reasons.flatMap(flaggedPermissions));
     const requiredApprovals = [...flagged].some((p) => riskOf(p) === PermissionRisk.CRITICAL) ? CRITICAL_APPROVALS : 1;
     return { reasons, requiredApprovals, previous, blastRadius };

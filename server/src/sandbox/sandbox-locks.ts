@@ -37,3 +37,18 @@ export async function acquireSandboxSlot(runner: QueryRunner, slots: number, sto
 export async function releaseSandboxSlot(runner: QueryRunner, slot: number): Promise<void> {
   await unlock(runner, slotLockKey(slot));
 }
+
+/**
+ * Crash recovery's loop: runs `recover` for each run whose run lock is free (no live worker holds
+ * it), holding that lock meanwhile so no worker takes the run up halfway. Runs held elsewhere are skipped.
+ */
+export async function forEachUnheldRun(runner: QueryRunner, runIds: readonly string[], recover: (runId: string) => Promise<void>): Promise<void> {
+  for (const runId of runIds) {
+    if (!(await tryLock(runner, runLockKey(runId)))) continue;
+    try {
+      await recover(runId);
+    } finally {
+      await unlock(runner, runLockKey(runId));
+    }
+  }
+}

@@ -1,10 +1,33 @@
 import { type DataSource, type EntityManager, MoreThan } from "typeorm";
+import { type Connection, decodeCursor, encodeCursor, type PageArgs, pageSize } from "../common/connection";
 import type { Logger } from "../common/logger";
 import type { PgNotificationListener } from "../common/pg-notifications";
 import { LogStream, TestRunEvent, TestRunEventKind } from "./test-run-event.entity";
 import { FINAL_TEST_RUN_STATUSES, type TestRunStatus } from "./test-run.entity";
 
 export const TEST_RUN_CHANNEL = "skillyard_test_run";
+
+const isSeq = (v: unknown): v is number => typeof v === "number" && Number.isInteger(v) && v >= 0;
+
+/**
+ * One page of a run's stored log lines (test or eval run), paged in SQL by seq rather than loaded
+ * whole: logs can be long. `stream` narrows to stdout or stderr.
+ */
+export async function storedLogPage(dataSource: DataSource, runId: string, page: PageArgs, stream: LogStream | null = null): Promise<Connection<TestRunEvent>> {
+  const after = page.after ? decodeCursor("logs", page.after, isSeq) : 0;
+  const size = pageSize(page.first);
+  const rows = await dataSource.getRepository(TestRunEvent).find({
+    where: { runId, kind: TestRunEventKind.LOG, seq: MoreThan(after), ...(stream ? { stream } : {}) },
+    order: { seq: "ASC" },
+    take: size + 1,
+  });
+  const edges = rows.slice(0, size).map((node) => ({ node, cursor: encodeCursor("logs", node.seq) }));
+  return {
+    edges,
+    pageInfo: { hasNextPage: rows.length > size, hasPreviousPage: after > 0, startCursor: edges[0]?.cursor ?? null, endCursor: edges.at(-1)?.cursor ?? null },
+    totalCount: null,
+  };
+}
 
 export function isFinalEvent(event: Pick<TestRunEvent, "kind" | "status">): boolean {
   return event.kind === TestRunEventKind.STATUS && event.status !== null && FINAL_TEST_RUN_STATUSES.includes(event.status);

@@ -11,7 +11,7 @@ import { VersionStatus } from "../catalog/version-status";
 import type { Logger } from "../common/logger";
 import type { FileBlobStore } from "../packages/blob-store";
 import type { SandboxRunner, SandboxRunResult } from "../sandbox/sandbox-runner";
-import { acquireSandboxSlot, releaseSandboxSlot, runLockKey, tryLock, unlock } from "../sandbox/sandbox-locks";
+import { acquireSandboxSlot, forEachUnheldRun, releaseSandboxSlot, runLockKey, tryLock, unlock } from "../sandbox/sandbox-locks";
 import { NO_TESTS_RAN } from "../sandbox/types";
 import { TEST_GATE } from "./test-gate";
 import type { TestQueue, TestRunJob } from "./test-run.service";
@@ -101,31 +101,27 @@ export class TestRunWorker {
     await lock.connect();
     try {
       const running = await dataSource.getRepository(TestRun).findBy({ status: TestRunStatus.RUNNING });
-      for (const stale of running) {
-        if (!(await tryLock(lock, runLockKey(stale.id)))) continue;
-        try {
+      await forEachUnheldRun(
+        lock,
+        running.map((r) => r.id),
+        async (runId) => {
           // Re-read under the lock: the run may have finished between the list and the lock.
-          const run = await dataSource.getRepository(TestRun).findOneBy({ id: stale.id });
-          if (run?.status !== TestRunStatus.RUNNING) continue;
+          const run = await dataSource.getRepository(TestRun).findOneBy({ id: runId });
+          if (run?.status !== TestRunStatus.RUNNING) return;
           const removed = await this.runner.removeContainersOf(run.id);
           logger.warn("recovering a test run whose worker stopped", { runId: run.id, containersRemoved: removed });
           await dataSource.getRepository(TestRun).update({ id: run.id, status: TestRunStatus.RUNNING }, { status: TestRunStatus.QUEUED });
           const writer = await TestRunEventWriter.open(dataSource, run.id);
           await writer.status(TestRunStatus.QUEUED, "The worker running these tests stopped; they will run again.");
           if (run.jobId) await this.deps.queue.failJob(run.jobId, "worker stopped");
-        } finally {
-          await unlock(lock, runLockKey(stale.id));
-        }
-      }
-      for (const container of await this.runner.listRunContainers()) {
-        if (!(await tryLock(lock, runLockKey(container.runId)))) continue;
-        try {
-          await this.runner.removeContainersOf(container.runId);
-          logger.warn("removed an orphaned sandbox container", { runId: container.runId, container: container.id });
-        } finally {
-          await unlock(lock, runLockKey(container.runId));
-        }
-      }
+        },
+      );
+      // Every sandbox container (test and eval runs carry the same labels) whose run no live worker holds.
+      const containers = await this.runner.listRunContainers();
+      await forEachUnheldRun(lock, [...new Set(containers.map((c) => c.runId))], async (runId) => {
+        await this.runner.removeContainersOf(runId);
+        logger.warn("removed an orphaned sandbox container", { runId });
+      });
     } finally {
       await lock.release();
     }

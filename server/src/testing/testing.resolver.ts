@@ -1,11 +1,11 @@
 import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root, Subscription } from "type-graphql";
-import { type DataSource, MoreThan } from "typeorm";
+import type { DataSource } from "typeorm";
 import { SkillyardError } from "@skillyard/core";
 import { Access, AccessRule, checkAccess } from "../identity/access";
-import { connectionFromArray, type Connection, decodeCursor, encodeCursor, PageArgs, pageSize } from "../common/connection";
+import { connectionFromArray, type Connection, PageArgs } from "../common/connection";
 import { expectGlobalId, toGlobalId } from "../common/global-id";
-import { LogStream, TestRunEvent, TestRunEventKind } from "./test-run-event.entity";
-import type { TestRunEventHub } from "./test-run-events";
+import { LogStream, type TestRunEvent } from "./test-run-event.entity";
+import { storedLogPage, type TestRunEventHub } from "./test-run-events";
 import { TestRun, TestRunStatus, type StoredTestCase } from "./test-run.entity";
 import type { TestRunService } from "./test-run.service";
 import type { TestingContext, TestingSubscriptionContext } from "./testing.context";
@@ -27,8 +27,6 @@ interface EntityRef {
 async function canSeeVersionId(ctx: TestingContext, versionId: string): Promise<boolean> {
   return Boolean(await ctx.visibility.versionOrNull(await ctx.loaders.catalog.versionById.load(versionId)));
 }
-
-const isSeq = (v: unknown): v is number => typeof v === "number" && Number.isInteger(v) && v >= 0;
 
 @Resolver(() => TestRunType)
 export class TestRunResolver {
@@ -59,20 +57,7 @@ export class TestRunResolver {
     @Args() page: PageArgs,
     @Arg("stream", () => LogStream, { nullable: true }) stream: LogStream | null,
   ): Promise<Connection<TestRunEvent>> {
-    // Logs can be long: page in SQL by seq rather than loading them all.
-    const after = page.after ? decodeCursor("logs", page.after, isSeq) : 0;
-    const size = pageSize(page.first);
-    const rows = await this.dataSource.getRepository(TestRunEvent).find({
-      where: { runId: run.id, kind: TestRunEventKind.LOG, seq: MoreThan(after), ...(stream ? { stream } : {}) },
-      order: { seq: "ASC" },
-      take: size + 1,
-    });
-    const edges = rows.slice(0, size).map((node) => ({ node, cursor: encodeCursor("logs", node.seq) }));
-    return {
-      edges,
-      pageInfo: { hasNextPage: rows.length > size, hasPreviousPage: after > 0, startCursor: edges[0]?.cursor ?? null, endCursor: edges.at(-1)?.cursor ?? null },
-      totalCount: null,
-    };
+    return storedLogPage(this.dataSource, run.id, page, stream);
   }
 
   @Access(AccessRule.PUBLIC)

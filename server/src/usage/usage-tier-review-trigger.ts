@@ -1,5 +1,5 @@
 import type { EntityManager } from "typeorm";
-import { Skill, UsageTier } from "../catalog/skill.entity";
+import { type Skill, UsageTier } from "../catalog/skill.entity";
 import type { SkillVersion } from "../catalog/skill-version.entity";
 import type { ReviewReason, ReviewTrigger } from "../governance/review-policy";
 
@@ -8,8 +8,7 @@ import type { ReviewReason, ReviewTrigger } from "../governance/review-policy";
  * waits for a reviewer with reason USAGE_TIER, even when it requests nothing new.
  */
 export class UsageTierReviewTrigger implements ReviewTrigger {
-  async reasons(em: EntityManager, version: SkillVersion): Promise<ReviewReason[]> {
-    const skill = await em.findOneByOrFail(Skill, { id: version.skillId });
+  async reasons(_em: EntityManager, _version: SkillVersion, skill: Skill): Promise<ReviewReason[]> {
     return skill.usageTier === UsageTier.HIGH ? [{ kind: "USAGE_TIER", tier: skill.usageTier, weeklyInvocations: skill.usageWeekly }] : [];
   }
 }
