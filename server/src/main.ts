@@ -4,17 +4,22 @@ import { ConfigError, loadConfig } from "./config";
 import { startApp } from "./app";
 import { createLogger } from "./common/logger";
 import { createDataSource } from "./db/data-source";
+import { runMigrationsLocked } from "./db/migrate";
 import { type EmbeddedPostgresHandle, startEmbeddedPostgres } from "./db/embedded-postgres";
 import { type StartedRuntime, startRuntime } from "./composition-root";
 
-type Role = "all" | "api" | "worker";
+type Role = "all" | "api" | "worker" | "migrate";
 
-/** `--role api|worker|all` (default all): several API replicas and workers can share one database. */
+/**
+ * `--role api|worker|all` (default all): several API replicas and workers can share one database.
+ * `--role migrate` applies pending migrations and exits: a deployment's one-shot step (compose
+ * service, Kubernetes Job). Every role also migrates under the same lock, so the order does not matter.
+ */
 function parseRole(argv: string[]): Role {
   const i = argv.indexOf("--role");
   const value = i >= 0 ? argv[i + 1] : (argv.find((a) => a.startsWith("--role="))?.slice(7) ?? "all");
-  if (value !== "all" && value !== "api" && value !== "worker") {
-    process.stderr.write(`--role must be api, worker or all (got ${JSON.stringify(value)})\n`);
+  if (value !== "all" && value !== "api" && value !== "worker" && value !== "migrate") {
+    process.stderr.write(`--role must be api, worker, all or migrate (got ${JSON.stringify(value)})\n`);
     process.exit(1);
   }
   return value;
@@ -66,8 +71,13 @@ async function main(): Promise<void> {
     }
     dataSource = createDataSource({ url });
     await dataSource.initialize();
-    const applied = await dataSource.runMigrations();
-    if (applied.length) logger.info("migrations applied", { migrations: applied.map((m) => m.name) });
+    const applied = await runMigrationsLocked(dataSource);
+    if (applied.length) logger.info("migrations applied", { migrations: applied });
+    if (role === "migrate") {
+      logger.info("schema is up to date", { applied: applied.length });
+      await shutdown("migrated");
+      return;
+    }
     started = await startRuntime({ config, dataSource, databaseUrl: url, logger, worker: role !== "api" });
     const { services } = started.runtime;
     if (config.bootstrapToken) {

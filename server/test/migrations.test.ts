@@ -3,8 +3,11 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
+import { randomBytes } from "node:crypto";
+import { Client } from "pg";
 import type { DataSource } from "typeorm";
 import { createDataSource } from "../src/db/data-source";
+import { runMigrationsLocked } from "../src/db/migrate";
 import { createTestDatabase } from "./support/test-database";
 
 describe("migrations", () => {
@@ -82,5 +85,39 @@ describe("migrations", () => {
 
   test("the application never synchronizes the schema", () => {
     assert.equal(dataSource.options.synchronize, false);
+  });
+});
+
+describe("migrations at deployment: replicas starting together", () => {
+  test("three processes migrating an empty database at once apply each migration exactly once", async () => {
+    const adminUrl = process.env.SKILLYARD_TEST_PG_URL;
+    assert.ok(adminUrl, "run with scripts/run-tests.ts");
+    const name = `t_empty_${randomBytes(6).toString("hex")}`;
+    const admin = new Client({ connectionString: adminUrl });
+    await admin.connect();
+    await admin.query(`CREATE DATABASE ${name} TEMPLATE template0`);
+    const url = adminUrl.replace(/\/[^/]+$/, `/${name}`);
+    const replicas = [0, 1, 2].map(() => createDataSource({ url, poolSize: 3 }));
+    try {
+      await Promise.all(replicas.map((r) => r.initialize()));
+      const applied = await Promise.all(replicas.map((r) => runMigrationsLocked(r)));
+      const total = replicas[0].migrations.length;
+      // One replica applied them all; the others waited for the lock and found nothing pending.
+      assert.deepEqual(
+        applied.map((a) => a.length).sort((a, b) => a - b),
+        [0, 0, total],
+      );
+      const rows: { name: string; n: number }[] = await replicas[0].query(`SELECT name, count(*)::int AS n FROM typeorm_migrations GROUP BY name`);
+      assert.equal(rows.length, total);
+      assert.ok(rows.every((r) => r.n === 1));
+      const held: { n: number }[] = await replicas[0].query(
+        `SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
+      );
+      assert.equal(held[0].n, 0, "the lock is released after migrating");
+    } finally {
+      await Promise.all(replicas.map((r) => (r.isInitialized ? r.destroy() : undefined)));
+      await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await admin.end();
+    }
   });
 });
