@@ -26,6 +26,8 @@ export const ERROR_CODES = {
   PACKAGE_NOT_GZIP: { status: 400, description: "The package is not a gzip stream." },
   PACKAGE_CORRUPT: { status: 400, description: "The gzip or tar stream is truncated or malformed." },
   PACKAGE_NOT_FOUND: { status: 404, description: "No package with that sha256 was uploaded." },
+  BLOB_CORRUPT: { status: 500, description: "A stored package or plugin archive does not hash to its digest; it is not served." },
+  BLOB_STORE_UNAVAILABLE: { status: 503, description: "The blob store (local directory or S3) did not answer; try again." },
   PACKAGE_INVALID_PATH: { status: 400, description: "An entry path is absolute, contains '..', or has forbidden characters." },
   PACKAGE_LINK: { status: 400, description: "An entry is a symbolic or hard link." },
   PACKAGE_SPECIAL_FILE: { status: 400, description: "An entry is a device, FIFO or other special file." },

@@ -18,6 +18,14 @@ import { packageRoutes } from "./packages/package.routes";
 import { distributionRoutes } from "./distribution/distribution.routes";
 import { ApiTokenScope } from "./identity/api-token.entity";
 import { otlpRoutes } from "./usage/otlp.routes";
+import { graphqlMetricsPlugin } from "./observability/graphql-metrics";
+import { httpMetricsMiddleware, metricsRoute } from "./observability/metrics-http";
+
+/**
+ * How HTTP metrics label a request: its mount (every path `app.use(path, …)` mounts below) and
+ * route pattern, with the metrics contract's name for the package download.
+ */
+const ROUTE_LABELS = { mounts: ["/packages", "/admin", "/graphql"], names: { "/packages/:file": "/packages/:sha256" } };
 
 export interface RunningApp {
   server: http.Server;
@@ -40,6 +48,7 @@ function restErrorHandler(runtime: Runtime) {
       runtime.logger.error("internal error", { message: String(error), stack: error instanceof Error ? error.stack : undefined });
       body = new SkillyardError("INTERNAL_SERVER_ERROR", "Internal server error");
     }
+    runtime.metrics.countError(body.code, req.path.endsWith("/graphql") ? "graphql" : "http");
     if (res.headersSent) {
       res.destroy();
       return;
@@ -70,12 +79,14 @@ export async function startApp(runtime: Runtime, listen: { host: string; port: n
       return new InProcessSubgraphDataSource(schema, logger);
     },
   });
-  const gatewayServer = new ApolloServer<RequestContext>({ gateway, ...apolloOptions(config, logger) });
+  const gatewayServer = new ApolloServer<RequestContext>({ gateway, ...apolloOptions(config, logger, [graphqlMetricsPlugin(runtime.metrics)]) });
   await gatewayServer.start();
 
   const app = express();
   app.disable("x-powered-by");
   app.set("trust proxy", false);
+  app.use(httpMetricsMiddleware(runtime.metrics, ROUTE_LABELS));
+  app.get("/metrics", metricsRoute(runtime.metrics, config.metricsToken));
   app.get("/healthz", (_req, res) => {
     res.json({ status: "ok" });
   });
@@ -120,12 +131,14 @@ export async function startApp(runtime: Runtime, listen: { host: string; port: n
       maxBodyBytes: config.usage.maxBodyBytes,
       ingestTeam: (authorization) => runtime.services.distributionCredentials.ingestTeam(authorization),
       hasOtherToken: async (authorization) => (await runtime.services.apiTokens.scopeOf(authorization)) !== null,
+      metrics: runtime.metrics,
     }),
   );
   app.use("/admin", adminSpaRoutes(config.adminDistDir));
   const json = express.json({ limit: config.limits.graphqlMaxBodyBytes });
   app.use("/graphql", json, expressMiddleware(gatewayServer, { context: ({ req }) => authenticatedContext(runtime, req.headers.authorization) }));
   app.use((req, res) => {
+    runtime.metrics.countError("NOT_FOUND", "http");
     res.status(404).json({ error: { code: "NOT_FOUND", message: `No route for ${req.method} ${req.path}.` } });
   });
   app.use(restErrorHandler(runtime));

@@ -66,8 +66,12 @@ import { RuntimePolicyService } from "./distribution/runtime-policy.service";
 import { ApiTokenResolver, PendingInvitationResolver, TeamMembershipResolver, TeamResolver, UserResolver } from "./identity/identity.resolver";
 import { IdentityService, TOKEN_REVOKED_CHANNEL } from "./identity/identity.service";
 import type { Viewer } from "./identity/viewer";
-import { FileBlobStore } from "./packages/blob-store";
+import type { BlobStore } from "./packages/blob-store";
+import { FileBlobStore } from "./packages/file-blob-store";
+import { S3BlobStore } from "./packages/s3-blob-store";
 import { PublicUrl } from "./packages/public-url";
+import { pgPoolCounts } from "./observability/db-pool";
+import { Metrics, type MetricsRole } from "./observability/metrics";
 import { SandboxJobQueue } from "./sandbox/sandbox-job-queue";
 import { EvalSandbox, evalHarnessSha256 } from "./sandbox/eval-sandbox";
 import { EvalGate, EvalReviewTrigger } from "./evals/eval-gate";
@@ -123,7 +127,7 @@ export interface Runtime {
   /** The database every process of this installation shares (for LISTEN connections and job queues). */
   databaseUrl: string;
   logger: Logger;
-  blobStore: FileBlobStore;
+  blobStore: BlobStore;
   services: Services;
   /** Live test-run events for this process's subscribers. */
   eventHub: TestRunEventHub;
@@ -133,6 +137,8 @@ export interface Runtime {
   subgraphs: BuiltSubgraph[];
   /** A fresh request context (its own DataLoaders and visibility policy) for `viewer`. */
   requestContext(viewer: Viewer | null): RequestContext;
+  /** This process's Prometheus metrics (its own registry), served at /metrics. */
+  metrics: Metrics;
   /** Checks the Docker engine; null when this process runs no sandbox worker (readiness skips it). */
   sandboxPing: (() => Promise<boolean>) | null;
 }
@@ -149,7 +155,7 @@ function createServices(
   config: Config,
   dataSource: DataSource,
   logger: Logger,
-  blobStore: FileBlobStore,
+  blobStore: BlobStore,
   testQueue: TestQueue,
   evalQueue: EvalQueue,
   webhookQueue: WebhookQueue,
@@ -294,9 +300,13 @@ export async function startRuntime(options: {
   webhookAddresses?: AddressPolicy;
   /** How webhook host names are resolved; by default the system resolver. */
   webhookLookup?: HostLookup;
+  /** The `role` label of every metric; by default "all" with a worker, "api" without. */
+  role?: MetricsRole;
 }): Promise<StartedRuntime> {
   const { config, dataSource, databaseUrl, logger } = options;
-  const blobStore = new FileBlobStore(config.dataDir);
+  const metrics = new Metrics(options.role ?? (options.worker ? "all" : "api"), logger);
+  metrics.collectDbPool(() => pgPoolCounts(dataSource));
+  const blobStore: BlobStore = config.blobStore.kind === "s3" ? new S3BlobStore(config.blobStore, config.dataDir) : new FileBlobStore(config.dataDir);
   await blobStore.init();
   const { sandbox } = config;
   const testQueue: TestQueue = new SandboxJobQueue(TEST_RUN_QUEUE, databaseUrl, logger, {
@@ -315,6 +325,9 @@ export async function startRuntime(options: {
   await evalQueue.start();
   const webhookQueue = new WebhookQueue(databaseUrl, logger, config.webhooks);
   await webhookQueue.start();
+  metrics.collectQueueDepth("test", () => testQueue.size());
+  metrics.collectQueueDepth("eval", () => evalQueue.size());
+  metrics.collectQueueDepth("webhook", () => webhookQueue.size());
   const notifications = await PgNotificationListener.connect(databaseUrl, logger);
   const eventHub = new TestRunEventHub(dataSource.manager, logger);
   await eventHub.start(notifications);
@@ -362,6 +375,7 @@ export async function startRuntime(options: {
         visibility: new VisibilityPolicy(viewer, { ...catalog, membershipsByUserId: identity.membershipsByUserId }),
       };
     },
+    metrics,
     sandboxPing: runner ? () => runner.ping() : null,
   };
   let worker: TestRunWorker | null = null;
@@ -378,6 +392,7 @@ export async function startRuntime(options: {
       pipeline: services.pipeline,
       queue: testQueue,
       runner,
+      metrics,
     });
     await worker.start();
     const judge: EvalJudge = config.evals.judge ? new MessagesApiJudge({ ...EVAL_JUDGE_DEFAULTS, ...config.evals.judge }) : new NoJudge();
@@ -394,6 +409,7 @@ export async function startRuntime(options: {
       queue: evalQueue,
       sandbox: new EvalSandbox(docker, sandbox, { scope, harnessSha256: await evalHarnessSha256() }),
       judge,
+      metrics,
     });
     await evalWorker.start();
   }
@@ -413,7 +429,7 @@ export async function startRuntime(options: {
       addresses: webhookAddresses,
       lookup: options.webhookLookup ?? systemLookup,
     });
-    await new WebhookDeliveryWorker({ dataSource, logger, queue: webhookQueue, transport }).start();
+    await new WebhookDeliveryWorker({ dataSource, logger, queue: webhookQueue, transport, metrics }).start();
   }
   return {
     runtime,

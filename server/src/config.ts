@@ -14,6 +14,19 @@ const ratio = z
   .regex(/^\d+(\.\d+)?$/, "must be a number")
   .transform(Number);
 
+const otlpUrl = z.url({ protocol: /^https?$/, error: "must be an http:// or https:// URL (an OTLP/HTTP collector)" });
+
+/**
+ * The OpenTelemetry variables Skillyard reads: a part of envSchema of its own, because the tracing
+ * bootstrap (observability/tracing.ts) reads them with loadTracingConfig before any other module loads.
+ */
+const tracingEnvSchema = z.object({
+  /** OTLP/HTTP collector; traces go to `<url>/v1/traces`. Unset, together with the next one: no tracing (the default). */
+  OTEL_EXPORTER_OTLP_ENDPOINT: otlpUrl.optional(),
+  /** The full OTLP/HTTP traces URL, used as it is; wins over OTEL_EXPORTER_OTLP_ENDPOINT. */
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: otlpUrl.optional(),
+});
+
 /**
  * Every environment variable Skillyard reads, validated in one place at start-up.
  * Values arrive as strings; defaults are strings too so one parser handles both.
@@ -31,6 +44,14 @@ const envSchema = z.object({
     .regex(/^[A-Za-z0-9_\-.]{24,128}$/, "must be 24-128 characters of letters, digits, '_', '-' or '.'")
     .optional(),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
+  /** Log lines on stderr: `json` (one object per line) or `pretty` (for people); unset: pretty on a terminal, JSON otherwise. */
+  LOG_FORMAT: z.enum(["json", "pretty"], { error: 'must be "json" or "pretty"' }).optional(),
+  /** When set, GET /metrics answers only `Authorization: Bearer <METRICS_TOKEN>`; unset, /metrics is open to whoever reaches the port. */
+  METRICS_TOKEN: z
+    .string()
+    .regex(/^[\x21-\x7e]{16,256}$/, "must be 16-256 printable ASCII characters without spaces")
+    .optional(),
+  ...tracingEnvSchema.shape,
   /** Port of the subgraph listener for a company router; unset (the default) serves no subgraph endpoint. */
   SUBGRAPH_PORT: int(1, 65535).optional(),
   /** Shared secret a router sends in the `x-skillyard-subgraph-secret` header; required with SUBGRAPH_PORT. */
@@ -148,6 +169,43 @@ const envSchema = z.object({
   EVAL_CASE_TIMEOUT_SECONDS: int(1, 600).default(30),
   /** Most bytes of an entry point's output kept per case; more is cut and scored as it is. */
   EVAL_OUTPUT_CAP_BYTES: int(1024, 16 * MiB).default(256 * 1024),
+  /**
+   * Where package and plugin blobs live: unset keeps them in DATA_DIR/blobs; `s3://bucket/prefix`
+   * puts them in an S3-compatible bucket (credentials from the AWS SDK's default chain).
+   */
+  BLOB_STORE_URL: z
+    .string()
+    .regex(
+      /^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/[A-Za-z0-9!_.*'()/-]*)?$/,
+      "must be s3://bucket or s3://bucket/prefix (a valid bucket name; the prefix of letters, digits and !_.*'()/-)",
+    )
+    .optional(),
+  /** Package and plugin downloads redirect to short-lived presigned S3 URLs instead of streaming through the server. */
+  BLOB_PRESIGN: bool.default(false),
+  BLOB_PRESIGN_TTL_SECONDS: int(10, 7 * 24 * 3600).default(300),
+  /** The S3 region (the AWS SDK's own variable); S3-compatible servers usually accept any. */
+  AWS_REGION: z
+    .string()
+    .regex(/^[a-z0-9-]{2,32}$/, "must be a region name such as us-east-1")
+    .default("us-east-1"),
+  /** S3 endpoint for MinIO, Ceph RGW or another S3-compatible server (the AWS SDK's variables; the S3-specific one wins). */
+  AWS_ENDPOINT_URL_S3: z.url({ protocol: /^https?$/, error: "must be an http:// or https:// URL" }).optional(),
+  AWS_ENDPOINT_URL: z.url({ protocol: /^https?$/, error: "must be an http:// or https:// URL" }).optional(),
+  /**
+   * Static S3 credentials (the AWS SDK's variables). Unset, the SDK's default chain finds them
+   * (shared files, web identity, instance metadata).
+   */
+  AWS_ACCESS_KEY_ID: z
+    .string()
+    .regex(/^[\x21-\x7e]{3,128}$/, "must be 3-128 printable characters")
+    .optional(),
+  AWS_SECRET_ACCESS_KEY: z
+    .string()
+    .regex(/^[\x21-\x7e]{3,256}$/, "must be 3-256 printable characters")
+    .optional(),
+  AWS_SESSION_TOKEN: z.string().min(1).optional(),
+  /** Path-style addressing (`endpoint/bucket/key`), which most S3-compatible servers need; default: on with a custom endpoint. */
+  S3_FORCE_PATH_STYLE: bool.optional(),
 });
 
 /** Images for the runtimes a manifest may declare (`runtimes/` builds them, online or offline). */
@@ -166,6 +224,12 @@ export type Config = Readonly<{
   publicUrl: string;
   bootstrapToken: string | undefined;
   logLevel: "debug" | "info" | "warn" | "error" | "silent";
+  /** null: pretty when stderr is a terminal, JSON lines otherwise. */
+  logFormat: "json" | "pretty" | null;
+  /** The bearer token /metrics asks for; null when /metrics is open. */
+  metricsToken: string | null;
+  /** Where traces are exported; null when tracing is off. */
+  tracing: TracingConfig | null;
   marketplaceName: string;
   requireAuthForRead: boolean;
   /** The subgraph listener for a company router; null when SUBGRAPH_PORT is unset. */
@@ -189,7 +253,25 @@ export type Config = Readonly<{
   reviewRiskThreshold: "LOW" | "MEDIUM" | "HIGH" | "CRITICAL";
   usage: UsageConfig;
   evals: EvalConfig;
+  blobStore: BlobStoreConfig;
 }>;
+
+export type BlobStoreConfig = Readonly<
+  | { kind: "file" }
+  | {
+      kind: "s3";
+      bucket: string;
+      /** "" or a prefix ending in "/". */
+      prefix: string;
+      region: string;
+      endpoint: string | null;
+      /** Null: the AWS SDK's default credential chain. */
+      credentials: Readonly<{ accessKeyId: string; secretAccessKey: string; sessionToken?: string }> | null;
+      forcePathStyle: boolean;
+      presign: boolean;
+      presignTtlSeconds: number;
+    }
+>;
 
 export type EvalConfig = Readonly<{
   judge: Readonly<{ url: string; model: string; apiKey: string | null; maxCallsPerRun: number }> | null;
@@ -242,26 +324,51 @@ export class ConfigError extends Error {
   }
 }
 
-/** Parses the environment; throws ConfigError naming each bad variable. Empty strings count as unset. */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+/** Parses the variables `schema` names; throws ConfigError naming each bad one. Empty strings count as unset. */
+function parseEnv<S extends z.ZodObject>(schema: S, env: NodeJS.ProcessEnv): z.output<S> {
   const raw: Record<string, string> = {};
-  for (const key of Object.keys(envSchema.shape)) {
+  for (const key of Object.keys(schema.shape)) {
     const value = env[key];
     if (value !== undefined && value !== "") raw[key] = value;
   }
-  const parsed = envSchema.safeParse(raw);
+  const parsed = schema.safeParse(raw);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => {
       const name = String(issue.path[0] ?? "environment");
       const got = raw[name];
-      const shown = ["SKILLYARD_BOOTSTRAP_TOKEN", "DATABASE_URL", "SUBGRAPH_SECRET", "EVAL_JUDGE_API_KEY", "ANTHROPIC_API_KEY"].includes(name)
+      const shown = ["SKILLYARD_BOOTSTRAP_TOKEN", "DATABASE_URL", "SUBGRAPH_SECRET", "EVAL_JUDGE_API_KEY", "ANTHROPIC_API_KEY", "METRICS_TOKEN"].includes(name)
         ? "(hidden)"
         : JSON.stringify(got);
       return `${name} ${issue.message}${got === undefined ? "" : ` (got ${shown})`}`;
     });
     throw new ConfigError(problems);
   }
-  const e = parsed.data;
+  return parsed.data;
+}
+
+export type TracingConfig = Readonly<{
+  /** The OTLP/HTTP URL spans are POSTed to. */
+  tracesUrl: string;
+}>;
+
+function tracingConfig(e: z.output<typeof tracingEnvSchema>): TracingConfig | null {
+  if (e.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT !== undefined) return Object.freeze({ tracesUrl: e.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT });
+  // The generic endpoint gets the signal's path appended, as the OTLP exporter specification says.
+  if (e.OTEL_EXPORTER_OTLP_ENDPOINT !== undefined) return Object.freeze({ tracesUrl: `${e.OTEL_EXPORTER_OTLP_ENDPOINT.replace(/\/+$/, "")}/v1/traces` });
+  return null;
+}
+
+/**
+ * Only the tracing variables, for the tracing bootstrap, which runs before every other module (and
+ * before loadConfig). Same definitions and errors as loadConfig, which checks them again.
+ */
+export function loadTracingConfig(env: NodeJS.ProcessEnv = process.env): TracingConfig | null {
+  return tracingConfig(parseEnv(tracingEnvSchema, env));
+}
+
+/** Parses the environment; throws ConfigError naming each bad variable. Empty strings count as unset. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const e = parseEnv(envSchema, env);
   if ((e.SUBGRAPH_PORT === undefined) !== (e.SUBGRAPH_SECRET === undefined)) {
     throw new ConfigError([
       e.SUBGRAPH_PORT === undefined
@@ -286,6 +393,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     publicUrl: (e.PUBLIC_URL ?? `http://${e.HOST}:${e.PORT}`).replace(/\/+$/, ""),
     bootstrapToken: e.SKILLYARD_BOOTSTRAP_TOKEN,
     logLevel: e.LOG_LEVEL,
+    logFormat: e.LOG_FORMAT ?? null,
+    metricsToken: e.METRICS_TOKEN ?? null,
+    tracing: tracingConfig(e),
     subgraphListener:
       e.SUBGRAPH_PORT !== undefined && e.SUBGRAPH_SECRET !== undefined ? Object.freeze({ port: e.SUBGRAPH_PORT, secret: e.SUBGRAPH_SECRET }) : null,
     invitationTtlHours: e.INVITATION_TTL_HOURS,
@@ -352,6 +462,38 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       caseTimeoutSeconds: e.EVAL_CASE_TIMEOUT_SECONDS,
       outputCapBytes: e.EVAL_OUTPUT_CAP_BYTES,
     }),
+    blobStore: blobStoreConfig(e),
+  });
+}
+
+function blobStoreConfig(e: z.infer<typeof envSchema>): BlobStoreConfig {
+  if (e.BLOB_STORE_URL === undefined) {
+    if (e.BLOB_PRESIGN) throw new ConfigError(["BLOB_PRESIGN=true needs an S3 blob store (BLOB_STORE_URL=s3://bucket/prefix)"]);
+    return Object.freeze({ kind: "file" });
+  }
+  const [, bucket, rest = ""] = /^s3:\/\/([^/]+)\/?(.*)$/.exec(e.BLOB_STORE_URL) ?? [];
+  const prefix = rest.replace(/^\/+|\/+$/g, "");
+  const endpoint = e.AWS_ENDPOINT_URL_S3 ?? e.AWS_ENDPOINT_URL ?? null;
+  if ((e.AWS_ACCESS_KEY_ID === undefined) !== (e.AWS_SECRET_ACCESS_KEY === undefined)) {
+    throw new ConfigError(["AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY go together: set both, or neither for the AWS SDK's default credential chain"]);
+  }
+  return Object.freeze({
+    kind: "s3",
+    bucket,
+    prefix: prefix ? `${prefix}/` : "",
+    region: e.AWS_REGION,
+    endpoint,
+    credentials:
+      e.AWS_ACCESS_KEY_ID !== undefined && e.AWS_SECRET_ACCESS_KEY !== undefined
+        ? Object.freeze({
+            accessKeyId: e.AWS_ACCESS_KEY_ID,
+            secretAccessKey: e.AWS_SECRET_ACCESS_KEY,
+            ...(e.AWS_SESSION_TOKEN ? { sessionToken: e.AWS_SESSION_TOKEN } : {}),
+          })
+        : null,
+    forcePathStyle: e.S3_FORCE_PATH_STYLE ?? endpoint !== null,
+    presign: e.BLOB_PRESIGN,
+    presignTtlSeconds: e.BLOB_PRESIGN_TTL_SECONDS,
   });
 }
 

@@ -1,3 +1,5 @@
+// First: the tracing instrumentations must hook `require` before http, pg and graphql load.
+import { shutdownTracing } from "./observability/tracing";
 import "reflect-metadata";
 import type { DataSource } from "typeorm";
 import { ConfigError, loadConfig } from "./config";
@@ -7,18 +9,17 @@ import { createDataSource } from "./db/data-source";
 import { runMigrationsLocked } from "./db/migrate";
 import { type EmbeddedPostgresHandle, startEmbeddedPostgres } from "./db/embedded-postgres";
 import { type StartedRuntime, startRuntime } from "./composition-root";
-
-type Role = "all" | "api" | "worker" | "migrate";
+import { type MetricsListener, startMetricsListener } from "./observability/metrics-http";
+import { isProcessRole, type ProcessRole, roleArgument } from "./process-role";
 
 /**
  * `--role api|worker|all` (default all): several API replicas and workers can share one database.
  * `--role migrate` applies pending migrations and exits: a deployment's one-shot step (compose
  * service, Kubernetes Job). Every role also migrates under the same lock, so the order does not matter.
  */
-function parseRole(argv: string[]): Role {
-  const i = argv.indexOf("--role");
-  const value = i >= 0 ? argv[i + 1] : (argv.find((a) => a.startsWith("--role="))?.slice(7) ?? "all");
-  if (value !== "all" && value !== "api" && value !== "worker" && value !== "migrate") {
+function parseRole(argv: string[]): ProcessRole {
+  const value = roleArgument(argv);
+  if (!isProcessRole(value)) {
     process.stderr.write(`--role must be api, worker, all or migrate (got ${JSON.stringify(value)})\n`);
     process.exit(1);
   }
@@ -38,11 +39,13 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  const logger = createLogger(config.logLevel);
+  const logger = createLogger(config.logLevel, {}, { format: config.logFormat });
   let embedded: EmbeddedPostgresHandle | null = null;
   let dataSource: DataSource | null = null;
   let stopping = false;
   let app: Awaited<ReturnType<typeof startApp>> | null = null;
+  /** A worker's /healthz and /metrics. */
+  let workerHttp: MetricsListener | null = null;
   let started: StartedRuntime | null = null;
 
   const shutdown = async (signal: string, code = 0) => {
@@ -50,6 +53,7 @@ async function main(): Promise<void> {
     stopping = true;
     logger.info("shutting down", { signal });
     await app?.close().catch((e: unknown) => logger.error("closing HTTP server failed", { error: String(e) }));
+    await workerHttp?.close().catch((e: unknown) => logger.error("closing the metrics listener failed", { error: String(e) }));
     logger.debug("HTTP server closed");
     await started?.stop().catch((e: unknown) => logger.error("stopping jobs and events failed", { error: String(e) }));
     logger.debug("job queue and event hub stopped");
@@ -57,6 +61,7 @@ async function main(): Promise<void> {
     logger.debug("database pool closed");
     await embedded?.stop().catch((e: unknown) => logger.error("stopping embedded PostgreSQL failed", { error: String(e) }));
     logger.debug("embedded PostgreSQL stopped");
+    await shutdownTracing().catch((e: unknown) => logger.error("flushing traces failed", { error: String(e) }));
     process.exit(code);
   };
   process.on("SIGINT", () => void shutdown("SIGINT"));
@@ -78,7 +83,7 @@ async function main(): Promise<void> {
       await shutdown("migrated");
       return;
     }
-    started = await startRuntime({ config, dataSource, databaseUrl: url, logger, worker: role !== "api" });
+    started = await startRuntime({ config, dataSource, databaseUrl: url, logger, worker: role !== "api", role });
     const { services } = started.runtime;
     if (config.bootstrapToken) {
       const outcome = await services.apiTokens.ensureBootstrapAdmin(config.bootstrapToken);
@@ -99,7 +104,11 @@ async function main(): Promise<void> {
       }
     }
     if (role === "worker") {
-      logger.info("Skillyard worker is up", { workerId: started.worker?.id });
+      workerHttp = await startMetricsListener(
+        { metrics: started.runtime.metrics, token: config.metricsToken, logger },
+        { host: config.host, port: config.port },
+      );
+      logger.info("Skillyard worker is up", { workerId: started.worker?.id, metrics: `${workerHttp.url}/metrics` });
       return;
     }
     app = await startApp(started.runtime, { host: config.host, port: config.port });

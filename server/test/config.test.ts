@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import path from "node:path";
 import { describe, test } from "node:test";
-import { ConfigError, loadConfig } from "../src/config";
+import { ConfigError, loadConfig, loadTracingConfig } from "../src/config";
 import { repoRoot } from "../src/common/repo-root";
 
 function problems(env: Record<string, string>): string[] {
@@ -55,6 +55,61 @@ describe("configuration", () => {
     }
     // Secrets are never echoed back.
     assert.ok(!found.join("\n").includes("short"));
+  });
+
+  test("observability: LOG_FORMAT, METRICS_TOKEN and the OTLP endpoints, each bad value a clear ConfigError", () => {
+    const defaults = loadConfig({});
+    assert.equal(defaults.logFormat, null);
+    assert.equal(defaults.metricsToken, null);
+    assert.equal(defaults.tracing, null);
+    assert.equal(loadTracingConfig({}), null);
+    assert.equal(loadConfig({ LOG_FORMAT: "pretty" }).logFormat, "pretty");
+    assert.equal(loadConfig({ LOG_FORMAT: "json" }).logFormat, "json");
+    assert.equal(loadConfig({ METRICS_TOKEN: "0123456789abcdef" }).metricsToken, "0123456789abcdef");
+    // The generic endpoint gets the traces path appended; the traces endpoint is used as it is, and wins.
+    assert.deepEqual(loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: "http://collector:4318/" }).tracing, { tracesUrl: "http://collector:4318/v1/traces" });
+    assert.deepEqual(
+      loadTracingConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: "http://collector:4318", OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: "https://traces.example/otlp" }),
+      { tracesUrl: "https://traces.example/otlp" },
+    );
+    assert.equal(loadTracingConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: "" }), null, "an empty value counts as unset");
+
+    const found = problems({
+      LOG_FORMAT: "colourful",
+      METRICS_TOKEN: "short secret",
+      OTEL_EXPORTER_OTLP_ENDPOINT: "grpc://collector:4317",
+      OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: "collector",
+    });
+    assert.deepEqual(found.map((p) => p.split(" ")[0]).sort(), [
+      "LOG_FORMAT",
+      "METRICS_TOKEN",
+      "OTEL_EXPORTER_OTLP_ENDPOINT",
+      "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+    ]);
+    assert.ok(found.includes('LOG_FORMAT must be "json" or "pretty" (got "colourful")'), found.join("\n"));
+    assert.ok(found.includes("METRICS_TOKEN must be 16-256 printable ASCII characters without spaces (got (hidden))"), found.join("\n"));
+    assert.ok(
+      found.includes('OTEL_EXPORTER_OTLP_ENDPOINT must be an http:// or https:// URL (an OTLP/HTTP collector) (got "grpc://collector:4317")'),
+      found.join("\n"),
+    );
+    assert.ok(!found.join("\n").includes("short secret"), "the token is never echoed");
+    // The tracing bootstrap reads the same definitions, with the same errors.
+    assert.throws(
+      () => loadTracingConfig({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: "collector" }),
+      (error: unknown) => error instanceof ConfigError && error.problems[0] === found.find((p) => p.startsWith("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ")),
+    );
+  });
+
+  test("a bad OTLP endpoint stops the server with the configuration error (the tracing bootstrap leaves it to loadConfig)", () => {
+    const main = path.join(repoRoot(), "server", "src", "main.ts");
+    const result = spawnSync(process.execPath, ["-r", "@swc-node/register", main], {
+      env: { ...process.env, OTEL_EXPORTER_OTLP_ENDPOINT: "grpc://collector:4317", DATA_DIR: "/nonexistent-never-used" },
+      encoding: "utf8",
+      timeout: 30_000,
+    });
+    assert.equal(result.status, 1);
+    assert.match(result.stderr, /Invalid configuration:\n\s+- OTEL_EXPORTER_OTLP_ENDPOINT must be an http:\/\/ or https:\/\/ URL/);
+    assert.doesNotMatch(result.stderr, /\n\s+at /, "no stack trace");
   });
 
   test("the server process refuses to start on a bad value and names the variable", () => {

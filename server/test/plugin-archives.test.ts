@@ -12,6 +12,7 @@ import { GlobalRole } from "../src/identity/user.entity";
 import { deterministicZip, type ArchiveEntry } from "../src/distribution/plugin-archive";
 import { PluginBundle } from "../src/distribution/plugin-bundle.entity";
 import { skillYaml } from "./support/seed";
+import { FileBlobStore } from "../src/packages/file-blob-store";
 import { publishOk, uploadAndPublish } from "./support/publish";
 import { startTestServer, type TestServer } from "./support/test-server";
 import { readZip } from "./support/zip";
@@ -241,7 +242,9 @@ describe("plugin archives", () => {
     const { plugin } = await pluginOf("short-lived", "1.0.0");
     assert.equal((await download(plugin!.sha256)).res.status, 200);
 
-    rmSync(server.runtime.blobStore.pathOf(plugin!.sha256, "zip"));
+    const store = server.runtime.blobStore;
+    assert.ok(store instanceof FileBlobStore);
+    rmSync(store.pathOf(plugin!.sha256, "zip"));
     assert.equal((await download(plugin!.sha256)).res.status, 404);
     await server.runtime.services.pluginBundles.backfill();
     assert.equal(sha256((await download(plugin!.sha256)).bytes), plugin!.sha256);

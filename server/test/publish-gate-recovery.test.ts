@@ -34,7 +34,8 @@ describe("publish gate across processes", () => {
     ...extra,
   });
   const startWorker = async (extra: Record<string, string> = {}) => {
-    const worker = await startProductProcess(["--role", "worker"], sharedEnv(extra), workerReady);
+    // PORT 0: each worker's /healthz and /metrics listener takes a free port of its own.
+    const worker = await startProductProcess(["--role", "worker"], { PORT: "0", ...sharedEnv(extra) }, workerReady);
     processes.push(worker);
     return worker;
   };

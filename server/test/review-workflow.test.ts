@@ -236,10 +236,10 @@ describe("permission review", () => {
 
     const read: string[] = [];
     const blobStore = server.runtime.blobStore;
-    const pathOf = blobStore.pathOf.bind(blobStore);
-    blobStore.pathOf = (sha256: string) => {
+    const withLocalFile = blobStore.withLocalFile.bind(blobStore);
+    blobStore.withLocalFile = (sha256, kind, fn) => {
       read.push(sha256);
-      return pathOf(sha256);
+      return withLocalFile(sha256, kind, fn);
     };
     const res = await server
       .gql<{ node: { reviewRequest: { fileDiff: { path: string; change: string; patch: string | null }[] } } }>(
@@ -248,7 +248,7 @@ describe("permission review", () => {
         reviewer1,
       )
       .finally(() => {
-        blobStore.pathOf = pathOf;
+        blobStore.withLocalFile = withLocalFile;
       });
     assert.equal(res.errors, undefined, JSON.stringify(res.errors));
     assert.deepEqual(read.sort(), [v1.version.packageSha256, v2.version.packageSha256].sort(), "each package is read once, not once per file");

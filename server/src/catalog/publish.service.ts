@@ -20,7 +20,7 @@ import type { AuditService } from "../audit/audit.service";
 import { Membership } from "../identity/membership.entity";
 import { Team } from "../identity/team.entity";
 import { requireViewer } from "../identity/viewer";
-import type { FileBlobStore } from "../packages/blob-store";
+import type { BlobStore } from "../packages/blob-store";
 import { PackageBlob } from "../packages/package-blob.entity";
 import type { CatalogContext } from "./catalog.context";
 import { catalogueEntryName, type PermissionCatalogueService } from "./permission-catalogue.service";
@@ -89,7 +89,7 @@ async function readEvalSuite(pkg: ExtractedPackage, manifest: SkillManifest): Pr
 export class PublishService {
   constructor(
     private readonly dataSource: DataSource,
-    private readonly blobStore: FileBlobStore,
+    private readonly blobStore: BlobStore,
     private readonly archiveLimits: ArchiveLimits,
     private readonly permissionCatalogue: PermissionCatalogueService,
     private readonly audit: AuditService,
@@ -107,24 +107,21 @@ export class PublishService {
     const viewer = requireViewer(ctx);
     const { dataSource, blobStore } = this;
     const blob = await dataSource.getRepository(PackageBlob).findOneBy({ sha256: input.packageSha256 });
-    if (!blob || !blobStore.has(blob.sha256)) {
+    if (!blob || !(await blobStore.has(blob.sha256))) {
       throw new SkillyardError("PACKAGE_NOT_FOUND", `No package with sha256 ${input.packageSha256} was uploaded (POST /packages first).`, {
         packageSha256: input.packageSha256,
       });
     }
     const knownPermissions = await this.permissionCatalogue.names(dataSource.manager);
-    const inspected = await withExtractedPackage(
-      blobStore.pathOf(blob.sha256),
-      this.archiveLimits,
-      blobStore.tmpDir,
-      async (pkg): Promise<InspectedPackage> => {
+    const inspected = await blobStore.withLocalFile(blob.sha256, "tgz", (file) =>
+      withExtractedPackage(file, this.archiveLimits, blobStore.tmpDir, async (pkg): Promise<InspectedPackage> => {
         const skillYaml = await readRootFile(pkg, "skill.yaml", MANIFEST_MAX_BYTES);
         const skillMd = await readRootFile(pkg, "SKILL.md", MANIFEST_MAX_BYTES);
         const { manifest, warnings } = parseManifest({ skillYaml, skillMd }, { version: input.version ?? undefined, knownPermissions });
         const readme = (await readRootFile(pkg, "README.md", README_MAX_BYTES)) ?? skillMdBody(skillMd);
         const evalSuite = await readEvalSuite(pkg, manifest);
         return { manifest, evalSuite, warnings, readme, files: pkg.files };
-      },
+      }),
     );
     // Two publishers racing on a new name both pass the checks; the unique index decides and the loser retries once.
     for (let attempt = 0; ; attempt++) {

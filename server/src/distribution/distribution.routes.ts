@@ -4,7 +4,8 @@ import { SkillyardError } from "@skillyard/core";
 import { SkillVersion } from "../catalog/skill-version.entity";
 import { isInstallable, VersionStatus } from "../catalog/version-status";
 import type { Viewer } from "../identity/viewer";
-import type { FileBlobStore } from "../packages/blob-store";
+import type { BlobStore } from "../packages/blob-store";
+import { sendBlob } from "../packages/blob-download";
 import type { ManagedSettingsService } from "./managed-settings.service";
 import { catalogChannel, type MarketplaceCatalogService } from "./marketplace-catalog";
 import { PluginBundle } from "./plugin-bundle.entity";
@@ -15,7 +16,7 @@ const route = (handler: Handler) => (req: Request, res: Response, next: NextFunc
 
 export interface DistributionRoutesDeps {
   dataSource: DataSource;
-  blobStore: FileBlobStore;
+  blobStore: BlobStore;
   catalogs: MarketplaceCatalogService;
   policy: RuntimePolicyService;
   settings: ManagedSettingsService;
@@ -99,7 +100,8 @@ export function distributionRoutes(deps: DistributionRoutesDeps): Router {
       }
       // Unknown, not installable, and never built look the same.
       const servable = (version !== null && isInstallable(version.status)) || (await deps.policy.isPolicyArchive(sha256));
-      if (!servable || !deps.blobStore.has(sha256, "zip")) throw new SkillyardError("PLUGIN_NOT_FOUND", `No plugin with sha256 ${sha256}.`, { sha256 });
+      const notFound = () => new SkillyardError("PLUGIN_NOT_FOUND", `No plugin with sha256 ${sha256}.`, { sha256 });
+      if (!servable) throw notFound();
       const etag = `"${sha256}"`;
       res.setHeader("Cache-Control", `${cacheScope()}, no-cache`);
       res.setHeader("ETag", etag);
@@ -107,11 +109,7 @@ export function distributionRoutes(deps: DistributionRoutesDeps): Router {
         res.status(304).end();
         return;
       }
-      const size = await deps.blobStore.verify(sha256, "zip");
-      res.setHeader("Content-Type", "application/zip");
-      res.setHeader("Content-Length", String(size));
-      res.setHeader("Digest", `sha-256=${Buffer.from(sha256, "hex").toString("base64")}`);
-      deps.blobStore.openRead(sha256, "zip").pipe(res);
+      await sendBlob(res, deps.blobStore, sha256, "zip", notFound);
     }),
   );
 

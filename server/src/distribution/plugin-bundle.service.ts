@@ -7,7 +7,7 @@ import { SkillVersion } from "../catalog/skill-version.entity";
 import type { VersionTransition } from "../catalog/version-lifecycle";
 import { INSTALLABLE_STATUSES, isInstallable } from "../catalog/version-status";
 import type { Logger } from "../common/logger";
-import type { FileBlobStore } from "../packages/blob-store";
+import type { BlobStore } from "../packages/blob-store";
 import { type ArchiveEntry, deterministicZip, pluginEntries } from "./plugin-archive";
 import { PluginBundle } from "./plugin-bundle.entity";
 
@@ -20,7 +20,7 @@ import { PluginBundle } from "./plugin-bundle.entity";
 export class PluginBundleService {
   constructor(
     private readonly dataSource: DataSource,
-    private readonly blobStore: FileBlobStore,
+    private readonly blobStore: BlobStore,
     private readonly limits: ArchiveLimits,
     private readonly logger: Logger,
   ) {}
@@ -33,14 +33,16 @@ export class PluginBundleService {
   /** The bytes of a version's plugin, from its stored package; the same package gives the same bytes. */
   async build(skill: Pick<Skill, "name">, version: Pick<SkillVersion, "manifest" | "packageSha256">): Promise<Buffer> {
     if (version.manifest.name !== skill.name) throw new Error(`Version manifest names ${version.manifest.name}, not ${skill.name}`);
-    const files = await withExtractedPackage(this.blobStore.pathOf(version.packageSha256), this.limits, this.blobStore.tmpDir, async (pkg) => {
-      const entries: ArchiveEntry[] = [];
-      // Paths were validated by the extraction, so each join stays inside the staging folder.
-      for (const file of pkg.files) {
-        entries.push({ path: file.path, bytes: await readFile(path.join(pkg.dir, ...file.path.split("/"))), executable: (file.mode & 0o111) !== 0 });
-      }
-      return entries;
-    });
+    const files = await this.blobStore.withLocalFile(version.packageSha256, "tgz", (file) =>
+      withExtractedPackage(file, this.limits, this.blobStore.tmpDir, async (pkg) => {
+        const entries: ArchiveEntry[] = [];
+        // Paths were validated by the extraction, so each join stays inside the staging folder.
+        for (const file of pkg.files) {
+          entries.push({ path: file.path, bytes: await readFile(path.join(pkg.dir, ...file.path.split("/"))), executable: (file.mode & 0o111) !== 0 });
+        }
+        return entries;
+      }),
+    );
     return deterministicZip(pluginEntries(version.manifest, files));
   }
 
@@ -74,7 +76,13 @@ export class PluginBundleService {
     }
     if (missing.length > 0) this.logger.info("built plugin archives for installable versions that had none", { count: missing.length });
     const bundles = await this.dataSource.getRepository(PluginBundle).find({ select: { versionId: true, sha256: true } });
-    const lost = bundles.filter((b) => !this.blobStore.has(b.sha256, "zip")).map((b) => b.versionId);
+    const lost: string[] = [];
+    // A few existence checks at a time: with S3 each is a HEAD request.
+    for (let i = 0; i < bundles.length; i += 16) {
+      const batch = bundles.slice(i, i + 16);
+      const present = await Promise.all(batch.map((b) => this.blobStore.has(b.sha256, "zip")));
+      batch.forEach((b, j) => present[j] || lost.push(b.versionId));
+    }
     if (lost.length === 0) return missing.length;
     for (const bundle of await this.dataSource.getRepository(PluginBundle).find({ where: { versionId: In(lost) }, relations: { version: { skill: true } } })) {
       const bytes = await this.build(bundle.version.skill, bundle.version);

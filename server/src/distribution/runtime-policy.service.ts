@@ -4,7 +4,7 @@ import type { DataSource, EntityManager } from "typeorm";
 import { AuditAction } from "../audit/audit-event.entity";
 import type { AuditService } from "../audit/audit.service";
 import type { Logger } from "../common/logger";
-import type { FileBlobStore } from "../packages/blob-store";
+import type { BlobStore } from "../packages/blob-store";
 import type { CatalogPlugin } from "./catalog-format";
 import { DEFAULT_POLICY_RULES, policyPluginArchive, policyPluginVersion } from "./policy-plugin";
 import { RuntimePolicy, type RuntimePolicyRule } from "./runtime-policy.entity";
@@ -38,7 +38,7 @@ function grepAccepts(pattern: string): Promise<boolean> {
 export class RuntimePolicyService {
   constructor(
     private readonly dataSource: DataSource,
-    private readonly blobStore: FileBlobStore,
+    private readonly blobStore: BlobStore,
     private readonly audit: AuditService,
     private readonly logger: Logger,
     /** The plugin's name in every catalog: `<MARKETPLACE_NAME>-policy` (publishing refuses it as a skill name). */
@@ -52,7 +52,7 @@ export class RuntimePolicyService {
       if ((await em.getRepository(RuntimePolicy).count()) === 0) await this.append(em, DEFAULT_POLICY_RULES, null);
     });
     const current = await this.current(this.dataSource.manager);
-    if (!this.blobStore.has(current.pluginSha256, "zip")) {
+    if (!(await this.blobStore.has(current.pluginSha256, "zip"))) {
       const stored = await this.blobStore.putBuffer(await policyPluginArchive(this.pluginName, current.version, current.rules), "zip");
       if (stored.sha256 !== current.pluginSha256) {
         this.logger.error("the runtime policy's lost plugin archive rebuilt to other bytes; save the policy again to publish a new version", {

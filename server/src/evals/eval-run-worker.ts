@@ -10,7 +10,8 @@ import type { VersionLifecycle } from "../catalog/version-lifecycle";
 import { VersionStatus } from "../catalog/version-status";
 import type { EvalConfig } from "../config";
 import type { Logger } from "../common/logger";
-import type { FileBlobStore } from "../packages/blob-store";
+import type { Metrics } from "../observability/metrics";
+import type { BlobStore } from "../packages/blob-store";
 import type { EvalSandbox, EvalSandboxCaseResult, EvalSandboxResult } from "../sandbox/eval-sandbox";
 import { acquireSandboxSlot, forEachUnheldRun, releaseSandboxSlot, runLockKey, tryLock, unlock } from "../sandbox/sandbox-locks";
 import { LogStream } from "../testing/test-run-event.entity";
@@ -58,7 +59,7 @@ export class EvalRunWorker {
     private readonly deps: {
       dataSource: DataSource;
       logger: Logger;
-      blobStore: FileBlobStore;
+      blobStore: BlobStore;
       archiveLimits: ArchiveLimits;
       maxConcurrency: number;
       config: EvalConfig;
@@ -68,6 +69,7 @@ export class EvalRunWorker {
       queue: EvalQueue;
       sandbox: EvalSandbox;
       judge: EvalJudge;
+      metrics: Pick<Metrics, "sandboxRunFinished">;
     },
   ) {}
 
@@ -127,9 +129,11 @@ export class EvalRunWorker {
       try {
         const run = await dataSource.getRepository(EvalRun).findOneBy({ id: runId });
         if (!run || (run.status !== EvalRunStatus.QUEUED && run.status !== EvalRunStatus.RUNNING)) return;
+        const startedAt = performance.now();
         const execution = await this.execute(run, lock);
         if (execution === null || this.stopped) throw new Error("the worker is stopping; the run will be picked up again");
         const baseline = run.baselineRunId ? await dataSource.getRepository(EvalRun).findOneBy({ id: run.baselineRunId }) : null;
+        const baselineStartedAt = performance.now();
         const baselineExecution = baseline ? await this.executeBaseline(baseline, lock) : null;
         if (this.stopped) throw new Error("the worker is stopping; the run will be picked up again");
         const retriesLeft = job.retryCount < job.retryLimit;
@@ -138,7 +142,7 @@ export class EvalRunWorker {
           if (baseline) await this.requeue(baseline, baselineExecution?.reason ?? "retrying with its run");
           throw new Error(`infrastructure error: ${execution.reason ?? baselineExecution?.reason}`);
         }
-        await this.finish(run, execution, baseline, baselineExecution);
+        await this.finish(run, execution, baseline, baselineExecution, { run: startedAt, baseline: baselineStartedAt });
       } finally {
         this.active.delete(runId);
         await unlock(lock, runLockKey(runId));
@@ -207,25 +211,27 @@ export class EvalRunWorker {
     let sandboxed: EvalSandboxResult;
     try {
       await writer.status(TestRunStatus.RUNNING, run.attempts > 1 ? `Attempt ${run.attempts}.` : `${suite.cases.length} cases.`);
-      sandboxed = await withExtractedPackage(blobStore.pathOf(version.packageSha256), archiveLimits, blobStore.tmpDir, (pkg) =>
-        this.deps.sandbox.run({
-          runId: run.id,
-          versionId: version.id,
-          packageDir: pkg.dir,
-          runtime,
-          memoryMb: version.manifest.requirements.memoryMb,
-          entrypoint,
-          inputs: suite.cases.map((c) => c.input),
-          caseTimeoutSeconds: this.caseTimeoutSeconds(version),
-          outputCapBytes: config.outputCapBytes,
-          onLog: (stream, line) => writer.log(stream === "STDERR" ? LogStream.STDERR : LogStream.STDOUT, line),
-          onCase: async (result) => {
-            arrived.push(result);
-            const evalCase = suite.cases[result.index];
-            // Deterministic cases are final now: store and announce them while the suite runs on.
-            if (evalCase.rubric === null) await this.storeCase(run, writer, evalCase, result, version, null);
-          },
-        }),
+      sandboxed = await blobStore.withLocalFile(version.packageSha256, "tgz", (file) =>
+        withExtractedPackage(file, archiveLimits, blobStore.tmpDir, (pkg) =>
+          this.deps.sandbox.run({
+            runId: run.id,
+            versionId: version.id,
+            packageDir: pkg.dir,
+            runtime,
+            memoryMb: version.manifest.requirements.memoryMb,
+            entrypoint,
+            inputs: suite.cases.map((c) => c.input),
+            caseTimeoutSeconds: this.caseTimeoutSeconds(version),
+            outputCapBytes: config.outputCapBytes,
+            onLog: (stream, line) => writer.log(stream === "STDERR" ? LogStream.STDERR : LogStream.STDOUT, line),
+            onCase: async (result) => {
+              arrived.push(result);
+              const evalCase = suite.cases[result.index];
+              // Deterministic cases are final now: store and announce them while the suite runs on.
+              if (evalCase.rubric === null) await this.storeCase(run, writer, evalCase, result, version, null);
+            },
+          }),
+        ),
       );
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
@@ -360,8 +366,17 @@ export class EvalRunWorker {
     writer.caseScored(evalCase.name);
   }
 
-  /** Records the outcome of a run (and its baseline) and, for a GATE run, what the gate makes of it. */
-  private async finish(run: EvalRun, execution: Execution, baseline: EvalRun | null, baselineExecution: Execution | null): Promise<void> {
+  /**
+   * Records the outcome of a run (and its baseline) and, for a GATE run, what the gate makes of it.
+   * `startedAt`: when each began executing (performance.now()), for their durations.
+   */
+  private async finish(
+    run: EvalRun,
+    execution: Execution,
+    baseline: EvalRun | null,
+    baselineExecution: Execution | null,
+    startedAt: { run: number; baseline: number },
+  ): Promise<void> {
     const { dataSource, audit, lifecycle, pipeline, config } = this.deps;
     const status = statusOf(run, execution);
     let baselineScore: number | null = null;
@@ -376,7 +391,7 @@ export class EvalRunWorker {
     if (run.purpose === EvalRunPurpose.REEVALUATION && run.previousScore !== null && execution.score !== null) {
       regressed = run.previousScore - execution.score > config.maxRegression;
     }
-    const writers: { id: string; status: EvalRunStatus; reason: string }[] = [];
+    const writers: { id: string; status: EvalRunStatus; reason: string; startedAt: number }[] = [];
     await dataSource.transaction(async (em) => {
       if (baseline && baselineExecution) {
         const bStatus = statusOf(baseline, baselineExecution);
@@ -384,14 +399,14 @@ export class EvalRunWorker {
         const updated = await em
           .getRepository(EvalRun)
           .update({ id: baseline.id, status: EvalRunStatus.RUNNING }, { ...recorded(baselineExecution, bStatus, bReason) });
-        if (updated.affected === 1) writers.push({ id: baseline.id, status: bStatus, reason: bReason });
+        if (updated.affected === 1) writers.push({ id: baseline.id, status: bStatus, reason: bReason, startedAt: startedAt.baseline });
       }
       const reason = describe(run, execution, status, regressed, baselineScore);
       const update = await em
         .getRepository(EvalRun)
         .update({ id: run.id, status: EvalRunStatus.RUNNING, attempts: run.attempts }, { ...recorded(execution, status, reason), baselineScore, regressed });
       if (update.affected !== 1) return;
-      writers.push({ id: run.id, status, reason });
+      writers.push({ id: run.id, status, reason, startedAt: startedAt.run });
       const version = await em.getRepository(SkillVersion).findOneByOrFail({ id: run.versionId });
       const target = { targetType: "SkillVersion", targetId: version.id, skillId: version.skillId };
       await audit.record(em, {
@@ -422,6 +437,8 @@ export class EvalRunWorker {
         await pipeline.passed(em, version, EVAL_GATE, null);
       }
     });
+    // Counted where each run's one final status was committed: once per run, whichever attempt got there.
+    for (const w of writers) this.deps.metrics.sandboxRunFinished("eval", w.status, (performance.now() - w.startedAt) / 1000);
     for (const w of writers) {
       const writer = await TestRunEventWriter.open(dataSource, w.id);
       await writer.status(TestRunStatus[w.status], w.reason);

@@ -3,7 +3,7 @@ import path from "node:path";
 import { type ArchiveLimits, withExtractedPackage } from "@skillyard/core";
 import { createTwoFilesPatch, FILE_HEADERS_ONLY, formatPatch, type StructuredPatch } from "diff";
 import type { SkillVersion } from "../catalog/skill-version.entity";
-import type { FileBlobStore } from "../packages/blob-store";
+import type { BlobStore } from "../packages/blob-store";
 
 export type FileChangeKind = "ADDED" | "REMOVED" | "CHANGED" | "UNCHANGED";
 
@@ -72,15 +72,17 @@ export type PackageTexts = ReadonlyMap<string, string | null>;
  * Reads a stored package once through the same hostile-archive extraction as publishing (a private
  * staging folder that is always removed) and keeps only the text of files small enough to diff.
  */
-export function readPackageTexts(blobStore: FileBlobStore, limits: ArchiveLimits, sha256: string): Promise<PackageTexts> {
-  return withExtractedPackage(blobStore.pathOf(sha256), limits, blobStore.tmpDir, async (pkg) => {
-    const texts = new Map<string, string | null>();
-    for (const file of pkg.files) {
-      // Segments were validated by the extraction, so the join stays inside the staging folder.
-      texts.set(file.path, file.size > MAX_PATCH_FILE_BYTES ? null : textOf(await readFile(path.join(pkg.dir, ...file.path.split("/")))));
-    }
-    return texts;
-  });
+export function readPackageTexts(blobStore: BlobStore, limits: ArchiveLimits, sha256: string): Promise<PackageTexts> {
+  return blobStore.withLocalFile(sha256, "tgz", (file) =>
+    withExtractedPackage(file, limits, blobStore.tmpDir, async (pkg) => {
+      const texts = new Map<string, string | null>();
+      for (const file of pkg.files) {
+        // Segments were validated by the extraction, so the join stays inside the staging folder.
+        texts.set(file.path, file.size > MAX_PATCH_FILE_BYTES ? null : textOf(await readFile(path.join(pkg.dir, ...file.path.split("/")))));
+      }
+      return texts;
+    }),
+  );
 }
 
 /**

@@ -4,13 +4,13 @@ import { byKey, groupBy } from "../common/loader-utils";
 import { Permission, PermissionRisk } from "../catalog/permission.entity";
 import { catalogueEntryName } from "../catalog/permission-catalogue.service";
 import type { ArchiveLimits } from "@skillyard/core";
-import type { FileBlobStore } from "../packages/blob-store";
+import type { BlobStore } from "../packages/blob-store";
 import { type PackageTexts, readPackageTexts } from "./file-patch";
 import { ReviewDecision, ReviewRequest } from "./review.entities";
 
 /** Where package contents come from (file patches in review requests). */
 export interface PackageSource {
-  blobStore: FileBlobStore;
+  blobStore: BlobStore;
   limits: ArchiveLimits;
 }
 

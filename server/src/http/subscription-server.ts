@@ -1,6 +1,7 @@
 import type http from "node:http";
 import {
   type DocumentNode,
+  type ExecutionResult,
   getOperationAST,
   GraphQLError,
   type GraphQLSchema,
@@ -14,6 +15,7 @@ import { useServer } from "graphql-ws/use/ws";
 import { type WebSocket, WebSocketServer } from "ws";
 import type { Runtime } from "../composition-root";
 import type { LiveAccess } from "../common/live-access";
+import { countWhileOpen } from "../observability/live-subscriptions";
 import { TOKEN_REVOKED_CHANNEL, VIEWER_CHANGED_CHANNEL } from "../identity/identity.service";
 import type { Viewer } from "../identity/viewer";
 import { toSafeGraphQLError } from "../graphql/client-errors";
@@ -79,15 +81,23 @@ function codedError(message: string, code: string, nodes?: GraphQLError["nodes"]
   return new GraphQLError(message, { nodes, extensions: { code } });
 }
 
+/** The operation's (first) root field, as written; null when its selections start with fragments. */
+function rootField(operation: OperationDefinitionNode): string | null {
+  const root = operation.selectionSet.selections.find((s) => s.kind === Kind.FIELD);
+  return root?.kind === Kind.FIELD ? root.name.value : null;
+}
+
 /**
  * The subgraph whose Subscription type has the operation's root field (a subscription has exactly
  * one; validation says so for a document with more). An unknown field is left to validation.
  */
 function schemaServing(schemas: readonly GraphQLSchema[], operation: OperationDefinitionNode): GraphQLSchema {
-  const root = operation.selectionSet.selections.find((s) => s.kind === Kind.FIELD);
-  const name = root?.kind === Kind.FIELD ? root.name.value : null;
+  const name = rootField(operation);
   return schemas.find((schema) => name !== null && schema.getSubscriptionType()?.getFields()[name] !== undefined) ?? schemas[0];
 }
+
+const isAsyncIterable = (value: unknown): value is AsyncIterable<ExecutionResult> =>
+  typeof value === "object" && value !== null && typeof (value as Partial<AsyncIterable<unknown>>)[Symbol.asyncIterator] === "function";
 
 /**
  * Subscriptions over graphql-ws on the /graphql path (WebSocket upgrade), served by the subgraph
@@ -100,7 +110,17 @@ function schemaServing(schemas: readonly GraphQLSchema[], operation: OperationDe
  */
 export async function startSubscriptionServer(runtime: Runtime, server: http.Server, schemas: readonly GraphQLSchema[], limits: QueryLimits) {
   if (schemas.length === 0) throw new Error("no subgraph serves a subscription");
-  const { logger, services } = runtime;
+  const { logger, services, metrics } = runtime;
+  metrics.declareSubscriptionFields(schemas.flatMap((schema) => Object.keys(schema.getSubscriptionType()?.getFields() ?? {})));
+  /** When each subscribe message arrived (keyed by its payload, which graphql-ws hands to every hook), for the set-up time. */
+  const arrivedAt = new WeakMap<object, bigint>();
+  /** The client-safe errors, counted by code once each. */
+  const safeErrors = (errors: readonly GraphQLError[]) =>
+    errors.map((e) => {
+      const safe = toSafeGraphQLError(e, logger);
+      metrics.countError(safe.extensions.code, "graphql");
+      return safe;
+    });
   const wss = new WebSocketServer({ server, path: "/graphql", maxPayload: runtime.config.limits.graphqlMaxBodyBytes });
   const sessions = new WeakMap<object, SocketSession>();
   const open = new Set<SocketSession>();
@@ -143,6 +163,7 @@ export async function startSubscriptionServer(runtime: Runtime, server: http.Ser
         return true;
       },
       onSubscribe: (ctx, _id, payload) => {
+        arrivedAt.set(payload, process.hrtime.bigint());
         const session = sessions.get(ctx);
         if (!session) return [codedError("The connection is not authenticated.", "UNAUTHENTICATED")];
         let document: DocumentNode;
@@ -169,9 +190,19 @@ export async function startSubscriptionServer(runtime: Runtime, server: http.Ser
         const contextValue: SubscriptionContext = { ...runtime.requestContext(session.viewer), live: session };
         return { schema, document, operationName: payload.operationName, variableValues: variables, contextValue };
       },
-      onError: (_ctx, _id, _payload, errors) => errors.map((e) => toSafeGraphQLError(e, logger)),
-      onNext: (_ctx, _id, _payload, _args, result) =>
-        "errors" in result && result.errors ? { ...result, errors: result.errors.map((e) => toSafeGraphQLError(e, logger)) } : result,
+      // The subscription is set up: its set-up time is its operation duration, and its stream counts as live while it runs.
+      onOperation: async (_ctx, _id, payload, args, result) => {
+        const operation = getOperationAST(args.document, args.operationName);
+        const arrived = arrivedAt.get(payload);
+        if (operation && arrived !== undefined) {
+          metrics.observeGraphqlOperation(operation.name?.value, operation.operation, Number(process.hrtime.bigint() - arrived) / 1e9);
+        }
+        const stream = await result;
+        if (!operation || !isAsyncIterable(stream)) return undefined;
+        return countWhileOpen(stream, rootField(operation) ?? "other", metrics);
+      },
+      onError: (_ctx, _id, _payload, errors) => safeErrors(errors),
+      onNext: (_ctx, _id, _payload, _args, result) => ("errors" in result && result.errors ? { ...result, errors: safeErrors(result.errors) } : result),
     },
     wss,
   );

@@ -1,9 +1,5 @@
-import { createHash, randomUUID } from "node:crypto";
-import { createReadStream, createWriteStream, existsSync } from "node:fs";
-import fs from "node:fs/promises";
-import path from "node:path";
+import { createHash } from "node:crypto";
 import { Transform, type Readable } from "node:stream";
-import { pipeline } from "node:stream/promises";
 import { SkillyardError } from "@skillyard/core";
 
 export const SHA256_HEX = /^[0-9a-f]{64}$/;
@@ -16,103 +12,125 @@ export interface StoredBlob {
 /** What a blob is: a package tarball as uploaded, or a Claude Code plugin archive built from one. */
 export type BlobKind = "tgz" | "zip";
 
-/** Content-addressed, immutable blob storage on the local filesystem (`DATA_DIR/blobs/ab/<sha256>.<kind>`). */
-export class FileBlobStore {
-  readonly blobDir: string;
+/** A stored blob opened for reading: its size, and bytes that fail before their end unless they hash to the digest. */
+export interface OpenedBlob {
+  size: number;
+  stream: Readable;
+}
+
+/**
+ * Content-addressed, immutable blob storage: package tarballs and plugin archives, named by the
+ * sha256 of their bytes. Two implementations: {@link FileBlobStore} (a local directory, the
+ * default) and {@link S3BlobStore} (`BLOB_STORE_URL=s3://bucket/prefix`).
+ *
+ * Invariants every implementation keeps:
+ * - a blob is visible under its name only once it is complete and its digest was computed from the
+ *   very bytes stored (uploads go to a temporary name first; a refused or broken upload leaves nothing);
+ * - a reader never receives a complete copy of bytes that do not hash to the name ({@link verifyingStream}).
+ */
+export interface BlobStore {
+  /** Where blobs live, for logs: a directory or an s3:// URL. */
+  readonly location: string;
+  /** Local scratch space (extraction, downloads from a remote store); always on this machine's disk. */
   readonly tmpDir: string;
-
-  constructor(dataDir: string) {
-    this.blobDir = path.join(dataDir, "blobs");
-    this.tmpDir = path.join(dataDir, "tmp");
-  }
-
-  async init(): Promise<void> {
-    await fs.mkdir(this.blobDir, { recursive: true, mode: 0o700 });
-    await fs.mkdir(this.tmpDir, { recursive: true, mode: 0o700 });
-  }
-
-  pathOf(sha256: string, kind: BlobKind = "tgz"): string {
-    if (!SHA256_HEX.test(sha256)) throw new SkillyardError("BAD_USER_INPUT", "A package digest is 64 lowercase hex characters.");
-    return path.join(this.blobDir, sha256.slice(0, 2), `${sha256}.${kind}`);
-  }
-
-  has(sha256: string, kind: BlobKind = "tgz"): boolean {
-    return existsSync(this.pathOf(sha256, kind));
-  }
-
+  /** Creates folders, or checks that the bucket answers; start-up fails with a clear message otherwise. */
+  init(): Promise<void>;
+  has(sha256: string, kind?: BlobKind): Promise<boolean>;
   /** Stores bytes built here (a plugin archive) under their sha256; storing the same bytes again changes nothing. */
-  async putBuffer(bytes: Buffer, kind: BlobKind): Promise<StoredBlob> {
-    const sha256 = createHash("sha256").update(bytes).digest("hex");
-    const target = this.pathOf(sha256, kind);
-    if (!existsSync(target)) {
-      await fs.mkdir(path.dirname(target), { recursive: true, mode: 0o700 });
-      const tmp = path.join(this.tmpDir, `build-${randomUUID()}`);
-      try {
-        await fs.writeFile(tmp, bytes, { flag: "wx", mode: 0o600 });
-        await fs.rename(tmp, target);
-      } finally {
-        await fs.rm(tmp, { force: true });
+  putBuffer(bytes: Buffer, kind: BlobKind): Promise<StoredBlob>;
+  /**
+   * Streams an upload into the store while hashing and counting it; refuses more than `maxBytes`
+   * or a stream that does not start with the gzip magic. Only a complete, accepted upload appears
+   * under its digest.
+   */
+  putStream(body: Readable, maxBytes: number): Promise<StoredBlob>;
+  /** Opens a blob for a download, or null when it is not stored. */
+  open(sha256: string, kind?: BlobKind): Promise<OpenedBlob | null>;
+  /** A short-lived URL the client may fetch the blob from directly, or null when downloads go through this server. */
+  presignedUrl(sha256: string, kind: BlobKind): Promise<string | null>;
+  /** Runs `fn` with a path on local disk holding the blob's verified bytes (a temporary copy for a remote store). */
+  withLocalFile<T>(sha256: string, kind: BlobKind, fn: (file: string) => Promise<T>): Promise<T>;
+}
+
+/** `ab/<sha256>.<kind>`: the blob's name below the store's root (two-character fan-out). */
+export function blobName(sha256: string, kind: BlobKind = "tgz"): string {
+  if (!SHA256_HEX.test(sha256)) throw new SkillyardError("BAD_USER_INPUT", "A package digest is 64 lowercase hex characters.");
+  return `${sha256.slice(0, 2)}/${sha256}.${kind}`;
+}
+
+function corrupt(sha256: string, kind: BlobKind): SkillyardError {
+  return new SkillyardError(
+    "BLOB_CORRUPT",
+    `The stored ${kind === "tgz" ? "package" : "plugin archive"} ${sha256} does not match its digest; it is not served.`,
+    {
+      sha256,
+    },
+  );
+}
+
+/**
+ * Passes a blob's bytes through while hashing them, and holds back the latest chunk until the next
+ * one arrives: the last bytes are released only after the whole stream hashed to `sha256` and had
+ * `size` bytes. A damaged blob therefore ends in an error one chunk short of its length, and a
+ * client that was promised `Content-Length` sees a truncated transfer, never a complete wrong file.
+ */
+export function verifyingStream(sha256: string, kind: BlobKind, size: number): Transform {
+  const hash = createHash("sha256");
+  let seen = 0;
+  let held: Buffer | null = null;
+  return new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      hash.update(chunk);
+      seen += chunk.length;
+      const previous = held;
+      held = chunk;
+      done(null, previous ?? undefined);
+    },
+    flush(done) {
+      if (seen !== size || hash.digest("hex") !== sha256) {
+        done(corrupt(sha256, kind));
+        return;
+      }
+      done(null, held ?? undefined);
+    },
+  });
+}
+
+/** Hashes and counts an upload, refusing more than `maxBytes` and anything that does not start like gzip. */
+export class GzipUploadMeter extends Transform {
+  private readonly hash = createHash("sha256");
+  private head = Buffer.alloc(0);
+  // Not named `size`: the S3 uploader reads a body's `size` as its total length.
+  private received = 0;
+
+  constructor(private readonly maxBytes: number) {
+    super();
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, done: (error?: Error | null, data?: Buffer) => void): void {
+    this.received += chunk.length;
+    if (this.received > this.maxBytes) {
+      done(new SkillyardError("PACKAGE_TOO_LARGE", `The package is over the ${this.maxBytes}-byte limit (MAX_PACKAGE_BYTES).`, { maxBytes: this.maxBytes }));
+      return;
+    }
+    if (this.head.length < 2) {
+      this.head = Buffer.concat([this.head, chunk.subarray(0, 2 - this.head.length)]);
+      if (this.head.length === 2 && (this.head[0] !== 0x1f || this.head[1] !== 0x8b)) {
+        done(notGzip());
+        return;
       }
     }
-    return { sha256, size: bytes.length };
+    this.hash.update(chunk);
+    done(null, chunk);
   }
 
-  /**
-   * Streams `body` to a temp file while hashing and counting; refuses more than `maxBytes` or a
-   * stream that does not start with the gzip magic. Only a complete, accepted upload is moved into
-   * place (rename is atomic); the temp file never survives.
-   */
-  async putStream(body: Readable, maxBytes: number): Promise<StoredBlob> {
-    const tmp = path.join(this.tmpDir, `upload-${randomUUID()}`);
-    const hash = createHash("sha256");
-    let size = 0;
-    let head = Buffer.alloc(0);
-    const meter = new Transform({
-      transform(chunk: Buffer, _enc, done) {
-        size += chunk.length;
-        if (size > maxBytes) {
-          done(new SkillyardError("PACKAGE_TOO_LARGE", `The package is over the ${maxBytes}-byte limit (MAX_PACKAGE_BYTES).`, { maxBytes }));
-          return;
-        }
-        if (head.length < 2) {
-          head = Buffer.concat([head, chunk.subarray(0, 2 - head.length)]);
-          if (head.length === 2 && (head[0] !== 0x1f || head[1] !== 0x8b)) {
-            done(new SkillyardError("PACKAGE_NOT_GZIP", "The package must be a gzip-compressed tar (.tgz)."));
-            return;
-          }
-        }
-        hash.update(chunk);
-        done(null, chunk);
-      },
-    });
-    try {
-      await pipeline(body, meter, createWriteStream(tmp, { flags: "wx", mode: 0o600 }));
-      if (size < 2) throw new SkillyardError("PACKAGE_NOT_GZIP", "The package must be a gzip-compressed tar (.tgz).");
-      const sha256 = hash.digest("hex");
-      const target = this.pathOf(sha256);
-      await fs.mkdir(path.dirname(target), { recursive: true, mode: 0o700 });
-      // Same bytes, same name: if it is already stored the rename simply replaces identical content.
-      await fs.rename(tmp, target);
-      return { sha256, size };
-    } finally {
-      await fs.rm(tmp, { force: true });
-    }
+  /** The digest of everything that passed; call once, after the stream finished. */
+  result(): StoredBlob {
+    if (this.received < 2) throw notGzip();
+    return { sha256: this.hash.digest("hex"), size: this.received };
   }
+}
 
-  /** Re-hashes a stored blob; a mismatch means the disk copy was damaged and must not be served. */
-  async verify(sha256: string, kind: BlobKind = "tgz"): Promise<number> {
-    const file = this.pathOf(sha256, kind);
-    const hash = createHash("sha256");
-    let size = 0;
-    for await (const chunk of createReadStream(file) as AsyncIterable<Buffer>) {
-      hash.update(chunk);
-      size += chunk.length;
-    }
-    if (hash.digest("hex") !== sha256) throw new Error(`Stored blob ${sha256}.${kind} is corrupt on disk`);
-    return size;
-  }
-
-  openRead(sha256: string, kind: BlobKind = "tgz"): Readable {
-    return createReadStream(this.pathOf(sha256, kind));
-  }
+function notGzip(): SkillyardError {
+  return new SkillyardError("PACKAGE_NOT_GZIP", "The package must be a gzip-compressed tar (.tgz).");
 }

@@ -2,7 +2,8 @@ import { Router, type NextFunction, type Request, type Response } from "express"
 import type { DataSource } from "typeorm";
 import { SkillyardError } from "@skillyard/core";
 import type { Viewer } from "../identity/viewer";
-import type { FileBlobStore } from "./blob-store";
+import type { BlobStore } from "./blob-store";
+import { sendBlob } from "./blob-download";
 import { PackageBlob } from "./package-blob.entity";
 
 type Handler = (req: Request, res: Response) => Promise<void>;
@@ -12,7 +13,7 @@ const route = (handler: Handler) => (req: Request, res: Response, next: NextFunc
 
 export interface PackageRoutesDeps {
   dataSource: DataSource;
-  blobStore: FileBlobStore;
+  blobStore: BlobStore;
   maxPackageBytes: number;
   /** Downloads need a token too (REQUIRE_AUTH_FOR_READ). */
   requireAuthForRead: boolean;
@@ -24,7 +25,7 @@ export interface PackageRoutesDeps {
 
 /**
  * `POST /packages` stores a gzip tarball content-addressed and answers `{"sha256","size"}` (same
- * bytes, same answer). `GET /packages/{sha256}.tgz` serves it, after re-checking its digest, to
+ * bytes, same answer). `GET /packages/{sha256}.tgz` serves it, through the digest check, to
  * whoever may see a version with that digest: public versions' packages to anyone (and cacheable
  * by anyone); others to their team, reviewers and admins; uploads never published to nobody.
  */
@@ -79,14 +80,11 @@ export function packageRoutes(deps: PackageRoutesDeps): Router {
       const visibleToAnyone = await deps.canSeeBlob(null, sha256);
       const visible = visibleToAnyone || (viewer !== null && (await deps.canSeeBlob(viewer, sha256)));
       const blob = visible ? await dataSource.getRepository(PackageBlob).findOneBy({ sha256 }) : null;
-      if (!blob || !blobStore.has(sha256)) throw new SkillyardError("PACKAGE_NOT_FOUND", `No package with sha256 ${sha256}.`, { sha256 });
-      const size = await blobStore.verify(sha256);
-      res.setHeader("Content-Type", "application/gzip");
-      res.setHeader("Content-Length", String(size));
+      const notFound = () => new SkillyardError("PACKAGE_NOT_FOUND", `No package with sha256 ${sha256}.`, { sha256 });
+      if (!blob) throw notFound();
       res.setHeader("Cache-Control", visibleToAnyone && !deps.requireAuthForRead ? "public, max-age=31536000, immutable" : "private, no-store");
       res.setHeader("ETag", `"${sha256}"`);
-      res.setHeader("Digest", `sha-256=${Buffer.from(sha256, "hex").toString("base64")}`);
-      blobStore.openRead(sha256).pipe(res);
+      await sendBlob(res, blobStore, sha256, "tgz", notFound);
     }),
   );
   return router;

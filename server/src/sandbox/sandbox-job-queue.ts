@@ -55,6 +55,11 @@ export class SandboxJobQueue<J extends object> {
     }
   }
 
+  /** Jobs waiting to run (created, or failed and waiting for a retry); for /metrics. */
+  async size(): Promise<number> {
+    return this.boss.getQueueSize(this.name);
+  }
+
   /** Hands a job whose worker died back to pg-boss, which retries it (or fails it for good). */
   async failJob(jobId: string, reason: string): Promise<void> {
     await this.boss.fail(this.name, jobId, { reason });

@@ -9,7 +9,8 @@ import { SkillVersion } from "../catalog/skill-version.entity";
 import type { VersionLifecycle } from "../catalog/version-lifecycle";
 import { VersionStatus } from "../catalog/version-status";
 import type { Logger } from "../common/logger";
-import type { FileBlobStore } from "../packages/blob-store";
+import type { Metrics } from "../observability/metrics";
+import type { BlobStore } from "../packages/blob-store";
 import type { SandboxRunner, SandboxRunResult } from "../sandbox/sandbox-runner";
 import { acquireSandboxSlot, forEachUnheldRun, releaseSandboxSlot, runLockKey, tryLock, unlock } from "../sandbox/sandbox-locks";
 import { NO_TESTS_RAN } from "../sandbox/types";
@@ -42,7 +43,7 @@ export class TestRunWorker {
     private readonly deps: {
       dataSource: DataSource;
       logger: Logger;
-      blobStore: FileBlobStore;
+      blobStore: BlobStore;
       archiveLimits: ArchiveLimits;
       /** Most sandboxes running at once across every worker (SANDBOX_MAX_CONCURRENCY). */
       maxConcurrency: number;
@@ -51,6 +52,7 @@ export class TestRunWorker {
       pipeline: PublishPipeline;
       queue: TestQueue;
       runner: SandboxRunner;
+      metrics: Pick<Metrics, "sandboxRunFinished">;
     },
   ) {}
 
@@ -140,6 +142,7 @@ export class TestRunWorker {
         if (!run || (run.status !== TestRunStatus.QUEUED && run.status !== TestRunStatus.RUNNING)) return;
         const version = await dataSource.getRepository(SkillVersion).findOneByOrFail({ id: run.versionId });
         const attempt = run.attempts + 1;
+        const startedAt = performance.now();
         await dataSource.getRepository(TestRun).update(run.id, { status: TestRunStatus.RUNNING, attempts: attempt, startedAt: new Date(), jobId: job.id });
         run.attempts = attempt;
         const writer = await TestRunEventWriter.open(dataSource, run.id);
@@ -157,7 +160,7 @@ export class TestRunWorker {
           await writer.status(TestRunStatus.QUEUED, `The sandbox could not run the tests (${result.reason}); retrying.`);
           throw new Error(`infrastructure error: ${result.reason}`);
         }
-        await this.finish(run.id, attempt, version, result, writer);
+        await this.finish(run.id, attempt, version, result, writer, startedAt);
       } finally {
         await unlock(lock, runLockKey(runId));
       }
@@ -196,21 +199,31 @@ export class TestRunWorker {
   private runInSandbox(run: TestRun, version: SkillVersion, writer: TestRunEventWriter): Promise<SandboxRunResult> {
     const { blobStore, archiveLimits } = this.deps;
     const manifest = version.manifest;
-    return withExtractedPackage(blobStore.pathOf(version.packageSha256), archiveLimits, blobStore.tmpDir, (pkg) =>
-      this.runner.run({
-        runId: run.id,
-        versionId: version.id,
-        packageDir: pkg.dir,
-        runtime: manifest.requirements.runtime,
-        memoryMb: manifest.requirements.memoryMb,
-        timeoutSeconds: manifest.requirements.timeoutSeconds,
-        testCommand: manifest.testCommand,
-        onLog: (stream, line) => writer.log(stream === "STDERR" ? LogStream.STDERR : LogStream.STDOUT, line),
-      }),
+    return blobStore.withLocalFile(version.packageSha256, "tgz", (file) =>
+      withExtractedPackage(file, archiveLimits, blobStore.tmpDir, (pkg) =>
+        this.runner.run({
+          runId: run.id,
+          versionId: version.id,
+          packageDir: pkg.dir,
+          runtime: manifest.requirements.runtime,
+          memoryMb: manifest.requirements.memoryMb,
+          timeoutSeconds: manifest.requirements.timeoutSeconds,
+          testCommand: manifest.testCommand,
+          onLog: (stream, line) => writer.log(stream === "STDERR" ? LogStream.STDERR : LogStream.STDOUT, line),
+        }),
+      ),
     );
   }
 
-  private async finish(runId: string, attempt: number, version: SkillVersion, result: SandboxRunResult, writer: TestRunEventWriter): Promise<void> {
+  /** `startedAt`: when this attempt took the run (performance.now()), for the run's duration. */
+  private async finish(
+    runId: string,
+    attempt: number,
+    version: SkillVersion,
+    result: SandboxRunResult,
+    writer: TestRunEventWriter,
+    startedAt: number,
+  ): Promise<void> {
     const { dataSource, audit, lifecycle, pipeline } = this.deps;
     const status = TestRunStatus[result.outcome];
     const finished = await dataSource.transaction(async (em) => {
@@ -249,7 +262,10 @@ export class TestRunWorker {
       }
       return true;
     });
-    if (finished) await writer.status(status, result.reason);
+    if (!finished) return;
+    // Counted where the one final status was committed: once per run, whichever attempt got there.
+    this.deps.metrics.sandboxRunFinished("test", status, (performance.now() - startedAt) / 1000);
+    await writer.status(status, result.reason);
   }
 }
 

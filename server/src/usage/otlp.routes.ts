@@ -1,7 +1,9 @@
 import express, { Router, type NextFunction, type Request, type Response } from "express";
 import { ERROR_CODES, type ErrorCode, SkillyardError } from "@skillyard/core";
 import type { Logger } from "../common/logger";
+import type { Metrics } from "../observability/metrics";
 import { decodeJsonLogs, decodeProtobufLogs, logRecords, logsResponse, statusProtobuf } from "./otlp-logs";
+import { metricDataPoints } from "./otlp-metrics";
 import { extractUsageEvents } from "./usage-events";
 import type { UsageIngestService } from "./usage-ingest.service";
 
@@ -15,6 +17,7 @@ export interface OtlpRoutesDeps {
   ingestTeam(authorization: string | undefined): Promise<{ team: string | null } | null>;
   /** Whether the header carries a working token of another scope (403 rather than 401). */
   hasOtherToken(authorization: string | undefined): Promise<boolean>;
+  metrics: Pick<Metrics, "otlpIngested" | "countError">;
 }
 
 /** gRPC status codes OTLP/HTTP puts in its Status bodies. */
@@ -36,6 +39,7 @@ export function otlpRoutes(deps: OtlpRoutesDeps): Router {
   const raw = express.raw({ type: () => true, limit: deps.maxBodyBytes, inflate: true });
 
   const fail = (req: Request, res: Response, code: ErrorCode, message: string, status: number = ERROR_CODES[code].status) => {
+    deps.metrics.countError(code, "http");
     const text = `${code}: ${message}`;
     const grpc = GRPC_CODE[status] ?? 2;
     if (status === 503) res.setHeader("Retry-After", "2");
@@ -106,7 +110,10 @@ export function otlpRoutes(deps: OtlpRoutesDeps): Router {
         now: new Date(),
         retentionDays: deps.retentionDays,
       });
-      await deps.ingest.ingest(extracted.events);
+      const { stored } = await deps.ingest.ingest(extracted.events);
+      // Every record of an accepted batch is counted once: stored, or ignored (another kind, refused, a retry's duplicate).
+      deps.metrics.otlpIngested("logs", "stored", stored);
+      deps.metrics.otlpIngested("logs", "ignored", extracted.received - stored);
       const answer = logsResponse(extracted.rejected, extracted.rejectedReasons.join("; "), protobuf);
       res.status(200).type(answer.contentType).send(answer.body);
     }),
@@ -116,6 +123,7 @@ export function otlpRoutes(deps: OtlpRoutesDeps): Router {
     "/v1/metrics",
     ...receive(async (req, res) => {
       // Accepted and discarded: usage counts come from the log events.
+      deps.metrics.otlpIngested("metrics", "ignored", metricDataPoints(Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0), isProtobuf(req)));
       if (isProtobuf(req)) res.status(200).type("application/x-protobuf").send(Buffer.alloc(0));
       else res.status(200).json({});
     }),

@@ -2,6 +2,7 @@ import { createHmac } from "node:crypto";
 import type PgBoss from "pg-boss";
 import type { DataSource } from "typeorm";
 import type { Logger } from "../common/logger";
+import type { Metrics } from "../observability/metrics";
 import { Webhook, WebhookDelivery, WebhookDeliveryAttempt, WebhookDeliveryStatus } from "./webhook.entities";
 import type { WebhookDeliveryJob, WebhookQueue } from "./webhook-queue";
 import type { AttemptResult, WebhookTransport } from "./webhook-transport";
@@ -28,6 +29,7 @@ export class WebhookDeliveryWorker {
       logger: Logger;
       queue: WebhookQueue;
       transport: WebhookTransport;
+      metrics: Pick<Metrics, "webhookDelivery">;
     },
   ) {}
 
@@ -51,9 +53,9 @@ export class WebhookDeliveryWorker {
     const result = await this.post(webhook, delivery);
     const lastAttempt = job.retryCount >= job.retryLimit;
     const status = result.ok ? WebhookDeliveryStatus.SUCCEEDED : lastAttempt ? WebhookDeliveryStatus.FAILED : WebhookDeliveryStatus.PENDING;
-    await dataSource.transaction(async (em) => {
+    const recorded = await dataSource.transaction(async (em) => {
       const current = await em.getRepository(WebhookDelivery).findOne({ where: { id: delivery.id }, lock: { mode: "pessimistic_write" } });
-      if (!current) return;
+      if (!current) return false;
       const attempt = current.attemptCount + 1;
       await em
         .getRepository(WebhookDeliveryAttempt)
@@ -61,7 +63,10 @@ export class WebhookDeliveryWorker {
       // The webhook may have been deleted during the attempt, which already settled the delivery.
       const settle = current.status === WebhookDeliveryStatus.PENDING ? { status, deliveredAt: result.ok ? new Date() : null } : {};
       await em.getRepository(WebhookDelivery).update(current.id, { attemptCount: attempt, ...settle });
+      return true;
     });
+    // One count per attempt recorded; the last failed attempt is the delivery's death.
+    if (recorded) this.deps.metrics.webhookDelivery(delivery.event, result.ok ? "delivered" : lastAttempt ? "dead" : "failed");
     if (!result.ok) {
       logger.warn("webhook delivery attempt failed", {
         deliveryId,

@@ -56,6 +56,11 @@ export class WebhookQueue {
     return id;
   }
 
+  /** Deliveries waiting to be attempted (new, or failed and waiting for a retry); for /metrics. */
+  async size(): Promise<number> {
+    return this.boss.getQueueSize(WEBHOOK_DELIVERY_QUEUE);
+  }
+
   /** Starts `concurrency` pollers; each handles one job at a time. Throwing makes pg-boss retry with backoff. */
   async work(concurrency: number, handler: (job: PgBoss.JobWithMetadata<WebhookDeliveryJob>) => Promise<void>): Promise<void> {
     for (let i = 0; i < concurrency; i++) {
