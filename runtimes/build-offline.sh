@@ -34,10 +34,10 @@ COMMON_CHANGES=(
   --change 'USER 65534:65534'
 )
 
-log() { printf '[build-offline] %s\n' "$*"; }
-die() { printf '[build-offline] error: %s\n' "$*" >&2; exit 1; }
-now() { printf '%s' "${EPOCHREALTIME:-$(date +%s)}"; }
-since() { awk -v s="$1" -v e="$(now)" 'BEGIN { printf "%.1f s", e - s }'; }
+# log, die, timings, the Debian mirror, debootstrap and rootfs slimming (shared with deploy/build-images.sh).
+LOG_TAG=build-offline
+# shellcheck source=runtimes/offline-lib.sh
+. "$(cd "$(dirname "$0")" && pwd)/offline-lib.sh"
 
 usage() { sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; }
 
@@ -56,86 +56,21 @@ done
 [ -f "$HARNESS_SRC" ] || die "$HARNESS_SRC is missing"
 HARNESS_SHA=$(sha256sum "$HARNESS_SRC" | cut -d' ' -f1)
 [ "$(id -u)" = 0 ] || die "must run as root (debootstrap needs it, and so does a root-owned rootfs); try: sudo $0 $*"
-command -v docker >/dev/null 2>&1 || die "the docker CLI is not installed (Debian package docker.io)"
-if ! docker_err=$(docker info 2>&1 >/dev/null); then
-  die "'docker info' failed: is dockerd running and reachable (DOCKER_HOST=${DOCKER_HOST:-unset})? ${docker_err}"
-fi
+require_docker
 
-# Scratch space, removed on exit. Rootfs builds need exec and device nodes, so skip a noexec/nodev /tmp.
-tmp_parent=/tmp
-if command -v findmnt >/dev/null 2>&1 && findmnt -no OPTIONS -T /tmp | grep -Eq '(^|,)(noexec|nodev)(,|$)'; then
-  log "/tmp is mounted noexec or nodev; using /var/tmp for the rootfs"
-  tmp_parent=/var/tmp
-fi
-work=$(mktemp -d "$tmp_parent/skillyard-runtimes.XXXXXX")
+# Scratch space, removed on exit.
+work=$(mktemp -d "$(scratch_parent)/skillyard-runtimes.XXXXXX")
 bg_pid=
 layer_cid=
 cleanup() {
   # Interrupted while adding the harness layer: the never-started container it was copied into.
   [ -z "$layer_cid" ] || docker rm -f "$layer_cid" >/dev/null 2>&1 || true
-  # Interrupted mid-debootstrap: stop its whole process group (dpkg runs in the chroot) and let it
-  # unmount what it mounted before the tree is removed.
-  if [ -n "$bg_pid" ]; then
-    kill -TERM -- "-$bg_pid" 2>/dev/null || true
-    wait "$bg_pid" 2>/dev/null || true
-  fi
-  # debootstrap mounts /proc and /sys in the target; a failed run can leave them mounted.
-  awk -v w="$work/" 'index($2, w) == 1 { print $2 }' /proc/mounts | sort -r | while read -r m; do
-    umount -l "$m" 2>/dev/null || true
-  done
+  stop_background
+  unmount_under "$work"
   rm -rf --one-file-system "$work"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-
-image_exists() { docker image inspect "$1" >/dev/null 2>&1; }
-# The value of label $2 of image $1 ("" when absent).
-image_label() { docker image inspect -f "{{ index .Config.Labels \"$2\" }}" "$1" 2>/dev/null || true; }
-
-# First Debian mirror in the host's apt sources (one-line .list and deb822 .sources formats):
-# prefers an entry for $SUITE, else any plain Debian suite; never -security/-updates or third parties.
-host_mirror() {
-  local files=() f
-  [ -f /etc/apt/sources.list ] && files+=(/etc/apt/sources.list)
-  for f in /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources; do
-    [ -f "$f" ] && files+=("$f")
-  done
-  [ "${#files[@]}" -gt 0 ] || return 0
-  awk -v suite="$SUITE" '
-    function plain(s) { return s ~ /^(bullseye|bookworm|trixie|forky|duke|sid|oldstable|stable|testing|unstable)$/ }
-    function consider(uri, suites,   n, i, a) {
-      if (uri !~ /^(https?|ftp|file):\/\//) return
-      n = split(suites, a, /[ \t]+/)
-      for (i = 1; i <= n; i++) {
-        if (a[i] == suite && exact == "") exact = uri
-        if (plain(a[i]) && any == "") any = uri
-      }
-    }
-    function flush(   n, u) {
-      uris = trim(uris); suites = trim(suites)
-      if (types ~ /(^|[ \t])deb([ \t]|$)/ && tolower(enabled) != "no" && uris != "") {
-        n = split(uris, u, /[ \t]+/); consider(u[1], suites)
-      }
-      types = suites = uris = enabled = last = ""
-    }
-    function trim(s) { sub(/^[ \t]+/, "", s); sub(/[ \t]+$/, "", s); return s }
-    FNR == 1 { flush(); deb822 = (FILENAME ~ /\.sources$/) }
-    /^[ \t]*#/ { next }
-    !deb822 {
-      line = $0; sub(/\[[^]]*\]/, "", line); n = split(trim(line), f, /[ \t]+/)
-      if (f[1] == "deb" && n >= 3) consider(f[2], f[3])
-      next
-    }
-    /^[ \t]*$/ { flush(); next }
-    /^[ \t]/ { if (last == "uris") uris = uris " " trim($0); else if (last == "suites") suites = suites " " trim($0); next }
-    {
-      key = tolower($0); sub(/:.*/, "", key); val = $0; sub(/^[^:]*:/, "", val); val = trim(val); last = key
-      if (key == "types") types = val; else if (key == "uris") uris = val
-      else if (key == "suites") suites = val; else if (key == "enabled") enabled = val
-    }
-    END { flush(); if (exact != "") print exact; else if (any != "") print any }
-  ' "${files[@]}"
-}
 
 # Imports a rootfs as $1, then replaces the previous image of that name (if any, with the image
 # below its harness layer) and smoke-tests it.
@@ -165,26 +100,11 @@ smoke() {
 }
 
 build_python() {
-  local t0 root mirror version
+  local t0 root version
   t0=$(now)
-  command -v debootstrap >/dev/null 2>&1 || die "debootstrap is not installed (apt-get install debootstrap)"
-  mirror=${DEBIAN_MIRROR:-$(host_mirror)}
-  # No built-in fallback: which mirror a site may reach is the site's to say.
-  [ -n "$mirror" ] || die "no Debian mirror: the host's apt sources name none; set DEBIAN_MIRROR to the URL of a Debian mirror this machine can reach"
   root="$work/python"
-  log "python: debootstrap --variant=minbase $SUITE from $mirror (python3, python3-pytest)"
-  # In the background, in its own process group, so that a signal to this script is acted on at once
-  # (bash runs traps only between foreground commands) and cleanup can stop all of it.
-  setsid -w debootstrap --variant=minbase --include=python3,python3-pytest "$SUITE" "$root" "$mirror" \
-    >"$work/debootstrap.log" 2>&1 &
-  bg_pid=$!
-  if ! wait "$bg_pid"; then
-    bg_pid=
-    tail -n 30 "$work/debootstrap.log" >&2
-    [ -f "$root/debootstrap/debootstrap.log" ] && tail -n 30 "$root/debootstrap/debootstrap.log" >&2
-    die "debootstrap failed (output above)"
-  fi
-  bg_pid=
+  log "python: debootstrap --variant=minbase with python3, python3-pytest"
+  run_debootstrap "$root" "$work/debootstrap.log" --variant=minbase --include=python3,python3-pytest
   log "python: debootstrap done in $(since "$t0")"
 
   # The image name promises 3.11: check it before anything is imported.
@@ -196,17 +116,7 @@ build_python() {
     *) die "$SUITE's python3 is $version, not 3.11: $PYTHON_IMAGE would be mislabelled" ;;
   esac
 
-  # Smaller image: no package caches, indexes, docs (copyright files stay), manuals or logs.
-  rm -rf "${root:?}"/var/cache/apt/* "$root"/var/lib/apt/lists/* "$root"/var/cache/debconf/*-old \
-    "$root"/var/lib/dpkg/*-old "$root"/usr/share/man/* "$root"/usr/share/info/* \
-    "$root"/usr/share/locale/* "$root"/usr/share/lintian "${root:?}"/dev/* "${root:?}"/run/*
-  find "$root/usr/share/doc" -mindepth 1 ! -type d ! -name copyright -delete
-  find "$root/usr/share/doc" -mindepth 1 -type d -empty -delete
-  find "$root/var/log" -type f -delete
-  # Docker supplies these at run time; do not ship the build host's (rm first: never write through a link).
-  rm -f "$root/etc/resolv.conf" "$root/etc/hostname"
-  : >"$root/etc/resolv.conf"
-  : >"$root/etc/hostname"
+  slim_rootfs "$root"
   install -d -m 0755 "$root/skill"
   install -d -m 1777 "$root/tmp"
 
