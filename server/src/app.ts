@@ -1,4 +1,5 @@
 import http from "node:http";
+import { listen as listenOn } from "./http/listen";
 import { ApolloGateway } from "@apollo/gateway";
 import { ApolloServer } from "@apollo/server";
 import { expressMiddleware } from "@as-integrations/express5";
@@ -148,25 +149,19 @@ export async function startApp(runtime: Runtime, listen: { host: string; port: n
   // Test runs and eval runs stream from their own subgraphs; each subscription goes to the one that declares it.
   const subscribing = runtime.subgraphs.filter((built) => built.schema.getSubscriptionType()).map((built) => built.schema);
   const subscriptions = await startSubscriptionServer(runtime, server, subscribing, queryLimits(config));
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(listen.port, listen.host, () => resolve());
-  });
+  const listening = await listenOn(server, listen);
   const subgraphs = config.subgraphListener ? await startSubgraphListener(runtime, { host: listen.host, ...config.subgraphListener }) : null;
-  const address = server.address();
-  const port = typeof address === "object" && address ? address.port : listen.port;
   let closed = false;
   return {
     server,
-    url: `http://${listen.host.includes(":") ? `[${listen.host}]` : listen.host}:${port}`,
+    url: listening.url,
     subgraphs,
     async close() {
       if (closed) return;
       closed = true;
       await subgraphs?.close();
       await subscriptions.close();
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await listening.close();
       await gatewayServer.stop();
     },
   };

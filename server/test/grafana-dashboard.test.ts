@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { METRICS_CONTRACT, type MetricShape } from "./support/metrics-contract";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { before, describe, test } from "node:test";
@@ -25,29 +26,10 @@ import { typeCheck } from "./support/type-check";
 
 const DASHBOARD_FILE = path.join(repoRoot(), "deploy", "grafana", "skillyard.json");
 
-type MetricType = "counter" | "gauge" | "histogram";
-
-/** The metrics contract of issue 16 (names and labels are fixed). Every series also has `role`. */
-const CONTRACT: Readonly<Record<string, MetricShape>> = {
-  skillyard_http_request_duration_seconds: { type: "histogram", labels: ["method", "route", "status"] },
-  skillyard_graphql_operation_duration_seconds: { type: "histogram", labels: ["operation", "type"] },
-  skillyard_errors_total: { type: "counter", labels: ["code", "surface"] },
-  skillyard_queue_depth: { type: "gauge", labels: ["queue"] },
-  skillyard_sandbox_runs_total: { type: "counter", labels: ["kind", "outcome"] },
-  skillyard_sandbox_run_duration_seconds: { type: "histogram", labels: ["kind", "outcome"] },
-  skillyard_live_subscriptions: { type: "gauge", labels: ["field"] },
-  skillyard_otlp_events_ingested_total: { type: "counter", labels: ["signal", "outcome"] },
-  skillyard_webhook_deliveries_total: { type: "counter", labels: ["event", "outcome"] },
-  skillyard_db_pool_connections: { type: "gauge", labels: ["state"] },
-};
+const CONTRACT = METRICS_CONTRACT;
 
 /** Labels every series has: the registry's default `role`, and what Prometheus adds when it scrapes. */
 const TARGET_LABELS = ["role", "instance", "job"];
-
-interface MetricShape {
-  type: MetricType;
-  labels: readonly string[];
-}
 
 /** Name → type and label names of every metric in a prom-client registry. */
 function registryMetrics(registry: Registry): Record<string, MetricShape> {

@@ -1,4 +1,5 @@
 import "reflect-metadata";
+import { METRICS_CONTRACT } from "./support/metrics-contract";
 import assert from "node:assert/strict";
 import { randomBytes, randomUUID } from "node:crypto";
 import { after, before, describe, test } from "node:test";
@@ -19,19 +20,7 @@ import { waitFor } from "./support/wait";
 
 const TOKEN = "metrics-scrape-token-0123456789";
 
-/** The metrics contract of issue 16: names, types and labels (every series also has `role`). */
-const CONTRACT: Readonly<Record<string, { type: "counter" | "gauge" | "histogram"; labels: readonly string[] }>> = {
-  skillyard_http_request_duration_seconds: { type: "histogram", labels: ["method", "route", "status"] },
-  skillyard_graphql_operation_duration_seconds: { type: "histogram", labels: ["operation", "type"] },
-  skillyard_errors_total: { type: "counter", labels: ["code", "surface"] },
-  skillyard_queue_depth: { type: "gauge", labels: ["queue"] },
-  skillyard_sandbox_runs_total: { type: "counter", labels: ["kind", "outcome"] },
-  skillyard_sandbox_run_duration_seconds: { type: "histogram", labels: ["kind", "outcome"] },
-  skillyard_live_subscriptions: { type: "gauge", labels: ["field"] },
-  skillyard_otlp_events_ingested_total: { type: "counter", labels: ["signal", "outcome"] },
-  skillyard_webhook_deliveries_total: { type: "counter", labels: ["event", "outcome"] },
-  skillyard_db_pool_connections: { type: "gauge", labels: ["state"] },
-};
+const CONTRACT = METRICS_CONTRACT;
 
 /** prom-client's default metrics, with the contract's prefix. */
 const DEFAULT_METRICS = ["skillyard_process_cpu_seconds_total", "skillyard_process_resident_memory_bytes", "skillyard_nodejs_eventloop_lag_seconds"];

@@ -1,4 +1,5 @@
 import { createHash, timingSafeEqual } from "node:crypto";
+import { listen as listenOn } from "./listen";
 import http from "node:http";
 import { ApolloServer } from "@apollo/server";
 import { ApolloServerPluginInlineTraceDisabled } from "@apollo/server/plugin/disabled";
@@ -65,18 +66,11 @@ export async function startSubgraphListener(runtime: Runtime, listen: { host: st
     res.status(404).json({ errors: [{ message: `No subgraph at ${req.path}.`, extensions: { code: "NOT_FOUND" } }] });
   });
 
-  const server = http.createServer(app);
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(listen.port, listen.host, () => resolve());
-  });
-  const address = server.address();
-  const port = typeof address === "object" && address ? address.port : listen.port;
+  const listening = await listenOn(http.createServer(app), listen);
   return {
-    url: `http://${listen.host.includes(":") ? `[${listen.host}]` : listen.host}:${port}`,
+    url: listening.url,
     async close() {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await listening.close();
       for (const s of servers) await s.server.stop();
     },
   };

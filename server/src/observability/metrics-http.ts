@@ -1,4 +1,5 @@
 import { createHash, timingSafeEqual } from "node:crypto";
+import { listen as listenOn } from "../http/listen";
 import http from "node:http";
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from "express";
 import { SkillyardError } from "@skillyard/core";
@@ -114,18 +115,5 @@ export async function startMetricsListener(
     }
     res.status(500).json({ error: { code: "INTERNAL_SERVER_ERROR", message: "Internal server error" } });
   });
-  const server = http.createServer(app);
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(listen.port, listen.host, () => resolve());
-  });
-  const address = server.address();
-  const port = typeof address === "object" && address ? address.port : listen.port;
-  return {
-    url: `http://${listen.host.includes(":") ? `[${listen.host}]` : listen.host}:${port}`,
-    async close() {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
+  return listenOn(http.createServer(app), listen);
 }

@@ -2,12 +2,10 @@ import { pipeline } from "node:stream/promises";
 import { buffer } from "node:stream/consumers";
 import type { Response } from "express";
 import type { SkillyardError } from "@skillyard/core";
-import type { BlobKind, BlobStore } from "./blob-store";
+import { BLOB_CONTENT_TYPE, type BlobKind, type BlobStore } from "./blob-store";
 
 /** Blobs up to this size are hashed completely before the first byte is sent. */
 const VERIFY_BEFORE_SENDING_BYTES = 1024 * 1024;
-
-const CONTENT_TYPE: Record<BlobKind, string> = { tgz: "application/gzip", zip: "application/zip" };
 
 /**
  * Answers a download the caller has already authorized (and set caching headers for):
@@ -28,7 +26,7 @@ export async function sendBlob(res: Response, store: BlobStore, sha256: string, 
   const opened = await store.open(sha256, kind);
   if (!opened) throw notFound();
   const headers = {
-    "Content-Type": CONTENT_TYPE[kind],
+    "Content-Type": BLOB_CONTENT_TYPE[kind],
     "Content-Length": String(opened.size),
     Digest: `sha-256=${Buffer.from(sha256, "hex").toString("base64")}`,
   };

@@ -12,6 +12,8 @@ export interface StoredBlob {
 /** What a blob is: a package tarball as uploaded, or a Claude Code plugin archive built from one. */
 export type BlobKind = "tgz" | "zip";
 
+export const BLOB_CONTENT_TYPE: Readonly<Record<BlobKind, string>> = { tgz: "application/gzip", zip: "application/zip" };
+
 /** A stored blob opened for reading: its size, and bytes that fail before their end unless they hash to the digest. */
 export interface OpenedBlob {
   size: number;

@@ -9,11 +9,10 @@ import { Upload } from "@aws-sdk/lib-storage";
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
 import { SkillyardError } from "@skillyard/core";
 import type { BlobStoreConfig } from "../config";
-import { type BlobKind, type BlobStore, GzipUploadMeter, type OpenedBlob, type StoredBlob, blobName, verifyingStream } from "./blob-store";
+import { BLOB_CONTENT_TYPE, type BlobKind, type BlobStore, GzipUploadMeter, type OpenedBlob, type StoredBlob, blobName, verifyingStream } from "./blob-store";
 
 export type S3BlobStoreConfig = Extract<BlobStoreConfig, { kind: "s3" }>;
 
-const CONTENT_TYPE: Record<BlobKind, string> = { tgz: "application/gzip", zip: "application/zip" };
 /** Multipart part size: S3's minimum (5 MiB); an upload below it is one PutObject. */
 const PART_BYTES = 5 * 1024 * 1024;
 
@@ -71,7 +70,9 @@ export class S3BlobStore implements BlobStore {
     const sha256 = createHash("sha256").update(bytes).digest("hex");
     const key = this.keyOf(sha256, kind);
     if ((await this.head(key)) === null) {
-      await this.call(() => this.client.send(new PutObjectCommand({ Bucket: this.config.bucket, Key: key, Body: bytes, ContentType: CONTENT_TYPE[kind] })));
+      await this.call(() =>
+        this.client.send(new PutObjectCommand({ Bucket: this.config.bucket, Key: key, Body: bytes, ContentType: BLOB_CONTENT_TYPE[kind] })),
+      );
     }
     return { sha256, size: bytes.length };
   }
@@ -86,7 +87,7 @@ export class S3BlobStore implements BlobStore {
     const uploadKey = this.key(`uploads/${randomUUID()}`);
     const upload = new Upload({
       client: this.client,
-      params: { Bucket: this.config.bucket, Key: uploadKey, Body: meter, ContentType: CONTENT_TYPE.tgz },
+      params: { Bucket: this.config.bucket, Key: uploadKey, Body: meter, ContentType: BLOB_CONTENT_TYPE.tgz },
       partSize: PART_BYTES,
       queueSize: 2,
       leavePartsOnError: false,
@@ -107,7 +108,7 @@ export class S3BlobStore implements BlobStore {
               Bucket: this.config.bucket,
               Key: key,
               CopySource: `${this.config.bucket}/${uploadKey.split("/").map(encodeURIComponent).join("/")}`,
-              ContentType: CONTENT_TYPE.tgz,
+              ContentType: BLOB_CONTENT_TYPE.tgz,
               MetadataDirective: "REPLACE",
             }),
           ),
@@ -136,7 +137,7 @@ export class S3BlobStore implements BlobStore {
 
   async presignedUrl(sha256: string, kind: BlobKind): Promise<string | null> {
     if (!this.config.presign) return null;
-    const command = new GetObjectCommand({ Bucket: this.config.bucket, Key: this.keyOf(sha256, kind), ResponseContentType: CONTENT_TYPE[kind] });
+    const command = new GetObjectCommand({ Bucket: this.config.bucket, Key: this.keyOf(sha256, kind), ResponseContentType: BLOB_CONTENT_TYPE[kind] });
     return getSignedUrl(this.client, command, { expiresIn: this.config.presignTtlSeconds });
   }
 
