@@ -1,5 +1,5 @@
 import http from "node:http";
-import { listen as listenOn } from "./http/listen";
+import { listen as listenOn } from "./common/listen";
 import { ApolloGateway } from "@apollo/gateway";
 import { ApolloServer } from "@apollo/server";
 import { expressMiddleware } from "@as-integrations/express5";

@@ -1,5 +1,5 @@
 import { createHash, timingSafeEqual } from "node:crypto";
-import { listen as listenOn } from "../http/listen";
+import { listen as listenOn } from "../common/listen";
 import http from "node:http";
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from "express";
 import { SkillyardError } from "@skillyard/core";
