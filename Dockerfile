@@ -39,6 +39,7 @@ COPY e2e/package.json e2e/
 # PostgreSQL binaries) stays: without DATABASE_URL the image runs alone with its own database.
 # Type declarations and source maps are never loaded at run time and are half of the ~450 MB.
 RUN npm ci --omit=dev --workspace server --include-workspace-root=false --no-audit --no-fund \
+  && mkdir -p server/node_modules \
   && find node_modules server/node_modules -type f \( -name '*.d.ts' -o -name '*.d.mts' -o -name '*.d.cts' \
     -o -name '*.js.map' -o -name '*.mjs.map' -o -name '*.cjs.map' -o -name '*.ts.map' \) -delete
 

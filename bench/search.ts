@@ -14,8 +14,8 @@ import { startRuntime } from "../server/src/composition-root";
 import { startMigratedPostgres, fmt, log, percentiles, printTable, type Resources, runBench, type Stats } from "./support";
 
 /**
- * Search latency on 100,000 skills: each query shape through the whole stack (HTTP, gateway,
- * subgraphs, search SQL, entity load, stats loader) next to the bare search statement from
+ * Search latency on 100,000 skills: each query shape through the whole stack (HTTP, the executable
+ * schema, search SQL, entity load, stats loader) next to the bare search statement from
  * buildSearchSql run with a plain pg client. Starts its own embedded PostgreSQL in a temp dir.
  *
  *   cd server && npm run bench            (SKILLS=20000 ITERATIONS=50 for a quick run)

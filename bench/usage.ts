@@ -1062,7 +1062,7 @@ async function main(resources: Resources): Promise<void> {
   const now = new Date();
   const shapes: { label: string; graphql: () => Promise<unknown>; statements: Statement[]; describe: () => Promise<string>; target: boolean }[] = [
     {
-      // What any skill query costs through the gateway (catalog subgraph only): the floor under Skill.usage.
+      // What any skill query costs through /graphql (catalog fields only): the floor under Skill.usage.
       label: "skill(name) { id name }, floor",
       graphql: () => gql(app.url, viewer.token, SKILL_FLOOR_GQL, { name: mid.name }),
       statements: [{ sql: "SELECT * FROM skill WHERE name = $1", params: [mid.name] }],
@@ -1239,10 +1239,7 @@ async function main(resources: Resources): Promise<void> {
       `  ${q.label} p99 < ${TARGET_P99_MS} ms: SQL ${fmt(q.sql.p99)} — ${verdict(q.sql.p99 < TARGET_P99_MS)}; through GraphQL ${fmt(q.graphql.p99)} — ${verdict(q.graphql.p99 < TARGET_P99_MS)}`,
     );
   }
-  if (floor)
-    console.log(
-      `  (GraphQL's own floor here, \`skill(name) { id name }\`: p50 ${fmt(floor.p50)}, p99 ${fmt(floor.p99)}: the gateway's double execution, issue 17)`,
-    );
+  if (floor) console.log(`  (GraphQL's own floor here, \`skill(name) { id name }\`: p50 ${fmt(floor.p50)}, p99 ${fmt(floor.p99)})`);
   log("done");
 }
 

@@ -325,6 +325,8 @@ server_deps() {
     install -D -m 0644 "$repo/$w/package.json" "$stage/$w/package.json"
   done
   npm24 "$stage" ci --omit=dev --workspace server --include-workspace-root=false
+  # server/node_modules exists only when a version must be nested under the workspace.
+  mkdir -p "$stage/server/node_modules"
   prune_node_modules "$stage/node_modules" "$stage/server/node_modules"
   # Nothing the lockfile marks as a devDependency (only reachable through one) may be here.
   # shellcheck disable=SC2016 # JavaScript, not shell

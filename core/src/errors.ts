@@ -16,6 +16,7 @@ export const ERROR_CODES = {
   OPERATION_RESOLUTION_FAILURE: { status: 400, description: "The named operation is not in the document." },
   GRAPHQL_PARSE_FAILED: { status: 400, description: "The query is not valid GraphQL syntax." },
   GRAPHQL_VALIDATION_FAILED: { status: 400, description: "The query does not match the schema." },
+  PERSISTED_QUERY_NOT_FOUND: { status: 200, description: "Automatic persisted query: the server does not know this hash yet; send the query with it once." },
   QUERY_TOO_DEEP: { status: 400, description: "The query nests deeper than the depth limit." },
   QUERY_TOO_COMPLEX: { status: 400, description: "The query's estimated cost is over the limit." },
   TOO_MANY_ALIASES: { status: 400, description: "The query uses more aliases than allowed." },

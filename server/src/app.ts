@@ -1,18 +1,14 @@
 import http from "node:http";
 import { listen as listenOn } from "./common/listen";
-import { ApolloGateway } from "@apollo/gateway";
 import { ApolloServer } from "@apollo/server";
 import { expressMiddleware } from "@as-integrations/express5";
 import express, { type NextFunction, type Request, type Response } from "express";
-import type { GraphQLSchema } from "graphql";
 import { SkillyardError } from "@skillyard/core";
 import { adminSpaRoutes } from "./admin-spa/admin-spa.routes";
 import type { Runtime } from "./composition-root";
 import { apolloOptions, queryLimits } from "./http/apollo-options";
 import { authenticatedContext } from "./http/authenticated-context";
-import { readCommittedSupergraph } from "./graphql/compose";
 import type { RequestContext } from "./graphql/request-context";
-import { InProcessSubgraphDataSource } from "./graphql/subgraph-data-source";
 import { startSubgraphListener, type SubgraphListener } from "./http/subgraph-listener";
 import { startSubscriptionServer } from "./http/subscription-server";
 import { packageRoutes } from "./packages/package.routes";
@@ -64,24 +60,15 @@ function restErrorHandler(runtime: Runtime) {
 }
 
 /**
- * The public HTTP server: health, packages, the admin SPA, the federated gateway on /graphql and
+ * The public HTTP server: health, packages, the admin SPA, the one executable schema on /graphql and
  * subscriptions on its WebSocket; plus, when SUBGRAPH_PORT is set, the subgraph listener for a
  * company router on its own port.
  */
 export async function startApp(runtime: Runtime, listen: { host: string; port: number }): Promise<RunningApp> {
   const { config, logger } = runtime;
-  const byName = new Map<string, GraphQLSchema>(runtime.subgraphs.map((s) => [s.definition.name, s.schema]));
-
-  const gateway = new ApolloGateway({
-    supergraphSdl: readCommittedSupergraph(),
-    buildService: ({ name }) => {
-      const schema = byName.get(name);
-      if (!schema) throw new Error(`The supergraph names subgraph "${name}", which this server does not have. Run npm run schema:compose.`);
-      return new InProcessSubgraphDataSource(schema, logger);
-    },
-  });
-  const gatewayServer = new ApolloServer<RequestContext>({ gateway, ...apolloOptions(config, logger, [graphqlMetricsPlugin(runtime.metrics)]) });
-  await gatewayServer.start();
+  // One executable schema: each request is parsed, validated (both cached by the document's hash) and executed once.
+  const graphqlServer = new ApolloServer<RequestContext>({ schema: runtime.schema, ...apolloOptions(config, logger, [graphqlMetricsPlugin(runtime.metrics)]) });
+  await graphqlServer.start();
 
   const app = express();
   app.disable("x-powered-by");
@@ -137,7 +124,7 @@ export async function startApp(runtime: Runtime, listen: { host: string; port: n
   );
   app.use("/admin", adminSpaRoutes(config.adminDistDir));
   const json = express.json({ limit: config.limits.graphqlMaxBodyBytes });
-  app.use("/graphql", json, expressMiddleware(gatewayServer, { context: ({ req }) => authenticatedContext(runtime, req.headers.authorization) }));
+  app.use("/graphql", json, expressMiddleware(graphqlServer, { context: ({ req }) => authenticatedContext(runtime, req.headers.authorization) }));
   app.use((req, res) => {
     runtime.metrics.countError("NOT_FOUND", "http");
     res.status(404).json({ error: { code: "NOT_FOUND", message: `No route for ${req.method} ${req.path}.` } });
@@ -162,7 +149,7 @@ export async function startApp(runtime: Runtime, listen: { host: string; port: n
       await subgraphs?.close();
       await subscriptions.close();
       await listening.close();
-      await gatewayServer.stop();
+      await graphqlServer.stop();
     },
   };
 }

@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import Dockerode from "dockerode";
 import type { DataSource } from "typeorm";
 import type { ContainerType } from "type-graphql";
+import type { GraphQLSchema } from "graphql";
 import { AuditService } from "./audit/audit.service";
 import { createCatalogLoaders } from "./catalog/catalog.loaders";
 import {
@@ -52,6 +53,7 @@ import {
 import { VersionReviewService } from "./governance/review.service";
 import type { BuiltSubgraph } from "./graphql/subgraphs";
 import { buildSubgraphs } from "./graphql/subgraphs";
+import { buildExecutableSchema } from "./graphql/executable-schema";
 import type { RequestContext } from "./graphql/request-context";
 import { ApiTokenService } from "./identity/api-token.service";
 import { createIdentityLoaders } from "./identity/identity.loaders";
@@ -133,8 +135,10 @@ export interface Runtime {
   eventHub: TestRunEventHub;
   /** This process's one LISTEN connection (NOTIFY fan-out: test output, token revocation, viewer changes). */
   notifications: PgNotificationListener;
-  /** The subgraphs with their resolvers wired to `services`. */
+  /** The subgraphs with their resolvers wired to `services` (the subgraph listener serves them to a company router). */
   subgraphs: BuiltSubgraph[];
+  /** The same resolvers as one executable schema: what `/graphql` runs. */
+  schema: GraphQLSchema;
   /** A fresh request context (its own DataLoaders and visibility policy) for `viewer`. */
   requestContext(viewer: Viewer | null): RequestContext;
   /** This process's Prometheus metrics (its own registry), served at /metrics. */
@@ -355,6 +359,7 @@ export async function startRuntime(options: {
     eventHub,
     notifications,
     subgraphs,
+    schema: buildExecutableSchema(subgraphs),
     requestContext(viewer) {
       const catalog = createCatalogLoaders(dataSource);
       const identity = createIdentityLoaders(dataSource);

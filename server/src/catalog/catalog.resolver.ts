@@ -227,7 +227,7 @@ export class CatalogQueryResolver {
 }
 
 /**
- * Federation entry points (the gateway, or a company router on the subgraph listener, hands over
+ * Federation entry points (a company router on the subgraph listener, or /graphql's executable schema, hands over
  * `{ id }` and wants the object): the same visibility rule as every other way in.
  */
 export const catalogReferenceResolvers = {

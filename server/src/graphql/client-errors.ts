@@ -2,7 +2,7 @@ import { GraphQLError, type GraphQLFormattedError } from "graphql";
 import { isErrorCode, SkillyardError } from "@skillyard/core";
 import type { Logger } from "../common/logger";
 
-/** Follows GraphQLError.originalError links (resolver → subgraph → gateway) to the thrown error. */
+/** Follows GraphQLError.originalError links (resolver → executor, or resolver → subgraph → router) to the thrown error. */
 export function rootCause(error: unknown): unknown {
   let current = error;
   while (current instanceof GraphQLError && current.originalError) current = current.originalError;

@@ -167,7 +167,7 @@ export function queryLimitsPlugin(limits: QueryLimits): ApolloServerPlugin {
     async requestDidStart() {
       return {
         async didResolveOperation({ schema, document, operation, request }) {
-          // Apollo Server leaves this to the executor; the gateway would fail with a code outside our catalogue.
+          // Apollo Server leaves this to the executor, which would fail with a code outside our catalogue.
           if (!operation) throw operationResolutionError(request.operationName);
           assertWithinLimits(schema, document, operation, request.variables ?? {}, limits);
         },

@@ -106,7 +106,10 @@ export interface BuiltSubgraph {
   definition: SubgraphDefinition;
   /** The subgraph SDL with federation directives, as checked into schema/<name>.graphql. */
   sdl: string;
+  /** The federated subgraph (with `_entities` and `_service`), served to a company router. */
   schema: GraphQLSchema;
+  /** type-graphql's schema of the same resolvers, before federation: what the one executable schema merges. */
+  resolverSchema: GraphQLSchema;
 }
 
 /** type-graphql builds the types; @apollo/subgraph adds _entities/_service and reference resolvers. */
@@ -133,7 +136,7 @@ export async function buildSubgraph(definition: SubgraphDefinition, wiring: Subg
     if (subscribe) subscription![field] = { ...subscription![field], subscribe };
   }
   const schema = buildSubgraphSchema({ typeDefs: parse(sdl), resolvers: resolvers as unknown as GraphQLSchemaModule["resolvers"] });
-  return { definition, sdl, schema };
+  return { definition, sdl, schema, resolverSchema: typeSchema };
 }
 
 /** One after the other: type-graphql keeps its build options in a process-wide context while it builds. */

@@ -101,7 +101,7 @@ const isAsyncIterable = (value: unknown): value is AsyncIterable<ExecutionResult
 
 /**
  * Subscriptions over graphql-ws on the /graphql path (WebSocket upgrade), served by the subgraph
- * that owns them (the gateway does not proxy subscriptions). The token is checked in
+ * that declares them. The token is checked in
  * connection_init (`{"authorization": "Bearer <token>"}`); without a valid one the socket closes
  * 4403. Each message is parsed here (with a token cap), the operation that would run is found by
  * its name, only a subscription is allowed, and the same depth, alias and cost limits as HTTP apply
