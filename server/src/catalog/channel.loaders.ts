@@ -1,6 +1,5 @@
-import DataLoader from "dataloader";
 import { In, type DataSource } from "typeorm";
-import { groupBy } from "../common/loader-utils";
+import { batchLoader, groupBy } from "../common/loader-utils";
 import { SkillChannel } from "./skill-channel.entity";
 
 /** Per-request loaders for channels: one query for the stored channels of every skill in a list. */
@@ -8,7 +7,7 @@ export function createChannelLoaders(dataSource: DataSource) {
   const em = dataSource.manager;
   return {
     /** Stored channels of each skill (not the virtual `latest`), in no particular order. */
-    channelsBySkillId: new DataLoader<string, SkillChannel[]>(async (skillIds) =>
+    channelsBySkillId: batchLoader<string, SkillChannel[]>(async (skillIds) =>
       groupBy(skillIds, await em.findBy(SkillChannel, { skillId: In([...skillIds]) }), (c) => c.skillId),
     ),
   };

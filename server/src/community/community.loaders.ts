@@ -1,7 +1,6 @@
-import DataLoader from "dataloader";
 import semver from "semver";
 import { In, type DataSource } from "typeorm";
-import { byKey, groupBy } from "../common/loader-utils";
+import { batchLoader, byKey, groupBy } from "../common/loader-utils";
 import { Skill } from "../catalog/skill.entity";
 import { Rating } from "./rating.entity";
 
@@ -19,7 +18,7 @@ export function createCommunityLoaders(dataSource: DataSource) {
   const em = dataSource.manager;
   return {
     /** The aggregate columns the community subgraph adds to Skill (rating, reviewCount, downloads). */
-    skillStatsById: new DataLoader<string, Pick<Skill, "id" | "ratingAverage" | "ratingCount" | "downloadCount" | "teamId"> | null>(async (ids) =>
+    skillStatsById: batchLoader<string, Pick<Skill, "id" | "ratingAverage" | "ratingCount" | "downloadCount" | "teamId"> | null>(async (ids) =>
       byKey(
         ids,
         await em.find(Skill, { where: { id: In([...ids]) }, select: { id: true, ratingAverage: true, ratingCount: true, downloadCount: true, teamId: true } }),
@@ -27,12 +26,12 @@ export function createCommunityLoaders(dataSource: DataSource) {
       ),
     ),
     /** Ratings of each skill, newest first. */
-    ratingsBySkillId: new DataLoader<string, Rating[]>(async (skillIds) => {
+    ratingsBySkillId: batchLoader<string, Rating[]>(async (skillIds) => {
       const rows = await em.find(Rating, { where: { skillId: In([...skillIds]) }, order: { updatedAt: "DESC", id: "DESC" } });
       return groupBy(skillIds, rows, (r) => r.skillId);
     }),
     /** Installs of each version (downloads per version). */
-    installCountByVersionId: new DataLoader<string, number>(async (versionIds) => {
+    installCountByVersionId: batchLoader<string, number>(async (versionIds) => {
       const rows: { version_id: string; count: number }[] = await em.query(
         `SELECT version_id, count(*)::int AS count FROM install WHERE version_id = ANY($1::uuid[]) GROUP BY version_id`,
         [[...versionIds]],
@@ -41,7 +40,7 @@ export function createCommunityLoaders(dataSource: DataSource) {
       return versionIds.map((id) => map.get(id) ?? 0);
     }),
     /** Installs of each skill grouped by tenant, most installs first, then by team name: one statement for any number of skills. */
-    installsByTenantBySkillId: new DataLoader<string, TenantInstalls[]>(async (skillIds) => {
+    installsByTenantBySkillId: batchLoader<string, TenantInstalls[]>(async (skillIds) => {
       const rows: { skill_id: string; tenant_id: string; installs: number; last_installed_at: Date; versions: string[] }[] = await em.query(
         `SELECT i.skill_id, i.tenant_id, count(*)::int AS installs, max(i.created_at) AS last_installed_at, array_agg(DISTINCT v.version) AS versions
            FROM install i

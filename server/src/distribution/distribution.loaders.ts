@@ -1,12 +1,11 @@
-import DataLoader from "dataloader";
 import { type DataSource, In } from "typeorm";
-import { byKey } from "../common/loader-utils";
+import { batchLoader, byKey } from "../common/loader-utils";
 import { PluginBundle } from "./plugin-bundle.entity";
 
 /** Per-request batch loaders of the distribution domain: one query per list, however many rows ask. */
 export function createDistributionLoaders(dataSource: DataSource) {
   return {
-    pluginBundleByVersionId: new DataLoader<string, PluginBundle | null>(async (ids) =>
+    pluginBundleByVersionId: batchLoader<string, PluginBundle | null>(async (ids) =>
       byKey(ids, await dataSource.getRepository(PluginBundle).findBy({ versionId: In([...ids]) }), (b) => b.versionId),
     ),
   };

@@ -1,6 +1,5 @@
-import DataLoader from "dataloader";
 import { In, type DataSource } from "typeorm";
-import { byKey, groupBy } from "../common/loader-utils";
+import { batchLoader, byKey, groupBy } from "../common/loader-utils";
 import { EvalCaseResult } from "./eval-case.entity";
 import { EvalRun, EvalRunPurpose, EvalRunStatus } from "./eval-run.entity";
 
@@ -8,17 +7,17 @@ import { EvalRun, EvalRunPurpose, EvalRunStatus } from "./eval-run.entity";
 export function createEvalLoaders(dataSource: DataSource) {
   const em = dataSource.manager;
   return {
-    evalRunById: new DataLoader<string, EvalRun | null>(async (ids) => byKey(ids, await em.findBy(EvalRun, { id: In([...ids]) }), (r) => r.id)),
+    evalRunById: batchLoader<string, EvalRun | null>(async (ids) => byKey(ids, await em.findBy(EvalRun, { id: In([...ids]) }), (r) => r.id)),
     /** Runs in which each version's code ran, newest first. */
-    evalRunsByVersionId: new DataLoader<string, EvalRun[]>(async (versionIds) =>
+    evalRunsByVersionId: batchLoader<string, EvalRun[]>(async (versionIds) =>
       groupBy(versionIds, await em.find(EvalRun, { where: { versionId: In([...versionIds]) }, order: { createdAt: "DESC", id: "DESC" } }), (r) => r.versionId),
     ),
     /** Each run's cases in suite order. */
-    casesByRunId: new DataLoader<string, EvalCaseResult[]>(async (runIds) =>
+    casesByRunId: batchLoader<string, EvalCaseResult[]>(async (runIds) =>
       groupBy(runIds, await em.find(EvalCaseResult, { where: { runId: In([...runIds]) }, order: { index: "ASC" } }), (c) => c.runId),
     ),
     /** One case of a run by name (live CASE events name theirs), in one query per batch. */
-    caseByRunAndName: new DataLoader<{ runId: string; name: string }, EvalCaseResult | null, string>(
+    caseByRunAndName: batchLoader<{ runId: string; name: string }, EvalCaseResult | null, string>(
       async (keys) => {
         const rows = await em.find(EvalCaseResult, { where: keys.map((k) => ({ runId: k.runId, name: k.name })) });
         return byKey(
@@ -30,7 +29,7 @@ export function createEvalLoaders(dataSource: DataSource) {
       { cacheKeyFn: (k) => `${k.runId}|${k.name}` },
     ),
     /** Per skill: the newest re-evaluation of its latest version, when it scored lower than before. */
-    driftBySkillId: new DataLoader<string, EvalRun | null>(async (skillIds) => {
+    driftBySkillId: batchLoader<string, EvalRun | null>(async (skillIds) => {
       const rows: { skill_id: string; id: string }[] = await em.query(
         `SELECT DISTINCT ON (s.id) s.id AS skill_id, r.id
            FROM skill s JOIN eval_run r ON r.version_id = s.latest_version_id

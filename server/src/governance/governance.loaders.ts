@@ -1,6 +1,5 @@
-import DataLoader from "dataloader";
 import { In, type DataSource } from "typeorm";
-import { byKey, groupBy } from "../common/loader-utils";
+import { batchLoader, byKey, groupBy } from "../common/loader-utils";
 import { Permission, PermissionRisk } from "../catalog/permission.entity";
 import { catalogueEntryName } from "../catalog/permission-catalogue.service";
 import type { ArchiveLimits } from "@skillyard/core";
@@ -17,16 +16,16 @@ export interface PackageSource {
 /** Per-request loaders for the governance subgraph. */
 export function createGovernanceLoaders(dataSource: DataSource, packages: PackageSource) {
   const em = dataSource.manager;
-  const catalogue = new DataLoader<"all", Map<string, PermissionRisk>>(async (keys) => {
+  const catalogue = batchLoader<"all", Map<string, PermissionRisk>>(async (keys) => {
     const risks = new Map((await em.find(Permission)).map((p) => [p.name, p.risk]));
     return keys.map(() => risks);
   });
   return {
-    reviewRequestByVersionId: new DataLoader<string, ReviewRequest | null>(async (ids) =>
+    reviewRequestByVersionId: batchLoader<string, ReviewRequest | null>(async (ids) =>
       byKey(ids, await em.findBy(ReviewRequest, { versionId: In([...ids]) }), (r) => r.versionId),
     ),
     /** Decisions on each version, oldest first. */
-    decisionsByVersionId: new DataLoader<string, ReviewDecision[]>(async (ids) =>
+    decisionsByVersionId: batchLoader<string, ReviewDecision[]>(async (ids) =>
       groupBy(ids, await em.find(ReviewDecision, { where: { versionId: In([...ids]) }, order: { createdAt: "ASC" } }), (d) => d.versionId),
     ),
     /**
@@ -34,7 +33,7 @@ export function createGovernanceLoaders(dataSource: DataSource, packages: Packag
      * however many of its files' patches are asked for. One package after the other, so a queue of
      * reviews never unpacks many packages at once; a package that cannot be read fails only its own key.
      */
-    packageTextsBySha256: new DataLoader<string, PackageTexts>(async (digests) => {
+    packageTextsBySha256: batchLoader<string, PackageTexts>(async (digests) => {
       const results: (PackageTexts | Error)[] = [];
       for (const sha256 of digests) {
         results.push(

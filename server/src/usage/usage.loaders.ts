@@ -1,4 +1,4 @@
-import DataLoader from "dataloader";
+import { batchLoader } from "../common/loader-utils";
 import type { DataSource } from "typeorm";
 import type { CatalogLoaders } from "../catalog/catalog.loaders";
 import type { Skill } from "../catalog/skill.entity";
@@ -11,7 +11,7 @@ import { type SkillUsage, skillUsages, usageWindow } from "./usage-report";
  */
 export function createUsageLoaders(dataSource: DataSource, catalog: Pick<CatalogLoaders, "skillById">, now: () => Date = () => new Date()) {
   return {
-    skillUsage: new DataLoader<{ skillId: string; weeks: number }, SkillUsage, string>(
+    skillUsage: batchLoader<{ skillId: string; weeks: number }, SkillUsage, string>(
       async (keys) => {
         const byWeeks = new Map<number, string[]>();
         for (const k of keys) byWeeks.set(k.weeks, [...(byWeeks.get(k.weeks) ?? []), k.skillId]);
@@ -21,7 +21,7 @@ export function createUsageLoaders(dataSource: DataSource, catalog: Pick<Catalog
       },
       { cacheKeyFn: (k) => `${k.skillId}|${k.weeks}` },
     ),
-    reviewStatus: new DataLoader<string, ReviewStatus>(async (skillIds) => {
+    reviewStatus: batchLoader<string, ReviewStatus>(async (skillIds) => {
       const skills = (await catalog.skillById.loadMany(skillIds)).filter((s): s is Skill => s !== null && !(s instanceof Error));
       const status = await reviewStatuses(dataSource.manager, skills);
       return skillIds.map((id) => status.get(id) ?? { lastReview: null, dueAt: null, reason: null });

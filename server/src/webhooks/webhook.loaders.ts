@@ -1,6 +1,6 @@
-import DataLoader from "dataloader";
+import type DataLoader from "dataloader";
 import { type DataSource, In } from "typeorm";
-import { groupBy } from "../common/loader-utils";
+import { batchLoader, groupBy } from "../common/loader-utils";
 import { WebhookDelivery, WebhookDeliveryAttempt, type WebhookDeliveryStatus, type WebhookEventType } from "./webhook.entities";
 
 /** One page of one webhook's deliveries, newest first: `size + 1` rows are read to know if more follow. */
@@ -34,10 +34,10 @@ export class WebhookLoaders {
   readonly attemptsByDeliveryId: DataLoader<string, WebhookDeliveryAttempt[]>;
 
   constructor(dataSource: DataSource) {
-    this.deliveryPage = new DataLoader(async (keys) => loadDeliveryPages(dataSource, keys), {
+    this.deliveryPage = batchLoader(async (keys) => loadDeliveryPages(dataSource, keys), {
       cacheKeyFn: (k) => `${k.webhookId}|${k.afterId ?? ""}|${k.size}`,
     });
-    this.attemptsByDeliveryId = new DataLoader(async (ids) => {
+    this.attemptsByDeliveryId = batchLoader(async (ids) => {
       const rows = await dataSource
         .getRepository(WebhookDeliveryAttempt)
         .find({ where: { deliveryId: In([...ids]) }, order: { deliveryId: "ASC", attempt: "ASC" } });
