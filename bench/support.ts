@@ -35,6 +35,38 @@ export function printTable(header: string[], rows: string[][]): void {
   for (const r of rows) console.log(line(r));
 }
 
+/**
+ * One figure of `npm run bench`, next to the baseline it was measured against in the same run.
+ * `bench/run.ts` prints every bench's results as one table and writes them to `bench/results.json`;
+ * `bench/compare.mjs` diffs two such files.
+ */
+export interface BenchResult {
+  /** The bench that measured it: "registry", "search", "testrun", "live-logs". */
+  group: string;
+  /** What was measured, e.g. "packument: skill(name){versions}". */
+  name: string;
+  value: number;
+  /** "req/s", "ms" (a p99 unless the name says otherwise), "events/s". */
+  unit: string;
+  /** Higher is better for throughputs, lower for latencies: decides how compare.mjs reads a change. */
+  better: "higher" | "lower";
+  /** What the same work costs done the plain way in this run (Verdaccio, raw SQL, `docker run`); null when there is none. */
+  baseline: { name: string; value: number } | null;
+  /** value ÷ baseline for throughputs, baseline ÷ value for latencies: above 1 means faster than the baseline. */
+  ratio: number | null;
+  /** The issue's target and whether this run met it. */
+  target: { text: string; met: boolean } | null;
+  /** Supporting figures (p50, p99, errors, samples). */
+  details?: Record<string, number>;
+}
+
+/** A result with its ratio computed from the baseline, so every bench divides the same way. */
+export function benchResult(result: Omit<BenchResult, "ratio">): BenchResult {
+  const { baseline, value, better } = result;
+  const ratio = baseline && value > 0 && baseline.value > 0 ? (better === "higher" ? value / baseline.value : baseline.value / value) : null;
+  return { ...result, ratio };
+}
+
 /** Cleanup steps run in reverse order, once, whether the bench ends, fails or is interrupted. */
 export class Resources {
   private readonly steps: { name: string; run: () => Promise<unknown> | unknown }[] = [];
