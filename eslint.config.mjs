@@ -45,7 +45,7 @@ export default tseslint.config(
   },
   {
     // Command-line programs and benchmarks print to the console on purpose.
-    files: ["cli/**/*.ts", "bench/**/*.ts", "scripts/**/*.mjs", "server/scripts/**/*.ts", "server/src/graphql/compose-cli.ts"],
+    files: ["cli/**/*.ts", "bench/**/*.ts", "bench/**/*.mjs", "scripts/**/*.mjs", "server/scripts/**/*.ts", "server/src/graphql/compose-cli.ts"],
     rules: { "no-console": "off" },
   },
 );

@@ -1,28 +1,12 @@
 import "reflect-metadata";
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
-import { existsSync, readdirSync, statSync } from "node:fs";
+import { readdirSync, statSync } from "node:fs";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { packDirectory } from "@skillyard/core";
-import { repoRoot } from "../src/common/repo-root";
+import { corpusDir } from "./support/corpus";
 import { PUBLISH, type PublishedVersion } from "./support/publish";
 import { startTestServer, type TestServer } from "./support/test-server";
-
-/**
- * The shared corpus sits next to the checkout (`../shared`), or, for a clone made elsewhere (CI's
- * fresh-clone check under /tmp), next to the local checkout it was cloned from. None: the test
- * fails and names where it looked.
- */
-function corpusDir(): string {
-  const roots = [repoRoot()];
-  const origin = spawnSync("git", ["-C", repoRoot(), "remote", "get-url", "origin"], { encoding: "utf8" }).stdout.trim();
-  if (origin && path.isAbsolute(origin)) roots.push(origin);
-  const candidates = roots.map((root) => path.join(root, "..", "shared", "corpus", "anthropic-skills"));
-  const found = candidates.find((dir) => existsSync(dir));
-  if (!found) throw new Error(`the shared corpus is in none of: ${candidates.join(", ")}`);
-  return found;
-}
 
 const CORPUS = corpusDir();
 const skills = readdirSync(CORPUS).filter((d) => statSync(path.join(CORPUS, d)).isDirectory());
