@@ -7,7 +7,8 @@ import path from "node:path";
 import { performance } from "node:perf_hooks";
 import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
 import Dockerode from "dockerode";
-import type { Client as WsClient } from "graphql-ws";
+import { type Client as WsClient, createClient } from "graphql-ws";
+import WebSocket from "ws";
 import { packDirectory } from "@skillyard/core";
 import { startApp } from "../server/src/app";
 import { createLogger } from "../server/src/common/logger";
@@ -19,34 +20,64 @@ import { LABEL_SCOPE } from "../server/src/sandbox/sandbox-runner";
 import { Seed } from "../server/test/support/seed";
 import { pythonSkill } from "../server/test/support/skills";
 import { type ReceivedEvent, TEST_RUN_EVENTS, wsClient } from "../server/test/support/subscriptions";
-import { startMigratedPostgres, fmt, log, percentiles, printTable, type Resources, runBench, type Stats } from "./support";
+import { type BenchResult, benchResult, fmt, log, percentiles, printTable, type Resources, runBench, startMigratedPostgres, type Stats } from "./support";
 
 /**
  * What the publish gate costs on top of the tests themselves, and how fast a test's output reaches
  * the people watching it. Starts its own embedded PostgreSQL in a temp dir, the server in-process
  * with the sandbox worker (one sandbox at a time), and publishes Python skills through GraphQL:
  *
- * 1. No-op run overhead: RUNS publishes of a skill with one trivial passing test, timed from
+ * 1. No-op run overhead: `runs` publishes of a skill with one trivial passing test, timed from
  *    sending publishSkillVersion to receiving the final STATUS event, next to `docker run --rm` of
- *    the same package with pytest (no Skillyard in between).
- * 2. Log-line latency: a test prints LOG_LINES lines `TS <time.time_ns()>` 5 ms apart; subscribers
- *    (1, then SUBSCRIBERS separate graphql-ws clients, all in a worker thread so their parsing does
- *    not compete with the server's event loop) subtract the printed timestamp from their receive time.
+ *    the same package with pytest (no Skillyard in between), interleaved with them.
+ * 2. Log-line latency: a test prints LOG_LINES lines `TS <time.time_ns()>` 5 ms apart (after a
+ *    LEAD_SECONDS pause); subscribers (1, then `subscribers` separate graphql-ws clients, all in a
+ *    worker thread so their parsing does not compete with the server's event loop) subtract the
+ *    printed timestamp from their receive time.
  *
- * Prints figures only; it asserts no timings (it fails only if a run does not pass).
+ * `measure` answers the figures as BenchResult rows (for `npm run bench`); run directly, it also
+ * prints the breakdown. It asserts no timings (it fails only if a run does not pass). About a minute
+ * with the defaults:
  *
- *   cd server && npm run bench:testrun          (RUNS=5 for a quicker run)
+ *   cd server && npm run bench:testrun    (BENCH_TESTRUN_RUNS, BENCH_TESTRUN_WARMUP, BENCH_TESTRUN_SUBSCRIBERS)
  */
 
-const RUNS = Number(process.env.RUNS ?? 10);
-/** Untimed runs of each kind first (image cache, first container, JIT). */
-const WARMUP = Number(process.env.WARMUP ?? 1);
-const SUBSCRIBERS = Number(process.env.SUBSCRIBERS ?? 100);
+export interface TestrunOptions {
+  /** Timed no-op runs (each next to one `docker run`). */
+  runs: number;
+  /** Untimed runs of each kind first (image cache, first container, JIT). */
+  warmup: number;
+  /** Subscribers of the second log-line run. */
+  subscribers: number;
+}
+
+/** The options from BENCH_TESTRUN_RUNS (10), BENCH_TESTRUN_WARMUP (1) and BENCH_TESTRUN_SUBSCRIBERS (100). */
+export function testrunOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): TestrunOptions {
+  const whole = (name: string, fallback: number, min: number): number => {
+    const value = Number(env[name] ?? fallback);
+    if (!Number.isInteger(value) || value < min) throw new Error(`${name} must be a whole number of at least ${min} (got ${env[name]})`);
+    return value;
+  };
+  return {
+    runs: whole("BENCH_TESTRUN_RUNS", 10, 1),
+    warmup: whole("BENCH_TESTRUN_WARMUP", 1, 0),
+    subscribers: whole("BENCH_TESTRUN_SUBSCRIBERS", 100, 1),
+  };
+}
+
 const LOG_LINES = 300;
+/** How long the log-line test waits before its first line. */
+const LEAD_SECONDS = 2;
 const IMAGE = "skillyard/runtime-python:3.11";
 /** Any one run (or docker run) taking longer than this is a failure, not a figure. */
 const RUN_TIMEOUT_MS = 90_000;
 const SUBSCRIBER_ROLE = "skillyard-bench-subscribers";
+/** The issue's targets (goals 5 and 6): the no-op run against `docker run`; log-line p99 by subscriber count. */
+const TARGET_OVERHEAD = 1.15;
+const TARGET_P99_MS: ReadonlyMap<number, number> = new Map([
+  [1, 20],
+  [100, 50],
+]);
 
 /** Wall-clock epoch milliseconds with sub-millisecond resolution (same host clock as Python's time.time_ns()). */
 const epochMs = () => performance.timeOrigin + performance.now();
@@ -61,14 +92,11 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
 
 // ---------------------------------------------------------------------------------------------
 // Subscriber thread: N graphql-ws clients on one run, timing every `TS <ns>` line they receive.
+// They connect before the run is published, so a run that starts at once still finds them ready.
 // ---------------------------------------------------------------------------------------------
 
-interface SubscribeRequest {
-  url: string;
-  token: string;
-  runId: string;
-  subscribers: number;
-}
+/** Main thread → subscriber thread: open the connections; then follow one run on all of them. */
+type SubscriberCommand = { kind: "connect"; url: string; token: string; subscribers: number } | { kind: "follow"; runId: string };
 
 interface SubscribeReport {
   /** Receive time minus the printed time, ms, of lines that were certainly delivered live. */
@@ -90,8 +118,22 @@ interface SubscribeReport {
 
 const TS_LINE = /TS (\d+)/;
 
-async function subscribeAll(request: SubscribeRequest): Promise<SubscribeReport> {
-  const clients: WsClient[] = Array.from({ length: request.subscribers }, () => wsClient(request.url, request.token));
+/** A graphql-ws client whose connection is open and acknowledged (the shared test helper's clients connect lazily). */
+function connectedClient(url: string, token: string): Promise<WsClient> {
+  return new Promise((resolve, reject) => {
+    const client = createClient({
+      url: `${url.replace(/^http/, "ws")}/graphql`,
+      webSocketImpl: WebSocket,
+      connectionParams: { authorization: `Bearer ${token}` },
+      retryAttempts: 0,
+      lazy: false,
+      onNonLazyError: (error: unknown) => reject(error instanceof Error ? error : new Error(JSON.stringify(error))),
+      on: { connected: () => resolve(client) },
+    });
+  });
+}
+
+async function subscribeAll(clients: WsClient[], runId: string): Promise<SubscribeReport> {
   const report: SubscribeReport = {
     latencies: [],
     toStored: [],
@@ -119,7 +161,7 @@ async function subscribeAll(request: SubscribeRequest): Promise<SubscribeReport>
                 resolve();
               };
               client.subscribe<{ testRunEvents: ReceivedEvent }>(
-                { query: TEST_RUN_EVENTS, variables: { id: request.runId } },
+                { query: TEST_RUN_EVENTS, variables: { id: runId } },
                 {
                   next: (message) => {
                     const receivedAt = epochMs();
@@ -157,7 +199,7 @@ async function subscribeAll(request: SubscribeRequest): Promise<SubscribeReport>
         ),
       ),
       RUN_TIMEOUT_MS,
-      `${request.subscribers} subscribers to see run ${request.runId} end`,
+      `${clients.length} subscribers to see run ${runId} end`,
     );
   } catch (error) {
     report.errors.push(error instanceof Error ? error.message : String(error));
@@ -169,36 +211,60 @@ async function subscribeAll(request: SubscribeRequest): Promise<SubscribeReport>
 
 function runSubscriberThread(): void {
   const port = parentPort!;
-  port.on("message", (request: SubscribeRequest) => {
-    void subscribeAll(request).then((report) => port.postMessage(report));
+  let clients: WsClient[] = [];
+  port.on("message", (command: SubscriberCommand) => {
+    if (command.kind === "connect") {
+      const connecting = Array.from({ length: command.subscribers }, () => connectedClient(command.url, command.token));
+      void withTimeout(Promise.all(connecting), 60_000, `${command.subscribers} connections`).then(
+        (connected) => {
+          clients = connected;
+          port.postMessage(null);
+        },
+        (error: unknown) => port.postMessage(error instanceof Error ? error.message : String(error)),
+      );
+    } else {
+      const following = clients;
+      clients = [];
+      void subscribeAll(following, command.runId).then((report) => port.postMessage(report));
+    }
   });
   port.postMessage("ready");
 }
 
-/** The main thread's handle on the subscriber thread: one request at a time. */
+/** The main thread's handle on the subscriber thread: one command at a time. */
 class SubscriberThread {
   private readonly worker = new Worker(__filename, { workerData: { role: SUBSCRIBER_ROLE } });
 
-  /** Resolves once the thread has loaded this file and listens (so no subscriber connects late). */
-  ready(): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.worker.once("error", reject);
-      this.worker.once("message", () => {
-        this.worker.off("error", reject);
-        resolve();
-      });
-    });
+  /** Resolves once the thread has loaded this file and listens. */
+  async ready(): Promise<void> {
+    await this.reply();
   }
 
-  run(request: SubscribeRequest): Promise<SubscribeReport> {
+  /** Opens `subscribers` connections, each acknowledged by the server. */
+  async connect(url: string, token: string, subscribers: number): Promise<void> {
+    const failure = await this.send<string | null>({ kind: "connect", url, token, subscribers });
+    if (failure !== null) throw new Error(`the subscribers could not connect: ${failure}`);
+  }
+
+  /** Subscribes every open connection to the run and reports once all have seen it end; the connections are closed then. */
+  follow(runId: string): Promise<SubscribeReport> {
+    return this.send<SubscribeReport>({ kind: "follow", runId });
+  }
+
+  private send<T>(command: SubscriberCommand): Promise<T> {
+    const reply = this.reply<T>();
+    this.worker.postMessage(command);
+    return reply;
+  }
+
+  private reply<T>(): Promise<T> {
     return new Promise((resolve, reject) => {
       const onError = (error: Error) => reject(error);
       this.worker.once("error", onError);
-      this.worker.once("message", (report: SubscribeReport) => {
+      this.worker.once("message", (message: T) => {
         this.worker.off("error", onError);
-        resolve(report);
+        resolve(message);
       });
-      this.worker.postMessage(request);
     });
   }
 
@@ -360,11 +426,16 @@ async function removeScoped(docker: Dockerode, scope: string): Promise<number> {
   return removed;
 }
 
+/**
+ * A skill whose test prints LOG_LINES timestamps, after a pause long enough for every subscriber
+ * (they connect once the publish has answered) to be following live before the first line.
+ */
 function logSkill(name: string, version: string): Record<string, string> {
   const body = [
     "import time",
     "",
     "def test_prints_timestamps():",
+    `    time.sleep(${LEAD_SECONDS})`,
     `    for _ in range(${LOG_LINES}):`,
     '        print(f"TS {time.time_ns()}", flush=True)',
     "        time.sleep(0.005)",
@@ -372,10 +443,24 @@ function logSkill(name: string, version: string): Record<string, string> {
   return { ...pythonSkill(name, version, { total: 0 }), "tests/test_skill.py": `${body}\n` };
 }
 
-async function main(resources: Resources): Promise<void> {
-  for (const [name, value] of Object.entries({ RUNS, WARMUP, SUBSCRIBERS })) {
-    if (!Number.isInteger(value) || value < (name === "WARMUP" ? 0 : 1)) throw new Error(`${name} must be a whole number (got ${value})`);
-  }
+/** What one bench run measured, before it is reduced to BenchResult rows or printed. */
+interface Figures {
+  sandboxed: NoopTiming[];
+  baseline: number[];
+  baselineArgs: string[];
+  cases: LogCase[];
+}
+
+interface LogCase {
+  label: string;
+  subscribers: number;
+  report: SubscribeReport;
+  /** Lines some subscriber never received (LOG_LINES per subscriber were printed). */
+  lost: number;
+}
+
+async function collect(resources: Resources, options: TestrunOptions): Promise<Figures> {
+  const { runs, warmup, subscribers: manySubscribers } = options;
   const scratch = mkdtempSync(path.join(os.tmpdir(), "skillyard-bench-testrun-"));
   resources.add("remove temp dir", () => rmSync(scratch, { recursive: true, force: true }));
   const scope = `bench-testrun-${randomBytes(4).toString("hex")}`;
@@ -419,7 +504,7 @@ async function main(resources: Resources): Promise<void> {
 
   // 1. No-op run overhead, sandbox runs and docker baseline interleaved.
   const packages = path.join(scratch, "packages");
-  const noopDirs = Array.from({ length: WARMUP + RUNS }, (_, i) => writeSkillDir(packages, pythonSkill("bench-noop", `1.0.${i}`, { total: 1 })));
+  const noopDirs = Array.from({ length: warmup + runs }, (_, i) => writeSkillDir(packages, pythonSkill("bench-noop", `1.0.${i}`, { total: 1 })));
   const baselineArgs = [
     "run",
     "--rm",
@@ -446,8 +531,8 @@ async function main(resources: Resources): Promise<void> {
   ];
   const sandboxed: NoopTiming[] = [];
   const baseline: number[] = [];
-  for (let i = 0; i < WARMUP + RUNS; i++) {
-    const warm = i < WARMUP;
+  for (let i = 0; i < warmup + runs; i++) {
+    const warm = i < warmup;
     const sha256 = await upload(app.url, token, noopDirs[i]);
     const timing = await timedPublish(app.url, token, sha256, open);
     const dockerMs = await timedDockerRun(baselineArgs, children);
@@ -456,40 +541,100 @@ async function main(resources: Resources): Promise<void> {
       baseline.push(dockerMs);
     }
     log(
-      `${warm ? "warm-up" : `run ${i - WARMUP + 1}/${RUNS}`}: publish → final STATUS ${fmt(timing.totalMs)} (RUNNING after ${fmt(timing.toRunningMs)}), docker run ${fmt(dockerMs)}`,
+      `${warm ? "warm-up" : `run ${i - warmup + 1}/${runs}`}: publish → final STATUS ${fmt(timing.totalMs)} (RUNNING after ${fmt(timing.toRunningMs)}), docker run ${fmt(dockerMs)}`,
     );
   }
 
-  // 2. Log-line latency with 1 and SUBSCRIBERS subscribers (in a worker thread).
+  // 2. Log-line latency with 1 and `subscribers` subscribers (in a worker thread).
   await subscriberReady;
-  const cases: { label: string; subscribers: number; report: SubscribeReport }[] = [];
-  for (const [i, subscribers] of [1, SUBSCRIBERS].entries()) {
+  const cases: LogCase[] = [];
+  for (const [i, subscribers] of [1, manySubscribers].entries()) {
     const sha256 = await upload(app.url, token, writeSkillDir(packages, logSkill("bench-lines", `1.0.${i}`)));
+    await withTimeout(subscriberThread.connect(app.url, token, subscribers), 70_000, `${subscribers} subscribers to connect`);
     const published = await gql<PublishData>(app.url, PUBLISH, { input: { packageSha256: sha256 } }, token);
     const runId = published.publishSkillVersion.version.latestTestRun?.id;
     if (!runId) throw new Error(`the publish queued no test run: ${JSON.stringify(published)}`);
-    const report = await withTimeout(subscriberThread.run({ url: app.url, token, runId, subscribers }), RUN_TIMEOUT_MS + 10_000, "the subscriber thread");
+    const report = await withTimeout(subscriberThread.follow(runId), RUN_TIMEOUT_MS + 10_000, "the subscriber thread");
     const failed = report.finalStatuses.filter((s) => s !== "PASSED").length;
-    const short = report.perClient.filter((n) => n !== LOG_LINES).length;
-    if (report.errors.length > 0 || failed > 0 || short > 0) {
-      throw new Error(
-        `${subscribers} subscriber(s): ${failed} did not see PASSED, ${short} did not get ${LOG_LINES} lines; errors: ${report.errors.slice(0, 5).join("; ")}`,
-      );
+    if (report.errors.length > 0 || failed > 0) {
+      throw new Error(`${subscribers} subscriber(s): ${failed} did not see PASSED; errors: ${report.errors.slice(0, 5).join("; ")}`);
     }
+    // Every client saw the run end, so whatever it lacks was lost on the way, not still coming.
+    const lost = report.perClient.reduce((sum, n) => sum + Math.max(0, LOG_LINES - n), 0);
     const lead = report.firstLinePrintedAt - report.allSubscribedAt;
     log(
-      `${subscribers} subscriber(s): ${report.latencies.length} live lines, ${report.possiblyReplayed} possibly replayed; ` +
+      `${subscribers} subscriber(s): ${report.latencies.length} live lines, ${report.possiblyReplayed} possibly replayed, ${lost} lost; ` +
         `all subscribed ${fmt(Math.abs(lead))} ${lead >= 0 ? "before" : "AFTER"} the first line was printed`,
     );
-    cases.push({ label: `${subscribers} subscriber${subscribers === 1 ? "" : "s"}`, subscribers, report });
+    cases.push({ label: `${subscribers} subscriber${subscribers === 1 ? "" : "s"}`, subscribers, report, lost });
   }
+  return { sandboxed, baseline, baselineArgs, cases };
+}
 
-  // 3. Figures.
+/** The figures as `npm run bench` rows: the no-op run against `docker run`, and each log-line case against its target. */
+function toResults(figures: Figures): BenchResult[] {
+  const total = percentiles(figures.sandboxed.map((t) => t.totalMs));
+  const bare = percentiles(figures.baseline);
+  const part = (pick: (t: NoopTiming) => number) => percentiles(figures.sandboxed.map(pick)).p50;
+  const results: BenchResult[] = [
+    benchResult({
+      group: "testrun",
+      name: "no-op test run: publish → final status, p50",
+      value: total.p50,
+      unit: "ms",
+      better: "lower",
+      baseline: { name: "docker run --rm of the same tests, p50", value: bare.p50 },
+      target: { text: `≤ ${TARGET_OVERHEAD}× docker run`, met: total.p50 <= TARGET_OVERHEAD * bare.p50 },
+      details: {
+        p90: total.p90,
+        baselineP90: bare.p90,
+        publishAnsweredP50: part((t) => t.answeredMs),
+        toRunningP50: part((t) => t.toRunningMs),
+        runningToFinalP50: part((t) => t.runningToFinalMs),
+        finalDeliveryP50: part((t) => t.finalDeliveryMs),
+        runs: total.n,
+      },
+    }),
+  ];
+  for (const { label, subscribers, report, lost } of figures.cases) {
+    const latency = percentiles(report.latencies);
+    const targetMs = TARGET_P99_MS.get(subscribers);
+    results.push(
+      benchResult({
+        group: "testrun",
+        name: `log line: container print → ${label}`,
+        value: latency.p99,
+        unit: "ms",
+        better: "lower",
+        baseline: null,
+        target: targetMs === undefined ? null : { text: `p99 ≤ ${targetMs} ms, no line lost`, met: latency.p99 <= targetMs && lost === 0 },
+        details: {
+          p50: latency.p50,
+          max: latency.max,
+          liveLines: latency.n,
+          possiblyReplayed: report.possiblyReplayed,
+          lostLines: lost,
+          printToStoredP50: percentiles(report.toStored).p50,
+          storedToReceivedP50: percentiles(report.storedToReceived).p50,
+        },
+      }),
+    );
+  }
+  return results;
+}
+
+/** Measures the publish gate's overhead and live-log latency; see the top of this file. */
+export async function measure(resources: Resources, options: TestrunOptions = testrunOptionsFromEnv()): Promise<BenchResult[]> {
+  return toResults(await collect(resources, options));
+}
+
+function printBreakdown(figures: Figures, options: TestrunOptions): void {
+  const { sandboxed, baseline, baselineArgs, cases } = figures;
   const total = percentiles(sandboxed.map((t) => t.totalMs));
   const bare = percentiles(baseline);
   const row = (label: string, s: Stats) => [label, fmt(s.p50), fmt(s.p90), fmt(s.max), String(s.n)];
   console.log(
-    `\nNo-op test run overhead: ${RUNS} runs after ${WARMUP} warm-up, one trivial passing pytest test, 1 sandbox at a time (${os.availableParallelism()} CPUs)\n`,
+    `\nNo-op test run overhead: ${options.runs} runs after ${options.warmup} warm-up, one trivial passing pytest test, 1 sandbox at a time (${os.availableParallelism()} CPUs)\n`,
   );
   printTable(
     ["measurement", "p50", "p90", "max", "n"],
@@ -506,13 +651,14 @@ async function main(resources: Resources): Promise<void> {
 
   console.log(`\nLog-line latency, container print → subscriber receive: ${LOG_LINES} lines 5 ms apart per run\n`);
   printTable(
-    ["case", "live lines", "possibly replayed", "p50", "p99", "max", "p50 print → stored", "p50 stored → received"],
-    cases.map(({ label, report }) => {
+    ["case", "live lines", "possibly replayed", "lost", "p50", "p99", "max", "p50 print → stored", "p50 stored → received"],
+    cases.map(({ label, report, lost }) => {
       const latency = percentiles(report.latencies);
       return [
         label,
         String(report.latencies.length),
         String(report.possiblyReplayed),
+        String(lost),
         fmt(latency.p50),
         fmt(latency.p99),
         fmt(latency.max),
@@ -521,30 +667,53 @@ async function main(resources: Resources): Promise<void> {
       ];
     }),
   );
-
   console.log(`
 Legend
   publish → final STATUS received: client wall time from sending publishSkillVersion (package already
     uploaded) to receiving the run's final STATUS event on a graphql-ws subscription opened (on a new
     connection) right after the mutation answered; the subscription replays the run from its start.
   The indented rows split it. "stored" times are the events' \`at\` (PostgreSQL now() when the row was
-    written, ms precision, same host clock): RUNNING is stored once a worker polled the job from
-    pg-boss (polling every 0.5 s), took the run lock and a sandbox slot; RUNNING → final covers
-    packing the package, the volume and copy helper, the hardened container's create/start/wait and
-    removal, classifying the JUnit report and the finishing transaction.
+    written, ms precision, same host clock): RUNNING is stored once a worker took the job from
+    pg-boss (woken by the publish's NOTIFY), the run lock and a sandbox slot; RUNNING → final covers
+    packing the package, the volume and copy helper (while the hardened container is created and
+    attached), its start/wait and removal, classifying the JUnit report and the finishing transaction.
   docker run --rm pytest: \`docker ${baselineArgs.join(" ")}\`
     spawned from Node, wall time to exit: the same tests with no Skillyard in between (no JUnit
     report, no -s/-rA, no memory/CPU/pids limits, bind mount instead of a copied volume).
   Log-line latency: receive time in the subscriber (performance.timeOrigin + now(), epoch ms) minus
     the time.time_ns() printed in the line by the test in the container, over every line and every
-    subscriber. Subscribers are separate graphql-ws clients in a worker thread of this process, opened
-    right after the publish mutation answered. "possibly replayed" counts lines printed before their
+    subscriber. Subscribers are separate graphql-ws clients in a worker thread of this process,
+    connected before the publish and subscribed right after it answered; the test waits
+    ${LEAD_SECONDS} s before its first line. "possibly replayed" counts lines printed before their
     subscriber received its first (replayed) event: they may have come from the replay rather than
-    live, so they are left out of the percentiles (0 means every line was delivered live).
-    print → stored is buffering in the sandbox output pipeline and the event writer (batches every
-    50 ms); stored → received is commit, NOTIFY, the hub's read and the fan-out over WebSocket.
+    live, so they are left out of the percentiles (0 means every line was delivered live). "lost"
+    counts lines a subscriber never received although it saw the run end (any is a failure).
+    print → stored is buffering in the sandbox output pipeline and the event writer; stored →
+    received is commit, NOTIFY, the hub's read and the fan-out over WebSocket.
     The sandbox output collector, the event writer and the fan-out share the server's event loop
     (one process runs API and worker), so fan-out load can also show up in print → stored.`);
+}
+
+function printResults(results: BenchResult[]): void {
+  console.log("\nResults (what `npm run bench` reports)\n");
+  printTable(
+    ["result", "value", "baseline", "ratio", "target", "met"],
+    results.map((r) => [
+      r.name,
+      fmt(r.value),
+      r.baseline ? fmt(r.baseline.value) : "-",
+      r.ratio === null ? "-" : `${r.ratio.toFixed(2)}x`,
+      r.target?.text ?? "-",
+      r.target ? (r.target.met ? "yes" : "no") : "-",
+    ]),
+  );
+}
+
+async function main(resources: Resources): Promise<void> {
+  const options = testrunOptionsFromEnv();
+  const figures = await collect(resources, options);
+  printBreakdown(figures, options);
+  printResults(toResults(figures));
   log("done");
 }
 

@@ -318,6 +318,7 @@ export async function startRuntime(options: {
     infraRetryDelaySeconds: sandbox.infraRetryDelaySeconds,
     // A live worker always finishes within the wall-clock cap; expiry only catches the unexpected.
     expireInSeconds: sandbox.maxTimeoutSeconds + 300,
+    pollSeconds: sandbox.jobPollSeconds,
   });
   await testQueue.start();
   const evalQueue: EvalQueue = new SandboxJobQueue(EVAL_RUN_QUEUE, databaseUrl, logger, {
@@ -325,6 +326,7 @@ export async function startRuntime(options: {
     infraRetryDelaySeconds: sandbox.infraRetryDelaySeconds,
     // A suite's cases each have the case timeout; expiry only catches the unexpected.
     expireInSeconds: 3600,
+    pollSeconds: sandbox.jobPollSeconds,
   });
   await evalQueue.start();
   const webhookQueue = new WebhookQueue(databaseUrl, logger, config.webhooks);
@@ -396,6 +398,7 @@ export async function startRuntime(options: {
       lifecycle: services.lifecycle,
       pipeline: services.pipeline,
       queue: testQueue,
+      notifications,
       runner,
       metrics,
     });
@@ -412,6 +415,7 @@ export async function startRuntime(options: {
       lifecycle: services.lifecycle,
       pipeline: services.pipeline,
       queue: evalQueue,
+      notifications,
       sandbox: new EvalSandbox(docker, sandbox, { scope, harnessSha256: await evalHarnessSha256() }),
       judge,
       metrics,

@@ -118,6 +118,11 @@ const envSchema = z.object({
   /** Retries (with exponential backoff) when Docker itself fails, before a run ends as INFRA_ERROR. */
   SANDBOX_INFRA_RETRIES: int(0, 100).default(3),
   SANDBOX_INFRA_RETRY_DELAY_SECONDS: int(1, 3600).default(5),
+  /**
+   * How often an idle worker looks for runs by itself. A NOTIFY from the enqueuing transaction wakes
+   * it at once; this poll only catches what no notification announced (retries falling due, a lost LISTEN connection).
+   */
+  SANDBOX_JOB_POLL_SECONDS: int(1, 3600).default(2),
   /** Label value that marks this installation's sandboxes on a shared Docker host (default: derived from the database). */
   SANDBOX_SCOPE: z
     .string()
@@ -314,6 +319,7 @@ export type SandboxConfig = Readonly<{
   maxConcurrency: number;
   infraRetries: number;
   infraRetryDelaySeconds: number;
+  jobPollSeconds: number;
   scope: string | undefined;
 }>;
 
@@ -429,6 +435,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxConcurrency: e.SANDBOX_MAX_CONCURRENCY,
       infraRetries: e.SANDBOX_INFRA_RETRIES,
       infraRetryDelaySeconds: e.SANDBOX_INFRA_RETRY_DELAY_SECONDS,
+      jobPollSeconds: e.SANDBOX_JOB_POLL_SECONDS,
       scope: e.SANDBOX_SCOPE,
     }),
     webhooks: Object.freeze({

@@ -81,6 +81,33 @@ describe("publish gate across processes", () => {
     }
   });
 
+  test("runs published on the API process start on a worker process at once, long before the worker's own poll", async () => {
+    const pollSeconds = 120;
+    const spawnedAt = Date.now();
+    // The worker's one test-run poller (SANDBOX_MAX_CONCURRENCY=1) fetches by itself when it
+    // starts and then only every 120 s. Two runs, the second published after the first ended, both
+    // finishing before that second poll could happen: at least one was started by the API process's NOTIFY.
+    const worker = await startWorker({ SANDBOX_JOB_POLL_SECONDS: String(pollSeconds) });
+    try {
+      for (const version of ["1.0.0", "1.0.1"]) {
+        const published = await publishOk(server, author, pythonSkill("woken", version));
+        const final = await waitFor(
+          async () => {
+            const s = await runState(published.version.id);
+            return s.status === "PUBLISHED" || s.status === "REJECTED" ? s : null;
+          },
+          `${version} to finish before the worker's second poll`,
+          // Ten seconds short of it: a margin no slow start comes near.
+          spawnedAt + pollSeconds * 1000 - Date.now() - 10_000,
+          50,
+        );
+        assert.deepEqual([final.status, final.latestTestRun.status, final.latestTestRun.attempts], ["PUBLISHED", "PASSED", 1]);
+      }
+    } finally {
+      await worker.stop();
+    }
+  });
+
   test("a worker killed mid-run: the orphan container is removed, the job runs again, one final state", async () => {
     const first = await startWorker();
     const published = await publishOk(server, author, pythonSkill("crashy", "1.0.0", { total: 1, body: "import time\ntime.sleep(6)\n" }));

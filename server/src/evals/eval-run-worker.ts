@@ -10,6 +10,7 @@ import type { VersionLifecycle } from "../catalog/version-lifecycle";
 import { VersionStatus } from "../catalog/version-status";
 import type { EvalConfig } from "../config";
 import type { Logger } from "../common/logger";
+import type { PgNotificationListener } from "../common/pg-notifications";
 import type { Metrics } from "../observability/metrics";
 import type { BlobStore } from "../packages/blob-store";
 import type { EvalSandbox, EvalSandboxCaseResult, EvalSandboxResult } from "../sandbox/eval-sandbox";
@@ -67,6 +68,8 @@ export class EvalRunWorker {
       lifecycle: VersionLifecycle;
       pipeline: PublishPipeline;
       queue: EvalQueue;
+      /** Wakes the queue's pollers when a run is enqueued (by any process). */
+      notifications: PgNotificationListener;
       sandbox: EvalSandbox;
       judge: EvalJudge;
       metrics: Pick<Metrics, "sandboxRunFinished">;
@@ -75,7 +78,7 @@ export class EvalRunWorker {
 
   async start(): Promise<void> {
     await this.sweep().catch((e: unknown) => this.deps.logger.error("eval sweep failed", { message: String(e) }));
-    await this.deps.queue.work(this.deps.maxConcurrency, (job) => this.handle(job));
+    await this.deps.queue.work(this.deps.maxConcurrency, (job) => this.handle(job), this.deps.notifications);
     this.sweeper = setInterval(
       () => void this.sweep().catch((e: unknown) => this.deps.logger.error("eval sweep failed", { message: String(e) })),
       SWEEP_INTERVAL_MS,

@@ -214,6 +214,7 @@ export class EvalSandbox {
       } catch (error) {
         return finish("INFRA_ERROR", `could not pack the package folder: ${error instanceof Error ? error.message : String(error)}`);
       }
+      await volume.create();
       await volume.fill(image, hostConfig, tarball);
 
       container = await this.docker.createContainer({

@@ -71,6 +71,21 @@ const CONTAINER_ENV = [...SANDBOX_ENV, `SKILLYARD_JUNIT_XML=${JUNIT_REPORT_PATH}
  * through a never-started helper container (`putArchive` is refused on a read-only root file
  * system, but a volume path is fine) and then mounted read-only into the test container. Every
  * container and the volume are removed before `run` returns, whatever happened.
+ *
+ * What a run costs beyond a bare `docker run` is mostly that copy (volume, helper, `putArchive`:
+ * 100–300 ms), so the test container is created and attached meanwhile, and the helper is removed
+ * while the tests run. Not done, on purpose:
+ * - a bind mount of the extracted package, as `docker run -v` does: the path exists only on a local
+ *   engine sharing this process's file system, and the private staging folder would have to be
+ *   opened to uid 65534;
+ * - the volume mounted read-write so that the test container receives the archive itself (no
+ *   helper): the package would no longer be read-only;
+ * - pre-created volumes, helpers or containers: their names and labels carry the run id that crash
+ *   recovery goes by, and a container's mounts, command and limits are the run's own, so all that
+ *   could be made ahead is an empty volume (a few ms), and nothing may pass from one run to another;
+ * - preparing the sandbox while the worker claims the run (run lock, reads, RUNNING, slot): those
+ *   queries take 10–30 ms, not worth splitting `run` in two;
+ * - removing the sandbox after the outcome is recorded: a finished run would still have a container.
  */
 export class SandboxRunner {
   private readonly classifier = new OutcomeClassifier();
@@ -121,59 +136,70 @@ export class SandboxRunner {
     const labels = sandboxLabels(this.scopeLabels, request.runId, request.versionId);
     const hostConfig = hardenedHostConfig(this.config, memoryMb);
     const volume = new PackageVolume(this.docker, request.runId, labels);
-    let container: Dockerode.Container | null = null;
-    let output: NodeJS.ReadWriteStream | null = null;
+    /** What exists of the test container so far, for the clean-up below whichever step failed. */
+    const made: { container?: Dockerode.Container; output?: NodeJS.ReadWriteStream } = {};
     try {
-      // A retried run (e.g. after a worker crash) must not find a half-filled volume from before.
-      await this.removeContainersOf(request.runId);
-      try {
-        await this.docker.getImage(image).inspect();
-      } catch (error) {
-        if (dockerStatusCode(error) === 404) {
+      // Three independent steps at once, their outcomes judged in this order. A retried run (e.g.
+      // after a worker crash) must not find a half-filled volume from before: the volume is
+      // created only after the removal.
+      const [removed, inspected, packed] = await Promise.allSettled([
+        this.removeContainersOf(request.runId),
+        this.docker.getImage(image).inspect(),
+        packDirectory(request.packageDir),
+      ]);
+      if (removed.status === "rejected") throw removed.reason;
+      if (inspected.status === "rejected") {
+        if (dockerStatusCode(inspected.reason) === 404) {
           return finish({ outcome: "INFRA_ERROR", reason: `the image ${image} for runtime ${runtimeKey} is not installed on the Docker host` });
         }
-        throw error;
+        throw inspected.reason;
+      }
+      if (packed.status === "rejected") {
+        const message = packed.reason instanceof Error ? packed.reason.message : String(packed.reason);
+        return finish({ outcome: "INFRA_ERROR", reason: `could not pack the package folder: ${message}` });
       }
 
-      let tarball: Buffer;
-      try {
-        tarball = await packDirectory(request.packageDir);
-      } catch (error) {
-        return finish({ outcome: "INFRA_ERROR", reason: `could not pack the package folder: ${error instanceof Error ? error.message : String(error)}` });
-      }
+      await volume.create();
+      // The test container is created and attached while the helper fills the volume: it mounts
+      // the volume by name and reads it only once started, after the fill.
+      let drained: Promise<void> = Promise.resolve();
+      const [filled, prepared] = await Promise.allSettled([
+        volume.fill(image, hostConfig, packed.value),
+        (async () => {
+          const created = (made.container = await this.docker.createContainer({
+            name: sandboxContainerName(request.runId),
+            Image: image,
+            Entrypoint: wrapTestCommand([], markers),
+            Cmd: [...command],
+            User: "65534:65534",
+            WorkingDir: PACKAGE_MOUNT,
+            Env: CONTAINER_ENV,
+            NetworkDisabled: true,
+            AttachStdin: false,
+            AttachStdout: true,
+            AttachStderr: true,
+            OpenStdin: false,
+            Tty: false,
+            Labels: { ...labels, [LABEL_ROLE]: "test" },
+            HostConfig: { ...hostConfig, Mounts: [volume.mount()] },
+          }));
+          // Attached before start, so not one line is lost.
+          const attached = (made.output = await created.attach({ stream: true, stdout: true, stderr: true }));
+          drained = new Promise<void>((resolve) => {
+            attached.once("end", resolve);
+            attached.once("close", resolve);
+            attached.once("error", () => resolve());
+          });
+          this.docker.modem.demuxStream(attached, collector.stdout, collector.stderr);
+          return created;
+        })(),
+      ]);
+      if (filled.status === "rejected") throw filled.reason;
+      if (prepared.status === "rejected") throw prepared.reason;
+      const running = prepared.value;
 
-      await volume.fill(image, hostConfig, tarball);
-
-      container = await this.docker.createContainer({
-        name: sandboxContainerName(request.runId),
-        Image: image,
-        Entrypoint: wrapTestCommand([], markers),
-        Cmd: [...command],
-        User: "65534:65534",
-        WorkingDir: PACKAGE_MOUNT,
-        Env: CONTAINER_ENV,
-        NetworkDisabled: true,
-        AttachStdin: false,
-        AttachStdout: true,
-        AttachStderr: true,
-        OpenStdin: false,
-        Tty: false,
-        Labels: { ...labels, [LABEL_ROLE]: "test" },
-        HostConfig: { ...hostConfig, Mounts: [volume.mount()] },
-      });
-
-      // Attached before start, so not one line is lost.
-      const attached = (output = await container.attach({ stream: true, stdout: true, stderr: true }));
-      const drained = new Promise<void>((resolve) => {
-        attached.once("end", resolve);
-        attached.once("close", resolve);
-        attached.once("error", () => resolve());
-      });
-      this.docker.modem.demuxStream(attached, collector.stdout, collector.stderr);
-
-      await container.start();
-      request.onStarted?.(container.id);
-      const running = container;
+      await running.start();
+      request.onStarted?.(running.id);
       let killed: Promise<boolean> | null = null;
       const timer = setTimeout(() => {
         killed = running.kill({ signal: "SIGKILL" }).then(
@@ -214,8 +240,8 @@ export class SandboxRunner {
     } finally {
       // Whatever still arrives is dropped: onLog is never called after run() has settled.
       collector.finish();
-      if (output instanceof Readable) output.destroy();
-      if (container) await container.remove({ force: true }).catch(() => undefined);
+      if (made.output instanceof Readable) made.output.destroy();
+      if (made.container) await made.container.remove({ force: true }).catch(() => undefined);
       await volume.remove();
       if (collector.consumerError !== null) {
         // A bug in the caller's onLog, not in the skill: surfaced once the sandbox is cleaned up, over any result.
@@ -315,11 +341,14 @@ function packageVolumeName(runId: string): string {
 /**
  * The named volume that carries a run's package into its container. Filled through a never-started
  * helper container, because `putArchive` is refused on a read-only root file system but a volume
- * path is fine; the helper is removed before `fill` returns or throws.
+ * path is fine. The helper's removal is not waited for by `fill` (it runs while the test container
+ * starts) but by `remove`, before the volume goes.
  */
 export class PackageVolume {
   readonly name: string;
   private created = false;
+  /** Settles once the copy helper is gone (or was never made). */
+  private helperRemoved: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly docker: Dockerode,
@@ -329,10 +358,18 @@ export class PackageVolume {
     this.name = packageVolumeName(runId);
   }
 
-  /** Creates the volume and extracts `tarball` (tar or gzipped tar) into it. */
-  async fill(image: string, hostConfig: Dockerode.HostConfig, tarball: Buffer): Promise<void> {
+  /**
+   * Creates the empty, labelled volume. Before any container names it: Docker would otherwise
+   * create it on the fly, without the labels that removeContainersOf and the sweep go by.
+   */
+  async create(): Promise<void> {
     await this.docker.createVolume({ Name: this.name, Labels: this.labels });
     this.created = true;
+  }
+
+  /** Extracts `tarball` (tar or gzipped tar) into the volume, which `create` made. */
+  async fill(image: string, hostConfig: Dockerode.HostConfig, tarball: Buffer): Promise<void> {
+    if (!this.created) throw new Error(`the volume ${this.name} must be created before it is filled`);
     const helper = await this.docker.createContainer({
       name: `${sandboxContainerName(this.runId)}-copy`,
       Image: image,
@@ -345,11 +382,13 @@ export class PackageVolume {
     });
     try {
       await helper.putArchive(tarball, { path: PACKAGE_MOUNT });
-    } catch (error) {
-      await helper.remove({ force: true }).catch(() => undefined);
-      throw error;
+    } finally {
+      // A failed removal leaves a labelled container, which removeContainersOf and the sweep find.
+      this.helperRemoved = helper.remove({ force: true }).then(
+        () => undefined,
+        () => undefined,
+      );
     }
-    await helper.remove({ force: true });
   }
 
   /** The package, read-only at PACKAGE_MOUNT. */
@@ -357,8 +396,9 @@ export class PackageVolume {
     return { Type: "volume", Source: this.name, Target: PACKAGE_MOUNT, ReadOnly: true };
   }
 
-  /** Removes the volume if `fill` created it; never throws (the run's containers must be gone first). */
+  /** Removes the copy helper, then the volume if `create` made it; never throws (the run's other containers must be gone first). */
   async remove(): Promise<void> {
+    await this.helperRemoved;
     if (!this.created) return;
     await this.docker
       .getVolume(this.name)

@@ -9,6 +9,7 @@ import { SkillVersion } from "../catalog/skill-version.entity";
 import type { VersionLifecycle } from "../catalog/version-lifecycle";
 import { VersionStatus } from "../catalog/version-status";
 import type { Logger } from "../common/logger";
+import type { PgNotificationListener } from "../common/pg-notifications";
 import type { Metrics } from "../observability/metrics";
 import type { BlobStore } from "../packages/blob-store";
 import type { SandboxRunner, SandboxRunResult } from "../sandbox/sandbox-runner";
@@ -51,6 +52,8 @@ export class TestRunWorker {
       lifecycle: VersionLifecycle;
       pipeline: PublishPipeline;
       queue: TestQueue;
+      /** Wakes the queue's pollers when a run is enqueued (by any process). */
+      notifications: PgNotificationListener;
       runner: SandboxRunner;
       metrics: Pick<Metrics, "sandboxRunFinished">;
     },
@@ -63,7 +66,7 @@ export class TestRunWorker {
   async start(): Promise<void> {
     // Docker may be down at start; runs then end as INFRA_ERROR after their retries, the process stays up.
     await this.sweep().catch((e: unknown) => this.deps.logger.error("sweep failed", { message: String(e) }));
-    await this.deps.queue.work(this.deps.maxConcurrency, (job) => this.handle(job));
+    await this.deps.queue.work(this.deps.maxConcurrency, (job) => this.handle(job), this.deps.notifications);
     this.sweeper = setInterval(
       () => void this.sweep().catch((e: unknown) => this.deps.logger.error("sweep failed", { message: String(e) })),
       SWEEP_INTERVAL_MS,
