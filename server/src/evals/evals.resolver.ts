@@ -3,7 +3,7 @@ import type { DataSource } from "typeorm";
 import { SkillyardError } from "@skillyard/core";
 import { connectionFromArray, type Connection, PageArgs } from "../common/connection";
 import { expectGlobalId, toGlobalId } from "../common/global-id";
-import { Access, AccessRule, checkAccess } from "../identity/access";
+import { Access, AccessRule } from "../identity/access";
 import type { TestRunEvent } from "../testing/test-run-event.entity";
 import { storedLogPage, type TestRunEventHub } from "../testing/test-run-events";
 import { EvalCaseResult } from "./eval-case.entity";
@@ -116,11 +116,11 @@ function caseView(c: EvalCaseResult): EvalCaseType {
 
 /**
  * Subscription.evalRunEvents: the run's events from the shared run-event hub, for as long as the
- * viewer may see the run. Signed-in viewers only (subscribe runs before any middleware).
+ * viewer may see the run. Its @Access rule is checked before this runs (the subgraph wires it
+ * through checkedSubscribe).
  */
 export function evalRunEventsSubscriber(eventHub: TestRunEventHub) {
   return async (_root: unknown, args: { evalRunId?: unknown }, ctx: EvalsSubscriptionContext): Promise<AsyncGenerator<EvalRunEventView>> => {
-    checkAccess(AccessRule.SIGNED_IN, ctx);
     const run = await visibleRun(ctx, expectGlobalId(String(args.evalRunId), "EvalRun"));
     if (!run) throw new SkillyardError("NOT_FOUND", "There is no such eval run.");
     const events = ctx.live.guard(

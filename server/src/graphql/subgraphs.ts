@@ -4,7 +4,7 @@ import { printSchemaWithDirectives } from "@graphql-tools/utils";
 import { type GraphQLSchema, parse } from "graphql";
 import { createPubSub } from "@graphql-yoga/subscription";
 import { buildSchema, type ContainerType, createResolversMap, type NonEmptyArray } from "type-graphql";
-import { assertEveryOperationDeclaresAccess } from "../identity/access";
+import { assertEveryOperationDeclaresAccess, checkedSubscribe } from "../identity/access";
 import { CATALOG_RESOLVERS, catalogReferenceResolvers } from "../catalog/catalog.resolver";
 import { COMMUNITY_RESOLVERS, communityReferenceResolvers } from "../community/community.resolver";
 import { EVALS_RESOLVERS, evalsReferenceResolvers } from "../evals/evals.resolver";
@@ -133,7 +133,7 @@ export async function buildSubgraph(definition: SubgraphDefinition, wiring: Subg
   const subscription = resolvers.Subscription as Record<string, Record<string, unknown>> | undefined;
   for (const field of Object.keys(subscription ?? {})) {
     const subscribe = wiring.subscriptions[field];
-    if (subscribe) subscription![field] = { ...subscription![field], subscribe };
+    if (subscribe) subscription![field] = { ...subscription![field], subscribe: checkedSubscribe(definition.resolvers, field, subscribe) };
   }
   const schema = buildSubgraphSchema({ typeDefs: parse(sdl), resolvers: resolvers as unknown as GraphQLSchemaModule["resolvers"] });
   return { definition, sdl, schema, resolverSchema: typeSchema };

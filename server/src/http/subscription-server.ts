@@ -11,14 +11,15 @@ import {
   specifiedRules,
   validate,
 } from "graphql";
-import { useServer } from "graphql-ws/use/ws";
-import { type WebSocket, WebSocketServer } from "ws";
+import type { WebSocket } from "ws";
 import type { Runtime } from "../composition-root";
 import type { LiveAccess } from "../common/live-access";
 import { countWhileOpen } from "../observability/live-subscriptions";
+import { serveGraphqlWs } from "./graphql-ws-transport";
 import { TOKEN_REVOKED_CHANNEL, VIEWER_CHANGED_CHANNEL } from "../identity/identity.service";
 import type { Viewer } from "../identity/viewer";
 import { toSafeGraphQLError } from "../graphql/client-errors";
+import { SharedSubscriptionExecution } from "../graphql/shared-subscription-execution";
 import { assertWithinLimits, operationResolutionError, type QueryLimits } from "../graphql/query-limits";
 import type { RequestContext, SubscriptionContext } from "../graphql/request-context";
 
@@ -107,6 +108,8 @@ const isAsyncIterable = (value: unknown): value is AsyncIterable<ExecutionResult
  * its name, only a subscription is allowed, and the same depth, alias and cost limits as HTTP apply
  * before validation and execution. A revoked token's sockets close (4401); when a user's roles or
  * memberships change, their sockets' subscriptions are checked again and end if no longer allowed.
+ * An event's execution that reads no context is shared by every subscriber running the same
+ * operation, and its result encoded once (SharedSubscriptionExecution, serveGraphqlWs).
  */
 export async function startSubscriptionServer(runtime: Runtime, server: http.Server, schemas: readonly GraphQLSchema[], limits: QueryLimits) {
   if (schemas.length === 0) throw new Error("no subgraph serves a subscription");
@@ -121,7 +124,7 @@ export async function startSubscriptionServer(runtime: Runtime, server: http.Ser
       metrics.countError(safe.extensions.code, "graphql");
       return safe;
     });
-  const wss = new WebSocketServer({ server, path: "/graphql", maxPayload: runtime.config.limits.graphqlMaxBodyBytes });
+  const execution = new SharedSubscriptionExecution();
   const sessions = new WeakMap<object, SocketSession>();
   const open = new Set<SocketSession>();
   const forEachSession = (match: (s: SocketSession) => boolean, act: (s: SocketSession) => void) => {
@@ -149,9 +152,11 @@ export async function startSubscriptionServer(runtime: Runtime, server: http.Ser
     ),
   );
 
-  const disposable = useServer(
+  const transport = serveGraphqlWs(
+    { server, path: "/graphql", maxPayload: runtime.config.limits.graphqlMaxBodyBytes, sharedPayload: (payload) => execution.isShared(payload) },
     {
       schema: schemas[0],
+      subscribe: (args) => execution.subscribe(args),
       onConnect: async (ctx) => {
         const raw = ctx.connectionParams?.authorization ?? ctx.connectionParams?.Authorization;
         const viewer = await services.apiTokens.authenticate(typeof raw === "string" ? raw : undefined);
@@ -204,13 +209,11 @@ export async function startSubscriptionServer(runtime: Runtime, server: http.Ser
       onError: (_ctx, _id, _payload, errors) => safeErrors(errors),
       onNext: (_ctx, _id, _payload, _args, result) => ("errors" in result && result.errors ? { ...result, errors: safeErrors(result.errors) } : result),
     },
-    wss,
+    logger,
   );
   return {
     async close() {
-      for (const client of wss.clients) client.terminate();
-      await disposable.dispose();
-      await new Promise<void>((resolve) => wss.close(() => resolve()));
+      await transport.close();
       stopRevocations();
       stopViewerChanges();
     },

@@ -1,4 +1,5 @@
 import { SkillyardError } from "@skillyard/core";
+import { OperationTypeNode } from "graphql";
 import { createMethodMiddlewareDecorator, getMetadataStorage } from "type-graphql";
 import { isAdmin, isReviewer, type ViewerContext } from "./viewer";
 
@@ -39,11 +40,16 @@ const declared = new Map<Function, Map<string, AccessRule>>();
 /**
  * Declares (and enforces) who may call a query, mutation or subscription. Every operation must
  * carry one: building a subgraph fails on an operation without it (see assertEveryOperationDeclaresAccess).
- * For subscriptions the middleware runs per event; their `subscribe` must call checkAccess too.
+ * A subscription is checked once, when it starts: the subgraph wires its `subscribe` through
+ * `checkedSubscribe`. Its root field is not checked again per event: that would test the same rule
+ * against the same context (a subscription's context never changes; the socket server ends streams
+ * whose viewer lost access), and an event's execution that reads no context is shared by every
+ * subscriber (graphql/shared-subscription-execution.ts).
  */
 export function Access(rule: AccessRule): MethodDecorator {
-  const enforce = createMethodMiddlewareDecorator<ViewerContext>(({ context }, next) => {
-    checkAccess(rule, context);
+  const enforce = createMethodMiddlewareDecorator<ViewerContext>(({ context, info }, next) => {
+    const subscriptionEvent = info.operation.operation === OperationTypeNode.SUBSCRIPTION && info.parentType === info.schema.getSubscriptionType();
+    if (!subscriptionEvent) checkAccess(rule, context);
     return next();
   });
   return (target, propertyKey, descriptor) => {
@@ -56,6 +62,25 @@ export function Access(rule: AccessRule): MethodDecorator {
 
 export function accessRuleOf(resolverClass: Function, methodName: string): AccessRule | undefined {
   return declared.get(resolverClass)?.get(methodName);
+}
+
+/**
+ * `subscribe` of Subscription.`field` (declared by one of `resolverClasses`), checking the field's
+ * @Access rule before it opens the stream.
+ */
+export function checkedSubscribe<Ctx extends ViewerContext, Args, Result>(
+  resolverClasses: readonly Function[],
+  field: string,
+  subscribe: (root: unknown, args: Args, ctx: Ctx) => Promise<Result>,
+): (root: unknown, args: Args, ctx: Ctx) => Promise<Result> {
+  const classes = new Set(resolverClasses);
+  const declaration = getMetadataStorage().subscriptions.find((m) => classes.has(m.target) && m.schemaName === field);
+  const rule = declaration && accessRuleOf(declaration.target, declaration.methodName);
+  if (!rule) throw new Error(`Subscription.${field} declares no @Access rule.`);
+  return async (root, args, ctx) => {
+    checkAccess(rule, ctx);
+    return subscribe(root, args, ctx);
+  };
 }
 
 /** Throws naming every query, mutation and subscription of these resolver classes that lacks @Access. */

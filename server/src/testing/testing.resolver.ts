@@ -1,7 +1,7 @@
 import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root, Subscription } from "type-graphql";
 import type { DataSource } from "typeorm";
 import { SkillyardError } from "@skillyard/core";
-import { Access, AccessRule, checkAccess } from "../identity/access";
+import { Access, AccessRule } from "../identity/access";
 import { connectionFromArray, type Connection, PageArgs } from "../common/connection";
 import { expectGlobalId, toGlobalId } from "../common/global-id";
 import { LogStream, type TestRunEvent } from "./test-run-event.entity";
@@ -101,11 +101,10 @@ export class TestRunResolver {
 
 /**
  * Subscription.testRunEvents: the run's events from the hub, for as long as the viewer may see the
- * run. Signed-in viewers only (the same rule @Access declares; subscribe runs before any middleware).
+ * run. Its @Access rule is checked before this runs (the subgraph wires it through checkedSubscribe).
  */
 export function testRunEventsSubscriber(eventHub: TestRunEventHub) {
   return async (_root: unknown, args: { testRunId?: unknown }, ctx: TestingSubscriptionContext): Promise<AsyncGenerator<TestRunEvent>> => {
-    checkAccess(AccessRule.SIGNED_IN, ctx);
     const runId = expectGlobalId(String(args.testRunId), "TestRun");
     const run = await ctx.loaders.testing.testRunById.load(runId);
     if (!run || !(await ctx.visibility.canSeeRun(run))) throw new SkillyardError("NOT_FOUND", "There is no such test run.");
