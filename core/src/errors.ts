@@ -29,6 +29,7 @@ export const ERROR_CODES = {
   PACKAGE_NOT_FOUND: { status: 404, description: "No package with that sha256 was uploaded." },
   BLOB_CORRUPT: { status: 500, description: "A stored package or plugin archive does not hash to its digest; it is not served." },
   BLOB_STORE_UNAVAILABLE: { status: 503, description: "The blob store (local directory or S3) did not answer; try again." },
+  RANGE_NOT_SATISFIABLE: { status: 416, description: "The Range header asks for bytes past the end of the package or archive; Content-Range gives its size." },
   PACKAGE_INVALID_PATH: { status: 400, description: "An entry path is absolute, contains '..', or has forbidden characters." },
   PACKAGE_LINK: { status: 400, description: "An entry is a symbolic or hard link." },
   PACKAGE_SPECIAL_FILE: { status: 400, description: "An entry is a device, FIFO or other special file." },

@@ -95,7 +95,7 @@ export async function startApp(runtime: Runtime, listen: { host: string; port: n
       maxPackageBytes: config.limits.maxPackageBytes,
       requireAuthForRead: config.requireAuthForRead,
       authenticate: (authorization) => runtime.services.apiTokens.authenticate(authorization),
-      canSeeBlob: (viewer, sha256) => runtime.requestContext(viewer).visibility.canSeeBlob(sha256),
+      visibleBlob: (viewer, sha256) => runtime.services.publicPackages.visibleBlob(sha256, () => runtime.requestContext(viewer).visibility.visibleBlob(sha256)),
     }),
   );
   app.use(

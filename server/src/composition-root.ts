@@ -20,6 +20,7 @@ import { LatestVersionService } from "./catalog/latest-version.service";
 import { PermissionRisk } from "./catalog/permission.entity";
 import { PermissionAdminResolver } from "./catalog/permission.resolver";
 import { PermissionCatalogueService } from "./catalog/permission-catalogue.service";
+import { PublicPackages } from "./catalog/public-packages";
 import { PublishPipeline } from "./catalog/publish-pipeline";
 import { PublishService } from "./catalog/publish.service";
 import { SkillSearchService } from "./catalog/skill-search.service";
@@ -69,6 +70,7 @@ import { ApiTokenResolver, PendingInvitationResolver, TeamMembershipResolver, Te
 import { IdentityService, TOKEN_REVOKED_CHANNEL } from "./identity/identity.service";
 import type { Viewer } from "./identity/viewer";
 import type { BlobStore } from "./packages/blob-store";
+import { BlobScrubber } from "./packages/blob-scrubber";
 import { FileBlobStore } from "./packages/file-blob-store";
 import { S3BlobStore } from "./packages/s3-blob-store";
 import { PublicUrl } from "./packages/public-url";
@@ -203,6 +205,7 @@ function createServices(
     lifecycle,
     pipeline,
     permissionCatalogue,
+    publicPackages: new PublicPackages(),
     publish: new PublishService(dataSource, blobStore, archiveLimits(config), permissionCatalogue, audit, pipeline, new Set([runtimePolicy.pluginName])),
     channels: new ChannelService(dataSource, audit),
     yankAndDeprecate: new YankAndDeprecateService(dataSource, lifecycle),
@@ -423,7 +426,12 @@ export async function startRuntime(options: {
     await evalWorker.start();
   }
   let usageJobs: UsageJobs | null = null;
+  let scrubber: BlobScrubber | null = null;
   if (options.worker) {
+    if (blobStore instanceof FileBlobStore && config.blobStore.kind === "file" && config.blobStore.verifyIntervalHours > 0) {
+      scrubber = new BlobScrubber({ store: blobStore, logger, metrics, intervalHours: config.blobStore.verifyIntervalHours });
+      scrubber.start();
+    }
     usageJobs = new UsageJobs({
       store: services.usageEvents,
       tiers: services.usageTiers,
@@ -447,6 +455,7 @@ export async function startRuntime(options: {
       await worker?.stop();
       await evalWorker?.stop();
       await usageJobs?.stop();
+      await scrubber?.stop();
       await testQueue.stop();
       await evalQueue.stop();
       await webhookQueue.stop();

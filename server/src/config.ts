@@ -188,6 +188,11 @@ const envSchema = z.object({
   /** Package and plugin downloads redirect to short-lived presigned S3 URLs instead of streaming through the server. */
   BLOB_PRESIGN: bool.default(false),
   BLOB_PRESIGN_TTL_SECONDS: int(10, 7 * 24 * 3600).default(300),
+  /**
+   * How often workers re-hash every blob of the local store (`DATA_DIR/blobs`); 0: never. A blob found
+   * damaged is refused from then on. S3 blobs are hashed on every read instead.
+   */
+  BLOB_VERIFY_INTERVAL_HOURS: int(0, 24 * 365).optional(),
   /** The S3 region (the AWS SDK's own variable); S3-compatible servers usually accept any. */
   AWS_REGION: z
     .string()
@@ -262,7 +267,11 @@ export type Config = Readonly<{
 }>;
 
 export type BlobStoreConfig = Readonly<
-  | { kind: "file" }
+  | {
+      kind: "file";
+      /** How often workers re-hash every blob (`blob-scrubber.ts`); 0: never. */
+      verifyIntervalHours: number;
+    }
   | {
       kind: "s3";
       bucket: string;
@@ -476,7 +485,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 function blobStoreConfig(e: z.infer<typeof envSchema>): BlobStoreConfig {
   if (e.BLOB_STORE_URL === undefined) {
     if (e.BLOB_PRESIGN) throw new ConfigError(["BLOB_PRESIGN=true needs an S3 blob store (BLOB_STORE_URL=s3://bucket/prefix)"]);
-    return Object.freeze({ kind: "file" });
+    return Object.freeze({ kind: "file", verifyIntervalHours: e.BLOB_VERIFY_INTERVAL_HOURS ?? 24 });
+  }
+  if (e.BLOB_VERIFY_INTERVAL_HOURS !== undefined) {
+    throw new ConfigError(["BLOB_VERIFY_INTERVAL_HOURS applies to the local blob store: S3 blobs are hashed on every read (unset it with BLOB_STORE_URL)"]);
   }
   const [, bucket, rest = ""] = /^s3:\/\/([^/]+)\/?(.*)$/.exec(e.BLOB_STORE_URL) ?? [];
   const prefix = rest.replace(/^\/+|\/+$/g, "");

@@ -3,7 +3,8 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { GlobalRole } from "../src/identity/user.entity";
 import { TeamRole } from "../src/identity/membership.entity";
-import { publishOk } from "./support/publish";
+import { canTransition, isPublic, PUBLIC_STATUSES, VersionStatus } from "../src/catalog/version-status";
+import { PUBLISH, publishOk } from "./support/publish";
 import { makePackage, skillYaml } from "./support/seed";
 import { startTestServer, type TestServer } from "./support/test-server";
 
@@ -65,6 +66,67 @@ describe("package downloads follow version visibility", () => {
         assert.equal(Buffer.from(await res.arrayBuffer()).length > 0, true);
       }
     }
+  });
+
+  test("conditional, ranged and HEAD requests reveal nothing a plain download would not: hidden is 404 for each", async () => {
+    const variants: RequestInit[] = [
+      { method: "HEAD" },
+      { headers: { range: "bytes=0-0" } },
+      { headers: { range: "bytes=999999-" } },
+      { headers: { "if-none-match": "*" } },
+    ];
+    for (const sha256 of [digests.pending, digests.rejected, digests.unpublished]) {
+      for (const token of [undefined, tokens.outsider]) {
+        for (const variant of variants) {
+          const headers = { ...(variant.headers as Record<string, string> | undefined), ...(token ? { authorization: `Bearer ${token}` } : {}) };
+          const res = await fetch(`${server.url}/packages/${sha256}.tgz`, { ...variant, headers });
+          assert.equal(res.status, 404, `${JSON.stringify(variant)} answered ${res.status}`);
+          assert.equal(res.headers.get("content-range"), null);
+        }
+      }
+    }
+    // Positive control: the same requests by the owning team are answered.
+    const own = { authorization: `Bearer ${tokens.member}` };
+    assert.equal((await fetch(`${server.url}/packages/${digests.pending}.tgz`, { method: "HEAD", headers: own })).status, 200);
+    assert.equal((await fetch(`${server.url}/packages/${digests.pending}.tgz`, { headers: { ...own, range: "bytes=0-0" } })).status, 206);
+    assert.equal((await fetch(`${server.url}/packages/${digests.pending}.tgz`, { headers: { ...own, range: "bytes=999999-" } })).status, 416);
+    assert.equal((await fetch(`${server.url}/packages/${digests.pending}.tgz`, { headers: { ...own, "if-none-match": "*" } })).status, 304);
+  });
+
+  test("SQL statements per download: a public package once per process, then none (a token still costs its lookup); a team's unreleased one four every time", async () => {
+    const fresh = (await publishOk(server, tokens.member, { "skill.yaml": skillYaml({ name: "dl-counted", version: "1.0.0" }) })).version.packageSha256;
+    const statements = async (sha256: string, token?: string) => {
+      server.queries.reset();
+      const res = await download(sha256, token);
+      assert.equal(res.status, 200);
+      await res.arrayBuffer();
+      return [...server.queries.statements];
+    };
+    const first = await statements(fresh);
+    assert.equal(first.length, 1, first.join("\n"));
+    assert.match(first[0], /FROM "skill_version"/);
+    assert.deepEqual(await statements(fresh), [], "remembered: public stays public");
+    const withToken = await statements(fresh, tokens.outsider);
+    assert.equal(withToken.length, 1, withToken.join("\n"));
+    assert.match(withToken[0], /FROM "api_token"/);
+    for (let i = 0; i < 2; i++) {
+      const member = await statements(digests.pending, tokens.member);
+      assert.equal(member.length, 4, member.join("\n"));
+    }
+  });
+
+  test("what is remembered cannot change: no status a public version can reach is hidden, and a hidden package is asked anew each time", async () => {
+    for (const from of PUBLIC_STATUSES) {
+      for (const to of Object.values(VersionStatus)) if (canTransition(from, to)) assert.ok(isPublic(to), `${from} → ${to} would hide a public package`);
+    }
+    const body = await makePackage({ "skill.yaml": skillYaml({ name: "dl-later", version: "1.0.0" }) });
+    const sha256 = String((await server.upload(body, tokens.member)).body.sha256);
+    assert.equal((await download(sha256)).status, 404);
+    const published = await server.gql(PUBLISH, { input: { packageSha256: sha256 } }, tokens.member);
+    assert.equal(published.errors, undefined, JSON.stringify(published.errors));
+    const res = await download(sha256);
+    assert.equal(res.status, 200, "not remembered while hidden");
+    assert.deepEqual(Buffer.from(await res.arrayBuffer()), body);
   });
 
   test("an upload that was never published is served to nobody, its uploader included", async () => {

@@ -14,6 +14,13 @@ export interface VisibilityLoaders {
   membershipsByUserId: DataLoader<string, Membership[]>;
 }
 
+/** A package blob a viewer may download. */
+export interface VisibleBlob {
+  size: number;
+  /** Some version with this digest is public: everyone may see it. */
+  public: boolean;
+}
+
 /**
  * The one answer to "may this viewer see this skill, version, test run or package?", used by every
  * entry point: /graphql, the subgraph listener's reference resolvers, subscriptions, package
@@ -54,11 +61,15 @@ export class VisibilityPolicy {
     return true;
   }
 
-  /** A package blob is served to whoever may see at least one version with that digest (never-published uploads: nobody). */
-  async canSeeBlob(sha256: string): Promise<boolean> {
-    const versions = await this.loaders.versionsBySha256.load(sha256);
-    const visible = await Promise.all(versions.map((v) => this.canSeeVersion(v)));
-    return visible.some(Boolean);
+  /**
+   * A package blob is served to whoever may see at least one version with that digest (never-published
+   * uploads: nobody). Answers null when this viewer may not; otherwise the size published with it and
+   * whether everyone may see it (then any cache may keep it).
+   */
+  async visibleBlob(sha256: string): Promise<VisibleBlob | null> {
+    const visible = await this.visibleVersions(await this.loaders.versionsBySha256.load(sha256));
+    if (visible.length === 0) return null;
+    return { size: visible[0].packageSize, public: visible.some((v) => isPublic(v.status)) };
   }
 
   async visibleVersions<T extends Pick<SkillVersion, "status" | "skillId">>(versions: readonly T[]): Promise<T[]> {

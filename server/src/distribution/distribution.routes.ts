@@ -1,8 +1,8 @@
 import { Router, type NextFunction, type Request, type Response } from "express";
 import type { DataSource } from "typeorm";
 import { SkillyardError } from "@skillyard/core";
-import { SkillVersion } from "../catalog/skill-version.entity";
 import { isInstallable, VersionStatus } from "../catalog/version-status";
+import { ifNoneMatch } from "../common/http-conditions";
 import type { Viewer } from "../identity/viewer";
 import type { BlobStore } from "../packages/blob-store";
 import { sendBlob } from "../packages/blob-download";
@@ -33,16 +33,6 @@ function queryValue(req: Request, name: string): string | null {
   if (value === undefined) return null;
   if (typeof value !== "string") throw new SkillyardError("BAD_USER_INPUT", `Give "${name}" once.`, { argument: name });
   return value;
-}
-
-/** True when the request's If-None-Match names `etag` (or is `*`). */
-function matches(req: Request, etag: string): boolean {
-  const header = req.headers["if-none-match"];
-  if (!header) return false;
-  return header
-    .split(",")
-    .map((t) => t.trim().replace(/^W\//, ""))
-    .some((t) => t === etag || t === "*");
 }
 
 /**
@@ -78,7 +68,7 @@ export function distributionRoutes(deps: DistributionRoutesDeps): Router {
       res.setHeader("Cache-Control", `${cacheScope()}, no-cache`);
       res.setHeader("ETag", rendered.etag);
       res.setHeader("Vary", "Authorization");
-      if (matches(req, rendered.etag)) {
+      if (ifNoneMatch(req.headers["if-none-match"], rendered.etag)) {
         res.status(304).end();
         return;
       }
@@ -93,23 +83,16 @@ export function distributionRoutes(deps: DistributionRoutesDeps): Router {
       if (!match) throw new SkillyardError("PLUGIN_NOT_FOUND", "Plugins are served as /plugins/{sha256}.zip.");
       const sha256 = match[1];
       await assertMayRead(req);
-      const bundle = await deps.dataSource.getRepository(PluginBundle).findOneBy({ sha256 });
-      const version = bundle ? await deps.dataSource.getRepository(SkillVersion).findOneBy({ id: bundle.versionId }) : null;
+      const bundle = await deps.dataSource.getRepository(PluginBundle).findOne({ where: { sha256 }, relations: { version: true } });
+      const version = bundle?.version ?? null;
       if (version?.status === VersionStatus.YANKED) {
         throw new SkillyardError("PLUGIN_YANKED", `This plugin's version was yanked: ${version.statusReason ?? "no reason given"}.`, { sha256 });
       }
       // Unknown, not installable, and never built look the same.
-      const servable = (version !== null && isInstallable(version.status)) || (await deps.policy.isPolicyArchive(sha256));
+      const size = bundle && version && isInstallable(version.status) ? bundle.size : await deps.policy.policyArchiveSize(sha256);
       const notFound = () => new SkillyardError("PLUGIN_NOT_FOUND", `No plugin with sha256 ${sha256}.`, { sha256 });
-      if (!servable) throw notFound();
-      const etag = `"${sha256}"`;
-      res.setHeader("Cache-Control", `${cacheScope()}, no-cache`);
-      res.setHeader("ETag", etag);
-      if (matches(req, etag)) {
-        res.status(304).end();
-        return;
-      }
-      await sendBlob(res, deps.blobStore, sha256, "zip", notFound);
+      if (size === null) throw notFound();
+      await sendBlob(req, res, deps.blobStore, { sha256, kind: "zip", size }, { cacheControl: `${cacheScope()}, no-cache`, notFound });
     }),
   );
 

@@ -69,9 +69,13 @@ export class RuntimePolicyService {
     return newest;
   }
 
-  /** Whether `sha256` is the archive of any policy version (older ones stay downloadable for machines not yet updated). */
-  async isPolicyArchive(sha256: string): Promise<boolean> {
-    return this.dataSource.getRepository(RuntimePolicy).existsBy({ pluginSha256: sha256 });
+  /**
+   * The size of `sha256` when it is the archive of any policy version (older ones stay downloadable
+   * for machines not yet updated), else null.
+   */
+  async policyArchiveSize(sha256: string): Promise<number | null> {
+    const policy = await this.dataSource.getRepository(RuntimePolicy).findOne({ where: { pluginSha256: sha256 }, select: { version: true, pluginSize: true } });
+    return policy?.pluginSize ?? null;
   }
 
   /** Replaces the rules with a new version; answers it. */

@@ -15,6 +15,8 @@ export type OtlpOutcome = "stored" | "ignored";
 /** `delivered`: a 2xx; `failed`: refused or unreachable, retried later; `dead`: the last attempt failed, no more retries. */
 export type WebhookOutcome = "delivered" | "failed" | "dead";
 export type GraphqlOperationType = "query" | "mutation" | "subscription";
+/** What a blob is (packages/blob-store.ts's BlobKind, repeated: packages/ reports here, never the reverse). */
+export type BlobKindLabel = "tgz" | "zip";
 
 export interface PoolCounts {
   total: number;
@@ -49,6 +51,7 @@ export class Metrics {
   private readonly liveSubscriptions: Gauge<"field">;
   private readonly otlpEvents: Counter<"signal" | "outcome">;
   private readonly webhookDeliveries: Counter<"event" | "outcome">;
+  private readonly damagedBlobs: Counter<"kind">;
   private readonly queueSizes = new Map<QueueLabel, () => Promise<number>>();
   private poolCounts: (() => PoolCounts | null) | null = null;
   private readonly operationNames = new Set<string>();
@@ -128,6 +131,13 @@ export class Metrics {
       labelNames: ["event", "outcome"],
       registers,
     });
+    this.damagedBlobs = new Counter({
+      name: "skillyard_blobs_damaged_total",
+      help: "Blobs of the local store found not matching their digest by the scheduled verification (each counted once, when set aside), by kind.",
+      labelNames: ["kind"],
+      registers,
+    });
+    for (const kind of ["tgz", "zip"] as const) this.damagedBlobs.inc({ kind }, 0);
     const pool: Gauge<"state"> = new Gauge({
       name: "skillyard_db_pool_connections",
       help: "The database pool's connections: total, idle, and requests waiting for one.",
@@ -192,6 +202,11 @@ export class Metrics {
 
   webhookDelivery(event: string, outcome: WebhookOutcome): void {
     this.webhookDeliveries.inc({ event, outcome });
+  }
+
+  /** Call once per damaged blob, when it is set aside. */
+  blobDamaged(kind: BlobKindLabel): void {
+    this.damagedBlobs.inc({ kind });
   }
 
   /** Reads the queue's waiting jobs at each scrape. */

@@ -14,10 +14,25 @@ export type BlobKind = "tgz" | "zip";
 
 export const BLOB_CONTENT_TYPE: Readonly<Record<BlobKind, string>> = { tgz: "application/gzip", zip: "application/zip" };
 
-/** A stored blob opened for reading: its size, and bytes that fail before their end unless they hash to the digest. */
+/** Bytes `start` to `end` of a blob, both included (as `Content-Range` counts them). */
+export interface ByteRange {
+  start: number;
+  end: number;
+}
+
+/**
+ * A stored blob opened for a download, its size already checked against the recorded one. Either
+ * read it once or close it (a 304, a HEAD): an open blob holds a file or an S3 response.
+ */
 export interface OpenedBlob {
   size: number;
-  stream: Readable;
+  /**
+   * The bytes of `range`: in one buffer when the store read them in one go (a local range of up to
+   * 1 MiB: what a stream would buffer anyway, without its cost), else as a stream that errors rather
+   * than end short of them. Rejects, or the stream fails, with `BLOB_CORRUPT` for damage it detects.
+   */
+  read(range: ByteRange): Promise<Buffer | Readable>;
+  close(): void;
 }
 
 /**
@@ -28,7 +43,10 @@ export interface OpenedBlob {
  * Invariants every implementation keeps:
  * - a blob is visible under its name only once it is complete and its digest was computed from the
  *   very bytes stored (uploads go to a temporary name first; a refused or broken upload leaves nothing);
- * - a reader never receives a complete copy of bytes that do not hash to the name ({@link verifyingStream}).
+ * - a blob whose size differs from the one recorded at write is never served ({@link BlobStore.open});
+ * - damage that keeps the size is caught by re-hashing: on every read from S3 ({@link verifyingStream}),
+ *   and on a schedule for the local directory (`blob-scrubber.ts`), which sets a damaged blob aside
+ *   so that it is refused from then on.
  */
 export interface BlobStore {
   /** Where blobs live, for logs: a directory or an s3:// URL. */
@@ -46,8 +64,12 @@ export interface BlobStore {
    * under its digest.
    */
   putStream(body: Readable, maxBytes: number): Promise<StoredBlob>;
-  /** Opens a blob for a download, or null when it is not stored. */
-  open(sha256: string, kind?: BlobKind): Promise<OpenedBlob | null>;
+  /**
+   * Opens a blob for a download, or null when it is not stored. `BLOB_CORRUPT` when its size is not
+   * `expectedSize` (the size recorded at write: a truncated blob is never served as complete) or it
+   * was found damaged.
+   */
+  open(sha256: string, kind: BlobKind, expectedSize: number): Promise<OpenedBlob | null>;
   /** A short-lived URL the client may fetch the blob from directly, or null when downloads go through this server. */
   presignedUrl(sha256: string, kind: BlobKind): Promise<string | null>;
   /** Runs `fn` with a path on local disk holding the blob's verified bytes (a temporary copy for a remote store). */
@@ -60,7 +82,7 @@ export function blobName(sha256: string, kind: BlobKind = "tgz"): string {
   return `${sha256.slice(0, 2)}/${sha256}.${kind}`;
 }
 
-function corrupt(sha256: string, kind: BlobKind): SkillyardError {
+export function blobCorrupt(sha256: string, kind: BlobKind): SkillyardError {
   return new SkillyardError(
     "BLOB_CORRUPT",
     `The stored ${kind === "tgz" ? "package" : "plugin archive"} ${sha256} does not match its digest; it is not served.`,
@@ -70,30 +92,46 @@ function corrupt(sha256: string, kind: BlobKind): SkillyardError {
   );
 }
 
+/** How many bytes a verifying stream holds back until the whole blob hashed: all of nearly every package. */
+export const VERIFY_HOLD_BYTES = 1024 * 1024;
+
 /**
- * Passes a blob's bytes through while hashing them, and holds back the latest chunk until the next
- * one arrives: the last bytes are released only after the whole stream hashed to `sha256` and had
- * `size` bytes. A damaged blob therefore ends in an error one chunk short of its length, and a
+ * Passes `range` of a blob's bytes (all of them by default) while hashing every byte, and holds the
+ * latest `VERIFY_HOLD_BYTES` back (always at least the latest piece): they are released only after the
+ * whole stream hashed to `sha256` and had `size` bytes. A damaged blob of up to 1 MiB therefore fails
+ * before its first byte (a clean `BLOB_CORRUPT` answer); a larger one fails short of its end, so a
  * client that was promised `Content-Length` sees a truncated transfer, never a complete wrong file.
+ * A range costs reading the whole blob: only the whole proves the range's bytes.
  */
-export function verifyingStream(sha256: string, kind: BlobKind, size: number): Transform {
+export function verifyingStream(sha256: string, kind: BlobKind, size: number, range: ByteRange = { start: 0, end: size - 1 }): Transform {
   const hash = createHash("sha256");
   let seen = 0;
-  let held: Buffer | null = null;
+  const held: Buffer[] = [];
+  let heldBytes = 0;
   return new Transform({
     transform(chunk: Buffer, _encoding, done) {
       hash.update(chunk);
+      const from = Math.max(range.start - seen, 0);
+      const to = Math.min(range.end + 1 - seen, chunk.length);
       seen += chunk.length;
-      const previous = held;
-      held = chunk;
-      done(null, previous ?? undefined);
+      if (to > from) {
+        held.push(chunk.subarray(from, to));
+        heldBytes += to - from;
+      }
+      while (held.length > 1 && heldBytes - held[0].length >= VERIFY_HOLD_BYTES) {
+        const released = held.shift() as Buffer;
+        heldBytes -= released.length;
+        this.push(released);
+      }
+      done();
     },
     flush(done) {
       if (seen !== size || hash.digest("hex") !== sha256) {
-        done(corrupt(sha256, kind));
+        done(blobCorrupt(sha256, kind));
         return;
       }
-      done(null, held ?? undefined);
+      for (const piece of held) this.push(piece);
+      done();
     },
   });
 }

@@ -19,15 +19,19 @@ export interface PackageRoutesDeps {
   requireAuthForRead: boolean;
   /** Resolves `Authorization: Bearer <token>`; null when absent, unknown or revoked. */
   authenticate(authorization: string | undefined): Promise<Viewer | null>;
-  /** The visibility policy's answer: may `viewer` see at least one version with this digest? */
-  canSeeBlob(viewer: Viewer | null, sha256: string): Promise<boolean>;
+  /**
+   * The visibility policy's answer for a package blob: null unless `viewer` may see a version with
+   * this digest; else the size published with it and whether everyone may see it.
+   */
+  visibleBlob(viewer: Viewer | null, sha256: string): Promise<{ size: number; public: boolean } | null>;
 }
 
 /**
  * `POST /packages` stores a gzip tarball content-addressed and answers `{"sha256","size"}` (same
- * bytes, same answer). `GET /packages/{sha256}.tgz` serves it, through the digest check, to
- * whoever may see a version with that digest: public versions' packages to anyone (and cacheable
- * by anyone); others to their team, reviewers and admins; uploads never published to nobody.
+ * bytes, same answer). `GET /packages/{sha256}.tgz` (and HEAD) serves it, with ETag and Range
+ * (`sendBlob`), to whoever may see a version with that digest: public versions' packages to anyone
+ * (and cacheable by anyone); others to their team, reviewers and admins; uploads never published to
+ * nobody.
  */
 export function packageRoutes(deps: PackageRoutesDeps): Router {
   const router = Router();
@@ -76,15 +80,13 @@ export function packageRoutes(deps: PackageRoutesDeps): Router {
       if (authorization && !viewer) throw new SkillyardError("UNAUTHENTICATED", "The API token is invalid or revoked.");
       if (!viewer && deps.requireAuthForRead)
         throw new SkillyardError("UNAUTHENTICATED", "This Skillyard requires a token for every read (Authorization: Bearer <token>).");
-      // Not visible and not there look the same: the digest of an unreleased package is not confirmed to outsiders.
-      const visibleToAnyone = await deps.canSeeBlob(null, sha256);
-      const visible = visibleToAnyone || (viewer !== null && (await deps.canSeeBlob(viewer, sha256)));
-      const blob = visible ? await dataSource.getRepository(PackageBlob).findOneBy({ sha256 }) : null;
       const notFound = () => new SkillyardError("PACKAGE_NOT_FOUND", `No package with sha256 ${sha256}.`, { sha256 });
+      // Not visible and not there look the same: the digest of an unreleased package is not confirmed to outsiders.
+      // A visible version implies the upload's PackageBlob row: publishing needs it, and rows are never deleted.
+      const blob = await deps.visibleBlob(viewer, sha256);
       if (!blob) throw notFound();
-      res.setHeader("Cache-Control", visibleToAnyone && !deps.requireAuthForRead ? "public, max-age=31536000, immutable" : "private, no-store");
-      res.setHeader("ETag", `"${sha256}"`);
-      await sendBlob(res, blobStore, sha256, "tgz", notFound);
+      const cacheControl = blob.public && !deps.requireAuthForRead ? "public, max-age=31536000, immutable" : "private, no-store";
+      await sendBlob(req, res, blobStore, { sha256, kind: "tgz", size: blob.size }, { cacheControl, notFound });
     }),
   );
   return router;

@@ -2,14 +2,24 @@ import { createHash, randomUUID } from "node:crypto";
 import { createWriteStream } from "node:fs";
 import fs from "node:fs/promises";
 import path from "node:path";
-import type { Readable } from "node:stream";
+import { type Readable, pipeline as pipe } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { CopyObjectCommand, DeleteObjectCommand, GetObjectCommand, HeadBucketCommand, HeadObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { Upload } from "@aws-sdk/lib-storage";
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
 import { SkillyardError } from "@skillyard/core";
 import type { BlobStoreConfig } from "../config";
-import { BLOB_CONTENT_TYPE, type BlobKind, type BlobStore, GzipUploadMeter, type OpenedBlob, type StoredBlob, blobName, verifyingStream } from "./blob-store";
+import {
+  BLOB_CONTENT_TYPE,
+  type BlobKind,
+  type BlobStore,
+  GzipUploadMeter,
+  type OpenedBlob,
+  type StoredBlob,
+  blobCorrupt,
+  blobName,
+  verifyingStream,
+} from "./blob-store";
 
 export type S3BlobStoreConfig = Extract<BlobStoreConfig, { kind: "s3" }>;
 
@@ -120,19 +130,23 @@ export class S3BlobStore implements BlobStore {
     }
   }
 
-  async open(sha256: string, kind: BlobKind = "tgz"): Promise<OpenedBlob | null> {
-    let object;
-    try {
-      object = await this.client.send(new GetObjectCommand({ Bucket: this.config.bucket, Key: this.keyOf(sha256, kind) }));
-    } catch (error) {
-      if (isNotFound(error)) return null;
-      throw unavailable(error);
+  /**
+   * One GET whose body is read only if the download goes ahead, through the digest check (hashing
+   * every read costs CPU, but the bucket is outside this server's control and a copy kept on local
+   * disk would need checking of its own; BLOB_PRESIGN takes downloads off the server instead).
+   */
+  async open(sha256: string, kind: BlobKind, expectedSize: number): Promise<OpenedBlob | null> {
+    const object = await this.get(sha256, kind);
+    if (!object) return null;
+    if (object.size !== expectedSize) {
+      object.body.destroy();
+      throw blobCorrupt(sha256, kind);
     }
-    const body = object.Body as Readable | undefined;
-    if (!body || object.ContentLength === undefined) throw new SkillyardError("BLOB_STORE_UNAVAILABLE", "The blob store answered without a body or length.");
-    const verified = verifyingStream(sha256, kind, object.ContentLength);
-    body.on("error", (error) => verified.destroy(error));
-    return { size: object.ContentLength, stream: body.pipe(verified) };
+    return {
+      size: object.size,
+      read: async (range) => pipe(object.body, verifyingStream(sha256, kind, object.size, range), () => undefined),
+      close: () => object.body.destroy(),
+    };
   }
 
   async presignedUrl(sha256: string, kind: BlobKind): Promise<string | null> {
@@ -143,15 +157,29 @@ export class S3BlobStore implements BlobStore {
 
   /** Downloads to a private temporary file, verifying the digest on the way; the copy is removed afterwards. */
   async withLocalFile<T>(sha256: string, kind: BlobKind, fn: (file: string) => Promise<T>): Promise<T> {
-    const opened = await this.open(sha256, kind);
-    if (!opened) throw new SkillyardError("PACKAGE_NOT_FOUND", `No package with sha256 ${sha256}.`, { sha256 });
+    const object = await this.get(sha256, kind);
+    if (!object) throw new SkillyardError("PACKAGE_NOT_FOUND", `No package with sha256 ${sha256}.`, { sha256 });
     const file = path.join(this.tmpDir, `fetch-${randomUUID()}.${kind}`);
     try {
-      await pipeline(opened.stream, createWriteStream(file, { flags: "wx", mode: 0o600 }));
+      await pipeline(object.body, verifyingStream(sha256, kind, object.size), createWriteStream(file, { flags: "wx", mode: 0o600 }));
       return await fn(file);
     } finally {
       await fs.rm(file, { force: true });
     }
+  }
+
+  /** The object's body (not yet read) and length, or null when it is not stored. */
+  private async get(sha256: string, kind: BlobKind): Promise<{ body: Readable; size: number } | null> {
+    let object;
+    try {
+      object = await this.client.send(new GetObjectCommand({ Bucket: this.config.bucket, Key: this.keyOf(sha256, kind) }));
+    } catch (error) {
+      if (isNotFound(error)) return null;
+      throw unavailable(error);
+    }
+    const body = object.Body as Readable | undefined;
+    if (!body || object.ContentLength === undefined) throw new SkillyardError("BLOB_STORE_UNAVAILABLE", "The blob store answered without a body or length.");
+    return { body, size: object.ContentLength };
   }
 
   private key(name: string): string {

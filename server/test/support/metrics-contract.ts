@@ -20,4 +20,5 @@ export const METRICS_CONTRACT: Readonly<Record<string, MetricShape>> = {
   skillyard_otlp_events_ingested_total: { type: "counter", labels: ["signal", "outcome"] },
   skillyard_webhook_deliveries_total: { type: "counter", labels: ["event", "outcome"] },
   skillyard_db_pool_connections: { type: "gauge", labels: ["state"] },
+  skillyard_blobs_damaged_total: { type: "counter", labels: ["kind"] },
 };
