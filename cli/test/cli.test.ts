@@ -7,6 +7,7 @@ import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { TeamRole } from "../../server/src/identity/membership.entity";
 import { GlobalRole } from "../../server/src/identity/user.entity";
+import { rollUpAll } from "../../server/test/support/downloads";
 import { skillYaml } from "../../server/test/support/seed";
 import { pythonSkill } from "../../server/test/support/skills";
 import { startTestServer, type TestServer } from "../../server/test/support/test-server";
@@ -35,8 +36,11 @@ describe("skillyard CLI against a real server", () => {
 
   const skillDir = (name: string, files: Record<string, string>) => writeSkillDir(scratch, name, files);
 
-  const downloadsOf = async (name: string) =>
-    (await server.gql<{ skill: { downloads: number } }>(`query($n: String!) { skill(name: $n) { downloads } }`, { n: name })).data!.skill.downloads;
+  /** Downloads once every install so far is rolled up (the worker's periodic roll-up may lag). */
+  const downloadsOf = async (name: string) => {
+    await rollUpAll(server.runtime.dataSource);
+    return (await server.gql<{ skill: { downloads: number } }>(`query($n: String!) { skill(name: $n) { downloads } }`, { n: name })).data!.skill.downloads;
+  };
 
   before(
     async () => {
@@ -372,6 +376,7 @@ describe("skillyard CLI against a real server", () => {
     assert.match(info.stdout, /owner\s+yard/);
     assert.match(info.stdout, /rating\s+★ 4\.0 \(1 rating\)/);
     assert.match(info.stdout, /1\.0\.0\s+PUBLISHED/);
+    await rollUpAll(server.runtime.dataSource);
     const infoJson = JSON.parse((await cli(["info", "cli-app", "--json"])).stdout);
     assert.equal(infoJson.latestVersion, "1.0.0");
     assert.equal(infoJson.owner, "yard");

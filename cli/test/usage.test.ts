@@ -8,6 +8,7 @@ import { TeamRole } from "../../server/src/identity/membership.entity";
 import { GlobalRole } from "../../server/src/identity/user.entity";
 import { addDays, weekStart } from "../../server/src/usage/usage-weeks";
 import { ClaudeSession, logsRequest, postLogs } from "../../server/test/support/claude-telemetry";
+import { rollUpAll } from "../../server/test/support/downloads";
 import { publishOk } from "../../server/test/support/publish";
 import { skillYaml } from "../../server/test/support/seed";
 import { startTestServer, type TestServer } from "../../server/test/support/test-server";
@@ -76,6 +77,7 @@ describe("skillyard usage and top against a real server with Claude Code telemet
       // The most downloaded and most recent skill is the least used: `top` must not order by either.
       const install = await server.gql(`mutation { installSkill(input: { name: "usage-idle" }) { tenant { name } } }`, {}, member);
       assert.equal(install.errors, undefined, JSON.stringify(install.errors));
+      await rollUpAll(server.runtime.dataSource);
 
       // The data team's ingest token, as its managed settings hand it to Claude Code.
       const settings = await server.gql<{ managedSettings: { env: Record<string, string> } }>(`{ managedSettings(team: "data") }`, {}, admin);

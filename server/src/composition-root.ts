@@ -37,6 +37,7 @@ import {
   TenantInstallsResolver,
 } from "./community/community.resolver";
 import { createCommunityLoaders } from "./community/community.loaders";
+import { DownloadCounters, DownloadRollupJob } from "./community/download-counters";
 import { InstallService } from "./community/install.service";
 import { RatingService } from "./community/rating.service";
 import { archiveLimits, type Config } from "./config";
@@ -211,6 +212,7 @@ function createServices(
     yankAndDeprecate: new YankAndDeprecateService(dataSource, lifecycle),
     testRuns,
     installs: new InstallService(dataSource),
+    downloadCounters: new DownloadCounters(dataSource),
     ratings: new RatingService(dataSource),
     versionReviews: new VersionReviewService(dataSource, audit, lifecycle, pipeline, reviewPolicy),
     webhooks,
@@ -366,7 +368,7 @@ export async function startRuntime(options: {
     subgraphs,
     schema: buildExecutableSchema(subgraphs),
     requestContext(viewer) {
-      const catalog = createCatalogLoaders(dataSource);
+      const catalog = createCatalogLoaders(dataSource.manager);
       const identity = createIdentityLoaders(dataSource);
       return {
         viewer,
@@ -427,11 +429,14 @@ export async function startRuntime(options: {
   }
   let usageJobs: UsageJobs | null = null;
   let scrubber: BlobScrubber | null = null;
+  let downloadRollup: DownloadRollupJob | null = null;
   if (options.worker) {
     if (blobStore instanceof FileBlobStore && config.blobStore.kind === "file" && config.blobStore.verifyIntervalHours > 0) {
       scrubber = new BlobScrubber({ store: blobStore, logger, metrics, intervalHours: config.blobStore.verifyIntervalHours });
       scrubber.start();
     }
+    downloadRollup = new DownloadRollupJob({ counters: services.downloadCounters, logger, intervalSeconds: config.downloadsRollupIntervalSeconds });
+    await downloadRollup.start();
     usageJobs = new UsageJobs({
       store: services.usageEvents,
       tiers: services.usageTiers,
@@ -456,6 +461,7 @@ export async function startRuntime(options: {
       await evalWorker?.stop();
       await usageJobs?.stop();
       await scrubber?.stop();
+      await downloadRollup?.stop();
       await testQueue.stop();
       await evalQueue.stop();
       await webhookQueue.stop();

@@ -61,6 +61,11 @@ const envSchema = z.object({
     .optional(),
   /** How long an invitation code can be redeemed. */
   INVITATION_TTL_HOURS: int(1, 24 * 30).default(72),
+  /**
+   * How often a worker adds the installs committed since its last roll-up to the download counters:
+   * `downloads` (and sorting by it) lags installs by about this much.
+   */
+  DOWNLOADS_ROLLUP_INTERVAL_SECONDS: int(1, 3600).default(5),
   /** Claude Code marketplace name of the `latest` catalog; channels are `<name>-<channel>`. */
   MARKETPLACE_NAME: z
     .string()
@@ -245,6 +250,8 @@ export type Config = Readonly<{
   /** The subgraph listener for a company router; null when SUBGRAPH_PORT is unset. */
   subgraphListener: Readonly<{ port: number; secret: string }> | null;
   invitationTtlHours: number;
+  /** How often workers roll the install log up into the download counters. */
+  downloadsRollupIntervalSeconds: number;
   /** Built admin SPA (index.html, assets/), served at /admin/. */
   adminDistDir: string;
   limits: Readonly<{
@@ -414,6 +421,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     subgraphListener:
       e.SUBGRAPH_PORT !== undefined && e.SUBGRAPH_SECRET !== undefined ? Object.freeze({ port: e.SUBGRAPH_PORT, secret: e.SUBGRAPH_SECRET }) : null,
     invitationTtlHours: e.INVITATION_TTL_HOURS,
+    downloadsRollupIntervalSeconds: e.DOWNLOADS_ROLLUP_INTERVAL_SECONDS,
     marketplaceName: e.MARKETPLACE_NAME,
     requireAuthForRead: e.REQUIRE_AUTH_FOR_READ,
     // From the repository root rather than __dirname: this file runs from src/ (swc) and dist/server/src/ (tsc).

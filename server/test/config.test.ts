@@ -38,6 +38,17 @@ describe("configuration", () => {
     assert.ok(found.includes('EVAL_GATED_TIERS must be NONE or a comma-separated list of HIGH, MEDIUM, LOW (got "HIGH,SOMETIMES")'), found.join("\n"));
   });
 
+  test("DOWNLOADS_ROLLUP_INTERVAL_SECONDS: 5 by default, 1 to 3600 seconds", () => {
+    assert.equal(loadConfig({}).downloadsRollupIntervalSeconds, 5);
+    assert.equal(loadConfig({ DOWNLOADS_ROLLUP_INTERVAL_SECONDS: "60" }).downloadsRollupIntervalSeconds, 60);
+    for (const bad of ["0", "3601", "1.5", "soon"]) {
+      assert.ok(
+        problems({ DOWNLOADS_ROLLUP_INTERVAL_SECONDS: bad }).some((p) => p.startsWith("DOWNLOADS_ROLLUP_INTERVAL_SECONDS ")),
+        `${bad} is refused with the variable's name`,
+      );
+    }
+  });
+
   test("every bad value is reported with the variable's name", () => {
     const found = problems({
       PORT: "eighty",

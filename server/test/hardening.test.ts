@@ -106,7 +106,8 @@ describe("API hardening (development mode)", () => {
       const res = await fetch(`${server.url}/graphql`, {
         method: "POST",
         headers: { "content-type": "application/json" },
-        body: JSON.stringify({ query: `{ skill(name: "hardened") { versions { edges { node { downloads } } } } }` }),
+        // Aliased, so the response's path cannot be what names the table.
+        body: JSON.stringify({ query: `{ skill(name: "hardened") { tenants: installsByTenant { installs } } }` }),
       });
       const text = await res.text();
       const body = JSON.parse(text) as { errors: { message: string; extensions: Record<string, unknown> }[] };

@@ -2,6 +2,7 @@ import "reflect-metadata";
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { after, before, describe, test } from "node:test";
+import { rollUpAll } from "./support/downloads";
 import { skillYaml } from "./support/seed";
 import { publishOk } from "./support/publish";
 import { startTestServer, type TestServer } from "./support/test-server";
@@ -70,11 +71,14 @@ describe("installSkill", () => {
     }
   });
 
-  test("records one install per node for the tenant; downloads count installs", async () => {
-    const before = await server.gql<{ skill: { downloads: number } }>(`{ skill(name: "mid") { downloads } }`);
+  test("records one install per node for the tenant; downloads count installs once rolled up", async () => {
+    const downloads = async () => (await server.gql<{ skill: { downloads: number } }>(`{ skill(name: "mid") { downloads } }`)).data!.skill.downloads;
+    await rollUpAll(server.runtime.dataSource);
+    const before = await downloads();
     await install({ name: "mid", range: "^1" });
-    const afterRes = await server.gql<{ skill: { downloads: number } }>(`{ skill(name: "mid") { downloads } }`);
-    assert.equal(afterRes.data!.skill.downloads, before.data!.skill.downloads + 1);
+    assert.equal(await downloads(), before, "downloads lag the install until a roll-up");
+    await rollUpAll(server.runtime.dataSource);
+    assert.equal(await downloads(), before + 1);
     const rows: { count: number }[] = await server.runtime.dataSource.query(
       `SELECT count(*)::int AS count FROM install i JOIN team t ON t.id = i.tenant_id WHERE t.name = 'analytics'`,
     );

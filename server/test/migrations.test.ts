@@ -6,8 +6,10 @@ import { after, before, describe, test } from "node:test";
 import { randomBytes } from "node:crypto";
 import { Client } from "pg";
 import type { DataSource } from "typeorm";
+import { DownloadCounters } from "../src/community/download-counters";
 import { createDataSource } from "../src/db/data-source";
 import { runMigrationsLocked } from "../src/db/migrate";
+import { rollUpAll } from "./support/downloads";
 import { createTestDatabase } from "./support/test-database";
 
 describe("migrations", () => {
@@ -81,6 +83,69 @@ describe("migrations", () => {
     await dataSource.runMigrations();
     assert.deepEqual(await dataSource.query(`SELECT scope FROM api_token WHERE user_id = $1`, [user.id]), [{ scope: "FULL" }]);
     await dataSource.query(`DELETE FROM "user" WHERE id = $1`, [user.id]);
+  });
+
+  test("DownloadRollup loses no download and counts none twice: skill counters stay, version counters start from the log", async () => {
+    const index = dataSource.migrations.findIndex((m) => m.name === "DownloadRollup1796582190138");
+    assert.ok(index >= 0, "this test targets the migration that made downloads a roll-up");
+    for (let i = dataSource.migrations.length - 1; i >= index; i--) await dataSource.undoLastMigration();
+    // What the install path wrote before: the install rows, and skill.download_count raised with them.
+    const [user] = (await dataSource.query(`INSERT INTO "user" (handle, email) VALUES ('old-installer', 'old-installer@example.test') RETURNING id`)) as {
+      id: string;
+    }[];
+    const [team] = (await dataSource.query(`INSERT INTO team (name) VALUES ('old-tenant') RETURNING id`)) as { id: string }[];
+    const [skill] = (await dataSource.query(
+      `INSERT INTO skill (name, name_skeleton, team_id, download_count) VALUES ('counted', 'counted', $1, 3) RETURNING id`,
+      [team.id],
+    )) as { id: string }[];
+    const versions = (await dataSource.query(
+      `INSERT INTO skill_version (skill_id, version, status, manifest, package_sha256, package_size, published_by_id)
+       SELECT $1, v, 'PUBLISHED', '{}'::jsonb, repeat('a', 64), 1, $2 FROM unnest(ARRAY['1.0.0', '1.1.0']) AS v RETURNING id, version`,
+      [skill.id, user.id],
+    )) as { id: string; version: string }[];
+    const versionId = (v: string) => versions.find((x) => x.version === v)!.id;
+    for (const v of ["1.0.0", "1.1.0", "1.1.0"]) {
+      await dataSource.query(`INSERT INTO install (tenant_id, skill_id, version_id, installed_by_id) VALUES ($1, $2, $3, $4)`, [
+        team.id,
+        skill.id,
+        versionId(v),
+        user.id,
+      ]);
+    }
+    await dataSource.runMigrations();
+
+    const downloads = async () => {
+      const [s] = (await dataSource.query(`SELECT download_count AS n FROM skill WHERE id = $1`, [skill.id])) as { n: number }[];
+      const vs = (await dataSource.query(`SELECT version, download_count AS n FROM skill_version WHERE skill_id = $1 ORDER BY version`, [skill.id])) as {
+        version: string;
+        n: number;
+      }[];
+      return { skill: s.n, versions: vs.map((v) => [v.version, v.n]) };
+    };
+    assert.deepEqual(await downloads(), {
+      skill: 3,
+      versions: [
+        ["1.0.0", 1],
+        ["1.1.0", 2],
+      ],
+    });
+    const counters = new DownloadCounters(dataSource);
+    assert.equal(await rollUpAll(dataSource, counters), 0, "installs from before are not counted again");
+    await dataSource.query(`INSERT INTO install (tenant_id, skill_id, version_id, installed_by_id) VALUES ($1, $2, $3, $4)`, [
+      team.id,
+      skill.id,
+      versionId("1.0.0"),
+      user.id,
+    ]);
+    assert.equal(await rollUpAll(dataSource, counters), 1, "an install from after is counted");
+    assert.deepEqual(await downloads(), {
+      skill: 4,
+      versions: [
+        ["1.0.0", 2],
+        ["1.1.0", 2],
+      ],
+    });
+    // The rows stay: skill versions are never deleted, and this file's database is dropped after it.
   });
 
   test("the application never synchronizes the schema", () => {

@@ -1,5 +1,5 @@
 import semver from "semver";
-import { In, type DataSource } from "typeorm";
+import { In, type EntityManager } from "typeorm";
 import { batchLoader, byKey, groupBy } from "../common/loader-utils";
 import { createChannelLoaders } from "./channel.loaders";
 import { Permission } from "./permission.entity";
@@ -8,9 +8,11 @@ import { SkillVersion } from "./skill-version.entity";
 import { VersionDependency } from "./version-dependency.entity";
 import { VersionPermission } from "./version-permission.entity";
 
-/** One instance per request: every relation the catalog graph walks is fetched in one query per level. */
-export function createCatalogLoaders(dataSource: DataSource) {
-  const em = dataSource.manager;
+/**
+ * One instance per request: every relation the catalog graph walks is fetched in one query per level.
+ * Over the data source's manager, or a transaction's when code inside one resolves a tree (the review policy).
+ */
+export function createCatalogLoaders(em: EntityManager) {
   const versionById = batchLoader<string, SkillVersion | null>(async (ids) => byKey(ids, await em.findBy(SkillVersion, { id: In([...ids]) }), (v) => v.id));
   /**
    * Every version a list query loads is primed into `versionById`: the fields other subgraphs add to a
@@ -51,7 +53,7 @@ export function createCatalogLoaders(dataSource: DataSource) {
     permissionByName: batchLoader<string, Permission | null>(async (names) =>
       byKey(names, await em.findBy(Permission, { name: In([...names]) }), (p) => p.name),
     ),
-    ...createChannelLoaders(dataSource),
+    ...createChannelLoaders(em),
   };
 }
 

@@ -1,13 +1,15 @@
 import semver from "semver";
-import { In, type EntityManager } from "typeorm";
 import { SkillyardError } from "@skillyard/core";
+import type { CatalogLoaders } from "./catalog.loaders";
 import { isChannelName, LATEST_CHANNEL } from "./channel.service";
-import { SkillChannel } from "./skill-channel.entity";
-import { Skill } from "./skill.entity";
-import { SkillVersion } from "./skill-version.entity";
-import { VersionDependency } from "./version-dependency.entity";
+import type { Skill } from "./skill.entity";
+import type { SkillVersion } from "./skill-version.entity";
+import type { VersionDependency } from "./version-dependency.entity";
 import { exactPin, resolveRange, RESOLVABLE_STATUSES } from "./version-resolution";
 import { VersionStatus } from "./version-status";
+
+/** What resolution reads: a request's catalog loaders (installSkill), or ones over a transaction's EntityManager (the review policy). */
+export type ResolutionLoaders = Pick<CatalogLoaders, "skillById" | "versionById" | "versionsBySkillId" | "dependenciesByVersionId" | "channelsBySkillId">;
 
 export interface ResolvedNode {
   skill: Skill;
@@ -32,17 +34,13 @@ const label = (skill: Skill, version: SkillVersion) => `${skill.name}@${version.
  * with a warning naming the deprecation message and replacement.
  */
 export class DependencyTreeResolver {
-  private readonly skills = new Map<string, Skill>();
-  private readonly versions = new Map<string, SkillVersion[]>();
-  private readonly dependencies = new Map<string, VersionDependency[]>();
   /** Notes about what was chosen, in resolution order: yanked versions installed anyway, deprecated ones. */
   readonly warnings: string[] = [];
 
-  constructor(private readonly em: EntityManager) {}
+  constructor(private readonly loaders: ResolutionLoaders) {}
 
   /** The tree under `root` for `range` (a semver range, `latest`, or one of the root's channels), root first. */
   async resolve(root: Skill, range: string): Promise<ResolvedNode[]> {
-    this.skills.set(root.id, root);
     const chosen = new Map<string, ResolvedNode>();
     const order: ResolvedNode[] = [];
     const visit = async (skill: Skill, wanted: string, path: ResolvedNode[]): Promise<void> => {
@@ -71,7 +69,7 @@ export class DependencyTreeResolver {
       chosen.set(skill.id, node);
       order.push(node);
       for (const dep of await this.dependenciesOf(version)) {
-        await visit(this.skills.get(dep.dependencySkillId)!, dep.range, [...path, node]);
+        await visit(dep.dependencySkill, dep.range, [...path, node]);
       }
     };
     await visit(root, range, []);
@@ -80,7 +78,7 @@ export class DependencyTreeResolver {
 
   private async pick(skill: Skill, wanted: string, trail: string[], isRoot: boolean): Promise<SkillVersion> {
     if (isRoot && isChannelName(wanted)) return this.pickChannel(skill, wanted);
-    const found = resolveRange(await this.versionsOf(skill), wanted, skill.latestVersionId);
+    const found = resolveRange(await this.loaders.versionsBySkillId.load(skill.id), wanted, skill.latestVersionId);
     if (!found) {
       const where = trail.length ? ` (needed by ${trail.join(" → ")})` : "";
       throw new SkillyardError("NO_MATCHING_VERSION", `No installable version of ${skill.name} satisfies ${wanted}${where}.`, {
@@ -94,8 +92,9 @@ export class DependencyTreeResolver {
 
   /** The version a channel points at; an unknown channel is NO_MATCHING_VERSION naming the ones there are. */
   private async pickChannel(skill: Skill, channel: string): Promise<SkillVersion> {
-    const stored = await this.em.getRepository(SkillChannel).find({ where: { skillId: skill.id }, relations: { version: true } });
-    const found = stored.find((c) => c.name === channel)?.version;
+    const stored = await this.loaders.channelsBySkillId.load(skill.id);
+    const pointer = stored.find((c) => c.name === channel);
+    const found = pointer ? await this.loaders.versionById.load(pointer.versionId) : null;
     // Channels only ever point at installable versions, which can later only become yanked.
     if (!found || !RESOLVABLE_STATUSES.includes(found.status)) {
       const names = [LATEST_CHANNEL, ...stored.map((c) => c.name).sort()];
@@ -115,30 +114,14 @@ export class DependencyTreeResolver {
       const how = exactPin(wanted) ? `the exact pin ${wanted}` : `channel "${wanted}", which still points at it`;
       this.warnings.push(`${label(skill, version)} was yanked: ${version.statusReason ?? "no reason given"}; installed only because of ${how}${neededBy}.`);
     } else if (version.status === VersionStatus.DEPRECATED) {
-      const replacement = version.replacementSkillId ? await this.em.getRepository(Skill).findOneBy({ id: version.replacementSkillId }) : null;
+      const replacement = version.replacementSkillId ? await this.loaders.skillById.load(version.replacementSkillId) : null;
       const instead = replacement ? `; use ${replacement.name} instead` : "";
       this.warnings.push(`${label(skill, version)} is deprecated: ${version.statusReason ?? "no message given"}${instead}${neededBy}.`);
     }
   }
 
-  /** Installable and yanked versions of the skill (yanked ones only ever match exact pins and channels). */
-  private async versionsOf(skill: Skill): Promise<SkillVersion[]> {
-    let list = this.versions.get(skill.id);
-    if (!list) {
-      list = await this.em.getRepository(SkillVersion).findBy({ skillId: skill.id, status: In([...RESOLVABLE_STATUSES]) });
-      this.versions.set(skill.id, list);
-    }
-    return list;
-  }
-
+  /** The version's dependencies, ordered by name. Its rows are its manifest's dependencies (written with the version), so none to read when that is empty. */
   private async dependenciesOf(version: SkillVersion): Promise<VersionDependency[]> {
-    let deps = this.dependencies.get(version.id);
-    if (!deps) {
-      deps = await this.em.getRepository(VersionDependency).find({ where: { versionId: version.id }, relations: { dependencySkill: true } });
-      deps.sort((a, b) => a.dependencySkill.name.localeCompare(b.dependencySkill.name));
-      for (const d of deps) this.skills.set(d.dependencySkill.id, d.dependencySkill);
-      this.dependencies.set(version.id, deps);
-    }
-    return deps;
+    return version.manifest.dependencies.length === 0 ? [] : this.loaders.dependenciesByVersionId.load(version.id);
   }
 }

@@ -7,6 +7,7 @@ import { Skill } from "./skill.entity";
 
 export enum SkillSort {
   RELEVANCE = "RELEVANCE",
+  /** skill.download_count, which DownloadCounters rolls up from the install log: it lags installs by seconds. */
   DOWNLOADS = "DOWNLOADS",
   RATING = "RATING",
   RECENT = "RECENT",

@@ -59,4 +59,8 @@ export class SkillVersion extends BaseEntity {
   /** For a DEPRECATED version: the skill to use instead, if the maintainers named one. */
   @Column({ type: "uuid", nullable: true })
   replacementSkillId: string | null;
+
+  /** Installs of this version up to the last roll-up of the install log (DownloadCounters). */
+  @Column({ type: "integer", default: 0 })
+  downloadCount: number;
 }

@@ -52,7 +52,7 @@ export class Skill extends BaseEntity {
   @Column({ type: "uuid", nullable: true })
   latestVersionId: string | null;
 
-  /** Installs recorded for this skill (downloads = installs). */
+  /** Installs of this skill (downloads = installs) up to the last roll-up of the install log (DownloadCounters). */
   @Column({ type: "integer", default: 0 })
   downloadCount: number;
 

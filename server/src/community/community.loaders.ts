@@ -17,7 +17,7 @@ export interface TenantInstalls {
 export function createCommunityLoaders(dataSource: DataSource) {
   const em = dataSource.manager;
   return {
-    /** The aggregate columns the community subgraph adds to Skill (rating, reviewCount, downloads). */
+    /** The aggregate columns the community subgraph adds to Skill (rating, reviewCount, downloads as of the last roll-up). */
     skillStatsById: batchLoader<string, Pick<Skill, "id" | "ratingAverage" | "ratingCount" | "downloadCount" | "teamId"> | null>(async (ids) =>
       byKey(
         ids,
@@ -30,16 +30,10 @@ export function createCommunityLoaders(dataSource: DataSource) {
       const rows = await em.find(Rating, { where: { skillId: In([...skillIds]) }, order: { updatedAt: "DESC", id: "DESC" } });
       return groupBy(skillIds, rows, (r) => r.skillId);
     }),
-    /** Installs of each version (downloads per version). */
-    installCountByVersionId: batchLoader<string, number>(async (versionIds) => {
-      const rows: { version_id: string; count: number }[] = await em.query(
-        `SELECT version_id, count(*)::int AS count FROM install WHERE version_id = ANY($1::uuid[]) GROUP BY version_id`,
-        [[...versionIds]],
-      );
-      const map = new Map(rows.map((r) => [r.version_id, r.count]));
-      return versionIds.map((id) => map.get(id) ?? 0);
-    }),
-    /** Installs of each skill grouped by tenant, most installs first, then by team name: one statement for any number of skills. */
+    /**
+     * Installs of each skill grouped by tenant, most installs first, then by team name: one statement
+     * for any number of skills. Counted from the install log itself, so current (downloads lag it).
+     */
     installsByTenantBySkillId: batchLoader<string, TenantInstalls[]>(async (skillIds) => {
       const rows: { skill_id: string; tenant_id: string; installs: number; last_installed_at: Date; versions: string[] }[] = await em.query(
         `SELECT i.skill_id, i.tenant_id, count(*)::int AS installs, max(i.created_at) AS last_installed_at, array_agg(DISTINCT v.version) AS versions

@@ -47,7 +47,10 @@ export class SkillStatsResolver {
     return (await ctx.loaders.community.skillStatsById.load(skill.id))?.ratingCount ?? 0;
   }
 
-  @FieldResolver(() => Int, { description: "Installs of any version by any tenant." })
+  @FieldResolver(() => Int, {
+    description:
+      "Installs of any version by any tenant, as of the last roll-up of the install log: an install shows up here within the server's roll-up interval (5 s by default), not at once.",
+  })
   async downloads(@Ctx() ctx: CommunityContext, @Root() skill: EntityRef): Promise<number> {
     return (await ctx.loaders.community.skillStatsById.load(skill.id))?.downloadCount ?? 0;
   }
@@ -59,7 +62,7 @@ export class SkillStatsResolver {
 
   @FieldResolver(() => [TenantInstallsType], {
     description:
-      "One entry per team that installed any version of the skill, most installs first, then by team name. Bounded by the number of teams, so not paginated.",
+      "One entry per team that installed any version of the skill, most installs first, then by team name. Counted from the install log, so current (unlike downloads). Bounded by the number of teams, so not paginated.",
   })
   installsByTenant(@Ctx() ctx: CommunityContext, @Root() skill: EntityRef): Promise<TenantInstalls[]> {
     return ctx.loaders.community.installsByTenantBySkillId.load(skill.id);
@@ -81,9 +84,10 @@ export class SkillVersionStatsResolver {
     return toGlobalId("SkillVersion", version.id);
   }
 
-  @FieldResolver(() => Int, { description: "Installs of this version." })
-  downloads(@Ctx() ctx: CommunityContext, @Root() version: EntityRef): Promise<number> {
-    return ctx.loaders.community.installCountByVersionId.load(version.id);
+  @FieldResolver(() => Int, { description: "Installs of this version, as of the last roll-up of the install log (like Skill.downloads)." })
+  async downloads(@Ctx() ctx: CommunityContext, @Root() version: EntityRef): Promise<number> {
+    // Lists of versions primed this loader: no statement of its own.
+    return (await ctx.loaders.catalog.versionById.load(version.id))?.downloadCount ?? 0;
   }
 }
 

@@ -1,14 +1,11 @@
 import semver from "semver";
-import { type DataSource, type EntityManager } from "typeorm";
+import type { DataSource } from "typeorm";
 import { SkillyardError } from "@skillyard/core";
 import type { CatalogContext } from "../catalog/catalog.context";
 import { isChannelName, LATEST_CHANNEL } from "../catalog/channel.service";
 import { DependencyTreeResolver, type ResolvedNode } from "../catalog/dependency-tree-resolver";
-import { Skill } from "../catalog/skill.entity";
-import { Membership } from "../identity/membership.entity";
 import { Team } from "../identity/team.entity";
-import { isAdmin, requireViewer } from "../identity/viewer";
-import { Install } from "./install.entity";
+import { isAdmin, requireViewer, type Viewer } from "../identity/viewer";
 
 export interface InstallInput {
   name: string;
@@ -32,7 +29,12 @@ export interface InstallResult {
 export class InstallService {
   constructor(private readonly dataSource: DataSource) {}
 
-  /** Resolves the tree and records one install per node for the tenant, in one transaction. */
+  /**
+   * Resolves the tree and appends one install per node for the tenant. Every read goes through the
+   * request's loaders, which the visibility check shares (memberships, the skill's versions); the
+   * rows go in with one INSERT, atomic on its own, so no transaction is opened. No counter is
+   * touched: DownloadCounters rolls the log up into `downloads`.
+   */
   async installSkill(ctx: CatalogContext, input: InstallInput): Promise<InstallResult> {
     const viewer = requireViewer(ctx);
     const range = input.range?.trim() || LATEST_CHANNEL;
@@ -41,31 +43,33 @@ export class InstallService {
         argument: "range",
       });
     }
-    return this.dataSource.transaction(async (em) => {
-      const tenant = await this.tenantFor(em, viewer.user.id, isAdmin(viewer.user), input.tenant ?? null);
-      // A skill that was never released does not exist for those who may not see it.
-      const root = await ctx.visibility.skillOrNull(await em.getRepository(Skill).findOneBy({ name: input.name }));
-      if (!root) throw new SkillyardError("NOT_FOUND", `There is no skill named "${input.name}".`, { name: input.name });
-      const resolver = new DependencyTreeResolver(em);
-      const nodes = await resolver.resolve(root, range);
-      await em
-        .getRepository(Install)
-        .insert(nodes.map((n, i) => ({ tenantId: tenant.id, skillId: n.skill.id, versionId: n.version.id, installedById: viewer.user.id, transitive: i > 0 })));
-      await em.query(`UPDATE skill SET download_count = download_count + 1 WHERE id = ANY($1::uuid[])`, [nodes.map((n) => n.skill.id)]);
-      return { tenant, nodes, warnings: resolver.warnings };
-    });
+    const tenant = await this.tenantFor(ctx, viewer, input.tenant ?? null);
+    // A skill that was never released does not exist for those who may not see it.
+    const root = await ctx.visibility.skillOrNull(await ctx.loaders.catalog.skillByName.load(input.name));
+    if (!root) throw new SkillyardError("NOT_FOUND", `There is no skill named "${input.name}".`, { name: input.name });
+    const resolver = new DependencyTreeResolver(ctx.loaders.catalog);
+    const nodes = await resolver.resolve(root, range);
+    await this.dataSource.query(
+      `INSERT INTO install (tenant_id, skill_id, version_id, installed_by_id, transitive)
+       SELECT $1::uuid, node.skill_id, node.version_id, $2::uuid, node.ord > 1 FROM unnest($3::uuid[], $4::uuid[]) WITH ORDINALITY AS node(skill_id, version_id, ord)`,
+      [tenant.id, viewer.user.id, nodes.map((n) => n.skill.id), nodes.map((n) => n.version.id)],
+    );
+    return { tenant, nodes, warnings: resolver.warnings };
   }
 
-  private async tenantFor(em: EntityManager, userId: string, admin: boolean, tenantName: string | null): Promise<Team> {
+  /** The named team, or the viewer's only one; from the viewer's memberships, which the visibility check loads anyway. */
+  private async tenantFor(ctx: CatalogContext, viewer: Viewer, tenantName: string | null): Promise<Team> {
+    const memberships = await ctx.loaders.identity.membershipsByUserId.load(viewer.user.id);
     if (tenantName) {
-      const team = await em.getRepository(Team).findOneBy({ name: tenantName });
+      const own = memberships.find((m) => m.team.name === tenantName);
+      if (own) return own.team;
+      const team = await this.dataSource.getRepository(Team).findOneBy({ name: tenantName });
       if (!team) throw new SkillyardError("NOT_FOUND", `There is no team "${tenantName}".`, { tenant: tenantName });
-      if (!admin && !(await em.getRepository(Membership).existsBy({ userId, teamId: team.id }))) {
+      if (!isAdmin(viewer.user)) {
         throw new SkillyardError("FORBIDDEN", `You cannot install for team "${tenantName}": you are not a member.`, { tenant: tenantName });
       }
       return team;
     }
-    const memberships = await em.getRepository(Membership).find({ where: { userId }, relations: { team: true } });
     if (memberships.length === 1) return memberships[0].team;
     throw new SkillyardError(
       "BAD_USER_INPUT",

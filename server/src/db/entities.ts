@@ -8,6 +8,7 @@ import { Skill } from "../catalog/skill.entity";
 import { SkillVersion } from "../catalog/skill-version.entity";
 import { VersionDependency } from "../catalog/version-dependency.entity";
 import { VersionPermission } from "../catalog/version-permission.entity";
+import { DownloadRollup } from "../community/download-rollup.entity";
 import { Install } from "../community/install.entity";
 import { Rating } from "../community/rating.entity";
 import { PackageBlob } from "../packages/package-blob.entity";
@@ -39,6 +40,7 @@ export const ENTITIES = [
   VersionPermission,
   Rating,
   Install,
+  DownloadRollup,
   PackageBlob,
   TestRun,
   TestRunEvent,

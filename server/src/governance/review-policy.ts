@@ -5,6 +5,7 @@ import { catalogueEntryName } from "../catalog/permission-catalogue.service";
 import { Skill } from "../catalog/skill.entity";
 import { SkillVersion } from "../catalog/skill-version.entity";
 
+import { createCatalogLoaders } from "../catalog/catalog.loaders";
 import { DependencyTreeResolver } from "../catalog/dependency-tree-resolver";
 
 /** A CRITICAL permission needs this many approvals, from distinct reviewers (the two-person rule). */
@@ -169,12 +170,14 @@ export class ReviewPolicy {
   async blastRadius(em: EntityManager, version: SkillVersion, riskOf: (name: string) => PermissionRisk): Promise<BlastRadiusEntry[]> {
     const skill = await em.findOneByOrFail(Skill, { id: version.skillId });
     const members: { label: string; permissions: string[] }[] = [{ label: `${skill.name}@${version.version}`, permissions: version.manifest.permissions }];
+    // Through the caller's manager: inside a transaction, resolution sees what the transaction sees.
+    const loaders = createCatalogLoaders(em);
     for (const dep of version.manifest.dependencies) {
       const depSkill = await em.findOneBy(Skill, { name: dep.name });
       if (!depSkill) continue;
       try {
         // The install resolver decides which versions a tenant would get.
-        for (const node of await new DependencyTreeResolver(em).resolve(depSkill, dep.range)) {
+        for (const node of await new DependencyTreeResolver(loaders).resolve(depSkill, dep.range)) {
           members.push({ label: `${node.skill.name}@${node.version.version}`, permissions: node.version.manifest.permissions });
         }
       } catch (error) {

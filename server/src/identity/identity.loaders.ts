@@ -12,8 +12,13 @@ export function createIdentityLoaders(dataSource: DataSource) {
   return {
     userById: batchLoader<string, User | null>(async (ids) => byKey(ids, await em.findBy(User, { id: In([...ids]) }), (u) => u.id)),
     teamById: batchLoader<string, Team | null>(async (ids) => byKey(ids, await em.findBy(Team, { id: In([...ids]) }), (t) => t.id)),
+    /** Each user's memberships with their teams (installSkill picks the tenant from them; the visibility check reads them too). */
     membershipsByUserId: batchLoader<string, Membership[]>(async (userIds) =>
-      groupBy(userIds, await em.find(Membership, { where: { userId: In([...userIds]) }, order: { createdAt: "ASC" } }), (m) => m.userId),
+      groupBy(
+        userIds,
+        await em.find(Membership, { where: { userId: In([...userIds]) }, relations: { team: true }, order: { createdAt: "ASC" } }),
+        (m) => m.userId,
+      ),
     ),
     membershipsByTeamId: batchLoader<string, Membership[]>(async (teamIds) =>
       groupBy(teamIds, await em.find(Membership, { where: { teamId: In([...teamIds]) }, order: { createdAt: "ASC" } }), (m) => m.teamId),
