@@ -376,7 +376,7 @@ export async function startRuntime(options: {
         loaders: {
           catalog,
           identity,
-          community: createCommunityLoaders(dataSource),
+          community: createCommunityLoaders(dataSource, catalog),
           testing: createTestingLoaders(dataSource),
           evals: createEvalLoaders(dataSource),
           governance: createGovernanceLoaders(dataSource, packageSource),

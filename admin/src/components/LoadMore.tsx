@@ -54,9 +54,13 @@ export function LoadMoreButton({
 /**
  * For `fetchMore`'s `updateQuery`: the next page of a connection with the edges already shown kept in front.
  * Everything but the edges (pageInfo, …) comes from the next page; a total the server counts only on
- * the first page (null later) is kept.
+ * the first page (null later) is kept, with whether it was capped.
  */
-export function appendEdges<Connection extends { edges: readonly unknown[]; totalCount?: number | null }>(shown: Connection, next: Connection): Connection {
+export function appendEdges<Connection extends { edges: readonly unknown[]; totalCount?: number | null; totalCountIsCapped?: boolean }>(
+  shown: Connection,
+  next: Connection,
+): Connection {
   const merged = { ...next, edges: [...shown.edges, ...next.edges] };
-  return "totalCount" in next ? { ...merged, totalCount: next.totalCount ?? shown.totalCount } : merged;
+  if (!("totalCount" in next) || (next.totalCount !== null && next.totalCount !== undefined)) return merged;
+  return { ...merged, totalCount: shown.totalCount, ...("totalCountIsCapped" in shown ? { totalCountIsCapped: shown.totalCountIsCapped } : {}) };
 }

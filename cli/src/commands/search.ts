@@ -51,6 +51,7 @@ async function search(ctx: Context, query: string | undefined, options: SearchOp
   if (ctx.json) {
     ctx.out.printJson({
       totalCount: skills.totalCount,
+      totalCountIsCapped: skills.totalCountIsCapped,
       skills: rows.map((s) => ({ ...s, latestVersion: s.latestVersion?.version ?? null })),
     });
     return;
@@ -81,6 +82,8 @@ async function search(ctx: Context, query: string | undefined, options: SearchOp
   );
   for (const line of lines) ctx.out.line(line);
   if (skills.totalCount !== null && skills.totalCount > rows.length) {
-    ctx.out.line(ctx.out.out.dim(`${rows.length} of ${skills.totalCount} shown; use --limit to see more.`));
+    // The server counts up to a cap: past it, the total is a lower bound.
+    const total = `${skills.totalCount.toLocaleString("en")}${skills.totalCountIsCapped ? "+" : ""}`;
+    ctx.out.line(ctx.out.out.dim(`${rows.length} of ${total} shown; use --limit to see more.`));
   }
 }

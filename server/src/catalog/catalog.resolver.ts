@@ -1,6 +1,6 @@
 import { Arg, Args, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from "type-graphql";
 import { Access, AccessRule } from "../identity/access";
-import { connectionFromArray, type Connection, PageArgs } from "../common/connection";
+import { type CappedConnection, connectionFromArray, type Connection, PageArgs } from "../common/connection";
 import { expectGlobalId, fromGlobalId, toGlobalId } from "../common/global-id";
 import type { PublicUrl } from "../packages/public-url";
 import type { CatalogContext } from "./catalog.context";
@@ -51,7 +51,7 @@ export class SkillResolver {
     @Arg("sort", () => SkillSort, { nullable: true }) sort: SkillSort | null,
     @Arg("first", () => Int, { nullable: true }) first: number | null,
     @Arg("after", () => String, { nullable: true }) after: string | null,
-  ): Promise<Connection<Skill>> {
+  ): Promise<CappedConnection<Skill>> {
     const page = await this.search.search({ query, category, tags, sort, first, after });
     for (const edge of page.edges) ctx.loaders.catalog.skillById.prime(edge.node.id, edge.node);
     return page;
@@ -84,17 +84,21 @@ export class SkillResolver {
   }
 
   @FieldResolver(() => SkillConnection, { description: "Skills with a version you may see that depends on this one." })
-  async dependents(@Ctx() ctx: CatalogContext, @Root() skill: Skill, @Args() page: PageArgs): Promise<Connection<Skill>> {
+  async dependents(@Ctx() ctx: CatalogContext, @Root() skill: Skill, @Args() page: PageArgs): Promise<CappedConnection<Skill>> {
     const edges = await ctx.loaders.catalog.dependentsBySkillId.load(skill.id);
     // The depending version reveals the relation: an unreleased version's dependency stays with its team.
     const versions = await ctx.visibility.visibleVersions(edges.map((d) => d.version));
     const skillIds = [...new Set(versions.map((v) => v.skillId))];
     const skills = (await ctx.loaders.catalog.skillById.loadMany(skillIds)).filter((s): s is Skill => s instanceof Skill);
-    return connectionFromArray(
-      "dependents",
-      skills.sort((a, b) => a.name.localeCompare(b.name)),
-      page,
-    );
+    // All loaded, so counted exactly.
+    return {
+      ...connectionFromArray(
+        "dependents",
+        skills.sort((a, b) => a.name.localeCompare(b.name)),
+        page,
+      ),
+      totalCountIsCapped: false,
+    };
   }
 
   @Access(AccessRule.SIGNED_IN)

@@ -2,6 +2,7 @@ import { Directive, Field, ID, InputType, Int, InterfaceType, ObjectType, regist
 import { GraphQLJSONObject } from "graphql-scalars";
 import { connectionTypes } from "../common/connection";
 import { PermissionRisk } from "./permission.entity";
+import { COUNT_CAP } from "./skill-search.service";
 import { Skill } from "./skill.entity";
 import { SkillVersion } from "./skill-version.entity";
 import { VersionStatus } from "./version-status";
@@ -127,7 +128,7 @@ export class DependencyType {
   resolved: SkillVersionType | null;
 }
 
-export const { ConnectionType: SkillConnection } = connectionTypes("Skill", SkillType);
+export const { ConnectionType: SkillConnection } = connectionTypes("Skill", SkillType, { countCap: COUNT_CAP });
 export const { ConnectionType: SkillVersionConnection } = connectionTypes("SkillVersion", SkillVersionType);
 export const { ConnectionType: DependencyConnection } = connectionTypes("Dependency", DependencyType);
 export const { ConnectionType: VersionPermissionConnection } = connectionTypes("VersionPermission", VersionPermissionType);

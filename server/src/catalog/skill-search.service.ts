@@ -1,7 +1,8 @@
 import { registerEnumType } from "type-graphql";
-import { type DataSource, In, type EntityManager } from "typeorm";
+import type { DataSource, EntityManager } from "typeorm";
 import { SkillyardError } from "@skillyard/core";
-import { type Connection, decodeCursor, encodeCursor, pageSize } from "../common/connection";
+import { type CappedConnection, decodeCursor, encodeCursor, pageSize } from "../common/connection";
+import { EntityRows } from "../common/entity-rows";
 import { escapeLike } from "../common/sql";
 import { Skill } from "./skill.entity";
 
@@ -72,10 +73,34 @@ export interface SearchSql {
   params: unknown[];
   sort: SkillSort;
   limit: number;
+  /** RELEVANCE: the position of the page's first row among the ranked candidates. */
   offset: number;
   /** True when the statement answers the number of matches (text queries). */
   counted: boolean;
 }
+
+/**
+ * A text query counts its matches up to this many: `total` answers at most COUNT_CAP + 1, which
+ * the connection reports as COUNT_CAP with `totalCountIsCapped`. Counting 30,000 matches of a
+ * common word costs a visit to each; counting to 1,001 stops after 1,001 of them.
+ */
+export const COUNT_CAP = 1000;
+/**
+ * RELEVANCE ranks the RANKED_CANDIDATES most downloaded matches (plus the skill named exactly as the
+ * query); every other match follows them, most downloaded first. The candidates are the first of
+ * the COUNT_CAP + 1 matches the count reads anyway, in downloads order; what the bound saves is the
+ * ranking, word_similarity and ts_rank_cd for each candidate (several microseconds each, about as
+ * much as reading the row). 200 keeps that near a millisecond, is ten default pages, and ranks the
+ * whole result of any query with at most 200 matches (nearly every query), as before the bound.
+ */
+export const RANKED_CANDIDATES = 200;
+/**
+ * Typo tolerance (trigram word similarity on names) is a fallback: it is looked for only when the
+ * exact matches (full text, name prefix) are fewer than this. Word similarity costs several
+ * microseconds a name, and a short common word shares trigrams with thousands of names ("data"
+ * with every "database-…"), which the exact matches already outnumber.
+ */
+export const TYPO_FALLBACK_BELOW = 20;
 
 const MAX_QUERY_LENGTH = 200;
 /**
@@ -84,19 +109,31 @@ const MAX_QUERY_LENGTH = 200;
  */
 const TYPO_THRESHOLD = 0.5;
 
+/** A RELEVANCE cursor: a position among the ranked candidates, or a (downloads, id) keyset among the matches after them. */
+const isRelevanceCursor = (v: unknown): v is number | KeysetCursor => isOffset(v) || isKeyset(SkillSort.DOWNLOADS)(v);
+
 /**
  * Builds the one SQL statement behind `Query.skills`. Only skills with an installable version are
- * listed. With a text query the matches (full text on the weighted vector, trigram word similarity
- * for typos, LIKE on the name for prefixes; each served by a GIN index) are MATERIALIZED first and
- * sorted afterwards: otherwise PostgreSQL may walk a sort index (e.g. downloads) over every row
- * hoping to meet a rare term soon. The total counts every match, before the keyset condition.
+ * listed. Browsing (no text query) walks the sort's keyset index. A text query matches by full text
+ * on the weighted vector or by name prefix (each served by its index), and, when those find fewer
+ * than TYPO_FALLBACK_BELOW skills, by trigram word similarity on the name (typos).
  *
- * The matches carry what the page is sorted by (the rank, or the keyset column), so sorting them
- * needs no second visit to the table. A common term matches tens of thousands of skills: the rank
- * is only computed for RELEVANCE, and its name part (word_similarity, the costly one) only for the
- * skills the trigram/prefix index found by name, not for every full-text match.
+ * No part of the statement visits every match of a common word:
+ * - the total counts exact matches up to COUNT_CAP + 1 (plus the typo matches, looked for only
+ *   when the exact ones are few), before any cursor;
+ * - a sorted page is the first rows of the matches in the sort's order past the keyset cursor:
+ *   PostgreSQL walks the sort index for a common word and sorts the few matches of a rare one;
+ * - RELEVANCE ranks the bounded candidate set (RANKED_CANDIDATES) and pages through it by
+ *   position; after it, the other matches follow by downloads with a keyset cursor, so a deep page
+ *   costs what the first does. Positions assume the candidates do not change between two pages
+ *   (as offsets always do): a skill whose downloads move it in or out of them meanwhile may be
+ *   skipped or shown twice.
+ *
+ * The rank is the full-text rank, normalised to [0, 1) (flag 32) so no amount of repeating a word
+ * in a description outweighs a name match, plus, for a name match, its word similarity and a bonus
+ * of 10 for the exact name and 1 for a name prefix (an exact name always ranks first).
  */
-export function buildSearchSql(args: SkillSearchArgs): SearchSql {
+export function buildSearchSql(args: SkillSearchArgs, columns: readonly string[] = []): SearchSql {
   const limit = pageSize(args.first);
   const query = args.query?.trim() ?? "";
   if (query.length > MAX_QUERY_LENGTH) throw new SkillyardError("BAD_USER_INPUT", `The query is over ${MAX_QUERY_LENGTH} characters.`, { argument: "query" });
@@ -106,62 +143,137 @@ export function buildSearchSql(args: SkillSearchArgs): SearchSql {
   const filters = ["s.latest_version_id IS NOT NULL"];
   if (args.category) filters.push(`s.category = ${p(args.category)}`);
   if (args.tags && args.tags.length > 0) filters.push(`s.tags @> ${p(args.tags)}::text[]`);
+  const where = filters.join(" AND ");
 
+  // Decoded before any SQL is built: a forged cursor is BAD_USER_INPUT whatever the query.
   let offset = 0;
-  const keyset: string[] = [];
+  let keyset: KeysetCursor | null = null;
   if (sort === SkillSort.RELEVANCE) {
-    if (args.after) offset = decodeCursor("skills:relevance", args.after, isOffset) + 1;
+    const cursor = args.after ? decodeCursor("skills:relevance", args.after, isRelevanceCursor) : null;
+    if (typeof cursor === "number") offset = cursor + 1;
+    else keyset = cursor;
   } else if (args.after) {
-    const cursor = decodeCursor(`skills:${sort}`, args.after, isKeyset(sort));
-    const column = KEYSET_COLUMN[sort];
-    keyset.push(`(${column}, s.id) < (${p(cursor.v)}${sort === SkillSort.RECENT ? "::timestamptz" : ""}, ${p(cursor.id)}::uuid)`);
+    keyset = decodeCursor(`skills:${sort}`, args.after, isKeyset(sort));
   }
-  const order = sort === SkillSort.RELEVANCE ? "s.rank DESC, s.id DESC" : `${KEYSET_COLUMN[sort]} DESC, s.id DESC`;
+  const column = sort === SkillSort.RELEVANCE ? "s.download_count" : KEYSET_COLUMN[sort];
+  const cursorRow = keyset ? `(${p(keyset.v)}${sort === SkillSort.RECENT ? "::timestamptz" : ""}, ${p(keyset.id)}::uuid)` : null;
+  /** `AND (value, id) < cursor` for the given value and id expressions, or nothing without a keyset cursor. */
+  const after = (value: string, id: string) => (cursorRow ? ` AND (${value}, ${id}) < ${cursorRow}` : "");
   // Timestamps go into cursors as PostgreSQL text: a JS Date would drop the microseconds and skip rows.
-  const sortValue = sort === SkillSort.RELEVANCE ? "s.rank" : sort === SkillSort.RECENT ? `${KEYSET_COLUMN[sort]}::text` : KEYSET_COLUMN[sort];
+  const asSortValue = (value: string) => (sort === SkillSort.RECENT ? `${value}::text` : value);
+  /** The found skills' own columns, so the caller needs no second statement to load them. */
+  const rowColumns = (alias: string) => columns.map((c) => `, ${alias}."${c}"`).join("");
 
-  let sql: string;
-  if (query) {
-    const text = p(query.toLowerCase());
-    const prefix = p(`${escapeLike(query.toLowerCase())}%`);
-    const where = filters.join(" AND ");
-    const fullText = `s.search_vector @@ websearch_to_tsquery('english', ${text})`;
-    const byName = `(${text} <% s.name OR s.name LIKE ${prefix})`;
-    // `<%` reads its threshold from a setting; set_config(..., true) sets it for this statement's
-    // transaction only, in an uncorrelated subquery PostgreSQL evaluates once before the scan (a
-    // one-time filter), so the one statement needs no SET round trip and leaks nothing to the pool.
-    const typoThreshold = `(SELECT set_config('pg_trgm.word_similarity_threshold', '${TYPO_THRESHOLD}', true)) IS NOT NULL`;
-    // RELEVANCE: full-text rank, normalised to [0, 1) (flag 32) so no amount of repeating a word in a
-    // description outweighs the name bonuses (an exact name always ranks first), plus, for name
-    // matches, word similarity and the exact/prefix bonus.
-    const matches =
-      sort === SkillSort.RELEVANCE
-        ? `SELECT id, sum(rank) AS rank FROM (
-    SELECT s.id, ts_rank_cd(s.search_vector, websearch_to_tsquery('english', ${text}), 32) AS rank
-    FROM skill s WHERE ${fullText} AND ${where}
-    UNION ALL
-    SELECT s.id, word_similarity(${text}, s.name) + CASE WHEN s.name = ${text} THEN 10 WHEN s.name LIKE ${prefix} THEN 1 ELSE 0 END
-    FROM skill s WHERE ${typoThreshold} AND ${byName} AND ${where}
-  ) hits GROUP BY id`
-        : `SELECT s.id, ${KEYSET_COLUMN[sort]}
-  FROM skill s
-  WHERE ${typoThreshold} AND (${fullText} OR ${byName}) AND ${where}`;
-    sql = `WITH matches AS MATERIALIZED (
-  ${matches}
-)
-SELECT s.id, ${sortValue} AS sort_value, (SELECT count(*) FROM matches) AS total
-FROM matches s
-${keyset.length ? `WHERE ${keyset.join(" AND ")}` : ""}
-ORDER BY ${order}
-LIMIT ${limit + 1} OFFSET ${offset}`;
-  } else {
-    sql = `SELECT s.id, ${sortValue} AS sort_value, NULL AS total
+  if (!query) {
+    const sql = `SELECT s.id, ${asSortValue(column)} AS sort_value, NULL AS total${rowColumns("s")}
 FROM skill s
-WHERE ${[...filters, ...keyset].join(" AND ")}
-ORDER BY ${order}
+WHERE ${where}${after(column, "s.id")}
+ORDER BY ${column} DESC, s.id DESC
 LIMIT ${limit + 1}`;
+    return { sql, params, sort, limit, offset, counted: false };
   }
-  return { sql, params, sort, limit, offset, counted: Boolean(query) };
+
+  const text = p(query.toLowerCase());
+  const prefix = p(`${escapeLike(query.toLowerCase())}%`);
+  const tsquery = `websearch_to_tsquery('english', ${text})`;
+  const exact = `(s.search_vector @@ ${tsquery} OR s.name LIKE ${prefix})`;
+  // `<%` reads its threshold from a setting; set_config(..., true) sets it for this statement's
+  // transaction only, in an uncorrelated subquery PostgreSQL evaluates once before the scan (a
+  // one-time filter), so the one statement needs no SET round trip and leaks nothing to the pool.
+  const typoThreshold = `(SELECT set_config('pg_trgm.word_similarity_threshold', '${TYPO_THRESHOLD}', true)) IS NOT NULL`;
+  const relevance = sort === SkillSort.RELEVANCE;
+  const carried = relevance ? ", s.name, s.search_vector" : "";
+  // The count stops at COUNT_CAP + 1 exact matches. For a sorted page any of them will do, so
+  // PostgreSQL reads the cheapest (the first rows of a sequential scan, for a common word). RELEVANCE
+  // reads the most downloaded ones, whose first are its candidates, so one scan serves both: along
+  // the downloads index for a common word, a bitmap of the matches and a top-N sort below a few
+  // thousand of them (where PostgreSQL would walk the index for the candidates alone, about ten
+  // times more rows for a word in 2% of skills).
+  const exactCount = relevance
+    ? `by_downloads AS MATERIALIZED (
+  SELECT s.id, s.download_count AS v, s.name, s.search_vector FROM skill s
+  WHERE ${exact} AND ${where}
+  ORDER BY s.download_count DESC, s.id DESC LIMIT ${COUNT_CAP + 1}
+), exact_count AS MATERIALIZED (
+  SELECT count(*) AS n FROM by_downloads
+)`
+    : `exact_count AS MATERIALIZED (
+  SELECT count(*) AS n FROM (SELECT 1 FROM skill s WHERE ${exact} AND ${where} LIMIT ${COUNT_CAP + 1}) capped
+)`;
+  // The typo matches exclude the exact ones, so the two counts add up. The CTEs are MATERIALIZED:
+  // each is read more than once and must be computed once.
+  const head = `WITH ${exactCount}, typo AS MATERIALIZED (
+  SELECT s.id, ${column} AS v${carried}
+  FROM skill s
+  WHERE (SELECT n FROM exact_count) < ${TYPO_FALLBACK_BELOW} AND ${typoThreshold}
+    AND ${text} <% s.name AND ${exact} IS NOT TRUE AND ${where}
+)`;
+  const total = "(SELECT n FROM exact_count) + (SELECT count(*) FROM typo)";
+  /** The matches in the sort's order from the cursor on, `limit + 1` of them; `excluded` names a CTE whose ids to skip. */
+  const sortedMatches = (excluded: string | null) => {
+    const skipS = excluded ? ` AND s.id NOT IN (SELECT id FROM ${excluded})` : "";
+    const skipT = excluded ? ` AND t.id NOT IN (SELECT id FROM ${excluded})` : "";
+    return `(SELECT s.id, ${column} AS v FROM skill s
+     WHERE ${exact} AND ${where}${skipS}${after(column, "s.id")}
+     ORDER BY ${column} DESC, s.id DESC LIMIT ${limit + 1})
+    UNION ALL
+    (SELECT t.id, t.v FROM typo t
+     WHERE TRUE${skipT}${after("t.v", "t.id")}
+     ORDER BY t.v DESC, t.id DESC LIMIT ${limit + 1})`;
+  };
+
+  if (!relevance) {
+    const sql = `${head}
+SELECT page.id, ${asSortValue("page.v")} AS sort_value, ${total} AS total${rowColumns("e")}
+FROM (
+    ${sortedMatches(null)}
+) page
+JOIN skill e ON e.id = page.id
+ORDER BY page.v DESC, page.id DESC
+LIMIT ${limit + 1}`;
+    return { sql, params, sort, limit, offset, counted: true };
+  }
+
+  // The ranked part of the page (tier 0) comes only without a keyset cursor; the rest (tier 1)
+  // only when the ranked candidates left from the offset cannot fill the page.
+  const ranked = keyset
+    ? ""
+    : `(SELECT id, 0 AS tier, rank, v FROM ranked ORDER BY rank DESC, v DESC, id DESC OFFSET ${offset} LIMIT ${limit + 1})
+  UNION ALL
+  `;
+  const restGate = keyset ? "" : `WHERE (SELECT count(*) FROM candidates) < ${offset + limit + 1}`;
+  const sql = `${head}, top AS MATERIALIZED (
+  SELECT * FROM (
+    (SELECT * FROM by_downloads b ORDER BY b.v DESC, b.id DESC LIMIT ${RANKED_CANDIDATES})
+    UNION ALL
+    (SELECT * FROM typo t ORDER BY t.v DESC, t.id DESC LIMIT ${RANKED_CANDIDATES})
+  ) matches
+  ORDER BY v DESC, id DESC LIMIT ${RANKED_CANDIDATES}
+), candidates AS MATERIALIZED (
+  SELECT * FROM top
+  UNION ALL
+  SELECT s.id, s.download_count, s.name, s.search_vector FROM skill s
+  WHERE s.name = ${text} AND ${where} AND s.id NOT IN (SELECT id FROM top)
+), ranked AS (
+  SELECT c.id, c.v, ts_rank_cd(c.search_vector, ${tsquery}, 32)
+         + CASE WHEN c.name = ${text} THEN 10 + c.similarity
+                WHEN c.name LIKE ${prefix} THEN 1 + c.similarity
+                WHEN c.similarity >= ${TYPO_THRESHOLD} THEN c.similarity
+                ELSE 0 END AS rank
+  -- OFFSET 0 keeps the subquery, so word_similarity runs once per candidate, not once per use.
+  FROM (SELECT candidates.*, word_similarity(${text}, candidates.name) AS similarity FROM candidates OFFSET 0) c
+)
+SELECT page.id, page.tier, CASE WHEN page.tier = 0 THEN page.rank ELSE page.v END AS sort_value, ${total} AS total${rowColumns("e")}
+FROM (
+  ${ranked}(SELECT id, 1 AS tier, NULL::float8 AS rank, v FROM (
+    ${sortedMatches("candidates")}
+  ) rest ${restGate}
+  ORDER BY v DESC, id DESC LIMIT ${limit + 1})
+) page
+JOIN skill e ON e.id = page.id
+ORDER BY page.tier, page.rank DESC, page.v DESC, page.id DESC
+LIMIT ${limit + 1}`;
+  return { sql, params, sort, limit, offset, counted: true };
 }
 
 /** The search_vector of a skill row, from its own columns (also used by bench/search.ts to seed). */
@@ -171,23 +283,35 @@ export const SEARCH_VECTOR_SQL = `setweight(to_tsvector('simple', name), 'A')
          || setweight(to_tsvector('english', description), 'B')`;
 
 export class SkillSearchService {
+  private skillRows: EntityRows<Skill> | null = null;
+
   constructor(private readonly dataSource: DataSource) {}
 
+  /** The statement `search` runs for these arguments (bench/search.ts times it on its own). */
+  statement(args: SkillSearchArgs): SearchSql {
+    return buildSearchSql(args, this.rows().columnNames);
+  }
+
   /** Only skills with an installable version are listed, so every result is visible to everyone. */
-  async search(args: SkillSearchArgs): Promise<Connection<Skill>> {
-    const em = this.dataSource.manager;
-    const built = buildSearchSql(args);
-    const rows: { id: string; sort_value: number | string; total: string | null }[] = await em.query(built.sql, built.params);
+  async search(args: SkillSearchArgs): Promise<CappedConnection<Skill>> {
+    const built = this.statement(args);
+    const rows: ({ id: string; sort_value: number | string; total: string | null; tier?: number } & Record<string, unknown>)[] = await this.dataSource.query(
+      built.sql,
+      built.params,
+    );
     const page = rows.slice(0, built.limit);
-    const skills = page.length ? await em.getRepository(Skill).findBy({ id: In(page.map((r) => r.id)) }) : [];
-    const byId = new Map(skills.map((s) => [s.id, s]));
+    // RELEVANCE: ranked rows (tier 0) come first and are paged by position; the rows after them by (downloads, id).
     const edges = page.map((row, i) => ({
-      node: byId.get(row.id)!,
+      node: this.rows().hydrate(row),
       cursor:
-        built.sort === SkillSort.RELEVANCE
-          ? encodeCursor("skills:relevance", built.offset + i)
-          : encodeCursor(`skills:${built.sort}`, { v: row.sort_value, id: row.id }),
+        built.sort !== SkillSort.RELEVANCE
+          ? encodeCursor(`skills:${built.sort}`, { v: row.sort_value, id: row.id })
+          : row.tier === 0
+            ? encodeCursor("skills:relevance", built.offset + i)
+            : encodeCursor("skills:relevance", { v: row.sort_value, id: row.id }),
     }));
+    // An empty page after a cursor cannot tell the total; an empty first page means none match.
+    const total = !built.counted ? null : rows.length > 0 ? Number(rows[0].total) : args.after ? null : 0;
     return {
       edges,
       pageInfo: {
@@ -196,9 +320,14 @@ export class SkillSearchService {
         startCursor: edges[0]?.cursor ?? null,
         endCursor: edges.at(-1)?.cursor ?? null,
       },
-      // An empty page after a cursor cannot tell the total; an empty first page means none match.
-      totalCount: !built.counted ? null : rows.length > 0 ? Number(rows[0].total) : args.after ? null : 0,
+      totalCount: total === null ? null : Math.min(total, COUNT_CAP),
+      totalCountIsCapped: total !== null && total > COUNT_CAP,
     };
+  }
+
+  /** Built on first use: entity metadata exists once the data source is initialised. */
+  private rows(): EntityRows<Skill> {
+    return (this.skillRows ??= new EntityRows(this.dataSource, Skill));
   }
 
   /** Name and tags weigh A, description B. Names are also indexed whole so `pdf-tools` matches itself. */

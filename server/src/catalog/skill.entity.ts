@@ -13,10 +13,14 @@ export enum UsageTier {
   LOW = "LOW",
 }
 
-/** GIN indexes (full text, trigram, tags) are created by a hand-written migration: TypeORM cannot express them. */
+/**
+ * GIN indexes (full text, trigram, tags) and the name-prefix btree (text_pattern_ops) are created by
+ * hand-written migrations: TypeORM cannot express operator classes.
+ */
 @Entity()
 @Index("skill_search_vector_idx", { synchronize: false })
 @Index("skill_name_trgm_idx", { synchronize: false })
+@Index("skill_name_prefix_idx", { synchronize: false })
 @Index("skill_tags_idx", { synchronize: false })
 // Keyset pagination for the browse sorts: (sort key, id) both descending.
 @Index("skill_downloads_keyset_idx", ["downloadCount", "id"])

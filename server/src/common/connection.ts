@@ -39,8 +39,21 @@ export interface Connection<T> {
   totalCount: number | null;
 }
 
+/** A connection whose count stops at a cap: `totalCount` is then the cap, a lower bound. */
+export interface CappedConnection<T> extends Connection<T> {
+  totalCountIsCapped: boolean;
+}
+
+export interface ConnectionOptions {
+  /**
+   * Counting stops past this many items: the type gets `totalCountIsCapped`, and its resolvers
+   * answer a CappedConnection.
+   */
+  countCap?: number;
+}
+
 /** Builds `XConnection` / `XEdge` GraphQL types for a node type (Relay connection spec). */
-export function connectionTypes<T extends object>(name: string, nodeType: ClassType<T>) {
+export function connectionTypes<T extends object>(name: string, nodeType: ClassType<T>, { countCap }: ConnectionOptions = {}) {
   @ObjectType(`${name}Edge`)
   class EdgeType {
     @Field()
@@ -58,8 +71,22 @@ export function connectionTypes<T extends object>(name: string, nodeType: ClassT
     @Field(() => PageInfo)
     pageInfo: PageInfo;
 
-    @Field(() => Int, { nullable: true, description: "Total number of items, when cheap to count." })
+    @Field(() => Int, {
+      nullable: true,
+      description:
+        countCap === undefined
+          ? "Total number of items, when cheap to count."
+          : `Total number of items, when cheap to count; counting stops past ${countCap.toLocaleString("en")}: totalCount is then ${countCap.toLocaleString("en")} and totalCountIsCapped true.`,
+    })
     totalCount: number | null;
+
+    totalCountIsCapped?: boolean;
+  }
+  // Declared only where the count is capped: every other connection's totalCount is exact.
+  if (countCap !== undefined) {
+    Field(() => Boolean, {
+      description: `True when more than ${countCap.toLocaleString("en")} items match: totalCount is then a lower bound (show it as "${countCap.toLocaleString("en")}+").`,
+    })(ConnectionType.prototype, "totalCountIsCapped");
   }
   return { EdgeType, ConnectionType };
 }

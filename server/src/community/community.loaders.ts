@@ -1,7 +1,7 @@
 import semver from "semver";
 import { In, type DataSource } from "typeorm";
-import { batchLoader, byKey, groupBy } from "../common/loader-utils";
-import { Skill } from "../catalog/skill.entity";
+import { batchLoader, groupBy } from "../common/loader-utils";
+import type { CatalogLoaders } from "../catalog/catalog.loaders";
 import { Rating } from "./rating.entity";
 
 /** One tenant's installs of one skill (Skill.installsByTenant). */
@@ -14,17 +14,15 @@ export interface TenantInstalls {
 }
 
 /** Per-request loaders for the community subgraph (ratings and installs). */
-export function createCommunityLoaders(dataSource: DataSource) {
+export function createCommunityLoaders(dataSource: DataSource, catalog: Pick<CatalogLoaders, "skillById">) {
   const em = dataSource.manager;
   return {
-    /** The aggregate columns the community subgraph adds to Skill (rating, reviewCount, downloads as of the last roll-up). */
-    skillStatsById: batchLoader<string, Pick<Skill, "id" | "ratingAverage" | "ratingCount" | "downloadCount" | "teamId"> | null>(async (ids) =>
-      byKey(
-        ids,
-        await em.find(Skill, { where: { id: In([...ids]) }, select: { id: true, ratingAverage: true, ratingCount: true, downloadCount: true, teamId: true } }),
-        (s) => s.id,
-      ),
-    ),
+    /**
+     * The aggregate columns the community subgraph adds to Skill (rating, reviewCount, downloads as of
+     * the last roll-up)
+     * are the skill row's own: the request's catalog loader, which a skill list has already primed.
+     */
+    skillStatsById: catalog.skillById,
     /** Ratings of each skill, newest first. */
     ratingsBySkillId: batchLoader<string, Rating[]>(async (skillIds) => {
       const rows = await em.find(Rating, { where: { skillId: In([...skillIds]) }, order: { updatedAt: "DESC", id: "DESC" } });

@@ -165,7 +165,8 @@ export function SkillSearchView() {
           <Group justify="space-between">
             <Text size="sm" c="dimmed" data-testid="catalog-result-count">
               {skills.totalCount !== null
-                ? `${skills.totalCount.toLocaleString()} ${skills.totalCount === 1 ? "skill matches" : "skills match"}`
+                ? // Past the server's cap the count is a lower bound: "1,000+ skills match".
+                  `${skills.totalCount.toLocaleString()}${skills.totalCountIsCapped ? "+" : ""} ${skills.totalCount === 1 ? "skill matches" : "skills match"}`
                 : `Showing ${skills.edges.length.toLocaleString()} ${skills.edges.length === 1 ? "skill" : "skills"}`}
               {` · ${SORTS.find((option) => option.value === sort)?.order ?? ""}`}
             </Text>
