@@ -21,8 +21,14 @@ function sourceFiles(dir: string): string[] {
 
 /** Writes of a version row, however spelled: repository or entity-manager updates and saves of SkillVersion, raw SQL. */
 const WRITES_A_VERSION = [/getRepository\(SkillVersion\)\.(update|save|upsert)\(/, /\b(update|save|upsert)\(SkillVersion\b/, /UPDATE\s+"?skill_version"?/i];
-/** The one other write there is: publishing creates the row, UPLOADED. */
-const CREATES_A_VERSION = { file: path.join("catalog", "publish.service.ts"), text: "const version = await em.getRepository(SkillVersion).save(" };
+/** The other writes there are: publishing creates the row, UPLOADED; the download roll-up adds to the derived counter and to nothing else. */
+const OTHER_WRITES = [
+  { file: path.join("catalog", "publish.service.ts"), text: "const version = await em.getRepository(SkillVersion).save(" },
+  {
+    file: path.join("community", "download-counters.ts"),
+    text: "UPDATE skill_version SET download_count = skill_version.download_count + c.n FROM counted c WHERE skill_version.id = c.version_id",
+  },
+];
 
 describe("the version lifecycle has one owner", () => {
   let server: TestServer;
@@ -34,7 +40,7 @@ describe("the version lifecycle has one owner", () => {
   });
   after(() => server?.close());
 
-  test("no file but catalog/version-lifecycle.ts writes a version's row (creating one is publishing's)", () => {
+  test("no file but catalog/version-lifecycle.ts writes a version's row (creating one is publishing's, counting downloads the roll-up's)", () => {
     const offenders = sourceFiles(SRC)
       .filter((file) => path.relative(SRC, file) !== OWNER)
       .flatMap((file) =>
@@ -42,7 +48,7 @@ describe("the version lifecycle has one owner", () => {
           .split("\n")
           .map((line, i) => ({ file: path.relative(SRC, file), line: i + 1, text: line.trim() }))
           .filter(({ text }) => WRITES_A_VERSION.some((pattern) => pattern.test(text)))
-          .filter(({ file, text }) => !(file === CREATES_A_VERSION.file && text === CREATES_A_VERSION.text)),
+          .filter(({ file, text }) => !OTHER_WRITES.some((allowed) => file === allowed.file && text === allowed.text)),
       );
     assert.deepEqual(offenders, []);
     // The patterns do find the owner's own write (so they are not blind).
