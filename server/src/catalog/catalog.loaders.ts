@@ -37,6 +37,11 @@ export function createCatalogLoaders(em: EntityManager) {
       const rows = primed(await em.findBy(SkillVersion, { skillId: In([...skillIds]) }));
       return groupBy(skillIds, rows, (v) => v.skillId).map((list) => list.sort((a, b) => semver.rcompare(a.version, b.version)));
     }),
+    /** The readme of each version: the one column a version list does not select. */
+    readmeByVersionId: batchLoader<string, string | null>(async (ids) => {
+      const rows = (await em.query(`SELECT id, readme FROM skill_version WHERE id = ANY($1::uuid[])`, [[...ids]])) as { id: string; readme: string | null }[];
+      return byKey(ids, rows, (r) => r.id).map((row) => row?.readme ?? null);
+    }),
     dependenciesByVersionId: batchLoader<string, VersionDependency[]>(async (versionIds) => {
       const rows = await em.find(VersionDependency, { where: { versionId: In([...versionIds]) }, relations: { dependencySkill: true } });
       return groupBy(versionIds, rows, (d) => d.versionId).map((list) => list.sort((a, b) => a.dependencySkill.name.localeCompare(b.dependencySkill.name)));

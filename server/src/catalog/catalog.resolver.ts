@@ -130,6 +130,11 @@ export class SkillVersionResolver {
     return this.publicUrl.packageUrl(version.packageSha256);
   }
 
+  @FieldResolver(() => String, { nullable: true })
+  async readme(@Ctx() ctx: CatalogContext, @Root() version: SkillVersion): Promise<string | null> {
+    return version.readme !== undefined ? version.readme : ctx.loaders.catalog.readmeByVersionId.load(version.id);
+  }
+
   @FieldResolver(() => UserReference)
   publishedBy(@Root() version: SkillVersion): Reference {
     return { __typename: "User", id: version.publishedById };

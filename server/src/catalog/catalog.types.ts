@@ -72,9 +72,6 @@ export class SkillVersionType extends NodeInterface {
   @Field(() => Int)
   packageSize: number;
 
-  @Field(() => String, { nullable: true })
-  readme: string | null;
-
   @Field(() => Date, { nullable: true })
   publishedAt: Date | null;
 

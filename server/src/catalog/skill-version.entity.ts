@@ -36,8 +36,12 @@ export class SkillVersion extends BaseEntity {
   @Column({ type: "integer" })
   packageSize: number;
 
-  @Column({ type: "text", nullable: true })
-  readme: string | null;
+  /**
+   * Not selected by default (up to README_MAX_BYTES per version, and lists of versions never need
+   * it): undefined on a loaded version; SkillVersion.readme reads it through `readmeByVersionId`.
+   */
+  @Column({ type: "text", nullable: true, select: false })
+  readme?: string | null;
 
   /** The package's evals/suite.yaml as validated at publish; null when it ships none. */
   @Column({ type: "jsonb", nullable: true })
