@@ -10,7 +10,7 @@ import { makePackage, skillYaml } from "../server/test/support/seed";
 import { pythonSkill } from "../server/test/support/skills";
 import { type ReceivedEvent, TEST_RUN_EVENTS, wsClient } from "../server/test/support/subscriptions";
 import { type GraphQLResponse, PUBLISH, type PublishData, type ProductServer, startProductServer } from "./product";
-import { fmt, log, percentiles, printTable, type Resources, runBench } from "./support";
+import { fmt, log, percentiles, printTable, removeScoped, type Resources, runBench } from "./support";
 
 /**
  * Load test: LOAD_SECONDS of a realistic mix against one product process (`--role all`: the API and
@@ -440,25 +440,6 @@ async function watch(server: ProductServer, load: Load, token: string): Promise<
 }
 
 // ---------------------------------------------------------------------------------------------
-
-async function removeScoped(docker: Dockerode, scope: string): Promise<number> {
-  const filters = { label: [`${LABEL_SCOPE}=${scope}`] };
-  let removed = 0;
-  for (const info of await docker.listContainers({ all: true, filters })) {
-    await docker
-      .getContainer(info.Id)
-      .remove({ force: true })
-      .then(() => removed++)
-      .catch(() => undefined);
-  }
-  for (const volume of (await docker.listVolumes({ filters })).Volumes ?? []) {
-    await docker
-      .getVolume(volume.Name)
-      .remove()
-      .catch(() => undefined);
-  }
-  return removed;
-}
 
 async function main(resources: Resources): Promise<void> {
   const scope = `load-${randomBytes(4).toString("hex")}`;

@@ -1,7 +1,9 @@
+import type Dockerode from "dockerode";
 import { createLogger } from "../server/src/common/logger";
 import { createDataSource } from "../server/src/db/data-source";
 import { startEmbeddedPostgres } from "../server/src/db/embedded-postgres";
 import { freePort } from "../server/src/db/free-port";
+import { LABEL_SCOPE } from "../server/src/sandbox/sandbox-runner";
 
 /** What every bench script shares: timestamped progress, percentiles, a table printer, cleanup and a migrated database. */
 
@@ -128,4 +130,24 @@ export async function startMigratedPostgres(resources: Resources, scratch: strin
   await migrator.destroy();
   log("migrated");
   return { url: pg.url };
+}
+
+/** Removes every container and volume carrying this sandbox scope label (a bench's own); answers how many containers went. */
+export async function removeScoped(docker: Dockerode, scope: string): Promise<number> {
+  const filters = { label: [`${LABEL_SCOPE}=${scope}`] };
+  let removed = 0;
+  for (const info of await docker.listContainers({ all: true, filters })) {
+    await docker
+      .getContainer(info.Id)
+      .remove({ force: true })
+      .then(() => removed++)
+      .catch(() => undefined);
+  }
+  const { Volumes } = await docker.listVolumes({ filters });
+  for (const volume of Volumes ?? [])
+    await docker
+      .getVolume(volume.Name)
+      .remove()
+      .catch(() => undefined);
+  return removed;
 }

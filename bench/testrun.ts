@@ -20,7 +20,19 @@ import { LABEL_SCOPE } from "../server/src/sandbox/sandbox-runner";
 import { Seed } from "../server/test/support/seed";
 import { pythonSkill } from "../server/test/support/skills";
 import { type ReceivedEvent, TEST_RUN_EVENTS, wsClient } from "../server/test/support/subscriptions";
-import { type BenchResult, benchResult, fmt, log, percentiles, printTable, type Resources, runBench, startMigratedPostgres, type Stats } from "./support";
+import {
+  type BenchResult,
+  benchResult,
+  fmt,
+  log,
+  percentiles,
+  printTable,
+  removeScoped,
+  type Resources,
+  runBench,
+  startMigratedPostgres,
+  type Stats,
+} from "./support";
 
 /**
  * What the publish gate costs on top of the tests themselves, and how fast a test's output reaches
@@ -404,26 +416,6 @@ function timedDockerRun(args: string[], children: Set<ChildProcess>): Promise<nu
       else reject(new Error(`docker ${args.join(" ")} exited ${code}:\n${output}`));
     });
   });
-}
-
-/** Removes every container and volume carrying this bench's sandbox scope label. */
-async function removeScoped(docker: Dockerode, scope: string): Promise<number> {
-  const filters = { label: [`${LABEL_SCOPE}=${scope}`] };
-  let removed = 0;
-  for (const info of await docker.listContainers({ all: true, filters })) {
-    await docker
-      .getContainer(info.Id)
-      .remove({ force: true })
-      .then(() => removed++)
-      .catch(() => undefined);
-  }
-  const { Volumes } = await docker.listVolumes({ filters });
-  for (const volume of Volumes ?? [])
-    await docker
-      .getVolume(volume.Name)
-      .remove()
-      .catch(() => undefined);
-  return removed;
 }
 
 /**

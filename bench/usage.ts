@@ -25,6 +25,7 @@ import { addDays } from "../server/src/usage/usage-weeks";
 import { type ClaudeEvent, ClaudeSession, logsRequest } from "../server/test/support/claude-telemetry";
 import { Seed } from "../server/test/support/seed";
 import { startMigratedPostgres, fmt, log, percentiles, printTable, type Resources, runBench, type Stats } from "./support";
+import { seededRandom } from "../server/test/support/prng";
 
 /**
  * Usage telemetry (issue 14): how fast Claude Code's OpenTelemetry log events are stored through
@@ -91,16 +92,6 @@ const ACTIONS = "stats extract review lint deploy report format summary migrate 
 const PERSONAL = Array.from({ length: 40 }, (_, i) => `my-${ACTIONS[i % ACTIONS.length]}-helper-${i}`);
 const FOREIGN = { plugin: "acme-lint", marketplace: "acme-tools" };
 
-/** A deterministic generator (mulberry32), so two runs draw the same world. */
-function seededRandom(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const random = seededRandom(14);
 const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)];
 const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");

@@ -9,26 +9,16 @@ import type { SubscriptionContext } from "../src/graphql/request-context";
 import { LogStream, TestRunEventKind } from "../src/testing/test-run-event.entity";
 import { TEST_RUN_CHANNEL, TestRunEventWriter } from "../src/testing/test-run-events";
 import { TestRunStatus } from "../src/testing/test-run.entity";
-import { publishOk } from "./support/publish";
+import { publishOk, testRunIdOf } from "./support/publish";
 import { pythonSkill } from "./support/skills";
 import { type ReceivedEvent, TEST_RUN_EVENTS, wsClient } from "./support/subscriptions";
 import { startTestServer, type TestServer } from "./support/test-server";
 import { waitFor } from "./support/wait";
+import { seededRandom } from "./support/prng";
 
 const INSERT = /INSERT INTO test_run_event/;
 /** The hub's read of a run's rows after a seq. */
 const HUB_READ = /^SELECT .* FROM test_run_event WHERE run_id = \$1 AND seq > \$2/;
-
-/** A small deterministic PRNG (mulberry32), so a failing interleaving can be replayed from its seed. */
-function prng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
@@ -48,11 +38,7 @@ describe("live logs", () => {
     author = (await owners.member("ll-author")).token;
     reader = (await owners.member("ll-reader")).token;
     const published = await publishOk(server, author, pythonSkill("ll-live", "1.0.0"));
-    const [run] = (await server.runtime.dataSource.query(
-      `SELECT id FROM test_run WHERE version_id = (SELECT id FROM skill_version WHERE package_sha256 = $1)`,
-      [published.version.packageSha256],
-    )) as { id: string }[];
-    runId = run.id;
+    runId = await testRunIdOf(server, published.version.packageSha256);
   });
   after(async () => {
     for (const c of clients) await c.dispose();
@@ -136,7 +122,7 @@ describe("live logs", () => {
 
     test("under concurrent flushes and status changes, every flush returns only once what was pushed before it is stored, and seqs are contiguous in push order", async () => {
       for (const seed of [1, 2, 3, 4, 5]) {
-        const random = prng(seed);
+        const random = seededRandom(seed);
         const id = randomUUID();
         const writer = await TestRunEventWriter.open(server.runtime.dataSource, id, 1 + Math.floor(random() * 20));
         const pushed: string[] = [];

@@ -8,6 +8,7 @@ import WebSocket from "ws";
 import { createLogger } from "../src/common/logger";
 import { SharedSubscriptionExecution } from "../src/graphql/shared-subscription-execution";
 import { serveGraphqlWs } from "../src/http/graphql-ws-transport";
+import { seededRandom } from "./support/prng";
 
 interface Event {
   seq: number;
@@ -65,17 +66,6 @@ const DOCUMENTS = [
   `subscription { events { text viewerOrNobody } }`,
 ] as const;
 
-/** A small deterministic PRNG (mulberry32). */
-function prng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 async function drain(stream: AsyncGenerator<ExecutionResult> | ExecutionResult): Promise<ExecutionResult[]> {
   assert.ok(Symbol.asyncIterator in stream, JSON.stringify(stream));
   const results: ExecutionResult[] = [];
@@ -90,7 +80,7 @@ const resetCalls = () => {
 describe("shared subscription execution", () => {
   test("every subscriber gets what graphql-js's own subscribe gives them, whatever the mix of documents, variables and viewers", async () => {
     for (const seed of [1, 2, 3, 4, 5, 6]) {
-      const random = prng(seed);
+      const random = seededRandom(seed);
       const events = Array.from({ length: 1 + Math.floor(random() * 5) }, (_, i) => ({ seq: i + 1, text: `line ${i}` }));
       const subscribers = Array.from({ length: 1 + Math.floor(random() * 12) }, () => ({
         document: parse(DOCUMENTS[Math.floor(random() * DOCUMENTS.length)]),

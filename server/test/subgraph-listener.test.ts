@@ -4,7 +4,7 @@ import { randomBytes } from "node:crypto";
 import { after, before, describe, test } from "node:test";
 import { freePort } from "../src/db/free-port";
 import { GlobalRole } from "../src/identity/user.entity";
-import { publishOk } from "./support/publish";
+import { publishOk, testRunIdOf } from "./support/publish";
 import { skillYaml } from "./support/seed";
 import { pythonSkill } from "./support/skills";
 import { startTestServer, type GraphQLResponse, type TestServer } from "./support/test-server";
@@ -60,15 +60,12 @@ describe("the subgraph listener", () => {
     // In TESTING (no worker runs here), with a stored log line.
     const testing = await publishOk(server, member, pythonSkill("sg-testing", "1.0.0"));
     ids.testingVersion = testing.version.id;
-    const [run] = (await server.runtime.dataSource.query(
-      `SELECT id FROM test_run WHERE version_id = (SELECT id FROM skill_version WHERE package_sha256 = $1)`,
-      [testing.version.packageSha256],
-    )) as { id: string }[];
+    const runId = await testRunIdOf(server, testing.version.packageSha256);
     await server.runtime.dataSource.query(
       `INSERT INTO test_run_event (run_id, seq, kind, stream, text) VALUES ($1, 2, 'LOG', 'STDOUT', 'UNRELEASED LOG LINE')`,
-      [run.id],
+      [runId],
     );
-    ids.run = globalId("TestRun", run.id);
+    ids.run = globalId("TestRun", runId);
   });
   after(() => server?.close());
 

@@ -6,7 +6,7 @@ import { GlobalRole } from "../src/identity/user.entity";
 import { TeamRole } from "../src/identity/membership.entity";
 import { LogStream } from "../src/testing/test-run-event.entity";
 import { TestRunEventWriter } from "../src/testing/test-run-events";
-import { publishOk } from "./support/publish";
+import { publishOk, testRunIdOf } from "./support/publish";
 import { skillYaml } from "./support/seed";
 import { pythonSkill } from "./support/skills";
 import { collectRunEvents, wsClient } from "./support/subscriptions";
@@ -66,11 +66,7 @@ describe("operations over the WebSocket", () => {
     admin = (await server.seed.team("admins").member("ws-admin", TeamRole.MEMBER, [GlobalRole.ADMIN])).token;
     member = (await server.seed.team("owners").member("ws-member")).token;
     const published = await publishOk(server, member, { "skill.yaml": skillYaml({ name: "ws-done", version: "1.0.0" }) });
-    const [run] = (await server.runtime.dataSource.query(
-      `SELECT id FROM test_run WHERE version_id = (SELECT id FROM skill_version WHERE package_sha256 = $1)`,
-      [published.version.packageSha256],
-    )) as { id: string }[];
-    finishedRun = globalId("TestRun", run.id);
+    finishedRun = globalId("TestRun", await testRunIdOf(server, published.version.packageSha256));
   });
   after(async () => {
     for (const c of clients) await c.dispose();
@@ -152,11 +148,7 @@ describe("subscriptions when the viewer's roles or teams change", () => {
     tokens.steadyReviewer = (await board.member("rc-steady", TeamRole.MEMBER, [GlobalRole.REVIEWER])).token;
     // A version in TESTING: no worker runs here, so its run stays QUEUED and its stream stays open.
     const published = await publishOk(server, author, pythonSkill("rc-hidden", "1.0.0"));
-    const [run] = (await server.runtime.dataSource.query(
-      `SELECT id FROM test_run WHERE version_id = (SELECT id FROM skill_version WHERE package_sha256 = $1)`,
-      [published.version.packageSha256],
-    )) as { id: string }[];
-    runId = run.id;
+    runId = await testRunIdOf(server, published.version.packageSha256);
   });
   after(async () => {
     for (const c of clients) await c.dispose();

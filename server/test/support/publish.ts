@@ -35,3 +35,12 @@ export async function publishOk(
   assert.equal(res.errors, undefined, JSON.stringify(res.errors));
   return res.data!.publishSkillVersion;
 }
+
+/** The id of the test run a publish queued for the version with this package digest. */
+export async function testRunIdOf(server: TestServer, packageSha256: string): Promise<string> {
+  const [run] = (await server.runtime.dataSource.query(`SELECT id FROM test_run WHERE version_id = (SELECT id FROM skill_version WHERE package_sha256 = $1)`, [
+    packageSha256,
+  ])) as { id: string }[];
+  assert.ok(run, `no test run for the version with package ${packageSha256}`);
+  return run.id;
+}
