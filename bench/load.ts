@@ -9,7 +9,7 @@ import { ClaudeSession, logsRequest } from "../server/test/support/claude-teleme
 import { makePackage, skillYaml } from "../server/test/support/seed";
 import { pythonSkill } from "../server/test/support/skills";
 import { type ReceivedEvent, TEST_RUN_EVENTS, wsClient } from "../server/test/support/subscriptions";
-import { type GraphQLResponse, PUBLISH, type PublishData, type ProductServer, startProductServer } from "./product";
+import { gqlRequest, PUBLISH, type PublishData, type ProductServer, startProductServer } from "./product";
 import { fmt, log, percentiles, printTable, removeScoped, type Resources, runBench } from "./support";
 
 /**
@@ -249,16 +249,9 @@ const SEARCH = `query Search($query: String!, $sort: SkillSort) {
 }`;
 const INSTALL = `mutation Install($input: InstallSkillInput!) { installSkill(input: $input) { root { name version sha256 downloadUrl } resolved { name } } }`;
 
-async function gql(url: string, query: string, variables: Record<string, unknown>, token: string | null): Promise<void> {
-  const res = await fetch(`${url}/graphql`, {
-    method: "POST",
-    headers: { "content-type": "application/json", ...(token === null ? {} : { authorization: `Bearer ${token}` }) },
-    body: JSON.stringify({ query, variables }),
-    signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
-  });
-  const body = (await res.json()) as GraphQLResponse<unknown>;
-  if (res.status !== 200 || body.errors?.length || !body.data) throw new Error(`HTTP ${res.status}: ${JSON.stringify(body.errors ?? body).slice(0, 300)}`);
-}
+/** A GraphQL call whose answer the load test only checks (gqlRequest throws on HTTP or GraphQL errors). */
+const gql = (url: string, query: string, variables: Record<string, unknown>, token: string | null): Promise<void> =>
+  gqlRequest<unknown>(url, query, variables, token).then(() => undefined);
 
 class Load {
   private publishes = 0;
