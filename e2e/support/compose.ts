@@ -5,7 +5,7 @@ import path from "node:path";
 import { promisify } from "node:util";
 import { createClient } from "graphql-ws/client";
 import WebSocket from "ws";
-import { freePort } from "../../server/src/db/free-port";
+import { freePorts } from "../../server/src/db/free-port";
 import { LABEL_SCOPE } from "../../server/src/sandbox/sandbox-runner";
 import { REPO_ROOT } from "./stack";
 import { waitFor } from "./wait";
@@ -44,7 +44,7 @@ export class ComposeProject {
   endpoints!: ComposeEndpoints;
 
   async init(): Promise<void> {
-    const [proxy, api1, api2] = [await freePort(), await freePort(), await freePort()];
+    const [proxy, api1, api2] = await freePorts(3);
     this.env = {
       ...process.env,
       SKILLYARD_PORT: String(proxy),
@@ -93,9 +93,26 @@ export class ComposeProject {
     );
   }
 
-  /** Logs of every service (for a failing test's message). */
-  async logs(): Promise<string> {
-    return this.compose("logs", "--no-color", "--tail", "60").catch((e: unknown) => String(e));
+  /**
+   * `up -d`. A loopback port picked by init() can be taken by another process before Docker binds
+   * it; then the project is taken down and started once more on new ports (any other failure throws).
+   */
+  async up(): Promise<void> {
+    try {
+      await this.compose("up", "-d");
+    } catch (error) {
+      if (!/port is already allocated|address already in use/i.test(String((error as { stderr?: string }).stderr ?? error))) throw error;
+      await this.compose("down", "-v", "--remove-orphans");
+      await this.init();
+      await this.compose("up", "-d");
+    }
+  }
+
+  /** Each service's state and the end of its log (for a failing test's message): states first, they are the short part. */
+  async diagnostics(): Promise<string> {
+    const states = await this.compose("ps").catch((e: unknown) => String(e));
+    const logs = await this.compose("logs", "--no-color", "--tail", "30").catch((e: unknown) => String(e));
+    return `${states}\n${logs}`;
   }
 
   /** `down -v` and any sandbox container or volume of this project left on the engine. */

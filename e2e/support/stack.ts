@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { freePort } from "../../server/src/db/free-port";
+import { freePorts } from "../../server/src/db/free-port";
 import { waitFor } from "./wait";
 
 export const REPO_ROOT = path.resolve(__dirname, "..", "..");
@@ -34,7 +34,7 @@ export async function startStack(env: Record<string, string> = {}): Promise<Stac
   if (!existsSync(PRODUCT_MAIN)) throw new Error(`${PRODUCT_MAIN} is missing: run \`npm run build\` first (the root \`npm test\` does).`);
   if (!existsSync(ADMIN_INDEX)) throw new Error(`${ADMIN_INDEX} is missing: run \`npm run build\` first (it builds the admin SPA).`);
   const dataDir = mkdtempSync(path.join(os.tmpdir(), "skillyard-e2e-"));
-  const [port, pgPort] = [await freePort(), await freePort()];
+  const [port, pgPort] = await freePorts(2);
   const adminToken = `sky_e2e_admin_${Math.random().toString(36).slice(2)}${Date.now()}`;
   const url = `http://127.0.0.1:${port}`;
   const child: ChildProcess = spawn(process.execPath, [PRODUCT_MAIN, "--role", "all"], {

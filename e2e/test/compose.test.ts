@@ -105,10 +105,10 @@ describe("docker compose: the team deployment on this machine", { timeout: 20 * 
     await project.init();
     const started = Date.now();
     try {
-      await project.compose("up", "-d");
+      await project.up();
       await project.waitReady();
     } catch (error) {
-      throw new Error(`${String(error)}\n${await project.logs()}`, { cause: error });
+      throw new Error(`${String(error)}\n${await project.diagnostics()}`, { cause: error });
     }
     limits["up -d to ready (fresh volumes, migrations included)"] = `${((Date.now() - started) / 1000).toFixed(1)} s`;
   });

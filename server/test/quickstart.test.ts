@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { after, describe, test } from "node:test";
-import { freePort } from "../src/db/free-port";
+import { freePorts } from "../src/db/free-port";
 import { makePackage, skillYaml } from "./support/seed";
 import { httpReady, type ProductProcess, startProductProcess } from "./support/product-process";
 
@@ -16,11 +16,11 @@ interface Started {
 }
 
 async function startProduct(dataDir: string, bootstrapToken: string = TOKEN, options: { ownProcessGroup?: boolean; logLevel?: string } = {}): Promise<Started> {
-  const port = await freePort();
+  const [port, postgresPort] = await freePorts(2);
   const env = {
     PORT: String(port),
     DATA_DIR: dataDir,
-    EMBEDDED_POSTGRES_PORT: String(await freePort()),
+    EMBEDDED_POSTGRES_PORT: String(postgresPort),
     SKILLYARD_BOOTSTRAP_TOKEN: bootstrapToken,
     DATABASE_URL: "",
     NODE_ENV: "development",

@@ -117,4 +117,24 @@ describe("sandbox job queue: woken by NOTIFY, polling only as the fallback", () 
     await enqueue(producer, 1);
     await within(running, 20_000, "the job starting through the fallback poll");
   });
+
+  test("processes starting together on a fresh database create the same queues without a deadlock", async () => {
+    // As compose starts two API replicas and a worker at once: each creates every queue. pg-boss's
+    // create_queue alone deadlocks here (each waits for the other's lock on pgboss.queue).
+    const names = ["together-a", "together-b", "together-c"];
+    const queues = names.flatMap((name) =>
+      [1, 2, 3].map(() => new SandboxJobQueue<Job>(name, db.url, logger, { infraRetries: 0, infraRetryDelaySeconds: 1, expireInSeconds: 60, pollSeconds: 1 })),
+    );
+    const started = await Promise.allSettled(queues.map((q) => q.start()));
+    for (const q of queues) cleanups.push(() => q.stop());
+    assert.deepEqual(
+      started.filter((s) => s.status === "rejected").map((s) => String(s.reason)),
+      [],
+    );
+    const created = (await dataSource.query(`SELECT name FROM pgboss.queue WHERE name = ANY($1) ORDER BY name`, [names])) as { name: string }[];
+    assert.deepEqual(
+      created.map((r) => r.name),
+      names,
+    );
+  });
 });

@@ -1,6 +1,7 @@
 import PgBoss from "pg-boss";
 import type { EntityManager } from "typeorm";
 import type { Logger } from "../common/logger";
+import { createQueueInTurn } from "../common/pg-boss-queues";
 import type { PgNotificationListener } from "../common/pg-notifications";
 
 /**
@@ -26,7 +27,7 @@ export class SandboxJobQueue<J extends object> {
 
   constructor(
     private readonly name: string,
-    databaseUrl: string,
+    private readonly databaseUrl: string,
     private readonly logger: Logger,
     options: { infraRetries: number; infraRetryDelaySeconds: number; expireInSeconds: number; pollSeconds: number },
   ) {
@@ -48,7 +49,7 @@ export class SandboxJobQueue<J extends object> {
 
   async start(): Promise<void> {
     await this.boss.start();
-    await this.boss.createQueue(this.name);
+    await createQueueInTurn(this.boss, this.name, this.databaseUrl);
   }
 
   async stop(): Promise<void> {

@@ -1,6 +1,7 @@
 import PgBoss from "pg-boss";
 import type { EntityManager } from "typeorm";
 import type { Logger } from "../common/logger";
+import { createQueueInTurn } from "../common/pg-boss-queues";
 import type { WebhookConfig } from "../config";
 
 export const WEBHOOK_DELIVERY_QUEUE = "webhook-delivery";
@@ -19,7 +20,7 @@ export class WebhookQueue {
   private readonly boss: PgBoss;
 
   constructor(
-    databaseUrl: string,
+    private readonly databaseUrl: string,
     private readonly logger: Logger,
     private readonly config: WebhookConfig,
   ) {
@@ -34,7 +35,7 @@ export class WebhookQueue {
 
   async start(): Promise<void> {
     await this.boss.start();
-    await this.boss.createQueue(WEBHOOK_DELIVERY_QUEUE);
+    await createQueueInTurn(this.boss, WEBHOOK_DELIVERY_QUEUE, this.databaseUrl);
   }
 
   async stop(): Promise<void> {
