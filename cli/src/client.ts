@@ -81,6 +81,39 @@ export class RegistryClient {
     return body.data;
   }
 
+  /**
+   * POSTs a JSON body to one of the registry's REST endpoints (sign-in under /auth) and answers the
+   * parsed JSON; an error answer `{"error":{"code","message"}}` becomes a CliError with that code.
+   */
+  async postJson<T>(path: string, body: Record<string, unknown>): Promise<T> {
+    const url = `${this.registry}${path}`;
+    let res: Response;
+    try {
+      res = await fetch(url, {
+        method: "POST",
+        headers: { "content-type": "application/json", accept: "application/json", "user-agent": USER_AGENT },
+        body: JSON.stringify(body),
+      });
+    } catch (err) {
+      throw this.connectionFailed(err);
+    }
+    const text = await res.text().catch((err: unknown) => {
+      throw this.connectionFailed(err);
+    });
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      throw new CliError("BAD_RESPONSE", `${url} answered HTTP ${res.status} with something that is not JSON; is ${this.registry} a Skillyard registry?`);
+    }
+    const error = (parsed as { error?: { code?: unknown; message?: unknown } } | null)?.error;
+    if (!res.ok || error) {
+      if (error && typeof error.code === "string") throw new CliError(error.code, String(error.message ?? `HTTP ${res.status}`));
+      throw new CliError("BAD_RESPONSE", `${url} answered HTTP ${res.status}.`);
+    }
+    return parsed as T;
+  }
+
   /** POST /packages, streaming the body and reporting bytes sent. */
   upload(body: Buffer, onProgress: (sent: number, total: number) => void = () => undefined): Promise<UploadResult> {
     const url = new URL(`${this.registry}/packages`);

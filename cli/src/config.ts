@@ -6,10 +6,12 @@ import { CliError, usageError } from "./errors";
 
 export const DEFAULT_REGISTRY = "http://127.0.0.1:4000";
 
-/** What `~/.config/skillyard/config.json` holds; both fields optional. */
+/** What `~/.config/skillyard/config.json` holds; every field optional. */
 export interface StoredConfig {
   registry?: string;
   token?: string;
+  /** When the stored token stops working (ISO 8601), for tokens `login --sso` made; absent when unknown. */
+  tokenExpiresAt?: string;
 }
 
 export interface Settings {
@@ -43,7 +45,7 @@ export async function readConfig(file = configPath()): Promise<StoredConfig> {
   }
   const record = parsed as Record<string, unknown>;
   const config: StoredConfig = {};
-  for (const key of ["registry", "token"] as const) {
+  for (const key of ["registry", "token", "tokenExpiresAt"] as const) {
     const value = record[key];
     if (value === undefined || value === null) continue;
     if (typeof value !== "string") throw new CliError("CONFIG_INVALID", `${file}: "${key}" must be a string.`);

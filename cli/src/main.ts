@@ -60,7 +60,7 @@ export function buildProgram(argv: readonly string[]): Command {
   program.addHelpText(
     "after",
     `
-Configuration: ${configPath()} holds {"registry", "token"} (written by login, mode 0600);
+Configuration: ${configPath()} holds {"registry", "token"} (written by login, mode 0600; login --sso adds "tokenExpiresAt");
 SKILLYARD_URL and SKILLYARD_TOKEN override it, and --registry / --token override those.
 Every command takes --json; failures print one line "error CODE: message" (exit 1, or 2 for usage).
 

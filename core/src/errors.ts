@@ -22,6 +22,44 @@ export const ERROR_CODES = {
   TOO_MANY_ALIASES: { status: 400, description: "The query uses more aliases than allowed." },
   // identity
   INVITATION_INVALID: { status: 400, description: "The invitation code is unknown, expired, superseded or already redeemed." },
+  CSRF_INVALID: {
+    status: 403,
+    description: "A request with the console session cookie lacks the session's X-CSRF-Token (or WebSocket csrfToken), or it differs.",
+  },
+  ACCOUNT_DISABLED: {
+    status: 403,
+    description: "The account is deactivated (by the directory, through SCIM): it can no longer sign in or use its credentials.",
+  },
+  // single sign-on (OpenID Connect) and the CLI's sign-in
+  SSO_NOT_CONFIGURED: { status: 400, description: "This Skillyard has no identity provider (OIDC_ISSUER, OIDC_CLIENT_ID, OIDC_CLIENT_SECRET are unset)." },
+  SSO_UNAVAILABLE: { status: 503, description: "The identity provider did not answer (discovery or a token request failed); try again." },
+  SSO_STATE_INVALID: {
+    status: 400,
+    description: "The sign-in callback does not belong to a sign-in this browser started: unknown, expired or already used state, or another browser.",
+  },
+  SSO_SIGN_IN_FAILED: {
+    status: 400,
+    description: "The identity provider's answer was refused: an error from the provider, or a failed check (nonce, PKCE, ID token).",
+  },
+  SSO_CLAIMS_INVALID: { status: 400, description: "The identity provider sent no usable email (or subject) for the person signing in." },
+  SSO_ACCOUNT_CONFLICT: {
+    status: 409,
+    description: "The email belongs to a Skillyard user linked to another directory identity, or is not verified by the provider and already taken.",
+  },
+  RETURN_TO_INVALID: { status: 400, description: "returnTo must be a path under /admin on this Skillyard." },
+  DEVICE_FLOW_UNSUPPORTED: {
+    status: 400,
+    description: "The identity provider has no device authorization endpoint: sign in with the loopback redirect instead.",
+  },
+  AUTHORIZATION_PENDING: { status: 400, description: "The device sign-in is not approved yet: poll again after the interval." },
+  SLOW_DOWN: { status: 400, description: "Polled sooner than the interval: wait 5 more seconds between polls." },
+  ACCESS_DENIED: { status: 400, description: "The person declined the sign-in at the identity provider." },
+  DEVICE_CODE_EXPIRED: { status: 400, description: "The device code is unknown, expired or already used: start the sign-in again." },
+  CLI_CODE_INVALID: { status: 400, description: "The loopback sign-in code is unknown, expired or already used, or the PKCE verifier does not match it." },
+  // SCIM 2.0 provisioning
+  SCIM_INVALID_FILTER: { status: 400, description: 'The SCIM filter is not one Skillyard supports (userName, externalId or displayName eq "…").' },
+  SCIM_INVALID_VALUE: { status: 400, description: "A SCIM request's attribute is missing, malformed or not writable." },
+  SCIM_UNIQUENESS: { status: 409, description: "A SCIM user with this userName or email, or a group with this displayName, already exists." },
   // package upload and archive safety
   PACKAGE_TOO_LARGE: { status: 413, description: "The compressed package is over MAX_PACKAGE_BYTES." },
   PACKAGE_NOT_GZIP: { status: 400, description: "The package is not a gzip stream." },

@@ -15,6 +15,9 @@ import { packageRoutes } from "./packages/package.routes";
 import { distributionRoutes } from "./distribution/distribution.routes";
 import { ApiTokenScope } from "./identity/api-token.entity";
 import { otlpRoutes } from "./usage/otlp.routes";
+import { scimRoutes } from "./scim/scim.routes";
+import { secureCookies } from "./sso/cookies";
+import { ssoRoutes } from "./sso/sso.routes";
 import { graphqlMetricsPlugin } from "./observability/graphql-metrics";
 import { httpMetricsMiddleware, metricsRoute } from "./observability/metrics-http";
 
@@ -22,7 +25,7 @@ import { httpMetricsMiddleware, metricsRoute } from "./observability/metrics-htt
  * How HTTP metrics label a request: its mount (every path `app.use(path, …)` mounts below) and
  * route pattern, with the metrics contract's name for the package download.
  */
-const ROUTE_LABELS = { mounts: ["/packages", "/admin", "/graphql"], names: { "/packages/:file": "/packages/:sha256" } };
+const ROUTE_LABELS = { mounts: ["/packages", "/admin", "/graphql", "/auth", "/scim/v2"], names: { "/packages/:file": "/packages/:sha256" } };
 
 export interface RunningApp {
   server: http.Server;
@@ -64,8 +67,14 @@ function restErrorHandler(runtime: Runtime) {
  * subscriptions on its WebSocket; plus, when SUBGRAPH_PORT is set, the subgraph listener for a
  * company router on its own port.
  */
-export async function startApp(runtime: Runtime, listen: { host: string; port: number }): Promise<RunningApp> {
+export async function startApp(
+  runtime: Runtime,
+  listen: { host: string; port: number },
+  options: { /** How often sockets of console sessions are checked for expiry (tests shorten it). */ sessionSweepMs?: number } = {},
+): Promise<RunningApp> {
   const { config, logger } = runtime;
+  // Discovery starts now and is not awaited: a provider that is down only fails sign-ins (retried at the next).
+  runtime.services.oidc?.warmUp();
   // One executable schema: each request is parsed, validated (both cached by the document's hash) and executed once.
   const graphqlServer = new ApolloServer<RequestContext>({ schema: runtime.schema, ...apolloOptions(config, logger, [graphqlMetricsPlugin(runtime.metrics)]) });
   await graphqlServer.start();
@@ -123,8 +132,28 @@ export async function startApp(runtime: Runtime, listen: { host: string; port: n
     }),
   );
   app.use("/admin", adminSpaRoutes(config.adminDistDir));
+  app.use(
+    "/auth",
+    ssoRoutes({
+      signIn: runtime.services.signIn,
+      sessions: runtime.services.sessions,
+      issuer: config.oidc?.issuer ?? null,
+      secureCookies: secureCookies(config.publicUrl),
+    }),
+  );
+  if (config.scimToken) {
+    const countError = (code: string) => runtime.metrics.countError(code, "http");
+    app.use("/scim/v2", scimRoutes({ token: config.scimToken, scim: runtime.services.scim, logger, countError }));
+  }
   const json = express.json({ limit: config.limits.graphqlMaxBodyBytes });
-  app.use("/graphql", json, expressMiddleware(graphqlServer, { context: ({ req }) => authenticatedContext(runtime, req.headers.authorization) }));
+  app.use(
+    "/graphql",
+    json,
+    expressMiddleware(graphqlServer, {
+      context: ({ req }) =>
+        authenticatedContext(runtime, { authorization: req.headers.authorization, cookie: req.headers.cookie, csrfToken: req.headers["x-csrf-token"] }),
+    }),
+  );
   app.use((req, res) => {
     runtime.metrics.countError("NOT_FOUND", "http");
     res.status(404).json({ error: { code: "NOT_FOUND", message: `No route for ${req.method} ${req.path}.` } });
@@ -135,7 +164,7 @@ export async function startApp(runtime: Runtime, listen: { host: string; port: n
   server.requestTimeout = 120_000;
   // Test runs and eval runs stream from their own subgraphs; each subscription goes to the one that declares it.
   const subscribing = runtime.subgraphs.filter((built) => built.schema.getSubscriptionType()).map((built) => built.schema);
-  const subscriptions = await startSubscriptionServer(runtime, server, subscribing, queryLimits(config));
+  const subscriptions = await startSubscriptionServer(runtime, server, subscribing, queryLimits(config), options.sessionSweepMs);
   const listening = await listenOn(server, listen);
   const subgraphs = config.subgraphListener ? await startSubgraphListener(runtime, { host: listen.host, ...config.subgraphListener }) : null;
   let closed = false;

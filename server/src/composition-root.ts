@@ -97,6 +97,13 @@ import { WebhookQueue } from "./webhooks/webhook-queue";
 import { WebhookLoaders } from "./webhooks/webhook.loaders";
 import { WebhookDeliveryResolver, WebhookResolver } from "./webhooks/webhook.resolver";
 import { WebhookService } from "./webhooks/webhook.service";
+import { ScimService } from "./scim/scim.service";
+import { DirectoryProvisioning } from "./sso/directory-provisioning";
+import { GroupMappingResolver } from "./sso/group-mapping.resolver";
+import { GroupMappingService } from "./sso/group-mapping.service";
+import { OidcClient } from "./sso/oidc-client";
+import { SessionService } from "./sso/session.service";
+import { SignInService } from "./sso/sign-in.service";
 import { type AddressPolicy, anyAddress, type HostLookup, publicAddressesOnly, systemLookup } from "./webhooks/webhook-targets";
 import { WebhookTransport } from "./webhooks/webhook-transport";
 import { QualityReviewService } from "./usage/quality-reviews.service";
@@ -136,7 +143,7 @@ export interface Runtime {
   services: Services;
   /** Live test-run events for this process's subscribers. */
   eventHub: TestRunEventHub;
-  /** This process's one LISTEN connection (NOTIFY fan-out: test output, token revocation, viewer changes). */
+  /** This process's one LISTEN connection (NOTIFY fan-out: test output, token and session revocation, viewer changes). */
   notifications: PgNotificationListener;
   /** The subgraphs with their resolvers wired to `services` (the subgraph listener serves them to a company router). */
   subgraphs: BuiltSubgraph[];
@@ -170,6 +177,11 @@ function createServices(
 ) {
   const audit = new AuditService();
   const apiTokens = new ApiTokenService(dataSource);
+  const identity = new IdentityService(dataSource, audit, apiTokens, config.invitationTtlHours);
+  // Single sign-on: console sessions, provisioning from the directory (sign-in and SCIM), the sign-in flows.
+  const sessions = new SessionService(dataSource, config.sessions);
+  const provisioning = new DirectoryProvisioning(audit, identity, sessions);
+  const oidc = config.oidc ? new OidcClient(config.oidc, `${config.publicUrl}/auth/oidc/callback`, logger) : null;
   const search = new SkillSearchService(dataSource);
   const lifecycle = new VersionLifecycle(audit, new LatestVersionService(search));
   const testRuns = new TestRunService(dataSource, testQueue);
@@ -201,7 +213,16 @@ function createServices(
   return {
     audit,
     apiTokens,
-    identity: new IdentityService(dataSource, audit, apiTokens, config.invitationTtlHours),
+    identity,
+    sessions,
+    provisioning,
+    oidc,
+    signIn: new SignInService(dataSource, oidc, provisioning, sessions, apiTokens, audit, logger, {
+      publicUrl: config.publicUrl,
+      cliTokenTtlDays: config.cliTokenTtlDays,
+    }),
+    groupMappings: new GroupMappingService(dataSource, audit, provisioning),
+    scim: new ScimService(dataSource, audit, provisioning, `${config.publicUrl}/scim/v2`),
     search,
     lifecycle,
     pipeline,
@@ -261,6 +282,7 @@ function resolverContainer(config: Config, dataSource: DataSource, s: Services):
       new TeamResolver(s.identity),
       new TeamMembershipResolver(),
       new PendingInvitationResolver(),
+      new GroupMappingResolver(s.groupMappings),
       new TestRunResolver(dataSource, s.testRuns, config.sandbox.maxConcurrency),
       new SkillVersionTestsResolver(),
       new EvalRunResolver(dataSource, s.evalRuns),

@@ -62,6 +62,41 @@ const envSchema = z.object({
   /** How long an invitation code can be redeemed. */
   INVITATION_TTL_HOURS: int(1, 24 * 30).default(72),
   /**
+   * Single sign-on: the identity provider's issuer (discovered at `<issuer>/.well-known/openid-configuration`)
+   * and Skillyard's confidential client there. All three or none; https, except on a loopback address (tests, labs).
+   */
+  OIDC_ISSUER: z.url({ protocol: /^https?$/, error: "must be an http:// or https:// URL (the provider's issuer)" }).optional(),
+  OIDC_CLIENT_ID: z
+    .string()
+    .regex(/^[\x21-\x7e]{1,512}$/, "must be 1-512 printable ASCII characters without spaces")
+    .optional(),
+  OIDC_CLIENT_SECRET: z
+    .string()
+    .regex(/^[\x20-\x7e]{1,1024}$/, "must be 1-1024 printable ASCII characters")
+    .optional(),
+  /** Scopes asked for at sign-in (space-separated; `openid` is required). */
+  OIDC_SCOPES: z
+    .string()
+    .regex(/^[\x21-\x7e]+( [\x21-\x7e]+)*$/, "must be scope names separated by single spaces")
+    .refine((v) => v.split(" ").includes("openid"), "must include openid")
+    .default("openid email profile groups"),
+  /** The ID token or userinfo claim that lists the person's directory groups (an array of strings). */
+  OIDC_GROUPS_CLAIM: z
+    .string()
+    .regex(/^[A-Za-z0-9_.:/-]{1,128}$/, "must be 1-128 letters, digits or _.:/-")
+    .default("groups"),
+  /** A console session ends after this many minutes without a request... */
+  SESSION_IDLE_MINUTES: int(1, 7 * 24 * 60).default(60),
+  /** ...and this many hours after sign-in in any case. */
+  SESSION_MAX_HOURS: int(1, 90 * 24).default(12),
+  /** How long a token made by `skillyard login --sso` works. */
+  CLI_TOKEN_TTL_DAYS: int(1, 3650).default(30),
+  /** When set, SCIM 2.0 is served at /scim/v2 to a provider that sends `Authorization: Bearer <SCIM_TOKEN>`. */
+  SCIM_TOKEN: z
+    .string()
+    .regex(/^[\x21-\x7e]{32,256}$/, "must be 32-256 printable ASCII characters without spaces")
+    .optional(),
+  /**
    * How often a worker adds the installs committed since its last roll-up to the download counters:
    * `downloads` (and sorting by it) lags installs by about this much.
    */
@@ -250,6 +285,14 @@ export type Config = Readonly<{
   /** The subgraph listener for a company router; null when SUBGRAPH_PORT is unset. */
   subgraphListener: Readonly<{ port: number; secret: string }> | null;
   invitationTtlHours: number;
+  /** Single sign-on through an OpenID provider; null when OIDC_ISSUER is unset. */
+  oidc: OidcConfig | null;
+  /** Console sessions (cookie sign-in through the provider). */
+  sessions: Readonly<{ idleMinutes: number; maxHours: number }>;
+  /** Lifetime of the API tokens `skillyard login --sso` creates. */
+  cliTokenTtlDays: number;
+  /** The bearer token SCIM clients send; null: no /scim/v2. */
+  scimToken: string | null;
   /** How often workers roll the install log up into the download counters. */
   downloadsRollupIntervalSeconds: number;
   /** Built admin SPA (index.html, assets/), served at /admin/. */
@@ -271,6 +314,17 @@ export type Config = Readonly<{
   usage: UsageConfig;
   evals: EvalConfig;
   blobStore: BlobStoreConfig;
+}>;
+
+export type OidcConfig = Readonly<{
+  issuer: string;
+  clientId: string;
+  clientSecret: string;
+  /** Space-separated, `openid` among them. */
+  scopes: string;
+  groupsClaim: string;
+  /** True only for an http:// issuer on a loopback address: the one case requests to it may be unencrypted. */
+  insecureLoopback: boolean;
 }>;
 
 export type BlobStoreConfig = Readonly<
@@ -358,7 +412,16 @@ function parseEnv<S extends z.ZodObject>(schema: S, env: NodeJS.ProcessEnv): z.o
     const problems = parsed.error.issues.map((issue) => {
       const name = String(issue.path[0] ?? "environment");
       const got = raw[name];
-      const shown = ["SKILLYARD_BOOTSTRAP_TOKEN", "DATABASE_URL", "SUBGRAPH_SECRET", "EVAL_JUDGE_API_KEY", "ANTHROPIC_API_KEY", "METRICS_TOKEN"].includes(name)
+      const shown = [
+        "SKILLYARD_BOOTSTRAP_TOKEN",
+        "DATABASE_URL",
+        "SUBGRAPH_SECRET",
+        "EVAL_JUDGE_API_KEY",
+        "ANTHROPIC_API_KEY",
+        "METRICS_TOKEN",
+        "OIDC_CLIENT_SECRET",
+        "SCIM_TOKEN",
+      ].includes(name)
         ? "(hidden)"
         : JSON.stringify(got);
       return `${name} ${issue.message}${got === undefined ? "" : ` (got ${shown})`}`;
@@ -421,6 +484,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     subgraphListener:
       e.SUBGRAPH_PORT !== undefined && e.SUBGRAPH_SECRET !== undefined ? Object.freeze({ port: e.SUBGRAPH_PORT, secret: e.SUBGRAPH_SECRET }) : null,
     invitationTtlHours: e.INVITATION_TTL_HOURS,
+    oidc: oidcConfig(e),
+    sessions: Object.freeze({ idleMinutes: e.SESSION_IDLE_MINUTES, maxHours: e.SESSION_MAX_HOURS }),
+    cliTokenTtlDays: e.CLI_TOKEN_TTL_DAYS,
+    scimToken: e.SCIM_TOKEN ?? null,
     downloadsRollupIntervalSeconds: e.DOWNLOADS_ROLLUP_INTERVAL_SECONDS,
     marketplaceName: e.MARKETPLACE_NAME,
     requireAuthForRead: e.REQUIRE_AUTH_FOR_READ,
@@ -487,6 +554,31 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       outputCapBytes: e.EVAL_OUTPUT_CAP_BYTES,
     }),
     blobStore: blobStoreConfig(e),
+  });
+}
+
+const LOOPBACK_HOSTS = new Set(["127.0.0.1", "[::1]", "localhost"]);
+
+function oidcConfig(e: z.infer<typeof envSchema>): OidcConfig | null {
+  const given = [e.OIDC_ISSUER, e.OIDC_CLIENT_ID, e.OIDC_CLIENT_SECRET];
+  if (given.every((v) => v === undefined)) return null;
+  if (e.OIDC_ISSUER === undefined || e.OIDC_CLIENT_ID === undefined || e.OIDC_CLIENT_SECRET === undefined) {
+    const missing = ["OIDC_ISSUER", "OIDC_CLIENT_ID", "OIDC_CLIENT_SECRET"].filter((_, i) => given[i] === undefined);
+    throw new ConfigError([`single sign-on needs OIDC_ISSUER, OIDC_CLIENT_ID and OIDC_CLIENT_SECRET together (missing: ${missing.join(", ")})`]);
+  }
+  const issuer = new URL(e.OIDC_ISSUER);
+  const insecureLoopback = issuer.protocol === "http:" && LOOPBACK_HOSTS.has(issuer.hostname);
+  if (issuer.protocol === "http:" && !insecureLoopback) {
+    throw new ConfigError([`OIDC_ISSUER must be an https:// URL (http:// only on a loopback address) (got ${JSON.stringify(e.OIDC_ISSUER)})`]);
+  }
+  return Object.freeze({
+    // The issuer identifier as configured (no trailing slash added or removed): discovery compares it exactly.
+    issuer: e.OIDC_ISSUER,
+    clientId: e.OIDC_CLIENT_ID,
+    clientSecret: e.OIDC_CLIENT_SECRET,
+    scopes: e.OIDC_SCOPES,
+    groupsClaim: e.OIDC_GROUPS_CLAIM,
+    insecureLoopback,
   });
 }
 

@@ -71,6 +71,7 @@ describe("authorization matrix", () => {
     invitationCode: [],
     invitee: [],
     removable: [],
+    groupMapping: [],
   };
   let foreignTokenId: string;
   let publishedVersionId: string;
@@ -153,6 +154,12 @@ describe("authorization matrix", () => {
       perActor.invitationCode.push(code.data!.createInvitation.code);
       const removable = (await owners.member(`removable-${actor.toLowerCase()}`)).user;
       perActor.removable.push(removable.handle);
+      const mapping = await server.gql<{ setGroupMapping: { id: string } }>(
+        `mutation($g: String!) { setGroupMapping(input: { group: $g, role: REVIEWER }) { id } }`,
+        { g: `matrix-${actor}` },
+        tokens.admin,
+      );
+      perActor.groupMapping.push(mapping.data!.setGroupMapping.id);
     }
   });
   after(() => server.close());
@@ -376,6 +383,17 @@ describe("authorization matrix", () => {
       operation: "Mutation.rejectVersion",
       run: (a, i) => gql(a, `mutation($id: ID!) { rejectVersion(input: { versionId: $id, reason: "no" }) { published } }`, { id: perActor.reject[i] }),
       expect: only(["reviewer", "admin"]),
+    },
+    { operation: "Query.groupMappings", run: (a) => gql(a, `{ groupMappings { edges { node { group } } } }`), expect: only(["admin"]) },
+    {
+      operation: "Mutation.setGroupMapping",
+      run: (a) => gql(a, `mutation { setGroupMapping(input: { group: "eng-owners", team: "owners", teamRole: MEMBER }) { group } }`),
+      expect: only(["admin"]),
+    },
+    {
+      operation: "Mutation.deleteGroupMapping",
+      run: (a, i) => gql(a, `mutation($id: ID!) { deleteGroupMapping(input: { id: $id }) { group } }`, { id: perActor.groupMapping[i] }),
+      expect: only(["admin"]),
     },
     {
       operation: "Mutation.createWebhook",

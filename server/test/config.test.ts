@@ -49,6 +49,60 @@ describe("configuration", () => {
     }
   });
 
+  test("single sign-on: all three OIDC variables or none, https except on loopback; session, CLI token and SCIM settings", () => {
+    const defaults = loadConfig({});
+    assert.equal(defaults.oidc, null);
+    assert.deepEqual(defaults.sessions, { idleMinutes: 60, maxHours: 12 });
+    assert.equal(defaults.cliTokenTtlDays, 30);
+    assert.equal(defaults.scimToken, null);
+    const sso = { OIDC_ISSUER: "https://login.example.com/realms/corp", OIDC_CLIENT_ID: "skillyard", OIDC_CLIENT_SECRET: "s3cret-value" };
+    assert.deepEqual(loadConfig(sso).oidc, {
+      issuer: "https://login.example.com/realms/corp",
+      clientId: "skillyard",
+      clientSecret: "s3cret-value",
+      scopes: "openid email profile groups",
+      groupsClaim: "groups",
+      insecureLoopback: false,
+    });
+    assert.equal(loadConfig({ ...sso, OIDC_ISSUER: "http://127.0.0.1:9000" }).oidc?.insecureLoopback, true);
+    assert.equal(loadConfig({ ...sso, OIDC_ISSUER: "http://[::1]:9000" }).oidc?.insecureLoopback, true);
+    const custom = loadConfig({ ...sso, OIDC_SCOPES: "openid email", OIDC_GROUPS_CLAIM: "roles", SESSION_IDLE_MINUTES: "15", SESSION_MAX_HOURS: "8" });
+    assert.deepEqual([custom.oidc?.scopes, custom.oidc?.groupsClaim, custom.sessions], ["openid email", "roles", { idleMinutes: 15, maxHours: 8 }]);
+    assert.equal(loadConfig({ CLI_TOKEN_TTL_DAYS: "7", SCIM_TOKEN: "x".repeat(32) }).cliTokenTtlDays, 7);
+    assert.equal(loadConfig({ SCIM_TOKEN: "x".repeat(32) }).scimToken, "x".repeat(32));
+
+    assert.deepEqual(problems({ OIDC_ISSUER: sso.OIDC_ISSUER, OIDC_CLIENT_ID: "skillyard" }), [
+      "single sign-on needs OIDC_ISSUER, OIDC_CLIENT_ID and OIDC_CLIENT_SECRET together (missing: OIDC_CLIENT_SECRET)",
+    ]);
+    assert.deepEqual(problems({ ...sso, OIDC_ISSUER: "http://login.example.com" }), [
+      'OIDC_ISSUER must be an https:// URL (http:// only on a loopback address) (got "http://login.example.com")',
+    ]);
+    const found = problems({
+      ...sso,
+      OIDC_SCOPES: "email profile",
+      SESSION_IDLE_MINUTES: "0",
+      SESSION_MAX_HOURS: "soon",
+      CLI_TOKEN_TTL_DAYS: "0",
+      SCIM_TOKEN: "short-secret",
+    });
+    assert.deepEqual(found.map((p) => p.split(" ")[0]).sort(), [
+      "CLI_TOKEN_TTL_DAYS",
+      "OIDC_SCOPES",
+      "SCIM_TOKEN",
+      "SESSION_IDLE_MINUTES",
+      "SESSION_MAX_HOURS",
+    ]);
+    assert.ok(found.includes('OIDC_SCOPES must include openid (got "email profile")'), found.join("\n"));
+    // Secrets are never echoed back.
+    assert.ok(!found.join("\n").includes("short-secret"));
+    assert.ok(
+      !problems({ ...sso, OIDC_CLIENT_SECRET: "bad\u0001secret" })
+        .join("\n")
+        .includes("secret"),
+      "the client secret is hidden",
+    );
+  });
+
   test("every bad value is reported with the variable's name", () => {
     const found = problems({
       PORT: "eighty",

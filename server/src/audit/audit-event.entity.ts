@@ -47,6 +47,20 @@ export enum AuditAction {
   EVAL_OUTCOME = "EVAL_OUTCOME",
   /** A re-evaluation of a skill's latest version scored lower than before (drift; no actor). */
   EVAL_DRIFT = "EVAL_DRIFT",
+  /** A person created from the directory: their first single sign-on, or a SCIM client (no actor). */
+  USER_PROVISION = "USER_PROVISION",
+  /** A local user linked to their directory identity (the same verified email) at their first single sign-on. */
+  USER_LINK = "USER_LINK",
+  /** The directory changed a person's email, name or SCIM identifiers. */
+  USER_UPDATE = "USER_UPDATE",
+  /** The directory deactivated a person (SCIM): their sessions and tokens were revoked with it. */
+  USER_DEACTIVATE = "USER_DEACTIVATE",
+  USER_REACTIVATE = "USER_REACTIVATE",
+  /** An admin mapped a directory group to a team role or a global role, or changed the team role. */
+  GROUP_MAPPING_SET = "GROUP_MAPPING_SET",
+  GROUP_MAPPING_DELETE = "GROUP_MAPPING_DELETE",
+  /** A SCIM client created, renamed or deleted a group, or changed its members (the memberships that follow are audited apart). */
+  DIRECTORY_GROUP_CHANGE = "DIRECTORY_GROUP_CHANGE",
 }
 
 @Entity()

@@ -2,7 +2,8 @@ import { SkillyardError } from "@skillyard/core";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
-export type NodeTypeName = "Skill" | "SkillVersion" | "User" | "Team" | "Rating" | "Permission" | "TestRun" | "EvalRun" | "QualityReview" | "PlatformUpdate";
+export type NodeTypeName =
+  "Skill" | "SkillVersion" | "User" | "Team" | "Rating" | "Permission" | "TestRun" | "EvalRun" | "QualityReview" | "PlatformUpdate" | "GroupMapping";
 
 /** Opaque global ids (`base64url("Skill:<uuid>")`) so `node(id)` knows which table to read. */
 export function toGlobalId(type: NodeTypeName, id: string): string {

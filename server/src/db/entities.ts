@@ -26,6 +26,11 @@ import { RuntimePolicy } from "../distribution/runtime-policy.entity";
 import { DistributionCredential } from "../distribution/distribution-credential.entity";
 import { UnmanagedSkill, UsageDaily, UsageSalt, UsageTeamSkill, UsageWeekly, UsageWeeklyUser } from "../usage/usage-daily.entity";
 import { PlatformUpdate, QualityReview, QualityReviewNotice } from "../usage/quality-review.entity";
+import { CliSignInCode, DeviceSignIn } from "../sso/cli-sign-in.entities";
+import { DirectoryGroup, DirectoryGroupMember, DirectoryUser } from "../sso/directory.entities";
+import { GroupMapping } from "../sso/group-mapping.entity";
+import { Session } from "../sso/session.entity";
+import { SignInRequest } from "../sso/sign-in-request.entity";
 
 export const ENTITIES = [
   User,
@@ -66,4 +71,12 @@ export const ENTITIES = [
   QualityReview,
   PlatformUpdate,
   QualityReviewNotice,
+  Session,
+  SignInRequest,
+  CliSignInCode,
+  DeviceSignIn,
+  GroupMapping,
+  DirectoryUser,
+  DirectoryGroup,
+  DirectoryGroupMember,
 ];

@@ -5,6 +5,7 @@ import { catalogueEntryName } from "../catalog/permission-catalogue.service";
 import type { ArchiveLimits } from "@skillyard/core";
 import type { BlobStore } from "../packages/blob-store";
 import { type PackageTexts, readPackageTexts } from "./file-patch";
+import { Session } from "../sso/session.entity";
 import { ReviewDecision, ReviewRequest } from "./review.entities";
 
 /** Where package contents come from (file patches in review requests). */
@@ -24,6 +25,8 @@ export function createGovernanceLoaders(dataSource: DataSource, packages: Packag
     reviewRequestByVersionId: batchLoader<string, ReviewRequest | null>(async (ids) =>
       byKey(ids, await em.findBy(ReviewRequest, { versionId: In([...ids]) }), (r) => r.versionId),
     ),
+    /** The console sessions decisions were made in (when the reviewer signed in: its creation). */
+    sessionById: batchLoader<string, Session | null>(async (ids) => byKey(ids, await em.findBy(Session, { id: In([...ids]) }), (s) => s.id)),
     /** Decisions on each version, oldest first. */
     decisionsByVersionId: batchLoader<string, ReviewDecision[]>(async (ids) =>
       groupBy(ids, await em.find(ReviewDecision, { where: { versionId: In([...ids]) }, order: { createdAt: "ASC" } }), (d) => d.versionId),

@@ -45,9 +45,13 @@ export class ReviewDecision {
   @Column({ type: "uuid" })
   reviewerId: string;
 
-  /** The API token the decision was made with (how that credential came to be is shown with it); null for decisions recorded before tokens were. */
+  /** The API token the decision was made with (how that credential came to be is shown with it); null for decisions made in a console session, or recorded before tokens were. */
   @Column({ type: "uuid", nullable: true })
   tokenId: string | null;
+
+  /** The console session (single sign-on) the decision was made in; null for decisions made with a token. */
+  @Column({ type: "uuid", nullable: true })
+  sessionId: string | null;
 
   @Column({ type: "enum", enum: ReviewDecisionKind, enumName: "review_decision_kind" })
   decision: ReviewDecisionKind;

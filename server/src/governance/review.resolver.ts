@@ -173,9 +173,24 @@ export class ReviewDecisionResolver {
 
   @FieldResolver(() => ReviewerCredentialType, {
     nullable: true,
-    description: "How the reviewer's token came to be; null for decisions recorded before tokens were.",
+    description:
+      "How the reviewer's credential came to be (origin SSO: a console session after signing in at the identity provider); null for decisions recorded before tokens were.",
   })
   async credential(@Ctx() ctx: GovernanceContext, @Root() decision: ReviewDecision): Promise<CredentialView | null> {
+    if (decision.sessionId) {
+      // Signed in at the identity provider: nobody in Skillyard made this credential.
+      const session = await ctx.loaders.governance.sessionById.load(decision.sessionId);
+      if (!session) return null;
+      return {
+        origin: ApiTokenOrigin.SSO,
+        tokenName: "console session (single sign-on)",
+        tokenCreatedAt: session.createdAt,
+        createdById: null,
+        invitedById: null,
+        invitedAt: null,
+        invitationRedeemedAt: null,
+      };
+    }
     const token = decision.tokenId ? await ctx.loaders.identity.apiTokenById.load(decision.tokenId) : null;
     if (!token) return null;
     const invitation = token.invitationId ? await ctx.loaders.identity.invitationById.load(token.invitationId) : null;

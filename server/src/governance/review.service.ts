@@ -109,6 +109,7 @@ export class VersionReviewService {
           versionId,
           reviewerId: viewer.user.id,
           tokenId: viewer.tokenId,
+          sessionId: viewer.sessionId,
           decision: kind,
           comment: text,
           packageSha256: version.packageSha256,

@@ -13,6 +13,7 @@ import { DISTRIBUTION_RESOLVERS, distributionReferenceResolvers } from "../distr
 import { SkillVersionPluginType } from "../distribution/distribution.types";
 import { GOVERNANCE_RESOLVERS, governanceReferenceResolvers } from "../governance/governance.resolvers";
 import { IDENTITY_RESOLVERS, identityReferenceResolvers } from "../identity/identity.resolver";
+import { SSO_RESOLVERS } from "../sso/group-mapping.resolver";
 import { TESTING_RESOLVERS, testingReferenceResolvers } from "../testing/testing.resolver";
 import { USAGE_RESOLVERS, usageReferenceResolvers } from "../usage/usage.resolver";
 import { SkillUsageType } from "../usage/usage.types";
@@ -39,7 +40,7 @@ export interface SubgraphDefinition {
 
 /**
  * The subgraphs. `catalog` owns skills, versions, dependencies, permissions, channels, search and
- * publishing; `community` owns users, teams, tokens, ratings and installs, and extends Skill and
+ * publishing; `community` owns users, teams, tokens, group mappings, ratings and installs, and extends Skill and
  * SkillVersion with ratings and downloads; `testing` owns test runs and their live output and
  * extends SkillVersion with them; `evals` owns eval runs, their cases and live output, and extends
  * SkillVersion with them and Skill with its drift; `governance` owns the audit trail, reviews and webhooks;
@@ -52,7 +53,7 @@ export const SUBGRAPHS: readonly SubgraphDefinition[] = [
   {
     name: "community",
     path: "/subgraphs/community/graphql",
-    resolvers: [...COMMUNITY_RESOLVERS, ...IDENTITY_RESOLVERS],
+    resolvers: [...COMMUNITY_RESOLVERS, ...IDENTITY_RESOLVERS, ...SSO_RESOLVERS],
     referenceResolvers: { ...communityReferenceResolvers, ...identityReferenceResolvers },
   },
   { name: "testing", path: "/subgraphs/testing/graphql", resolvers: [...TESTING_RESOLVERS], referenceResolvers: testingReferenceResolvers },

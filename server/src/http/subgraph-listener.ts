@@ -1,5 +1,5 @@
-import { createHash, timingSafeEqual } from "node:crypto";
 import { listen as listenOn } from "../common/listen";
+import { sameSecret } from "../common/same-secret";
 import http from "node:http";
 import { ApolloServer } from "@apollo/server";
 import { ApolloServerPluginInlineTraceDisabled } from "@apollo/server/plugin/disabled";
@@ -12,13 +12,6 @@ import type { RequestContext } from "../graphql/request-context";
 
 /** The header a company router sends with the shared secret (SUBGRAPH_SECRET). */
 export const SUBGRAPH_SECRET_HEADER = "x-skillyard-subgraph-secret";
-
-function sameSecret(given: string, expected: string): boolean {
-  // Digests have one length, so the comparison takes the same time whatever was sent.
-  const a = createHash("sha256").update(given).digest();
-  const b = createHash("sha256").update(expected).digest();
-  return timingSafeEqual(a, b);
-}
 
 export interface SubgraphListener {
   url: string;
@@ -60,7 +53,8 @@ export async function startSubgraphListener(runtime: Runtime, listen: { host: st
     });
   });
   const json = express.json({ limit: config.limits.graphqlMaxBodyBytes });
-  const context = ({ req }: { req: Request }) => authenticatedContext(runtime, req.headers.authorization);
+  // Tokens only: a router forwards Authorization; console sessions are for /graphql.
+  const context = ({ req }: { req: Request }) => authenticatedContext(runtime, { authorization: req.headers.authorization });
   for (const s of servers) app.use(s.path, json, expressMiddleware(s.server, { context }));
   app.use((req, res) => {
     res.status(404).json({ errors: [{ message: `No subgraph at ${req.path}.`, extensions: { code: "NOT_FOUND" } }] });

@@ -18,6 +18,8 @@ import { countWhileOpen } from "../observability/live-subscriptions";
 import { serveGraphqlWs } from "./graphql-ws-transport";
 import { TOKEN_REVOKED_CHANNEL, VIEWER_CHANGED_CHANNEL } from "../identity/identity.service";
 import type { Viewer } from "../identity/viewer";
+import { readCookie, SESSION_COOKIE } from "../sso/cookies";
+import { SESSION_REVOKED_CHANNEL } from "../sso/session.service";
 import { toSafeGraphQLError } from "../graphql/client-errors";
 import { SharedSubscriptionExecution } from "../graphql/shared-subscription-execution";
 import { assertWithinLimits, operationResolutionError, type QueryLimits } from "../graphql/query-limits";
@@ -25,6 +27,12 @@ import type { RequestContext, SubscriptionContext } from "../graphql/request-con
 
 /** Most lexical tokens in a subscription document (a subscription is a few dozen): parsing stops there. */
 export const MAX_SUBSCRIPTION_TOKENS = 2000;
+
+/** How often sockets of console sessions are checked for idle or absolute expiry (which no notification announces). */
+export const SESSION_SWEEP_MS = 30_000;
+
+/** Close code and reason for a socket whose credential stopped working. */
+const CREDENTIAL_ENDED = 4401;
 
 interface Guard {
   recheck(fresh: RequestContext): Promise<void>;
@@ -102,16 +110,24 @@ const isAsyncIterable = (value: unknown): value is AsyncIterable<ExecutionResult
 
 /**
  * Subscriptions over graphql-ws on the /graphql path (WebSocket upgrade), served by the subgraph
- * that declares them. The token is checked in
- * connection_init (`{"authorization": "Bearer <token>"}`); without a valid one the socket closes
- * 4403. Each message is parsed here (with a token cap), the operation that would run is found by
+ * that declares them. The credential is checked in connection_init: a token
+ * (`{"authorization": "Bearer <token>"}`), or else the console's session cookie from the upgrade
+ * request together with the session's CSRF token (`{"csrfToken": "…"}`); without a valid one the
+ * socket closes 4403. A revoked token's or session's sockets close (4401), and so do a session's
+ * once it expires (idle or absolute; checked every SESSION_SWEEP_MS). Each message is parsed here (with a token cap), the operation that would run is found by
  * its name, only a subscription is allowed, and the same depth, alias and cost limits as HTTP apply
  * before validation and execution. A revoked token's sockets close (4401); when a user's roles or
  * memberships change, their sockets' subscriptions are checked again and end if no longer allowed.
  * An event's execution that reads no context is shared by every subscriber running the same
  * operation, and its result encoded once (SharedSubscriptionExecution, serveGraphqlWs).
  */
-export async function startSubscriptionServer(runtime: Runtime, server: http.Server, schemas: readonly GraphQLSchema[], limits: QueryLimits) {
+export async function startSubscriptionServer(
+  runtime: Runtime,
+  server: http.Server,
+  schemas: readonly GraphQLSchema[],
+  limits: QueryLimits,
+  sessionSweepMs = SESSION_SWEEP_MS,
+) {
   if (schemas.length === 0) throw new Error("no subgraph serves a subscription");
   const { logger, services, metrics } = runtime;
   metrics.declareSubscriptionFields(schemas.flatMap((schema) => Object.keys(schema.getSubscriptionType()?.getFields() ?? {})));
@@ -133,17 +149,30 @@ export async function startSubscriptionServer(runtime: Runtime, server: http.Ser
   const stopRevocations = await runtime.notifications.listen(TOKEN_REVOKED_CHANNEL, (tokenId) =>
     forEachSession(
       (s) => s.viewer.tokenId === tokenId,
-      (s) => s.socket.close(4401, "API token revoked"),
+      (s) => s.socket.close(CREDENTIAL_ENDED, "API token revoked"),
     ),
   );
+  const stopSessionRevocations = await runtime.notifications.listen(SESSION_REVOKED_CHANNEL, (sessionId) =>
+    forEachSession(
+      (s) => s.viewer.sessionId === sessionId,
+      (s) => s.socket.close(CREDENTIAL_ENDED, "Console session ended"),
+    ),
+  );
+  /** The viewer behind a socket's credential as it is now; null once the token or session stopped working. */
+  const currentViewer = (viewer: Viewer): Promise<Viewer | null> =>
+    viewer.tokenId
+      ? services.apiTokens.viewerOfToken(viewer.tokenId)
+      : viewer.sessionId
+        ? services.sessions.viewerOfSession(viewer.sessionId)
+        : Promise.resolve(null);
   const stopViewerChanges = await runtime.notifications.listen(VIEWER_CHANGED_CHANNEL, (userId) =>
     forEachSession(
       (s) => s.viewer.user.id === userId,
       (s) =>
         void (async () => {
-          const fresh = await services.apiTokens.viewerOfToken(s.viewer.tokenId);
+          const fresh = await currentViewer(s.viewer);
           if (!fresh) {
-            s.socket.close(4401, "API token revoked");
+            s.socket.close(CREDENTIAL_ENDED, s.viewer.tokenId ? "API token revoked" : "Console session ended");
             return;
           }
           s.viewer = fresh;
@@ -151,6 +180,18 @@ export async function startSubscriptionServer(runtime: Runtime, server: http.Ser
         })().catch((error: unknown) => logger.error("re-checking a socket's subscriptions failed", { message: String(error) })),
     ),
   );
+  // Idle and absolute expiry end a session without a notification: sockets of sessions are checked in one query.
+  const sweep = setInterval(() => {
+    const bySession = [...open].filter((s) => s.viewer.sessionId !== null);
+    if (bySession.length === 0) return;
+    services.sessions
+      .working(bySession.map((s) => s.viewer.sessionId!))
+      .then((working) => {
+        for (const s of bySession) if (!working.has(s.viewer.sessionId!)) s.socket.close(CREDENTIAL_ENDED, "Console session ended");
+      })
+      .catch((error: unknown) => logger.error("checking console sessions' sockets failed", { message: String(error) }));
+  }, sessionSweepMs);
+  sweep.unref();
 
   const transport = serveGraphqlWs(
     { server, path: "/graphql", maxPayload: runtime.config.limits.graphqlMaxBodyBytes, sharedPayload: (payload) => execution.isShared(payload) },
@@ -159,7 +200,14 @@ export async function startSubscriptionServer(runtime: Runtime, server: http.Ser
       subscribe: (args) => execution.subscribe(args),
       onConnect: async (ctx) => {
         const raw = ctx.connectionParams?.authorization ?? ctx.connectionParams?.Authorization;
-        const viewer = await services.apiTokens.authenticate(typeof raw === "string" ? raw : undefined);
+        let viewer: Viewer | null;
+        if (typeof raw === "string" && raw !== "") viewer = await services.apiTokens.authenticate(raw);
+        else {
+          // The console: its session cookie came with the upgrade request; a page on another site could
+          // make the browser send that too, but cannot know the CSRF token.
+          const live = await services.sessions.authenticate(readCookie(ctx.extra.request.headers.cookie, SESSION_COOKIE));
+          viewer = live && services.sessions.csrfMatches(live.session, ctx.connectionParams?.csrfToken) ? services.sessions.viewerOf(live) : null;
+        }
         if (!viewer) return false;
         const session = new SocketSession(ctx.extra.socket, viewer);
         sessions.set(ctx, session);
@@ -213,8 +261,10 @@ export async function startSubscriptionServer(runtime: Runtime, server: http.Ser
   );
   return {
     async close() {
+      clearInterval(sweep);
       await transport.close();
       stopRevocations();
+      stopSessionRevocations();
       stopViewerChanges();
     },
   };

@@ -17,6 +17,8 @@ export enum ApiTokenOrigin {
   SERVICE_ACCOUNT = "SERVICE_ACCOUNT",
   /** Created by Skillyard for generated Claude Code settings (a CATALOG_READ or INGEST token). */
   DISTRIBUTION = "DISTRIBUTION",
+  /** Created by `skillyard login --sso` after the person signed in at the identity provider; it expires. */
+  SSO = "SSO",
 }
 
 /**
@@ -56,6 +58,10 @@ export class ApiToken extends BaseEntity {
 
   @Column({ type: "timestamptz", nullable: true })
   revokedAt: Date | null;
+
+  /** After this the token is refused; null: it does not expire. */
+  @Column({ type: "timestamptz", nullable: true })
+  expiresAt: Date | null;
 
   @Column({ type: "enum", enum: ApiTokenScope, enumName: "api_token_scope", default: ApiTokenScope.FULL })
   scope: ApiTokenScope;

@@ -3,6 +3,7 @@ import { type DataSource, type EntityManager, IsNull } from "typeorm";
 import { ApiToken, ApiTokenOrigin, ApiTokenScope } from "./api-token.entity";
 import { Membership, TeamRole } from "./membership.entity";
 import { Team } from "./team.entity";
+import { sessionScopes } from "./token-scope";
 import { GlobalRole, User } from "./user.entity";
 import type { Viewer } from "./viewer";
 
@@ -14,6 +15,11 @@ export function hashSecret(secret: string): string {
 
 export function generateTokenSecret(): string {
   return `${TOKEN_PREFIX}${randomBytes(32).toString("base64url")}`;
+}
+
+/** The viewer a full token acts as: its user, with every scope the user's roles allow. */
+function tokenViewer(token: ApiToken): Viewer {
+  return { user: token.user, tokenId: token.id, sessionId: null, scopes: sessionScopes(token.user), publishTeamIds: null };
 }
 
 export interface IssuedToken {
@@ -30,12 +36,13 @@ export class ApiTokenService {
   constructor(private readonly dataSource: DataSource) {}
 
   /**
-   * Resolves `Authorization: Bearer <secret>` to a user for the API: null for a missing, unknown or
-   * revoked token, and for a narrow one (INGEST, CATALOG_READ), which acts for nobody.
+   * Resolves `Authorization: Bearer <secret>` to a user for the API: null for a missing, unknown,
+   * revoked or expired token, one of a deactivated user, and a narrow one (INGEST, CATALOG_READ),
+   * which acts for nobody.
    */
   async authenticate(authorization: string | undefined): Promise<Viewer | null> {
     const token = await this.tokenFor(authorization);
-    return token?.scope === ApiTokenScope.FULL ? { user: token.user, tokenId: token.id } : null;
+    return token?.scope === ApiTokenScope.FULL ? tokenViewer(token) : null;
   }
 
   /** The scope of a working token, or null: for saying why a narrow token is refused where it cannot be used. */
@@ -65,23 +72,33 @@ export class ApiTokenService {
       .createQueryBuilder("token")
       .innerJoinAndSelect("token.user", "user")
       .where("token.secretSha256 = :digest AND token.revokedAt IS NULL", { digest })
+      .andWhere("(token.expiresAt IS NULL OR token.expiresAt > now()) AND user.deactivatedAt IS NULL")
       .getOne();
     // The lookup is by digest; compare again in constant time so timing says nothing about near misses.
     return token && timingSafeEqual(Buffer.from(token.secretSha256), Buffer.from(digest)) ? token : null;
   }
 
-  /** The viewer behind a token as it is now (roles re-read); null once the token is revoked. */
+  /** The viewer behind a token as it is now (roles re-read); null once the token is revoked or expired, or its user deactivated. */
   async viewerOfToken(tokenId: string): Promise<Viewer | null> {
     const token = await this.dataSource
       .getRepository(ApiToken)
       .findOne({ where: { id: tokenId, revokedAt: IsNull(), scope: ApiTokenScope.FULL }, relations: { user: true } });
-    return token ? { user: token.user, tokenId: token.id } : null;
+    const usable = token && (token.expiresAt === null || token.expiresAt > new Date()) && token.user.deactivatedAt === null;
+    return usable ? tokenViewer(token) : null;
   }
 
   /** Stores a new token in the caller's transaction; the returned secret cannot be shown again. */
   async issue(
     em: EntityManager,
-    fields: { userId: string; name: string; origin: ApiTokenOrigin; createdById: string | null; invitationId?: string | null; scope?: ApiTokenScope },
+    fields: {
+      userId: string;
+      name: string;
+      origin: ApiTokenOrigin;
+      createdById: string | null;
+      invitationId?: string | null;
+      scope?: ApiTokenScope;
+      expiresAt?: Date | null;
+    },
     secret = generateTokenSecret(),
   ): Promise<IssuedToken> {
     const token = await em.getRepository(ApiToken).save(
@@ -96,6 +113,7 @@ export class ApiTokenService {
         prefix: secret.slice(0, 10),
         lastUsedAt: null,
         revokedAt: null,
+        expiresAt: fields.expiresAt ?? null,
       }),
     );
     return { token, secret };

@@ -101,6 +101,11 @@ export class UserResolver {
     return { token: secret, apiToken: token, user };
   }
 
+  @FieldResolver(() => Boolean, { description: "True when the person signs in through the identity provider (single sign-on)." })
+  ssoLinked(@Root() user: User): boolean {
+    return user.oidcSubject !== null;
+  }
+
   @FieldResolver(() => String, { nullable: true, description: "Visible to the user and to admins." })
   email(@Ctx() ctx: ViewerContext, @Root() user: User): string | null {
     return canSeePrivate(ctx, user) ? user.email : null;

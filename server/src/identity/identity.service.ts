@@ -8,7 +8,7 @@ import { escapeLike } from "../common/sql";
 import { ApiToken, ApiTokenOrigin } from "./api-token.entity";
 import { type ApiTokenService, hashSecret, type IssuedToken } from "./api-token.service";
 import { Invitation } from "./invitation.entity";
-import { Membership, TeamRole } from "./membership.entity";
+import { Membership, MembershipSource, TeamRole } from "./membership.entity";
 import { Team } from "./team.entity";
 import { GlobalRole, User, UserKind } from "./user.entity";
 import { isAdmin, requireViewer, type ViewerContext } from "./viewer";
@@ -119,6 +119,8 @@ export class IdentityService {
       const user = await userByHandle(em, input.user);
       const before = user.roles;
       user.roles = [...new Set(input.roles)];
+      // A directory-granted role the admin keeps stays the directory's; one they remove is gone from both.
+      user.directoryRoles = user.directoryRoles.filter((r) => user.roles.includes(r));
       if (user.kind === UserKind.SERVICE && user.roles.length > 0) {
         throw new SkillyardError("BAD_USER_INPUT", `${user.handle} is a service account: service accounts hold no global role.`, { argument: "roles" });
       }
@@ -160,8 +162,10 @@ export class IdentityService {
       const user = await userByHandle(em, input.user);
       const existing = await em.findOneBy(Membership, { teamId: team.id, userId: user.id });
       const membership = existing ?? em.create(Membership, { teamId: team.id, userId: user.id });
-      const before = existing ? { team: team.name, user: user.handle, role: existing.role } : null;
+      const before = existing ? { team: team.name, user: user.handle, role: existing.role, source: existing.source } : null;
       membership.role = input.role;
+      // Set by hand, it is a manual grant from now on: the directory no longer changes or removes it.
+      membership.source = MembershipSource.MANUAL;
       await em.save(membership);
       await this.audit.record(em, {
         actorId: viewer.user.id,
@@ -169,7 +173,7 @@ export class IdentityService {
         targetType: "Membership",
         targetId: membership.id,
         before,
-        after: { team: team.name, user: user.handle, role: membership.role },
+        after: { team: team.name, user: user.handle, role: membership.role, source: membership.source },
       });
       await notifyViewerChanged(em, user.id);
       return membership;
@@ -221,7 +225,7 @@ export class IdentityService {
       const user = input.user && input.user !== viewer.user.handle ? await userByHandle(em, input.user) : viewer.user;
       let origin = ApiTokenOrigin.SELF;
       // A token made with another inherits that one's root invitation, so a chain of tokens still says who invited its person.
-      let invitationId = (await em.findOneBy(ApiToken, { id: viewer.tokenId }))?.invitationId ?? null;
+      let invitationId = viewer.tokenId ? ((await em.findOneBy(ApiToken, { id: viewer.tokenId }))?.invitationId ?? null) : null;
       if (user.id !== viewer.user.id) {
         if (user.kind !== UserKind.SERVICE) {
           throw new SkillyardError(
@@ -268,6 +272,34 @@ export class IdentityService {
       }
       return token;
     });
+  }
+
+  /**
+   * Revokes every working token of `userId` in the caller's transaction (the directory deactivated
+   * them), each audited; at commit every process closes those tokens' subscriptions.
+   */
+  async revokeEveryToken(em: EntityManager, userId: string, actorId: string | null): Promise<number> {
+    const revokedAt = new Date();
+    const revoked: { id: string }[] = await em
+      .createQueryBuilder()
+      .update(ApiToken)
+      .set({ revokedAt })
+      .where("userId = :userId AND revokedAt IS NULL", { userId })
+      .returning(["id"])
+      .execute()
+      .then((result) => result.raw as { id: string }[]);
+    for (const { id } of revoked) {
+      await this.audit.record(em, {
+        actorId,
+        action: AuditAction.TOKEN_REVOKE,
+        targetType: "ApiToken",
+        targetId: id,
+        before: { revokedAt: null },
+        after: { revokedAt: revokedAt.toISOString(), reason: "account deactivated" },
+      });
+      await em.query(`SELECT pg_notify('${TOKEN_REVOKED_CHANNEL}', $1)`, [id]);
+    }
+    return revoked.length;
   }
 
   /**
@@ -376,6 +408,6 @@ export class IdentityService {
 }
 
 /** Delivered at commit to every process: open subscriptions of this user are checked again. */
-async function notifyViewerChanged(em: EntityManager, userId: string): Promise<void> {
+export async function notifyViewerChanged(em: EntityManager, userId: string): Promise<void> {
   await em.query(`SELECT pg_notify('${VIEWER_CHANGED_CHANNEL}', $1)`, [userId]);
 }

@@ -10,7 +10,8 @@ registerEnumType(TeamRole, { name: "TeamRole" });
 registerEnumType(UserKind, { name: "UserKind", description: "PERSON, or SERVICE: an automation account that holds no global role and can never review." });
 registerEnumType(ApiTokenOrigin, {
   name: "ApiTokenOrigin",
-  description: "How a token came to be: BOOTSTRAP, INVITATION (redeemed), SELF (created by its user), SERVICE_ACCOUNT (created by an admin).",
+  description:
+    "How a token came to be: BOOTSTRAP, INVITATION (redeemed), SELF (created by its user), SERVICE_ACCOUNT (created by an admin), DISTRIBUTION (generated Claude Code settings), SSO (skillyard login --sso).",
 });
 
 @ObjectType("User")
@@ -27,6 +28,12 @@ export class UserType {
 
   @Field(() => UserKind)
   kind: UserKind;
+
+  @Field(() => String, { nullable: true, description: "The person's name from the directory; null for local accounts." })
+  name: string | null;
+
+  @Field(() => Date, { nullable: true, description: "When the directory deactivated the person (SCIM); null while active." })
+  deactivatedAt: Date | null;
 
   @Field()
   createdAt: Date;

@@ -8,6 +8,13 @@ export enum TeamRole {
   MAINTAINER = "MAINTAINER",
 }
 
+/** Who granted a membership: an admin or maintainer by hand, or the directory through a group mapping. */
+export enum MembershipSource {
+  MANUAL = "MANUAL",
+  /** Follows the directory: changed or removed when the person's groups change (sign-in, SCIM). */
+  DIRECTORY = "DIRECTORY",
+}
+
 @Entity()
 @Index(["teamId", "userId"], { unique: true })
 export class Membership extends BaseEntity {
@@ -26,4 +33,7 @@ export class Membership extends BaseEntity {
 
   @Column({ type: "enum", enum: TeamRole, enumName: "team_role", default: TeamRole.MEMBER })
   role: TeamRole;
+
+  @Column({ type: "enum", enum: MembershipSource, enumName: "membership_source", default: MembershipSource.MANUAL })
+  source: MembershipSource;
 }

@@ -1,10 +1,18 @@
 import { SkillyardError } from "@skillyard/core";
+import type { TokenScope } from "./token-scope";
 import { GlobalRole, type User, UserKind } from "./user.entity";
 
-/** Who a request acts for: a user, through one of their API tokens. */
+/** Who a request acts for: a user, through one of their API tokens or a console session. */
 export interface Viewer {
   user: User;
-  tokenId: string;
+  /** The API token of this request, or null when it came with a console session. */
+  tokenId: string | null;
+  /** The console session of this request, or null when it came with a token. */
+  sessionId: string | null;
+  /** What this credential may do: a token's own scopes; a session every scope the user's roles allow. */
+  scopes: ReadonlySet<TokenScope>;
+  /** PUBLISH limited to these team ids; null = every team the user may publish to. */
+  publishTeamIds: readonly string[] | null;
 }
 
 /** The part of every request context that says who is asking; null for anonymous requests. */

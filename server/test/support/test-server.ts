@@ -61,12 +61,16 @@ export interface TestServerOptions {
   docker?: Dockerode;
   webhookAddresses?: AddressPolicy;
   webhookLookup?: HostLookup;
+  /** Listen on this port (a test that registers the server's URL somewhere first, e.g. at an OpenID provider). */
+  port?: number;
+  /** How often sockets of console sessions are checked for expiry. */
+  sessionSweepMs?: number;
 }
 
 export async function startTestServer(env: Record<string, string> = {}, options: TestServerOptions = {}): Promise<TestServer> {
   const database = await createTestDatabase();
   const dataDir = mkdtempSync(path.join(os.tmpdir(), "skillyard-test-data-"));
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const config = loadConfig({ NODE_ENV: "test", LOG_LEVEL: "silent", DATA_DIR: dataDir, DATABASE_URL: database.url, PORT: String(port), ...env });
   const queries = new QueryCounter();
   const dataSource = createDataSource({ url: database.url, queryLogger: queries, poolSize: 5 });
@@ -82,7 +86,7 @@ export async function startTestServer(env: Record<string, string> = {}, options:
     webhookLookup: options.webhookLookup,
   });
   const { runtime } = started;
-  const app = await startApp(runtime, { host: "127.0.0.1", port });
+  const app = await startApp(runtime, { host: "127.0.0.1", port }, { sessionSweepMs: options.sessionSweepMs });
   return {
     url: app.url,
     databaseUrl: database.url,
