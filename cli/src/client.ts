@@ -10,6 +10,7 @@ import type { TypedDocumentNode } from "@graphql-typed-document-node/core";
 import { print } from "graphql";
 import { createClient, type Client } from "graphql-ws/client";
 import WebSocket from "ws";
+import { isErrorCode } from "@skillyard/core";
 import { CliError } from "./errors";
 
 interface GraphQLErrorShape {
@@ -282,7 +283,10 @@ export class RegistryClient {
     const close = err as { code?: unknown; reason?: unknown } | null;
     if (close && typeof close.code === "number") {
       if (close.code === 4401 || close.code === 4403) {
-        return new CliError("UNAUTHENTICATED", `The registry closed the live output: ${String(close.reason || "the API token was refused")}.`);
+        // The registry closes a refused connection with the error code as the reason (TOKEN_EXPIRED, IP_NOT_ALLOWED, …).
+        const reason = String(close.reason ?? "");
+        if (isErrorCode(reason)) return new CliError(reason, `The registry refused the live output's connection (${reason}).`);
+        return new CliError("UNAUTHENTICATED", `The registry closed the live output: ${reason || "the API token was refused"}.`);
       }
       return new CliError(
         "CONNECTION_FAILED",

@@ -23,6 +23,19 @@ export type AnyErrorCode = ErrorCode | CliErrorCode;
 export const EXIT_FAILURE = 1;
 export const EXIT_USAGE = 2;
 
+/** What to do about a failure the user can fix, added to the registry's reason. */
+const FIXES: Partial<Record<AnyErrorCode, string>> = {
+  TOKEN_EXPIRED: "create a new token (`skillyard token create` with a working one, or in the console) and store it with `skillyard login`",
+  INSUFFICIENT_SCOPE: "use a token with that scope: `skillyard token create --name <name> --scope <scope>` (it cannot exceed the token you create it with)",
+  IP_NOT_ALLOWED: "run this from a network the token allows, or use a token whose --cidr ranges cover this machine",
+};
+
+/** The message to show for `error`: its own, and how to fix it when the CLI knows. */
+export function explained(error: CliError): string {
+  const fix = FIXES[error.code as AnyErrorCode];
+  return fix ? `${error.message.replace(/\.?\s*$/, "")}. To fix: ${fix}.` : error.message;
+}
+
 /** A failure to report as one line (`error CODE: message`) or as `{"error":{"code","message"}}`. */
 export class CliError extends Error {
   constructor(

@@ -13,6 +13,7 @@ import { registerReview } from "./commands/review";
 import { registerSearch } from "./commands/search";
 import { registerSeedDir } from "./commands/seed-dir";
 import { registerSettings } from "./commands/settings";
+import { registerToken } from "./commands/token";
 import { registerTop } from "./commands/top";
 import { registerUsage } from "./commands/usage";
 import { registerYank } from "./commands/yank";
@@ -43,6 +44,7 @@ export function buildProgram(argv: readonly string[]): Command {
     .showSuggestionAfterError(true);
 
   registerLogin(program);
+  registerToken(program);
   registerPublish(program);
   registerEval(program);
   registerSearch(program);
@@ -66,6 +68,7 @@ Every command takes --json; failures print one line "error CODE: message" (exit 
 
 Examples:
   $ skillyard login --registry http://127.0.0.1:4000 --token sky_…
+  $ skillyard token create --name ci --scope publish --team data --expires 30d   # a narrow token for CI
   $ skillyard publish ./pdf-extract
   $ skillyard eval ./pdf-extract --outputs recorded.json   # check evals/suite.yaml and grade outputs locally
   $ skillyard search pdf --sort downloads

@@ -8,6 +8,12 @@ export const ERROR_CODES = {
   BAD_USER_INPUT: { status: 400, description: "An argument is malformed." },
   UNAUTHENTICATED: { status: 401, description: "No valid API token was presented." },
   FORBIDDEN: { status: 403, description: "The token's user may not do this." },
+  INSUFFICIENT_SCOPE: {
+    status: 403,
+    description: "The token lacks the scope the operation declares (`details.scope`), or its PUBLISH scope is limited to other teams.",
+  },
+  TOKEN_EXPIRED: { status: 401, description: "The API token is past its expiry; create a new one." },
+  IP_NOT_ALLOWED: { status: 403, description: "The request came from an address outside the token's allowed CIDR ranges." },
   NOT_FOUND: { status: 404, description: "The named object does not exist (or is not visible)." },
   PAYLOAD_TOO_LARGE: { status: 413, description: "The request body is over the size limit." },
   INTERNAL_SERVER_ERROR: { status: 500, description: "Something failed on the server; details are in its log." },

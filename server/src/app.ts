@@ -7,13 +7,13 @@ import { SkillyardError } from "@skillyard/core";
 import { adminSpaRoutes } from "./admin-spa/admin-spa.routes";
 import type { Runtime } from "./composition-root";
 import { apolloOptions, queryLimits } from "./http/apollo-options";
-import { authenticatedContext } from "./http/authenticated-context";
+import { authenticatedContext, restAuthenticator } from "./http/authenticated-context";
 import type { RequestContext } from "./graphql/request-context";
 import { startSubgraphListener, type SubgraphListener } from "./http/subgraph-listener";
 import { startSubscriptionServer } from "./http/subscription-server";
 import { packageRoutes } from "./packages/package.routes";
 import { distributionRoutes } from "./distribution/distribution.routes";
-import { ApiTokenScope } from "./identity/api-token.entity";
+import { cidrContains, parseIp } from "./common/cidr";
 import { otlpRoutes } from "./usage/otlp.routes";
 import { scimRoutes } from "./scim/scim.routes";
 import { secureCookies } from "./sso/cookies";
@@ -81,7 +81,12 @@ export async function startApp(
 
   const app = express();
   app.disable("x-powered-by");
-  app.set("trust proxy", false);
+  // The same proxies as every client address Skillyard finds (common/client-address.ts), so Express's req.ip agrees.
+  app.set("trust proxy", (address: string) => {
+    const ip = parseIp(address);
+    return ip !== null && config.trustedProxies.some((proxy) => cidrContains(proxy, ip));
+  });
+  const authenticate = restAuthenticator(runtime);
   app.use(httpMetricsMiddleware(runtime.metrics, ROUTE_LABELS));
   app.get("/metrics", metricsRoute(runtime.metrics, config.metricsToken));
   app.get("/healthz", (_req, res) => {
@@ -103,7 +108,7 @@ export async function startApp(
       blobStore: runtime.blobStore,
       maxPackageBytes: config.limits.maxPackageBytes,
       requireAuthForRead: config.requireAuthForRead,
-      authenticate: (authorization) => runtime.services.apiTokens.authenticate(authorization),
+      authenticate,
       visibleBlob: (viewer, sha256) => runtime.services.publicPackages.visibleBlob(sha256, () => runtime.requestContext(viewer).visibility.visibleBlob(sha256)),
     }),
   );
@@ -115,8 +120,7 @@ export async function startApp(
       policy: runtime.services.runtimePolicy,
       settings: runtime.services.managedSettings,
       requireAuthForRead: config.requireAuthForRead,
-      authenticate: (authorization) => runtime.services.apiTokens.authenticate(authorization),
-      mayReadCatalogs: (authorization) => runtime.services.apiTokens.allows(authorization, ApiTokenScope.CATALOG_READ),
+      authenticate,
     }),
   );
   app.use(
@@ -126,8 +130,8 @@ export async function startApp(
       teamAttribute: config.usage.teamAttribute,
       retentionDays: config.usage.rawRetentionDays,
       maxBodyBytes: config.usage.maxBodyBytes,
-      ingestTeam: (authorization) => runtime.services.distributionCredentials.ingestTeam(authorization),
-      hasOtherToken: async (authorization) => (await runtime.services.apiTokens.scopeOf(authorization)) !== null,
+      authenticate,
+      ingestTeam: (tokenId) => runtime.services.distributionCredentials.ingestTeam(tokenId),
       metrics: runtime.metrics,
     }),
   );
@@ -146,14 +150,7 @@ export async function startApp(
     app.use("/scim/v2", scimRoutes({ token: config.scimToken, scim: runtime.services.scim, logger, countError }));
   }
   const json = express.json({ limit: config.limits.graphqlMaxBodyBytes });
-  app.use(
-    "/graphql",
-    json,
-    expressMiddleware(graphqlServer, {
-      context: ({ req }) =>
-        authenticatedContext(runtime, { authorization: req.headers.authorization, cookie: req.headers.cookie, csrfToken: req.headers["x-csrf-token"] }),
-    }),
-  );
+  app.use("/graphql", json, expressMiddleware(graphqlServer, { context: ({ req }) => authenticatedContext(runtime, req, { sessions: true }) }));
   app.use((req, res) => {
     runtime.metrics.countError("NOT_FOUND", "http");
     res.status(404).json({ error: { code: "NOT_FOUND", message: `No route for ${req.method} ${req.path}.` } });

@@ -28,7 +28,9 @@ import { VersionLifecycle } from "./catalog/version-lifecycle";
 import { VisibilityPolicy } from "./catalog/visibility";
 import { YankAndDeprecateService } from "./catalog/yank-and-deprecate.service";
 import type { Logger } from "./common/logger";
+import { PeriodicTask } from "./common/periodic-task";
 import { PgNotificationListener } from "./common/pg-notifications";
+import { Pool } from "pg";
 import {
   CommunityMutationResolver,
   RatingResolver,
@@ -69,6 +71,8 @@ import { RequiredSkillsService } from "./distribution/required-skills.service";
 import { RuntimePolicyService } from "./distribution/runtime-policy.service";
 import { ApiTokenResolver, PendingInvitationResolver, TeamMembershipResolver, TeamResolver, UserResolver } from "./identity/identity.resolver";
 import { IdentityService, TOKEN_REVOKED_CHANNEL } from "./identity/identity.service";
+import { TokenExpiryWarnings } from "./identity/token-expiry";
+import { TokenLastUsed } from "./identity/token-last-used";
 import type { Viewer } from "./identity/viewer";
 import type { BlobStore } from "./packages/blob-store";
 import { BlobScrubber } from "./packages/blob-scrubber";
@@ -114,6 +118,9 @@ import { createUsageLoaders } from "./usage/usage.loaders";
 import { SkillUsageResolver, UsageQueryResolver } from "./usage/usage.resolver";
 import { UsageTierReviewTrigger } from "./usage/usage-tier-review-trigger";
 import { UsageTierService } from "./usage/usage-tiers.service";
+
+/** How often workers look for tokens to announce as expiring (they are announced a week ahead). */
+const TOKEN_EXPIRY_CHECK_INTERVAL_MS = 3_600_000;
 
 /**
  * Which sandboxes belong to this installation: several installations (or test databases) may share
@@ -174,10 +181,11 @@ function createServices(
   evalQueue: EvalQueue,
   webhookQueue: WebhookQueue,
   webhookAddresses: AddressPolicy,
+  tokenLastUsed: TokenLastUsed,
 ) {
   const audit = new AuditService();
-  const apiTokens = new ApiTokenService(dataSource);
-  const identity = new IdentityService(dataSource, audit, apiTokens, config.invitationTtlHours);
+  const apiTokens = new ApiTokenService(dataSource, tokenLastUsed);
+  const identity = new IdentityService(dataSource, audit, apiTokens, config.invitationTtlHours, config.tokens);
   // Single sign-on: console sessions, provisioning from the directory (sign-in and SCIM), the sign-in flows.
   const sessions = new SessionService(dataSource, config.sessions);
   const provisioning = new DirectoryProvisioning(audit, identity, sessions);
@@ -213,7 +221,9 @@ function createServices(
   return {
     audit,
     apiTokens,
+    tokenLastUsed,
     identity,
+    tokenExpiryWarnings: new TokenExpiryWarnings(dataSource, audit),
     sessions,
     provisioning,
     oidc,
@@ -365,7 +375,10 @@ export async function startRuntime(options: {
   const eventHub = new TestRunEventHub(dataSource.manager, logger);
   await eventHub.start(notifications);
   const webhookAddresses = options.webhookAddresses ?? (config.webhooks.allowPrivateTargets ? anyAddress : publicAddressesOnly);
-  const services = createServices(config, dataSource, logger, blobStore, testQueue, evalQueue, webhookQueue, webhookAddresses);
+  // Its own single connection (see TokenLastUsed): every role authenticates tokens.
+  const tokenLastUsed = new TokenLastUsed(new Pool({ connectionString: databaseUrl, max: 1, application_name: "skillyard-token-last-used" }), logger);
+  tokenLastUsed.start();
+  const services = createServices(config, dataSource, logger, blobStore, testQueue, evalQueue, webhookQueue, webhookAddresses, tokenLastUsed);
   // A revoked ingest token stops being accepted at once in every process.
   await notifications.listen(TOKEN_REVOKED_CHANNEL, (tokenId) => services.distributionCredentials.forgetToken(tokenId));
   await services.runtimePolicy.init();
@@ -450,6 +463,7 @@ export async function startRuntime(options: {
     await evalWorker.start();
   }
   let usageJobs: UsageJobs | null = null;
+  let tokenExpiry: PeriodicTask | null = null;
   let scrubber: BlobScrubber | null = null;
   let downloadRollup: DownloadRollupJob | null = null;
   if (options.worker) {
@@ -468,6 +482,18 @@ export async function startRuntime(options: {
       intervalSeconds: config.usage.jobsIntervalSeconds,
     });
     usageJobs.start();
+    // Several workers may announce at once: each token is announced once all the same (TokenExpiryWarnings).
+    tokenExpiry = new PeriodicTask(
+      "announcing expiring tokens",
+      async () => {
+        const announced = await services.tokenExpiryWarnings.announce();
+        if (announced > 0) logger.info("expiring tokens announced", { announced });
+      },
+      TOKEN_EXPIRY_CHECK_INTERVAL_MS,
+      logger,
+    );
+    void tokenExpiry.tick();
+    tokenExpiry.start();
     const transport = new WebhookTransport({
       timeoutMs: config.webhooks.timeoutMs,
       addresses: webhookAddresses,
@@ -482,6 +508,7 @@ export async function startRuntime(options: {
       await worker?.stop();
       await evalWorker?.stop();
       await usageJobs?.stop();
+      await tokenExpiry?.stop();
       await scrubber?.stop();
       await downloadRollup?.stop();
       await testQueue.stop();
@@ -489,6 +516,7 @@ export async function startRuntime(options: {
       await webhookQueue.stop();
       eventHub.stop();
       await notifications.stop();
+      await tokenLastUsed.stop();
     },
   };
 }

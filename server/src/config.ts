@@ -1,6 +1,7 @@
 import path from "node:path";
 import type { ArchiveLimits } from "@skillyard/core";
 import { z } from "zod";
+import { type Cidr, parseCidr } from "./common/cidr";
 import { repoRoot } from "./common/repo-root";
 
 const MiB = 1024 * 1024;
@@ -15,6 +16,32 @@ const ratio = z
   .transform(Number);
 
 const otlpUrl = z.url({ protocol: /^https?$/, error: "must be an http:// or https:// URL (an OTLP/HTTP collector)" });
+
+/** The networks of `loopback`, `linklocal` and `uniquelocal`, the names Express's "trust proxy" takes. */
+const PROXY_NETWORK_NAMES: Readonly<Record<string, readonly string[]>> = {
+  loopback: ["127.0.0.0/8", "::1/128"],
+  linklocal: ["169.254.0.0/16", "fe80::/10"],
+  uniquelocal: ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7"],
+};
+
+const trustedProxies = z.string().transform((raw, ctx) => {
+  const networks: Cidr[] = [];
+  for (const entry of raw
+    .split(",")
+    .map((e) => e.trim())
+    .filter((e) => e !== "")) {
+    const parsed = (PROXY_NETWORK_NAMES[entry] ?? [entry]).map((text) => parseCidr(text, { strict: false }));
+    if (parsed.some((cidr) => cidr === null)) {
+      ctx.addIssue({
+        code: "custom",
+        message: `must be addresses, CIDR ranges or loopback, linklocal, uniquelocal, separated by commas; "${entry}" is none of them`,
+      });
+      return z.NEVER;
+    }
+    networks.push(...(parsed as Cidr[]));
+  }
+  return networks;
+});
 
 /**
  * The OpenTelemetry variables Skillyard reads: a part of envSchema of its own, because the tracing
@@ -61,6 +88,17 @@ const envSchema = z.object({
     .optional(),
   /** How long an invitation code can be redeemed. */
   INVITATION_TTL_HOURS: int(1, 24 * 30).default(72),
+  /** Expiry of a new API token when its creator names none. */
+  TOKEN_DEFAULT_TTL_DAYS: int(1, 3650).default(90),
+  /** The longest expiry a new API token may have. */
+  TOKEN_MAX_TTL_DAYS: int(1, 3650).default(365),
+  /**
+   * The reverse proxies in front of the API (nginx in docker-compose, an ingress): addresses, CIDR
+   * ranges or loopback/linklocal/uniquelocal, as Express's "trust proxy" list. A request from one of
+   * them is taken to come from the address it puts in X-Forwarded-For (tokens' allowed CIDRs are
+   * matched against it). Unset: none, the TCP peer is the client.
+   */
+  TRUSTED_PROXIES: trustedProxies.optional(),
   /**
    * Single sign-on: the identity provider's issuer (discovered at `<issuer>/.well-known/openid-configuration`)
    * and Skillyard's confidential client there. All three or none; https, except on a loopback address (tests, labs).
@@ -293,6 +331,9 @@ export type Config = Readonly<{
   cliTokenTtlDays: number;
   /** The bearer token SCIM clients send; null: no /scim/v2. */
   scimToken: string | null;
+  tokens: Readonly<{ defaultTtlDays: number; maxTtlDays: number }>;
+  /** Proxies whose X-Forwarded-For is believed when finding a request's client address; empty: none. */
+  trustedProxies: readonly Cidr[];
   /** How often workers roll the install log up into the download counters. */
   downloadsRollupIntervalSeconds: number;
   /** Built admin SPA (index.html, assets/), served at /admin/. */
@@ -466,6 +507,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       `USAGE_TIER_MEDIUM_PER_WEEK (${e.USAGE_TIER_MEDIUM_PER_WEEK}) must not be above USAGE_TIER_HIGH_PER_WEEK (${e.USAGE_TIER_HIGH_PER_WEEK})`,
     ]);
   }
+  if (e.TOKEN_DEFAULT_TTL_DAYS > e.TOKEN_MAX_TTL_DAYS) {
+    throw new ConfigError([`TOKEN_DEFAULT_TTL_DAYS (${e.TOKEN_DEFAULT_TTL_DAYS}) must not be above TOKEN_MAX_TTL_DAYS (${e.TOKEN_MAX_TTL_DAYS})`]);
+  }
   if (e.SUBGRAPH_PORT !== undefined && e.SUBGRAPH_PORT === e.PORT) throw new ConfigError([`SUBGRAPH_PORT must differ from PORT (both are ${e.PORT})`]);
   const dataDir = path.resolve(repoRoot(), e.DATA_DIR ?? ".data");
   return Object.freeze({
@@ -488,6 +532,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sessions: Object.freeze({ idleMinutes: e.SESSION_IDLE_MINUTES, maxHours: e.SESSION_MAX_HOURS }),
     cliTokenTtlDays: e.CLI_TOKEN_TTL_DAYS,
     scimToken: e.SCIM_TOKEN ?? null,
+    tokens: Object.freeze({ defaultTtlDays: e.TOKEN_DEFAULT_TTL_DAYS, maxTtlDays: e.TOKEN_MAX_TTL_DAYS }),
+    trustedProxies: Object.freeze(e.TRUSTED_PROXIES ?? []),
     downloadsRollupIntervalSeconds: e.DOWNLOADS_ROLLUP_INTERVAL_SECONDS,
     marketplaceName: e.MARKETPLACE_NAME,
     requireAuthForRead: e.REQUIRE_AUTH_FOR_READ,

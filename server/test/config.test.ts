@@ -103,6 +103,35 @@ describe("configuration", () => {
     );
   });
 
+  test("API tokens: 90 days by default, at most 365; the default may not exceed the maximum", () => {
+    assert.deepEqual(loadConfig({}).tokens, { defaultTtlDays: 90, maxTtlDays: 365 });
+    assert.deepEqual(loadConfig({ TOKEN_DEFAULT_TTL_DAYS: "30", TOKEN_MAX_TTL_DAYS: "30" }).tokens, { defaultTtlDays: 30, maxTtlDays: 30 });
+    for (const [name, bad] of [
+      ["TOKEN_DEFAULT_TTL_DAYS", "0"],
+      ["TOKEN_MAX_TTL_DAYS", "3651"],
+      ["TOKEN_MAX_TTL_DAYS", "a year"],
+    ]) {
+      assert.ok(
+        problems({ [name]: bad }).some((p) => p.startsWith(`${name} `)),
+        `${name}=${bad} is refused with the variable's name`,
+      );
+    }
+    assert.deepEqual(problems({ TOKEN_DEFAULT_TTL_DAYS: "400" }), ["TOKEN_DEFAULT_TTL_DAYS (400) must not be above TOKEN_MAX_TTL_DAYS (365)"]);
+  });
+
+  test("TRUSTED_PROXIES: none by default; addresses, CIDR ranges and Express's names, as networks", () => {
+    assert.deepEqual(loadConfig({}).trustedProxies, []);
+    const shown = (env: Record<string, string>) => loadConfig(env).trustedProxies.map((n) => `${n.family}:${n.network.toString(16)}/${n.prefix}`);
+    assert.deepEqual(shown({ TRUSTED_PROXIES: "10.0.0.7, 172.16.0.0/12,::1" }), ["4:a000007/32", "4:ac100000/12", "6:1/128"]);
+    assert.deepEqual(shown({ TRUSTED_PROXIES: "loopback" }), ["4:7f000000/8", "6:1/128"]);
+    assert.equal(loadConfig({ TRUSTED_PROXIES: "uniquelocal,linklocal" }).trustedProxies.length, 6);
+    for (const bad of ["true", "2", "10.0.0.0/33", "proxy.internal", "loopback,10.0.0.300"]) {
+      const found = problems({ TRUSTED_PROXIES: bad });
+      assert.equal(found.length, 1, `${bad}: ${found.join("; ")}`);
+      assert.match(found[0], /^TRUSTED_PROXIES must be addresses, CIDR ranges or loopback, linklocal, uniquelocal/);
+    }
+  });
+
   test("every bad value is reported with the variable's name", () => {
     const found = problems({
       PORT: "eighty",

@@ -4,6 +4,7 @@ import { randomUUID } from "node:crypto";
 import { after, before, describe, test } from "node:test";
 import type { Client } from "graphql-ws";
 import { type ExecutionResult, parse } from "graphql";
+import { parseIp } from "../src/common/cidr";
 import { SharedSubscriptionExecution } from "../src/graphql/shared-subscription-execution";
 import type { SubscriptionContext } from "../src/graphql/request-context";
 import { LogStream, TestRunEventKind } from "../src/testing/test-run-event.entity";
@@ -308,7 +309,7 @@ describe("live logs", () => {
       const testing = server.runtime.subgraphs.find((s) => s.definition.name === "testing")!.schema;
       const execution = new SharedSubscriptionExecution();
       const contextOf = async (token: string): Promise<SubscriptionContext> => {
-        const viewer = await server.runtime.services.apiTokens.authenticate(`Bearer ${token}`);
+        const viewer = (await server.runtime.services.apiTokens.authenticate(`Bearer ${token}`, parseIp("127.0.0.1")))?.viewer;
         assert.ok(viewer);
         return { ...server.runtime.requestContext(viewer), live: { guard: (open) => open(new AbortController().signal) } };
       };

@@ -1,6 +1,7 @@
 import "reflect-metadata";
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
+import { parseIp } from "../src/common/cidr";
 import { TeamRole } from "../src/identity/membership.entity";
 import { GlobalRole } from "../src/identity/user.entity";
 import type { ManagedSettings } from "../src/distribution/managed-settings.service";
@@ -157,11 +158,11 @@ describe("required skills and managed settings", () => {
     assert.deepEqual(org.enabledPlugins, { "skillyard-policy@skillyard": true, "org-guide@skillyard": true });
     const token = first.replace(/^Authorization=Bearer /, "");
     const asIngest = await server.gql(`{ viewer { handle } }`, {}, token);
-    assert.equal(asIngest.status, 403);
-    assert.match(asIngest.errors![0].message, /INGEST only/);
-    assert.equal((await fetch(`${server.url}/managed-settings.json`, { headers: { authorization: `Bearer ${token}` } })).status, 401);
+    assert.equal(asIngest.errors![0].extensions.code, "INSUFFICIENT_SCOPE");
+    assert.match(asIngest.errors![0].message, /needs a token with the READ scope; this one has INGEST/);
+    assert.equal((await fetch(`${server.url}/managed-settings.json`, { headers: { authorization: `Bearer ${token}` } })).status, 403);
     const upload = await server.upload(Buffer.from("x"), token);
-    assert.equal(upload.status, 401);
+    assert.equal(upload.status, 403);
     // Without REQUIRE_AUTH_FOR_READ no read token is made or sent.
     assert.equal(org.extraKnownMarketplaces.skillyard.source.headers, undefined);
   });
@@ -199,10 +200,19 @@ describe("required skills and managed settings", () => {
   test("a revoked distribution token is replaced the next time settings are generated", async () => {
     const before = (await settings(admin, { team: "web" })).env.OTEL_EXPORTER_OTLP_HEADERS;
     const secret = before.replace(/^Authorization=Bearer /, "");
-    const credentials = server.runtime.services.distributionCredentials;
-    assert.deepEqual(await credentials.ingestTeam(`Bearer ${secret}`), { team: "web" });
+    const { apiTokens, distributionCredentials } = server.runtime.services;
+    const ingest = (await apiTokens.authenticate(`Bearer ${secret}`, parseIp("127.0.0.1")))!.viewer;
+    assert.deepEqual([...ingest.scopes], ["INGEST"]);
+    assert.equal(await distributionCredentials.ingestTeam(ingest.tokenId!), "web");
     await server.runtime.dataSource.query(`UPDATE api_token SET revoked_at = now() WHERE prefix = $1`, [secret.slice(0, 10)]);
     const after = (await settings(admin, { team: "web" })).env.OTEL_EXPORTER_OTLP_HEADERS;
     assert.notEqual(after, before);
+    // Distribution tokens are rotated this way, never by an expiry: every machine holds them.
+    assert.deepEqual(
+      await server.runtime.dataSource.query(`SELECT origin, expires_at FROM api_token WHERE prefix = $1`, [
+        after.replace(/^Authorization=Bearer /, "").slice(0, 10),
+      ]),
+      [{ origin: "DISTRIBUTION", expires_at: null }],
+    );
   });
 });

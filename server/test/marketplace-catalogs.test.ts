@@ -236,11 +236,11 @@ describe("catalogs on a deployment that requires a token for every read", () => 
     assert.equal((await get(new URL(plugin.source.url).pathname, readToken)).status, 200);
 
     const gql = await server.gql(`{ viewer { handle } }`, {}, readToken);
-    assert.equal(gql.status, 403);
-    assert.equal(gql.errors?.[0]?.extensions.code, "FORBIDDEN");
-    assert.equal((await get(`/managed-settings.json?team=locked`, readToken)).status, 401);
-    for (const p of ["/marketplace.json", new URL(plugin.source.url).pathname]) assert.equal((await get(p, ingestToken)).status, 401, p);
+    assert.equal(gql.errors?.[0]?.extensions.code, "INSUFFICIENT_SCOPE");
+    const settings = await get(`/managed-settings.json?team=locked`, readToken);
+    assert.deepEqual([settings.status, ((await settings.json()) as { error: { code: string } }).error.code], [403, "INSUFFICIENT_SCOPE"]);
+    for (const p of ["/marketplace.json", new URL(plugin.source.url).pathname]) assert.equal((await get(p, ingestToken)).status, 403, p);
     const ingestGql = await server.gql(`{ viewer { handle } }`, {}, ingestToken);
-    assert.equal(ingestGql.status, 403);
+    assert.equal(ingestGql.errors?.[0]?.extensions.code, "INSUFFICIENT_SCOPE");
   });
 });

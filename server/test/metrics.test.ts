@@ -5,7 +5,7 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { after, before, describe, test } from "node:test";
 import PgBoss from "pg-boss";
 import { EVAL_RUN_QUEUE } from "../src/evals/eval-run.service";
-import { ApiTokenScope } from "../src/identity/api-token.entity";
+import { TokenScope } from "../src/identity/api-token.entity";
 import { GlobalRole } from "../src/identity/user.entity";
 import { ClaudeSession, logsRequest, postLogs } from "./support/claude-telemetry";
 import { type ProductProcess, startProductProcess, workerReady } from "./support/product-process";
@@ -81,7 +81,7 @@ describe("metrics: /metrics on the API process", () => {
     admin = (await server.seed.user("metrics-admin", [GlobalRole.ADMIN])).token;
     const team = server.seed.team("metrics");
     publisher = (await team.member("metrics-publisher")).token;
-    ingestToken = await server.runtime.services.distributionCredentials.secretFor(ApiTokenScope.INGEST, await team.entity(), null);
+    ingestToken = await server.runtime.services.distributionCredentials.secretFor(TokenScope.INGEST, await team.entity(), null);
   });
   after(async () => {
     await server?.close();

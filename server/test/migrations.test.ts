@@ -72,7 +72,7 @@ describe("migrations", () => {
     await dataSource.query(`DELETE FROM team WHERE id = $1`, [team.id]);
   });
 
-  test("Distribution keeps every existing token working: tokens made before scopes existed are FULL", async () => {
+  test("Distribution keeps every existing token working: tokens made before scopes existed are FULL (READ and PUBLISH since GranularApiTokens)", async () => {
     const index = dataSource.migrations.findIndex((m) => m.name === "Distribution1796545188796");
     assert.ok(index >= 0);
     for (let i = dataSource.migrations.length - 1; i >= index; i--) await dataSource.undoLastMigration();
@@ -81,8 +81,86 @@ describe("migrations", () => {
     }[];
     await dataSource.query(`INSERT INTO api_token (user_id, name, secret_sha256, prefix) VALUES ($1, 'old', repeat('a', 64), 'sy_old')`, [user.id]);
     await dataSource.runMigrations();
-    assert.deepEqual(await dataSource.query(`SELECT scope FROM api_token WHERE user_id = $1`, [user.id]), [{ scope: "FULL" }]);
+    assert.deepEqual(await dataSource.query(`SELECT scopes::text[] AS scopes FROM api_token WHERE user_id = $1`, [user.id]), [{ scopes: ["READ", "PUBLISH"] }]);
     await dataSource.query(`DELETE FROM "user" WHERE id = $1`, [user.id]);
+  });
+
+  test("GranularApiTokens gives existing tokens the scopes their owner's roles allow and a 90-day expiry (bootstrap and distribution tokens none); down() restores the old scope", async () => {
+    const index = dataSource.migrations.findIndex((m) => m.name === "GranularApiTokens1796593004957");
+    assert.ok(index >= 0, "this test targets the migration that made scopes granular");
+    const undoToBefore = async () => {
+      for (let i = dataSource.migrations.length - 1; i >= index; i--) await dataSource.undoLastMigration();
+    };
+    await undoToBefore();
+    // Rows as the schema before it held them: one FULL token per kind of owner and origin, and the narrow distribution tokens.
+    const users = (await dataSource.query(
+      `INSERT INTO "user" (handle, email, roles, kind) VALUES
+         ('old-admin', 'old-admin@example.test', '{ADMIN}', 'PERSON'),
+         ('old-reviewer', 'old-reviewer@example.test', '{REVIEWER}', 'PERSON'),
+         ('old-member', 'old-member@example.test', '{}', 'PERSON'),
+         ('old-ci', 'old-ci@example.test', '{}', 'SERVICE')
+       RETURNING id, handle`,
+    )) as { id: string; handle: string }[];
+    const id = (handle: string) => users.find((u) => u.handle === handle)!.id;
+    const tokens: [string, string, string, string | null][] = [
+      ["bootstrap", "old-admin", "FULL", "BOOTSTRAP"],
+      ["admin-self", "old-admin", "FULL", "SELF"],
+      ["reviewer-invited", "old-reviewer", "FULL", "INVITATION"],
+      ["member-self", "old-member", "FULL", "SELF"],
+      ["member-unrecorded", "old-member", "FULL", null],
+      ["ci", "old-ci", "FULL", "SERVICE_ACCOUNT"],
+      ["ingest", "old-ci", "INGEST", "DISTRIBUTION"],
+      ["catalog", "old-ci", "CATALOG_READ", "DISTRIBUTION"],
+    ];
+    for (const [name, owner, scope, origin] of tokens) {
+      await dataSource.query(
+        `INSERT INTO api_token (user_id, name, secret_sha256, prefix, scope, origin) VALUES ($1, $2::text, encode(sha256(convert_to($2::text, 'UTF8')), 'hex'), $2::text, $3, $4)`,
+        [id(owner), name, scope, origin],
+      );
+    }
+    await dataSource.runMigrations();
+
+    const migrated = async () =>
+      (await dataSource.query(
+        `SELECT name, scopes::text[] AS scopes,
+                CASE WHEN expires_at IS NULL THEN 'never'
+                     WHEN expires_at BETWEEN now() + interval '89 days' AND now() + interval '91 days' THEN '90 days' ELSE expires_at::text END AS expires
+           FROM api_token WHERE user_id = ANY($1) ORDER BY name`,
+        [users.map((u) => u.id)],
+      )) as { name: string; scopes: string[]; expires: string }[];
+    assert.deepEqual(await migrated(), [
+      { name: "admin-self", scopes: ["READ", "PUBLISH", "REVIEW", "ADMIN"], expires: "90 days" },
+      { name: "bootstrap", scopes: ["READ", "PUBLISH", "REVIEW", "ADMIN"], expires: "never" },
+      { name: "catalog", scopes: ["CATALOG_READ"], expires: "never" },
+      { name: "ci", scopes: ["READ", "PUBLISH"], expires: "90 days" },
+      { name: "ingest", scopes: ["INGEST"], expires: "never" },
+      { name: "member-self", scopes: ["READ", "PUBLISH"], expires: "90 days" },
+      { name: "member-unrecorded", scopes: ["READ", "PUBLISH"], expires: "90 days" },
+      { name: "reviewer-invited", scopes: ["READ", "PUBLISH", "REVIEW"], expires: "90 days" },
+    ]);
+    // From here on only bootstrap and distribution tokens may go without an expiry.
+    await assert.rejects(
+      dataSource.query(
+        `INSERT INTO api_token (user_id, name, secret_sha256, prefix, scopes, origin) VALUES ($1, 'forever', repeat('f', 64), 'f', '{READ}', 'SELF')`,
+        [id("old-member")],
+      ),
+      /api_token_expires_unless_bootstrap_or_distribution/,
+    );
+    await assert.rejects(
+      dataSource.query(`INSERT INTO api_token (user_id, name, secret_sha256, prefix, scopes) VALUES ($1, 'unrecorded', repeat('e', 64), 'e', '{READ}')`, [
+        id("old-member"),
+      ]),
+      /api_token_expires_unless_bootstrap_or_distribution/,
+    );
+
+    // down(): the single scope is back, FULL for every token that was one.
+    await undoToBefore();
+    assert.deepEqual(
+      await dataSource.query(`SELECT name, scope FROM api_token WHERE user_id = ANY($1) ORDER BY name`, [users.map((u) => u.id)]),
+      tokens.map(([name, , scope]) => ({ name, scope })).sort((a, b) => a.name.localeCompare(b.name)),
+    );
+    await dataSource.runMigrations();
+    await dataSource.query(`DELETE FROM "user" WHERE id = ANY($1)`, [users.map((u) => u.id)]);
   });
 
   test("DownloadRollup loses no download and counts none twice: skill counters stay, version counters start from the log", async () => {

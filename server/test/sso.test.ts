@@ -571,7 +571,7 @@ describe("single sign-on", () => {
     assert.equal((await post("/auth/device/token", { deviceCode: "syd_made-up" })).body.error?.code, "DEVICE_CODE_EXPIRED");
     // The token stops working when it expires.
     await server.runtime.dataSource.query(`UPDATE api_token SET expires_at = now() - interval '1 second' WHERE name = 'ivan''s laptop'`);
-    assert.equal(codeOf(await server.gql(VIEWER, {}, token)), "UNAUTHENTICATED");
+    assert.equal(codeOf(await server.gql(VIEWER, {}, token)), "TOKEN_EXPIRED");
   });
 
   test("the CLI's loopback flow: back to 127.0.0.1 with a one-time code, exchanged once with the PKCE verifier", async () => {

@@ -10,7 +10,7 @@ import { CompressionAlgorithm } from "@opentelemetry/otlp-exporter-base";
 import { resourceFromAttributes } from "@opentelemetry/resources";
 import { BatchLogRecordProcessor, LoggerProvider } from "@opentelemetry/sdk-logs";
 import { fromGlobalId } from "../src/common/global-id";
-import { ApiTokenScope } from "../src/identity/api-token.entity";
+import { TokenScope } from "../src/identity/api-token.entity";
 import { GlobalRole } from "../src/identity/user.entity";
 import { partitionName } from "../src/usage/usage-event-store";
 import { UsageJobs } from "../src/usage/usage-jobs";
@@ -96,8 +96,8 @@ describe("usage: the OTLP receiver for Claude Code's telemetry", () => {
     csvStatsId = fromGlobalId((await publishOk(server, fullToken, { "skill.yaml": skillYaml({ name: "csv-stats", version: "1.2.0" }) })).version.skill.id).id;
     await publishOk(server, fullToken, { "skill.yaml": skillYaml({ name: "sql-helper", version: "2.0.0" }) });
     const credentials = server.runtime.services.distributionCredentials;
-    ingestToken = await credentials.secretFor(ApiTokenScope.INGEST, await data.entity(), null);
-    teamlessIngestToken = await credentials.secretFor(ApiTokenScope.INGEST, null, null);
+    ingestToken = await credentials.secretFor(TokenScope.INGEST, await data.entity(), null);
+    teamlessIngestToken = await credentials.secretFor(TokenScope.INGEST, null, null);
   });
   after(async () => {
     await server?.close();
@@ -294,8 +294,8 @@ describe("usage: the OTLP receiver for Claude Code's telemetry", () => {
     assert.equal((await postLogs(server.url, "sy_not-a-token", body)).status, 401);
     const full = await postLogs(server.url, fullToken, body);
     assert.equal(full.status, 403);
-    assert.match(((await full.json()) as { message: string }).message, /^FORBIDDEN: /);
-    const catalogRead = await server.runtime.services.distributionCredentials.secretFor(ApiTokenScope.CATALOG_READ, null, null);
+    assert.match(((await full.json()) as { message: string }).message, /^INSUFFICIENT_SCOPE: POST \/v1\/logs needs a token with the INGEST scope/);
+    const catalogRead = await server.runtime.services.distributionCredentials.secretFor(TokenScope.CATALOG_READ, null, null);
     assert.equal((await postLogs(server.url, catalogRead, body)).status, 403);
     const metrics = await fetch(`${server.url}/v1/metrics`, {
       method: "POST",
@@ -304,12 +304,13 @@ describe("usage: the OTLP receiver for Claude Code's telemetry", () => {
     });
     assert.equal(metrics.status, 200);
 
-    // The ingest token on the API, on uploads and on catalog reads: refused.
+    // The ingest token on the API, on uploads and on catalog reads: refused, for the scope it lacks.
     const api = await server.gql(`{ viewer { handle } }`, {}, ingestToken);
-    assert.equal(api.errors?.[0].extensions.code, "FORBIDDEN");
+    assert.deepEqual(api.errors?.[0].extensions, { code: "INSUFFICIENT_SCOPE", scope: "READ" });
     const rate = await server.gql(`mutation { rateSkill(input: { name: "csv-stats", rating: 5 }) { rating { rating } } }`, {}, ingestToken);
-    assert.equal(rate.errors?.[0].extensions.code, "FORBIDDEN");
-    assert.equal((await server.upload(Buffer.from("PK"), ingestToken)).status, 401);
+    assert.equal(rate.errors?.[0].extensions.code, "INSUFFICIENT_SCOPE");
+    const upload = await server.upload(Buffer.from("PK"), ingestToken);
+    assert.deepEqual([upload.status, (upload.body as { error: { code: string } }).error.code], [403, "INSUFFICIENT_SCOPE"]);
 
     // Revoked through the API: refused at once, although it was accepted (and remembered) a moment ago.
     assert.equal((await postLogs(server.url, teamlessIngestToken, body)).status, 200);

@@ -1,7 +1,7 @@
 import "reflect-metadata";
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { ApiTokenScope } from "../src/identity/api-token.entity";
+import { TokenScope } from "../src/identity/api-token.entity";
 import { TeamRole } from "../src/identity/membership.entity";
 import { GlobalRole } from "../src/identity/user.entity";
 import { lastFullWeeks, weekStart } from "../src/usage/usage-weeks";
@@ -72,7 +72,7 @@ describe("usage: reports, tiers and quality reviews", () => {
     for (const name of ["popular", "steady", "quiet", "shelfware"]) {
       await publishOk(server, maintainer, { "skill.yaml": skillYaml({ name, version: "1.0.0", permissions: ["database:read"] }) });
     }
-    ingest = await server.runtime.services.distributionCredentials.secretFor(ApiTokenScope.INGEST, await team.entity(), null);
+    ingest = await server.runtime.services.distributionCredentials.secretFor(TokenScope.INGEST, await team.entity(), null);
   });
   after(async () => {
     await server?.close();

@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { createHmac, randomUUID, timingSafeEqual } from "node:crypto";
 import { after, before, describe, test } from "node:test";
 import { AuditAction } from "../src/audit/audit-event.entity";
+import { TokenExpiryWarnings } from "../src/identity/token-expiry";
 import { GlobalRole } from "../src/identity/user.entity";
 import { freePort } from "../src/db/free-port";
 import { publishOk } from "./support/publish";
@@ -165,6 +166,57 @@ describe("webhooks", () => {
       assert.equal(typeof body.auditEventId, "string");
       assert.ok(!Number.isNaN(Date.parse(String(body.occurredAt))));
       assert.ok("actorId" in body && "before" in body && "after" in body);
+    } finally {
+      await remove(webhook.id);
+    }
+  });
+
+  test("TOKEN_EXPIRING fires once per token a week before it expires, however many workers look at once", async () => {
+    const { webhook } = await create(
+      receiver.on("/expiring", (_n, res) => void res.writeHead(204).end()),
+      ["TOKEN_EXPIRING"],
+    );
+    try {
+      const createToken = async (name: string, expiresInDays: number) => {
+        const res = await server.gql<{ createApiToken: { apiToken: { id: string; prefix: string } } }>(
+          `mutation($n: String!, $d: Int!) { createApiToken(input: { name: $n, expiresInDays: $d }) { apiToken { id prefix } } }`,
+          { n: name, d: expiresInDays },
+          publisher,
+        );
+        assert.equal(res.errors, undefined, JSON.stringify(res.errors));
+        return res.data!.createApiToken.apiToken;
+      };
+      const soon = await createToken("expires soon", 6);
+      await createToken("expires later", 8);
+      const revoked = await createToken("revoked soon", 2);
+      await server.gql(`mutation($id: ID!) { revokeApiToken(id: $id) { revokedAt } }`, { id: revoked.id }, publisher);
+      // Three "workers" (transactions on their own connections) run the job at the same moment.
+      const workers = [1, 2, 3].map(() => new TokenExpiryWarnings(server.runtime.dataSource, server.runtime.services.audit));
+      const announced = await Promise.all(workers.map((w) => w.announce()));
+      assert.equal(
+        announced.reduce((a, b) => a + b, 0),
+        1,
+        `announced ${announced.join(", ")}`,
+      );
+      assert.equal(await workers[0].announce(), 0, "and never again");
+
+      const delivery = await settledDelivery(webhook.id);
+      assert.equal(delivery.status, "SUCCEEDED");
+      const requests = receiver.requestsTo("/expiring");
+      assert.equal(requests.length, 1);
+      const body = JSON.parse(requests[0].body) as { event: string; target: { type: string; id: string }; after: Record<string, unknown>; actorId: unknown };
+      assert.equal(requests[0].headers["x-skillyard-event"], "TOKEN_EXPIRING");
+      assert.equal(body.event, "TOKEN_EXPIRING");
+      assert.deepEqual(body.target, { type: "ApiToken", id: soon.id });
+      assert.equal(body.actorId, null);
+      assert.deepEqual(Object.keys(body.after).sort(), ["expiresAt", "name", "prefix", "user"]);
+      assert.deepEqual([body.after.name, body.after.prefix, body.after.user], ["expires soon", soon.prefix, "hook-publisher"]);
+      const days = (Date.parse(String(body.after.expiresAt)) - Date.now()) / 86_400_000;
+      assert.ok(days > 5.9 && days <= 6, `${days}`);
+
+      // A token that comes within the week later is announced then: the 8-day one, a day and a bit on.
+      assert.equal(await workers[0].announce(new Date(Date.now() + 86_400_000 + 60_000)), 1);
+      await waitFor(async () => receiver.requestsTo("/expiring").length === 2, "the second announcement's delivery", 30_000);
     } finally {
       await remove(webhook.id);
     }

@@ -3,7 +3,7 @@ import { isValidSkillName } from "@skillyard/core";
 import type { Command } from "commander";
 import { RegistryClient } from "../client";
 import { resolveSettings } from "../config";
-import { CliError, toCliError, usageError } from "../errors";
+import { CliError, explained, toCliError, usageError } from "../errors";
 import { SkillVersionsDocument, type VersionStatus } from "../gql/graphql";
 import { colorsFor, jsonText, Output, terminalText } from "../output";
 
@@ -74,11 +74,12 @@ export async function runLocal(options: CommonOptions, body: (out: Output) => Pr
 
 export function reportError(error: unknown, json: boolean): void {
   const err = toCliError(error);
+  const message = explained(err);
   if (json) {
-    process.stdout.write(`${jsonText({ error: { code: err.code, message: err.message } })}\n`);
+    process.stdout.write(`${jsonText({ error: { code: err.code, message } })}\n`);
   } else {
     const c = colorsFor(process.stderr);
-    process.stderr.write(`${terminalText(`${c.red(`error ${err.code}:`)} ${oneLine(err.message)}`)}\n`);
+    process.stderr.write(`${terminalText(`${c.red(`error ${err.code}:`)} ${oneLine(message)}`)}\n`);
   }
   process.exitCode = err.exitCode;
 }

@@ -13,6 +13,8 @@ export enum AuditAction {
   ROLE_CHANGE = "ROLE_CHANGE",
   TOKEN_CREATE = "TOKEN_CREATE",
   TOKEN_REVOKE = "TOKEN_REVOKE",
+  /** A token expires within a week (the expiry job; no actor): announced once per token. */
+  TOKEN_EXPIRING = "TOKEN_EXPIRING",
   INVITATION_CREATE = "INVITATION_CREATE",
   INVITATION_REDEEM = "INVITATION_REDEEM",
   PERMISSION_EDIT = "PERMISSION_EDIT",

@@ -1,5 +1,6 @@
 import { Arg, Args, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from "type-graphql";
 import { Access, AccessRule } from "../identity/access";
+import { TokenScope } from "../identity/api-token.entity";
 import { type CappedConnection, connectionFromArray, type Connection, PageArgs } from "../common/connection";
 import { expectGlobalId, fromGlobalId, toGlobalId } from "../common/global-id";
 import type { PublicUrl } from "../packages/public-url";
@@ -41,7 +42,7 @@ export class SkillResolver {
     private readonly publish: PublishService,
   ) {}
 
-  @Access(AccessRule.PUBLIC)
+  @Access(AccessRule.PUBLIC, TokenScope.READ)
   @Query(() => SkillConnection, { description: "Search and browse skills that have an installable version." })
   async skills(
     @Ctx() ctx: CatalogContext,
@@ -57,7 +58,7 @@ export class SkillResolver {
     return page;
   }
 
-  @Access(AccessRule.PUBLIC)
+  @Access(AccessRule.PUBLIC, TokenScope.READ)
   @Query(() => SkillType, { nullable: true, description: "Null when there is no such skill, or it has no version you may see." })
   async skill(@Ctx() ctx: CatalogContext, @Arg("name") name: string): Promise<Skill | null> {
     return ctx.visibility.skillOrNull(await ctx.loaders.catalog.skillByName.load(name));
@@ -101,7 +102,7 @@ export class SkillResolver {
     };
   }
 
-  @Access(AccessRule.SIGNED_IN)
+  @Access(AccessRule.SIGNED_IN, TokenScope.PUBLISH)
   @Mutation(() => PublishSkillVersionPayload, {
     description: "Publishes name@version from a package uploaded with POST /packages. Members of the team that owns the name.",
   })
@@ -203,7 +204,7 @@ export class UserReferenceResolver {
 export class CatalogQueryResolver {
   constructor(private readonly permissionCatalogue: PermissionCatalogueService) {}
 
-  @Access(AccessRule.PUBLIC)
+  @Access(AccessRule.PUBLIC, TokenScope.READ)
   @Query(() => NodeInterface, { nullable: true, description: "Fetches any object by its global id; null when there is none you may see." })
   async node(@Ctx() ctx: CatalogContext, @Arg("id", () => ID) id: string): Promise<Skill | SkillVersion | Reference | null> {
     let decoded: { type: string; id: string };
@@ -228,7 +229,7 @@ export class CatalogQueryResolver {
     }
   }
 
-  @Access(AccessRule.PUBLIC)
+  @Access(AccessRule.PUBLIC, TokenScope.READ)
   @Query(() => PermissionConnection, { description: "The permission catalogue, by name." })
   async permissions(@Args() page: PageArgs): Promise<Connection<Permission>> {
     return connectionFromArray("permissions", await this.permissionCatalogue.list(), page);

@@ -1,6 +1,7 @@
 import { Arg, Args, Ctx, Field, FieldResolver, ID, InputType, Mutation, ObjectType, Resolver, Root } from "type-graphql";
 import { connectionFromArray, connectionTypes, type Connection, PageArgs } from "../common/connection";
 import { Access, AccessRule } from "../identity/access";
+import { TokenScope } from "../identity/api-token.entity";
 import type { CatalogContext } from "./catalog.context";
 import { type ChannelService, type ChannelView, channelViews, LATEST_CHANNEL, latestChannel, storedChannel } from "./channel.service";
 import { SkillType, SkillVersionType, UserReference, type Reference } from "./catalog.types";
@@ -97,7 +98,7 @@ export class ChannelResolver {
     return channel.movedById ? { __typename: "User", id: channel.movedById } : null;
   }
 
-  @Access(AccessRule.SIGNED_IN)
+  @Access(AccessRule.SIGNED_IN, TokenScope.PUBLISH)
   @Mutation(() => SetChannelPayload, {
     description: "Points a channel at a version (creating it if needed); moving it back is a rollback. Maintainers and admins.",
   })
@@ -132,7 +133,7 @@ export class VersionLifecycleResolver {
     return { message: version.statusReason ?? "", replacementSkillId: version.replacementSkillId };
   }
 
-  @Access(AccessRule.SIGNED_IN)
+  @Access(AccessRule.SIGNED_IN, TokenScope.PUBLISH)
   @Mutation(() => SkillVersionType, {
     description:
       "Yanks a PUBLISHED or DEPRECATED version: ranges and `latest` skip it; exact pins and channels still install it, with a warning. Maintainers and admins.",
@@ -141,7 +142,7 @@ export class VersionLifecycleResolver {
     return this.yankAndDeprecate.yankVersion(ctx, input);
   }
 
-  @Access(AccessRule.SIGNED_IN)
+  @Access(AccessRule.SIGNED_IN, TokenScope.PUBLISH)
   @Mutation(() => SkillVersionType, {
     description:
       "Deprecates a PUBLISHED version (or updates a deprecation): it stays installable, with a warning naming the message and replacement. Maintainers and admins.",

@@ -1,5 +1,6 @@
 import { Arg, Ctx, Field, InputType, Mutation, Resolver } from "type-graphql";
 import { Access, AccessRule } from "../identity/access";
+import { TokenScope } from "../identity/api-token.entity";
 import type { ViewerContext } from "../identity/viewer";
 import { type Permission, PermissionRisk } from "./permission.entity";
 import type { PermissionCatalogueService } from "./permission-catalogue.service";
@@ -21,7 +22,7 @@ export class SetPermissionInput {
 export class PermissionAdminResolver {
   constructor(private readonly permissionCatalogue: PermissionCatalogueService) {}
 
-  @Access(AccessRule.ADMIN)
+  @Access(AccessRule.ADMIN, TokenScope.ADMIN)
   @Mutation(() => PermissionType, { description: "Adds or edits a permission catalogue entry. Admins only." })
   setPermission(@Ctx() ctx: ViewerContext, @Arg("input") input: SetPermissionInput): Promise<Permission> {
     return this.permissionCatalogue.setPermission(ctx, input);

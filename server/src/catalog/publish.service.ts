@@ -19,7 +19,7 @@ import { AuditAction } from "../audit/audit-event.entity";
 import type { AuditService } from "../audit/audit.service";
 import { Membership } from "../identity/membership.entity";
 import { Team } from "../identity/team.entity";
-import { requireViewer } from "../identity/viewer";
+import { assertMayPublishFor, requireViewer, type Viewer } from "../identity/viewer";
 import type { BlobStore } from "../packages/blob-store";
 import { PackageBlob } from "../packages/package-blob.entity";
 import type { CatalogContext } from "./catalog.context";
@@ -126,7 +126,7 @@ export class PublishService {
     // Two publishers racing on a new name both pass the checks; the unique index decides and the loser retries once.
     for (let attempt = 0; ; attempt++) {
       try {
-        return await dataSource.transaction((em) => this.record(ctx, em, viewer.user.id, blob, inspected, input.team ?? null, knownPermissions));
+        return await dataSource.transaction((em) => this.record(ctx, em, viewer, blob, inspected, input.team ?? null, knownPermissions));
       } catch (error) {
         if (attempt === 0 && isUniqueViolation(error)) continue;
         throw error;
@@ -137,16 +137,18 @@ export class PublishService {
   private async record(
     ctx: CatalogContext,
     em: EntityManager,
-    userId: string,
+    viewer: Viewer,
     blob: PackageBlob,
     inspected: InspectedPackage,
     teamName: string | null,
     permissionNames: ReadonlySet<string>,
   ): Promise<PublishResult> {
     const { manifest } = inspected;
+    const userId = viewer.user.id;
     let skill = await em.getRepository(Skill).findOne({ where: { name: manifest.name }, lock: { mode: "pessimistic_write" } });
     if (skill) {
       await this.assertMember(em, userId, skill.teamId, `Only members of the team that owns "${skill.name}" can publish it.`);
+      assertMayPublishFor(viewer, skill.teamId, `publish "${skill.name}"`);
       const existing = await em.getRepository(SkillVersion).findOneBy({ skillId: skill.id, version: manifest.version });
       if (existing) {
         if (existing.packageSha256 === blob.sha256) return { version: existing, created: false, warnings: inspected.warnings };
@@ -179,6 +181,7 @@ export class PublishService {
         );
       }
       const teamId = await this.owningTeam(em, userId, teamName);
+      assertMayPublishFor(viewer, teamId, `publish a new skill for ${teamName ? `team "${teamName}"` : "your team"}`);
       skill = await em.getRepository(Skill).save(
         em.getRepository(Skill).create({
           name: manifest.name,

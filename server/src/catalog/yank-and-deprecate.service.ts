@@ -3,7 +3,7 @@ import { SkillyardError } from "@skillyard/core";
 import { expectGlobalId } from "../common/global-id";
 import { Membership, TeamRole } from "../identity/membership.entity";
 import { Team } from "../identity/team.entity";
-import { isAdmin, requireViewer, type Viewer } from "../identity/viewer";
+import { assertMayPublishFor, isAdmin, requireViewer, type Viewer } from "../identity/viewer";
 import type { CatalogContext } from "./catalog.context";
 import { SkillChannel } from "./skill-channel.entity";
 import { Skill } from "./skill.entity";
@@ -30,16 +30,20 @@ export const MAX_LIFECYCLE_TEXT = 1000;
 
 /**
  * Who may move channels, yank and deprecate: MAINTAINERs of the team that owns the skill, and
- * ADMINs. Plain MEMBERs may publish but not change what others install.
+ * ADMINs. Plain MEMBERs may publish but not change what others install. The credential's PUBLISH
+ * must also cover the skill's team.
  */
 export async function assertCanManageSkill(em: EntityManager, viewer: Viewer, skill: Skill, what: string): Promise<void> {
-  if (isAdmin(viewer.user)) return;
-  const maintainer = await em.getRepository(Membership).existsBy({ userId: viewer.user.id, teamId: skill.teamId, role: TeamRole.MAINTAINER });
-  if (maintainer) return;
-  const team = await em.getRepository(Team).findOneBy({ id: skill.teamId });
-  throw new SkillyardError("FORBIDDEN", `Only maintainers of team "${team?.name ?? skill.teamId}" (or admins) can ${what} "${skill.name}".`, {
-    skill: skill.name,
-  });
+  if (!isAdmin(viewer.user)) {
+    const maintainer = await em.getRepository(Membership).existsBy({ userId: viewer.user.id, teamId: skill.teamId, role: TeamRole.MAINTAINER });
+    if (!maintainer) {
+      const team = await em.getRepository(Team).findOneBy({ id: skill.teamId });
+      throw new SkillyardError("FORBIDDEN", `Only maintainers of team "${team?.name ?? skill.teamId}" (or admins) can ${what} "${skill.name}".`, {
+        skill: skill.name,
+      });
+    }
+  }
+  assertMayPublishFor(viewer, skill.teamId, `${what} "${skill.name}"`);
 }
 
 /** A required, bounded free-text argument (yank reason, deprecation message). */

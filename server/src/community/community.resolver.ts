@@ -1,5 +1,6 @@
 import { Arg, Args, Ctx, FieldResolver, Float, ID, Int, Mutation, Resolver, Root } from "type-graphql";
 import { Access, AccessRule } from "../identity/access";
+import { TokenScope } from "../identity/api-token.entity";
 import { connectionFromArray, type Connection, PageArgs } from "../common/connection";
 import { expectGlobalId, toGlobalId } from "../common/global-id";
 import type { Team } from "../identity/team.entity";
@@ -117,7 +118,7 @@ export class CommunityMutationResolver {
     private readonly publicUrl: PublicUrl,
   ) {}
 
-  @Access(AccessRule.SIGNED_IN)
+  @Access(AccessRule.SIGNED_IN, TokenScope.READ)
   @Mutation(() => RateSkillPayload, { description: "Rates a skill 1-5 with optional text; rating again edits your rating. Not for your own team's skills." })
   async rateSkill(@Ctx() ctx: CommunityContext, @Arg("input") input: RateSkillInput): Promise<RateSkillPayload> {
     const { rating, skill } = await this.ratings.rateSkill(ctx, input);
@@ -125,7 +126,7 @@ export class CommunityMutationResolver {
     return { rating, skill: { id: skill.id } };
   }
 
-  @Access(AccessRule.SIGNED_IN)
+  @Access(AccessRule.SIGNED_IN, TokenScope.READ)
   @Mutation(() => InstallSkillPayload, { description: "Resolves the dependency tree and records the install for a tenant (a team you belong to)." })
   async installSkill(@Ctx() ctx: CommunityContext, @Arg("input") input: InstallSkillInput): Promise<InstallSkillPayload> {
     const { tenant, nodes, warnings } = await this.installs.installSkill(ctx, input);

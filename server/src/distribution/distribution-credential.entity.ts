@@ -1,6 +1,10 @@
 import { Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, OneToOne, PrimaryGeneratedColumn } from "typeorm";
-import { ApiToken, ApiTokenScope } from "../identity/api-token.entity";
+import { ApiToken, TokenScope } from "../identity/api-token.entity";
 import { Team } from "../identity/team.entity";
+
+/** The scopes of the tokens distribution issues. */
+export const DISTRIBUTION_SCOPES = [TokenScope.CATALOG_READ, TokenScope.INGEST] as const;
+export type DistributionScope = (typeof DISTRIBUTION_SCOPES)[number];
 
 /**
  * A narrow token that generated Claude Code settings carry to every machine: CATALOG_READ (one per
@@ -16,9 +20,9 @@ export class DistributionCredential {
   @PrimaryGeneratedColumn("uuid")
   id: string;
 
-  /** Its own enum type (same values as api_token_scope): TypeORM's generator creates a shared one twice. */
-  @Column({ type: "enum", enum: ApiTokenScope, enumName: "distribution_credential_scope" })
-  scope: ApiTokenScope;
+  /** Its own enum type (values of token_scope): TypeORM's generator creates a shared one twice. */
+  @Column({ type: "enum", enum: DISTRIBUTION_SCOPES, enumName: "distribution_credential_scope" })
+  scope: DistributionScope;
 
   @ManyToOne(() => Team, { onDelete: "CASCADE" })
   team: Team | null;

@@ -2,28 +2,29 @@ import type { DataSource, EntityManager } from "typeorm";
 import { IsNull } from "typeorm";
 import { AuditAction } from "../audit/audit-event.entity";
 import type { AuditService } from "../audit/audit.service";
-import { ApiToken, ApiTokenOrigin, ApiTokenScope } from "../identity/api-token.entity";
+import { ApiToken, ApiTokenOrigin, TokenScope } from "../identity/api-token.entity";
 import type { ApiTokenService } from "../identity/api-token.service";
 import type { Team } from "../identity/team.entity";
 import { User, UserKind } from "../identity/user.entity";
-import { DistributionCredential } from "./distribution-credential.entity";
+import { DistributionCredential, type DistributionScope } from "./distribution-credential.entity";
 
 /** The service account that owns every distribution token (it has no role and no team, so it can do nothing else). */
 export const DISTRIBUTION_ACCOUNT_HANDLE = "skillyard-distribution";
 const DISTRIBUTION_ACCOUNT_EMAIL = "skillyard-distribution@skillyard.invalid";
 
-/** How long a working ingest token's team is remembered; a revocation through the API drops it at once (TOKEN_REVOKED NOTIFY). */
+/** How long an ingest token's team is remembered; a revocation through the API drops it at once (TOKEN_REVOKED NOTIFY). */
 const INGEST_CACHE_MS = 60_000;
 const INGEST_CACHE_MAX = 10_000;
 
 /**
  * The narrow tokens generated settings carry: one CATALOG_READ token for the installation, one
  * INGEST token per team (and one for settings without a team). Made on first use and reused, so
- * every machine of a team holds the same one; a revoked one is replaced on the next generation.
+ * every machine of a team holds the same one; a revoked one is replaced on the next generation. That
+ * is how they are rotated, so they have no expiry (an expiry would cut every machine off at once).
  */
 export class DistributionCredentialsService {
-  /** Authorization header → the ingest token's id and team: every machine posts telemetry every few seconds. */
-  private readonly ingestCache = new Map<string, { tokenId: string; team: string | null; expires: number }>();
+  /** Ingest token id → the team it reports for: every machine posts telemetry every few seconds. */
+  private readonly ingestCache = new Map<string, { team: string | null; expires: number }>();
 
   constructor(
     private readonly dataSource: DataSource,
@@ -32,8 +33,8 @@ export class DistributionCredentialsService {
   ) {}
 
   /** The secret of the working token for `scope` (and `team`, for INGEST), made if there is none. */
-  async secretFor(scope: ApiTokenScope.CATALOG_READ | ApiTokenScope.INGEST, team: Team | null, actorId: string | null): Promise<string> {
-    const teamId = scope === ApiTokenScope.INGEST ? (team?.id ?? null) : null;
+  async secretFor(scope: DistributionScope, team: Team | null, actorId: string | null): Promise<string> {
+    const teamId = scope === TokenScope.INGEST ? (team?.id ?? null) : null;
     const existing = await this.working(this.dataSource.manager, scope, teamId);
     if (existing) return existing.secret;
     return this.dataSource.transaction(async (em) => {
@@ -44,8 +45,15 @@ export class DistributionCredentialsService {
       await em.getRepository(DistributionCredential).delete({ scope, teamId: teamId ?? IsNull() });
       const account = await this.account(em);
       const name =
-        scope === ApiTokenScope.CATALOG_READ ? "catalog read (managed settings)" : `telemetry ingest for ${team ? `team ${team.name}` : "the organisation"}`;
-      const issued = await this.apiTokens.issue(em, { userId: account.id, name, origin: ApiTokenOrigin.DISTRIBUTION, createdById: actorId, scope });
+        scope === TokenScope.CATALOG_READ ? "catalog read (managed settings)" : `telemetry ingest for ${team ? `team ${team.name}` : "the organisation"}`;
+      const issued = await this.apiTokens.issue(em, {
+        userId: account.id,
+        name,
+        origin: ApiTokenOrigin.DISTRIBUTION,
+        createdById: actorId,
+        scopes: [scope],
+        expiresAt: null,
+      });
       await em.getRepository(DistributionCredential).insert({ scope, teamId, tokenId: issued.token.id, secret: issued.secret });
       await this.audit.record(em, {
         actorId,
@@ -60,29 +68,27 @@ export class DistributionCredentialsService {
   }
 
   /**
-   * The team a working INGEST token reports for (null for settings without a team); null when the
-   * header carries no working INGEST token. Telemetry is attributed by it.
+   * The team an ingest token reports for (the one whose settings carry it; null for settings without
+   * a team, and for ingest tokens not made here). Telemetry is attributed by it. The caller has
+   * authenticated the token.
    */
-  async ingestTeam(authorization: string | undefined): Promise<{ team: string | null } | null> {
-    const key = authorization ?? "";
-    const cached = this.ingestCache.get(key);
-    if (cached && cached.expires > Date.now()) return { team: cached.team };
-    this.ingestCache.delete(key);
-    const token = await this.apiTokens.tokenWithScope(authorization, ApiTokenScope.INGEST);
-    if (!token) return null;
-    const credential = await this.dataSource.getRepository(DistributionCredential).findOne({ where: { tokenId: token.id }, relations: { team: true } });
+  async ingestTeam(tokenId: string): Promise<string | null> {
+    const cached = this.ingestCache.get(tokenId);
+    if (cached && cached.expires > Date.now()) return cached.team;
+    this.ingestCache.delete(tokenId);
+    const credential = await this.dataSource.getRepository(DistributionCredential).findOne({ where: { tokenId }, relations: { team: true } });
     const team = credential?.team?.name ?? null;
     if (this.ingestCache.size >= INGEST_CACHE_MAX) this.ingestCache.clear();
-    this.ingestCache.set(key, { tokenId: token.id, team, expires: Date.now() + INGEST_CACHE_MS });
-    return { team };
+    this.ingestCache.set(tokenId, { team, expires: Date.now() + INGEST_CACHE_MS });
+    return team;
   }
 
   /** A token was revoked (any process): stop accepting it here at once. */
   forgetToken(tokenId: string): void {
-    for (const [key, entry] of this.ingestCache) if (entry.tokenId === tokenId) this.ingestCache.delete(key);
+    this.ingestCache.delete(tokenId);
   }
 
-  private async working(em: EntityManager, scope: ApiTokenScope, teamId: string | null): Promise<DistributionCredential | null> {
+  private async working(em: EntityManager, scope: DistributionScope, teamId: string | null): Promise<DistributionCredential | null> {
     return em
       .getRepository(DistributionCredential)
       .createQueryBuilder("c")

@@ -19,6 +19,7 @@ import {
   SkillVersionPluginType,
 } from "./distribution.types";
 import { Access, AccessRule } from "../identity/access";
+import { TokenScope } from "../identity/api-token.entity";
 import { requireViewer } from "../identity/viewer";
 import { expectGlobalId, toGlobalId } from "../common/global-id";
 import type { DataSource } from "typeorm";
@@ -45,7 +46,7 @@ export class DistributionResolver {
     private readonly settings: ManagedSettingsService,
   ) {}
 
-  @Access(AccessRule.PUBLIC)
+  @Access(AccessRule.PUBLIC, TokenScope.READ)
   @Query(() => [MarketplaceType], { description: "The Claude Code marketplaces this Skillyard serves: the base catalog, then each channel's." })
   async marketplaces(): Promise<MarketplaceType[]> {
     return (await this.catalogs.channels()).map((channel) => {
@@ -54,7 +55,7 @@ export class DistributionResolver {
     });
   }
 
-  @Access(AccessRule.SIGNED_IN)
+  @Access(AccessRule.SIGNED_IN, TokenScope.READ)
   @Query(() => [RequiredSkillType], {
     description: "Required skills: with `team`, what that team's machines get (its own and the organisation-wide ones); without, every requirement.",
   })
@@ -65,7 +66,7 @@ export class DistributionResolver {
     return rows.filter((_, i) => visible[i] !== null).map(requirementView);
   }
 
-  @Access(AccessRule.SIGNED_IN)
+  @Access(AccessRule.SIGNED_IN, TokenScope.PUBLISH)
   @Mutation(() => SetRequiredSkillPayload, {
     description:
       "Marks a skill required (or no longer required) for a team, or for everyone when `team` is omitted. Admins; maintainers for their team. Audited.",
@@ -75,13 +76,13 @@ export class DistributionResolver {
     return { skill: skillRef(result.skill.id), team: teamRef(result.team?.id ?? null), required: result.required, changed: result.changed };
   }
 
-  @Access(AccessRule.SIGNED_IN)
+  @Access(AccessRule.SIGNED_IN, TokenScope.READ)
   @Query(() => RuntimePolicyType, { description: "The runtime policy in force." })
   async runtimePolicy(): Promise<RuntimePolicyType> {
     return this.policyView(await this.policy.current(this.dataSource.manager));
   }
 
-  @Access(AccessRule.ADMIN)
+  @Access(AccessRule.ADMIN, TokenScope.ADMIN)
   @Mutation(() => RuntimePolicyType, {
     description: "Replaces the runtime policy's rules with a new version (admins; audited). Machines pick it up with the policy plugin's update.",
   })
@@ -89,7 +90,7 @@ export class DistributionResolver {
     return this.policyView(await this.policy.set(requireViewer(ctx).user.id, input.rules));
   }
 
-  @Access(AccessRule.SIGNED_IN)
+  @Access(AccessRule.SIGNED_IN, TokenScope.READ)
   @Query(() => GraphQLJSONObject, {
     description:
       "Claude Code managed settings for a team (or the whole organisation) on a channel (or latest): the same JSON as GET /managed-settings.json. Admins; maintainers for their team. It carries the distribution tokens, so treat it as a secret.",

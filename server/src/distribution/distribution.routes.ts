@@ -3,7 +3,7 @@ import type { DataSource } from "typeorm";
 import { SkillyardError } from "@skillyard/core";
 import { isInstallable, VersionStatus } from "../catalog/version-status";
 import { ifNoneMatch } from "../common/http-conditions";
-import type { Viewer } from "../identity/viewer";
+import type { RestAuthenticator, RestRoute } from "../identity/rest-access";
 import type { BlobStore } from "../packages/blob-store";
 import { sendBlob } from "../packages/blob-download";
 import type { ManagedSettingsService } from "./managed-settings.service";
@@ -21,10 +21,8 @@ export interface DistributionRoutesDeps {
   policy: RuntimePolicyService;
   settings: ManagedSettingsService;
   requireAuthForRead: boolean;
-  /** A FULL token's viewer; null when absent, unknown, revoked or narrow. */
-  authenticate(authorization: string | undefined): Promise<Viewer | null>;
-  /** Whether the header carries a working token that may read catalogs (FULL or CATALOG_READ). */
-  mayReadCatalogs(authorization: string | undefined): Promise<boolean>;
+  /** The request's token, checked against the route's scopes (REST_ROUTE_SCOPES); null without one. */
+  authenticate: RestAuthenticator<Request>;
 }
 
 /** A single query-string value, or null; repeated parameters are refused rather than guessed at. */
@@ -40,17 +38,14 @@ function queryValue(req: Request, name: string): string | null {
  * with ETag on every fetch), `GET /plugins/{sha256}.zip` (the archives the catalogs pin, served only
  * while their version is installable, and the policy plugin's), and `GET /managed-settings.json`
  * for admins and team maintainers. Catalogs and archives hold only installable versions, which
- * everyone may see; a deployment with REQUIRE_AUTH_FOR_READ asks for a FULL or CATALOG_READ token.
+ * everyone may see; a deployment with REQUIRE_AUTH_FOR_READ asks for a READ or CATALOG_READ token.
  */
 export function distributionRoutes(deps: DistributionRoutesDeps): Router {
   const router = Router();
 
-  const assertMayRead = async (req: Request): Promise<void> => {
-    const authorization = req.headers.authorization;
-    if (authorization) {
-      if (!(await deps.mayReadCatalogs(authorization)))
-        throw new SkillyardError("UNAUTHENTICATED", "The token is invalid, revoked, or not one that may read catalogs.");
-    } else if (deps.requireAuthForRead) {
+  const assertMayRead = async (req: Request, route: RestRoute): Promise<void> => {
+    const viewer = await deps.authenticate(req, route);
+    if (!viewer && deps.requireAuthForRead) {
       throw new SkillyardError(
         "UNAUTHENTICATED",
         "This Skillyard requires a token for every read: declare the marketplace in settings with an Authorization header.",
@@ -62,7 +57,7 @@ export function distributionRoutes(deps: DistributionRoutesDeps): Router {
   router.get(
     "/marketplace.json",
     route(async (req, res) => {
-      await assertMayRead(req);
+      await assertMayRead(req, "GET /marketplace.json");
       const rendered = await deps.catalogs.render(catalogChannel(queryValue(req, "channel")));
       // Revalidate every time: a yank or a channel move must reach the next fetch, and a 304 is cheap.
       res.setHeader("Cache-Control", `${cacheScope()}, no-cache`);
@@ -82,7 +77,7 @@ export function distributionRoutes(deps: DistributionRoutesDeps): Router {
       const match = /^([0-9a-f]{64})\.zip$/.exec(String(req.params.file));
       if (!match) throw new SkillyardError("PLUGIN_NOT_FOUND", "Plugins are served as /plugins/{sha256}.zip.");
       const sha256 = match[1];
-      await assertMayRead(req);
+      await assertMayRead(req, "GET /plugins/{sha256}.zip");
       const bundle = await deps.dataSource.getRepository(PluginBundle).findOne({ where: { sha256 }, relations: { version: true } });
       const version = bundle?.version ?? null;
       if (version?.status === VersionStatus.YANKED) {
@@ -99,7 +94,7 @@ export function distributionRoutes(deps: DistributionRoutesDeps): Router {
   router.get(
     "/managed-settings.json",
     route(async (req, res) => {
-      const viewer = await deps.authenticate(req.headers.authorization);
+      const viewer = await deps.authenticate(req, "GET /managed-settings.json");
       if (!viewer) throw new SkillyardError("UNAUTHENTICATED", "Generating managed settings needs an API token (Authorization: Bearer <token>).");
       const settings = await deps.settings.generate(viewer, { channel: catalogChannel(queryValue(req, "channel")), team: queryValue(req, "team") || null });
       // It carries the distribution tokens: never cached anywhere.

@@ -1,7 +1,7 @@
 import type { DataSource } from "typeorm";
 import { In } from "typeorm";
 import { Skill } from "../catalog/skill.entity";
-import { ApiTokenScope } from "../identity/api-token.entity";
+import { TokenScope } from "../identity/api-token.entity";
 import type { Team } from "../identity/team.entity";
 import type { Viewer } from "../identity/viewer";
 import type { CatalogPlugin } from "./catalog-format";
@@ -64,7 +64,7 @@ export class ManagedSettingsService {
 
   private async settingsFor(channel: string | null, team: Team | null, actorId: string): Promise<ManagedSettings> {
     const headers = this.options.requireAuthForRead
-      ? { Authorization: `Bearer ${await this.credentials.secretFor(ApiTokenScope.CATALOG_READ, null, actorId)}` }
+      ? { Authorization: `Bearer ${await this.credentials.secretFor(TokenScope.CATALOG_READ, null, actorId)}` }
       : undefined;
     const declare = (name: string | null): MarketplaceDeclaration => ({
       source: { source: "url", url: this.catalogs.urlOf(name), ...(headers ? { headers } : {}) },
@@ -99,7 +99,7 @@ export class ManagedSettingsService {
       enable(name, base, onLatest);
     }
 
-    const ingest = await this.credentials.secretFor(ApiTokenScope.INGEST, team, actorId);
+    const ingest = await this.credentials.secretFor(TokenScope.INGEST, team, actorId);
     const env: Record<string, string> = {
       // Without it Claude Code does not download enabled plugins on a machine's first run.
       CLAUDE_CODE_SYNC_PLUGIN_INSTALL: "1",

@@ -7,7 +7,7 @@ import { SkillVersion } from "../catalog/skill-version.entity";
 import { INSTALLABLE_STATUSES } from "../catalog/version-status";
 import { Membership, TeamRole } from "../identity/membership.entity";
 import { Team } from "../identity/team.entity";
-import { isAdmin, type Viewer } from "../identity/viewer";
+import { assertMayPublishFor, isAdmin, type Viewer } from "../identity/viewer";
 import { RequiredSkill } from "./required-skill.entity";
 
 export interface SetRequiredSkillInput {
@@ -59,6 +59,7 @@ export class RequiredSkillsService {
     return this.dataSource.transaction(async (em) => {
       const team = input.team ? await teamByName(em, input.team) : null;
       await assertCanManageDistribution(em, viewer, team, "choose required skills");
+      assertMayPublishFor(viewer, team?.id ?? null, `choose required skills for ${team ? `team "${team.name}"` : "the whole organisation"}`);
       const skill = await em.getRepository(Skill).findOneBy({ name: input.skill });
       const installable = skill ? await em.getRepository(SkillVersion).existsBy({ skillId: skill.id, status: In([...INSTALLABLE_STATUSES]) }) : false;
       if (!skill || !installable) {

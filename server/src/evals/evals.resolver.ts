@@ -4,6 +4,7 @@ import { SkillyardError } from "@skillyard/core";
 import { connectionFromArray, type Connection, PageArgs } from "../common/connection";
 import { expectGlobalId, toGlobalId } from "../common/global-id";
 import { Access, AccessRule } from "../identity/access";
+import { TokenScope } from "../identity/api-token.entity";
 import type { TestRunEvent } from "../testing/test-run-event.entity";
 import { storedLogPage, type TestRunEventHub } from "../testing/test-run-events";
 import { EvalCaseResult } from "./eval-case.entity";
@@ -81,13 +82,13 @@ export class EvalRunResolver {
     return { ...stored, edges: stored.edges.map((edge) => ({ ...edge, node: eventView(edge.node) })) };
   }
 
-  @Access(AccessRule.PUBLIC)
+  @Access(AccessRule.PUBLIC, TokenScope.READ)
   @Query(() => EvalRunType, { nullable: true, description: "Null when there is no such run, or you may not see its versions." })
   evalRun(@Ctx() ctx: EvalsContext, @Arg("id", () => ID) id: string): Promise<EvalRun | null> {
     return visibleRun(ctx, expectGlobalId(id, "EvalRun"));
   }
 
-  @Access(AccessRule.SIGNED_IN)
+  @Access(AccessRule.SIGNED_IN, TokenScope.PUBLISH)
   @Mutation(() => EvalRunType, {
     description: "Re-runs the evals of a version still in EVALUATING whose last run could not complete (INFRA_ERROR). Members of the owning team and admins.",
   })
@@ -95,7 +96,7 @@ export class EvalRunResolver {
     return this.evalRuns.rerun(ctx, expectGlobalId(versionId, "SkillVersion"));
   }
 
-  @Access(AccessRule.SIGNED_IN)
+  @Access(AccessRule.SIGNED_IN, TokenScope.READ)
   @Subscription(() => EvalRunEventType, {
     description:
       "Every stored event of the eval run from the start, then live ones (a CASE event as each case is scored); completes after the final status. Ends with an error if you may no longer see the run.",

@@ -2,6 +2,7 @@ import { Arg, Args, FieldResolver, ID, Query, Resolver, Root } from "type-graphq
 import { type DataSource, LessThan } from "typeorm";
 import { AuditAction, AuditEvent } from "../audit/audit-event.entity";
 import { Access, AccessRule } from "../identity/access";
+import { TokenScope } from "../identity/api-token.entity";
 import { type Connection, decodeCursor, encodeCursor, PageArgs, pageSize } from "../common/connection";
 import { toGlobalId } from "../common/global-id";
 import { Skill } from "../catalog/skill.entity";
@@ -15,7 +16,7 @@ const isEventId = (v: unknown): v is string => typeof v === "string" && /^\d+$/.
 export class AuditResolver {
   constructor(private readonly dataSource: DataSource) {}
 
-  @Access(AccessRule.REVIEWER)
+  @Access(AccessRule.REVIEWER, TokenScope.READ)
   @Query(() => AuditEventConnection, { description: "The append-only audit trail, newest first. Admins and reviewers only." })
   async auditLog(
     @Args() page: PageArgs,

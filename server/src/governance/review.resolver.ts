@@ -1,5 +1,6 @@
 import { Arg, Args, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from "type-graphql";
 import { Access, AccessRule } from "../identity/access";
+import { TokenScope } from "../identity/api-token.entity";
 import { connectionFromArray, type Connection, PageArgs } from "../common/connection";
 import { expectGlobalId, toGlobalId } from "../common/global-id";
 import { PermissionRisk } from "../catalog/permission.entity";
@@ -57,26 +58,26 @@ export class ReviewRequestResolver {
     private readonly settings: ReviewPolicySettings,
   ) {}
 
-  @Access(AccessRule.REVIEWER)
+  @Access(AccessRule.REVIEWER, TokenScope.READ)
   @Query(() => ReviewRequestConnection, { description: "Versions awaiting review, riskiest then oldest first. Reviewers and admins." })
   async reviewQueue(@Args() page: PageArgs): Promise<Connection<ReviewRequest>> {
     return connectionFromArray("reviewQueue", await this.reviews.queue(), page);
   }
 
-  @Access(AccessRule.SIGNED_IN)
+  @Access(AccessRule.SIGNED_IN, TokenScope.READ)
   @Query(() => ReviewPolicyType, { description: "The publish gate's settings. Any signed-in user." })
   reviewPolicy(): ReviewPolicyType {
     return { riskThreshold: this.settings.riskThreshold, criticalApprovals: CRITICAL_APPROVALS, testPassThreshold: this.settings.testPassThreshold };
   }
 
-  @Access(AccessRule.REVIEWER)
+  @Access(AccessRule.REVIEWER, TokenScope.REVIEW)
   @Mutation(() => ReviewDecisionPayload, { description: "Approves the exact package under review. Reviewers and admins, never the publisher." })
   async approveVersion(@Ctx() ctx: ViewerContext, @Arg("input") input: ApproveVersionInput): Promise<ReviewDecisionPayload> {
     const { version, published } = await this.reviews.approve(ctx, expectGlobalId(input.versionId, "SkillVersion"), input.comment);
     return { version: { id: version.id }, published };
   }
 
-  @Access(AccessRule.REVIEWER)
+  @Access(AccessRule.REVIEWER, TokenScope.REVIEW)
   @Mutation(() => ReviewDecisionPayload, { description: "Rejects the version; the reason reaches its author. Reviewers and admins, never the publisher." })
   async rejectVersion(@Ctx() ctx: ViewerContext, @Arg("input") input: RejectVersionInput): Promise<ReviewDecisionPayload> {
     const { version, published } = await this.reviews.reject(ctx, expectGlobalId(input.versionId, "SkillVersion"), input.reason);

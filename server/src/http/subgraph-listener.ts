@@ -22,7 +22,8 @@ export interface SubgraphListener {
  * Serves each subgraph at /subgraphs/{name}/graphql on its own port (SUBGRAPH_PORT), for a company
  * router (Apollo Router, Hive Gateway, Cosmo) and nothing else: every request must carry the shared
  * secret, or it is refused before GraphQL sees it. The viewer still comes from the request's own
- * `Authorization` header (routers forward it), and every reference resolver applies the same
+ * `Authorization` header (routers forward it; a token's allowed CIDRs are matched against the
+ * router's address unless TRUSTED_PROXIES names it, as for any proxy), and every reference resolver applies the same
  * visibility policy as /graphql; the same depth, alias and cost limits apply (`_entities` counts
  * each representation).
  */
@@ -54,7 +55,7 @@ export async function startSubgraphListener(runtime: Runtime, listen: { host: st
   });
   const json = express.json({ limit: config.limits.graphqlMaxBodyBytes });
   // Tokens only: a router forwards Authorization; console sessions are for /graphql.
-  const context = ({ req }: { req: Request }) => authenticatedContext(runtime, { authorization: req.headers.authorization });
+  const context = ({ req }: { req: Request }) => authenticatedContext(runtime, req, { sessions: false });
   for (const s of servers) app.use(s.path, json, expressMiddleware(s.server, { context }));
   app.use((req, res) => {
     res.status(404).json({ errors: [{ message: `No subgraph at ${req.path}.`, extensions: { code: "NOT_FOUND" } }] });

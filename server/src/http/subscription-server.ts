@@ -11,12 +11,15 @@ import {
   specifiedRules,
   validate,
 } from "graphql";
+import { SkillyardError } from "@skillyard/core";
 import type { WebSocket } from "ws";
+import { clientAddress } from "../common/client-address";
 import type { Runtime } from "../composition-root";
 import type { LiveAccess } from "../common/live-access";
 import { countWhileOpen } from "../observability/live-subscriptions";
 import { serveGraphqlWs } from "./graphql-ws-transport";
 import { TOKEN_REVOKED_CHANNEL, VIEWER_CHANGED_CHANNEL } from "../identity/identity.service";
+import type { AuthenticatedToken } from "../identity/api-token.service";
 import type { Viewer } from "../identity/viewer";
 import { readCookie, SESSION_COOKIE } from "../sso/cookies";
 import { SESSION_REVOKED_CHANNEL } from "../sso/session.service";
@@ -24,6 +27,9 @@ import { toSafeGraphQLError } from "../graphql/client-errors";
 import { SharedSubscriptionExecution } from "../graphql/shared-subscription-execution";
 import { assertWithinLimits, operationResolutionError, type QueryLimits } from "../graphql/query-limits";
 import type { RequestContext, SubscriptionContext } from "../graphql/request-context";
+
+/** The longest delay setTimeout takes (2^31 - 1 ms). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** Most lexical tokens in a subscription document (a subscription is a few dozen): parsing stops there. */
 export const MAX_SUBSCRIPTION_TOKENS = 2000;
@@ -111,13 +117,16 @@ const isAsyncIterable = (value: unknown): value is AsyncIterable<ExecutionResult
 /**
  * Subscriptions over graphql-ws on the /graphql path (WebSocket upgrade), served by the subgraph
  * that declares them. The credential is checked in connection_init: a token
- * (`{"authorization": "Bearer <token>"}`), or else the console's session cookie from the upgrade
- * request together with the session's CSRF token (`{"csrfToken": "…"}`); without a valid one the
- * socket closes 4403. A revoked token's or session's sockets close (4401), and so do a session's
- * once it expires (idle or absolute; checked every SESSION_SWEEP_MS). Each message is parsed here (with a token cap), the operation that would run is found by
- * its name, only a subscription is allowed, and the same depth, alias and cost limits as HTTP apply
- * before validation and execution. A revoked token's sockets close (4401); when a user's roles or
- * memberships change, their sockets' subscriptions are checked again and end if no longer allowed.
+ * (`{"authorization": "Bearer <token>"}`) against the upgrade request's client address, or else the
+ * console's session cookie from the upgrade request together with the session's CSRF token
+ * (`{"csrfToken": "…"}`). Without one the socket closes 4403; with a bad token 4401
+ * (UNAUTHENTICATED, TOKEN_EXPIRED) or 4403 (IP_NOT_ALLOWED), the code as the close reason. A socket
+ * closes 4401 when its token expires or is revoked, when its session is revoked, and once its
+ * session expires (idle or absolute; checked every SESSION_SWEEP_MS). Each message is parsed here
+ * (with a token cap), the operation that would run is found by its name, only a subscription is
+ * allowed, and the same depth, alias and cost limits as HTTP apply before validation and execution.
+ * When a user's roles or memberships change, their sockets' subscriptions are checked again and end
+ * if no longer allowed.
  * An event's execution that reads no context is shared by every subscriber running the same
  * operation, and its result encoded once (SharedSubscriptionExecution, serveGraphqlWs).
  */
@@ -172,7 +181,7 @@ export async function startSubscriptionServer(
         void (async () => {
           const fresh = await currentViewer(s.viewer);
           if (!fresh) {
-            s.socket.close(CREDENTIAL_ENDED, s.viewer.tokenId ? "API token revoked" : "Console session ended");
+            s.socket.close(CREDENTIAL_ENDED, s.viewer.tokenId ? "API token revoked or expired" : "Console session ended");
             return;
           }
           s.viewer = fresh;
@@ -200,19 +209,47 @@ export async function startSubscriptionServer(
       subscribe: (args) => execution.subscribe(args),
       onConnect: async (ctx) => {
         const raw = ctx.connectionParams?.authorization ?? ctx.connectionParams?.Authorization;
-        let viewer: Viewer | null;
-        if (typeof raw === "string" && raw !== "") viewer = await services.apiTokens.authenticate(raw);
-        else {
+        const { socket, request } = ctx.extra;
+        let authenticated: AuthenticatedToken | null = null;
+        if (typeof raw === "string" && raw !== "") {
+          try {
+            // The upgrade request's address: the one the socket's messages keep coming from.
+            authenticated = await services.apiTokens.authenticate(raw, clientAddress(request, runtime.config.trustedProxies));
+          } catch (error) {
+            if (!(error instanceof SkillyardError)) throw error;
+            // A close reason is at most 123 bytes: the code says why.
+            socket.close(error.status === 401 ? CREDENTIAL_ENDED : 4403, error.code);
+            return false;
+          }
+        } else {
           // The console: its session cookie came with the upgrade request; a page on another site could
           // make the browser send that too, but cannot know the CSRF token.
-          const live = await services.sessions.authenticate(readCookie(ctx.extra.request.headers.cookie, SESSION_COOKIE));
-          viewer = live && services.sessions.csrfMatches(live.session, ctx.connectionParams?.csrfToken) ? services.sessions.viewerOf(live) : null;
+          const live = await services.sessions.authenticate(readCookie(request.headers.cookie, SESSION_COOKIE));
+          if (live && services.sessions.csrfMatches(live.session, ctx.connectionParams?.csrfToken)) {
+            // A session's expiry is the sweep's (idle time moves); no timer here.
+            authenticated = { viewer: services.sessions.viewerOf(live), expiresAt: null };
+          }
         }
-        if (!viewer) return false;
-        const session = new SocketSession(ctx.extra.socket, viewer);
+        if (!authenticated) return false;
+        const session = new SocketSession(socket, authenticated.viewer);
         sessions.set(ctx, session);
         open.add(session);
-        ctx.extra.socket.once("close", () => open.delete(session));
+        // A subscription never outlives its token: the socket closes when it expires.
+        const { expiresAt } = authenticated;
+        let expiry: NodeJS.Timeout | null = null;
+        if (expiresAt !== null) {
+          const closeAtExpiry = () => {
+            const left = expiresAt.getTime() - Date.now();
+            // setTimeout reaches about 24.8 days: a longer wait is taken in steps.
+            expiry = left > MAX_TIMER_MS ? setTimeout(closeAtExpiry, MAX_TIMER_MS) : setTimeout(() => socket.close(4401, "TOKEN_EXPIRED"), left);
+            expiry.unref();
+          };
+          closeAtExpiry();
+        }
+        socket.once("close", () => {
+          open.delete(session);
+          if (expiry) clearTimeout(expiry);
+        });
         return true;
       },
       onSubscribe: (ctx, _id, payload) => {

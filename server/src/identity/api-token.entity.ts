@@ -1,4 +1,4 @@
-import { Column, Entity, Index, ManyToOne } from "typeorm";
+import { Check, Column, Entity, Index, ManyToOne } from "typeorm";
 import { BaseEntity } from "../common/base.entity";
 import { User } from "./user.entity";
 
@@ -17,24 +17,42 @@ export enum ApiTokenOrigin {
   SERVICE_ACCOUNT = "SERVICE_ACCOUNT",
   /** Created by Skillyard for generated Claude Code settings (a CATALOG_READ or INGEST token). */
   DISTRIBUTION = "DISTRIBUTION",
-  /** Created by `skillyard login --sso` after the person signed in at the identity provider; it expires. */
+  /** Created by a single sign-on (the CLI's `login --sso`) for the signed-in user. */
   SSO = "SSO",
 }
 
 /**
- * What a token may be used for. FULL tokens act for their user everywhere; the narrow ones are
- * handed to every machine in generated Claude Code settings and can do nothing but their one thing.
+ * What a token may be used for; every operation declares the one it needs (@Access, REST_ROUTE_SCOPES).
+ * A token holds a set, fixed when it is made; what its user's roles allow is checked as well, so a
+ * scope never grants more than the roles do.
  */
-export enum ApiTokenScope {
-  FULL = "FULL",
-  /** Send telemetry (OTLP) to /v1/logs, nothing else. */
+export enum TokenScope {
+  /** Every query and subscription; installSkill, rateSkill; package and plugin downloads. */
+  READ = "READ",
+  /** Uploads, publishing, yank/deprecate, channels, required skills, re-runs, team membership: limited to publishTeamIds when set. */
+  PUBLISH = "PUBLISH",
+  /** Review decisions and quality reviews. */
+  REVIEW = "REVIEW",
+  /** Every admin-only operation. */
+  ADMIN = "ADMIN",
+  /** Telemetry (OTLP) to /v1/logs and nothing else: a token with INGEST has no other scope. */
   INGEST = "INGEST",
-  /** Read marketplace catalogs and plugin archives, nothing else. */
+  /** Marketplace catalogs and plugin archives only; issued by distribution alone, for generated Claude Code settings. */
   CATALOG_READ = "CATALOG_READ",
 }
 
-/** Only the sha256 of the secret is stored; the secret itself is shown once, at creation. */
+/**
+ * Only the sha256 of the secret is stored; the secret itself is shown once, at creation.
+ *
+ * Every token expires, except two kinds (the check constraint): BOOTSTRAP tokens, which are the
+ * deployment's own credential (SKILLYARD_BOOTSTRAP_TOKEN is configuration the operator rotates by
+ * revoking it and setting a new value; the first-start token stands in for it where none is set),
+ * and DISTRIBUTION tokens, which every machine holds in generated Claude Code settings: an expiry
+ * would cut all of them off at once, so they are rotated by their own mechanism instead (revoking
+ * one makes the next generation of settings carry a new one; DistributionCredentialsService).
+ */
 @Entity()
+@Check("api_token_expires_unless_bootstrap_or_distribution", `"expires_at" IS NOT NULL OR coalesce("origin" IN ('BOOTSTRAP', 'DISTRIBUTION'), false)`)
 export class ApiToken extends BaseEntity {
   @ManyToOne(() => User, { onDelete: "CASCADE" })
   user: User;
@@ -53,18 +71,31 @@ export class ApiToken extends BaseEntity {
   @Column({ type: "text" })
   prefix: string;
 
+  /** When it last authenticated a request, to the minute: written off the request path (TokenLastUsed). */
   @Column({ type: "timestamptz", nullable: true })
   lastUsedAt: Date | null;
 
   @Column({ type: "timestamptz", nullable: true })
   revokedAt: Date | null;
 
-  /** After this the token is refused; null: it does not expire. */
+  @Column({ type: "enum", enum: TokenScope, enumName: "token_scope", array: true })
+  scopes: TokenScope[];
+
+  /** PUBLISH is limited to these teams; null: every team the user may publish to. */
+  @Column({ type: "uuid", array: true, nullable: true })
+  publishTeamIds: string[] | null;
+
+  /** Null only for BOOTSTRAP and DISTRIBUTION tokens (see the class comment). */
   @Column({ type: "timestamptz", nullable: true })
   expiresAt: Date | null;
 
-  @Column({ type: "enum", enum: ApiTokenScope, enumName: "api_token_scope", default: ApiTokenScope.FULL })
-  scope: ApiTokenScope;
+  /** Requests are accepted only from these networks; null: from anywhere. */
+  @Column({ type: "cidr", array: true, nullable: true })
+  allowedCidrs: string[] | null;
+
+  /** When TOKEN_EXPIRING was announced for it: once per token, whichever worker gets there first. */
+  @Column({ type: "timestamptz", nullable: true })
+  expiryWarnedAt: Date | null;
 
   /** Null for tokens created before Skillyard recorded how tokens come to be. */
   @Column({ type: "enum", enum: ApiTokenOrigin, enumName: "api_token_origin", nullable: true })

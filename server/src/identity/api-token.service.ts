@@ -1,11 +1,13 @@
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
-import { type DataSource, type EntityManager, IsNull } from "typeorm";
-import { ApiToken, ApiTokenOrigin, ApiTokenScope } from "./api-token.entity";
+import { SkillyardError } from "@skillyard/core";
+import { type DataSource, type EntityManager } from "typeorm";
+import { cidrContains, type IpAddress, formatIp, parseCidr } from "../common/cidr";
+import { ApiToken, ApiTokenOrigin, type TokenScope } from "./api-token.entity";
 import { Membership, TeamRole } from "./membership.entity";
 import { Team } from "./team.entity";
-import { sessionScopes } from "./token-scope";
+import type { TokenLastUsed } from "./token-last-used";
 import { GlobalRole, User } from "./user.entity";
-import type { Viewer } from "./viewer";
+import { sessionScopes, type Viewer } from "./viewer";
 
 const TOKEN_PREFIX = "sky_";
 
@@ -17,54 +19,60 @@ export function generateTokenSecret(): string {
   return `${TOKEN_PREFIX}${randomBytes(32).toString("base64url")}`;
 }
 
-/** The viewer a full token acts as: its user, with every scope the user's roles allow. */
-function tokenViewer(token: ApiToken): Viewer {
-  return { user: token.user, tokenId: token.id, sessionId: null, scopes: sessionScopes(token.user), publishTeamIds: null };
-}
-
 export interface IssuedToken {
   token: ApiToken;
   /** Never stored; shown once. */
   secret: string;
 }
 
+/** What a new token carries; origin and creator say how it came to be (see ApiTokenOrigin). */
+export interface TokenFields {
+  userId: string;
+  name: string;
+  origin: ApiTokenOrigin;
+  createdById: string | null;
+  invitationId?: string | null;
+  scopes: readonly TokenScope[];
+  publishTeamIds?: readonly string[] | null;
+  /** Null only for BOOTSTRAP and DISTRIBUTION tokens (the table's check constraint). */
+  expiresAt: Date | null;
+  /** Canonical CIDR texts (formatCidr); null: usable from anywhere. */
+  allowedCidrs?: readonly string[] | null;
+}
+
+/** A working token's viewer, and when the token stops working (null: never). */
+export interface AuthenticatedToken {
+  viewer: Viewer;
+  expiresAt: Date | null;
+}
+
 /** What start-up did with SKILLYARD_BOOTSTRAP_TOKEN, for the log. */
 export type BootstrapOutcome = { kind: "active" } | { kind: "revoked"; revokedAt: Date };
 
+function viewerOf(token: ApiToken): Viewer {
+  return { user: token.user, tokenId: token.id, sessionId: null, scopes: new Set(token.scopes), publishTeamIds: token.publishTeamIds };
+}
+
+const unauthenticated = () => new SkillyardError("UNAUTHENTICATED", "The API token is invalid or revoked.");
+
 /** Authenticates API tokens and issues them; who may ask for one is IdentityService's business. */
 export class ApiTokenService {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly lastUsed: TokenLastUsed,
+  ) {}
 
   /**
-   * Resolves `Authorization: Bearer <secret>` to a user for the API: null for a missing, unknown,
-   * revoked or expired token, one of a deactivated user, and a narrow one (INGEST, CATALOG_READ),
-   * which acts for nobody.
+   * Resolves `Authorization: Bearer <secret>`, sent from `client`, to its viewer: null without the
+   * header; otherwise UNAUTHENTICATED for an unknown or revoked token, TOKEN_EXPIRED past its
+   * expiry, IP_NOT_ALLOWED from outside its allowed CIDRs. One SQL statement (the use is recorded
+   * later, off the request path: TokenLastUsed). What the token may do is its scopes' business:
+   * every operation checks the one it declares.
    */
-  async authenticate(authorization: string | undefined): Promise<Viewer | null> {
-    const token = await this.tokenFor(authorization);
-    return token?.scope === ApiTokenScope.FULL ? tokenViewer(token) : null;
-  }
-
-  /** The scope of a working token, or null: for saying why a narrow token is refused where it cannot be used. */
-  async scopeOf(authorization: string | undefined): Promise<ApiTokenScope | null> {
-    return (await this.tokenFor(authorization))?.scope ?? null;
-  }
-
-  /** True when the header carries a working token that may do `scope` (a FULL token may do anything). */
-  async allows(authorization: string | undefined, scope: ApiTokenScope): Promise<boolean> {
-    const token = await this.tokenFor(authorization);
-    return token !== null && (token.scope === ApiTokenScope.FULL || token.scope === scope);
-  }
-
-  /** The working token in the header when it has exactly `scope` (an ingest endpoint takes INGEST tokens only). */
-  async tokenWithScope(authorization: string | undefined, scope: ApiTokenScope): Promise<ApiToken | null> {
-    const token = await this.tokenFor(authorization);
-    return token?.scope === scope ? token : null;
-  }
-
-  private async tokenFor(authorization: string | undefined): Promise<ApiToken | null> {
-    const match = /^Bearer\s+(\S+)$/i.exec(authorization ?? "");
-    if (!match) return null;
+  async authenticate(authorization: string | undefined, client: IpAddress | null, now = new Date()): Promise<AuthenticatedToken | null> {
+    if (authorization === undefined || authorization === "") return null;
+    const match = /^Bearer\s+(\S+)$/i.exec(authorization);
+    if (!match) throw unauthenticated();
     const digest = hashSecret(match[1]);
     // One statement on every authenticated request: findOne with a relation costs two (a DISTINCT id query first).
     const token = await this.dataSource
@@ -72,35 +80,27 @@ export class ApiTokenService {
       .createQueryBuilder("token")
       .innerJoinAndSelect("token.user", "user")
       .where("token.secretSha256 = :digest AND token.revokedAt IS NULL", { digest })
-      .andWhere("(token.expiresAt IS NULL OR token.expiresAt > now()) AND user.deactivatedAt IS NULL")
       .getOne();
     // The lookup is by digest; compare again in constant time so timing says nothing about near misses.
-    return token && timingSafeEqual(Buffer.from(token.secretSha256), Buffer.from(digest)) ? token : null;
+    if (!token || !timingSafeEqual(Buffer.from(token.secretSha256), Buffer.from(digest))) throw unauthenticated();
+    assertUsable(token, client, now);
+    this.lastUsed.note(token.id, token.lastUsedAt, now);
+    return { viewer: viewerOf(token), expiresAt: token.expiresAt };
   }
 
   /** The viewer behind a token as it is now (roles re-read); null once the token is revoked or expired, or its user deactivated. */
-  async viewerOfToken(tokenId: string): Promise<Viewer | null> {
+  async viewerOfToken(tokenId: string, now = new Date()): Promise<Viewer | null> {
     const token = await this.dataSource
       .getRepository(ApiToken)
-      .findOne({ where: { id: tokenId, revokedAt: IsNull(), scope: ApiTokenScope.FULL }, relations: { user: true } });
-    const usable = token && (token.expiresAt === null || token.expiresAt > new Date()) && token.user.deactivatedAt === null;
-    return usable ? tokenViewer(token) : null;
+      .createQueryBuilder("token")
+      .innerJoinAndSelect("token.user", "user")
+      .where("token.id = :tokenId AND token.revokedAt IS NULL", { tokenId })
+      .getOne();
+    return token && (token.expiresAt === null || token.expiresAt > now) && token.user.deactivatedAt === null ? viewerOf(token) : null;
   }
 
   /** Stores a new token in the caller's transaction; the returned secret cannot be shown again. */
-  async issue(
-    em: EntityManager,
-    fields: {
-      userId: string;
-      name: string;
-      origin: ApiTokenOrigin;
-      createdById: string | null;
-      invitationId?: string | null;
-      scope?: ApiTokenScope;
-      expiresAt?: Date | null;
-    },
-    secret = generateTokenSecret(),
-  ): Promise<IssuedToken> {
+  async issue(em: EntityManager, fields: TokenFields, secret = generateTokenSecret()): Promise<IssuedToken> {
     const token = await em.getRepository(ApiToken).save(
       em.getRepository(ApiToken).create({
         userId: fields.userId,
@@ -108,12 +108,15 @@ export class ApiTokenService {
         origin: fields.origin,
         createdById: fields.createdById,
         invitationId: fields.invitationId ?? null,
-        scope: fields.scope ?? ApiTokenScope.FULL,
+        scopes: [...fields.scopes],
+        publishTeamIds: fields.publishTeamIds ? [...fields.publishTeamIds] : null,
+        expiresAt: fields.expiresAt,
+        allowedCidrs: fields.allowedCidrs ? [...fields.allowedCidrs] : null,
         secretSha256: hashSecret(secret),
         prefix: secret.slice(0, 10),
         lastUsedAt: null,
         revokedAt: null,
-        expiresAt: fields.expiresAt ?? null,
+        expiryWarnedAt: null,
       }),
     );
     return { token, secret };
@@ -129,7 +132,7 @@ export class ApiTokenService {
       await em.query(`LOCK TABLE "user" IN SHARE ROW EXCLUSIVE MODE`);
       if ((await em.getRepository(User).count()) > 0) return null;
       const admin = await this.ensureAdminUser(em);
-      return (await this.issue(em, { userId: admin.id, name: "first start", origin: ApiTokenOrigin.BOOTSTRAP, createdById: null })).secret;
+      return (await this.issue(em, this.bootstrapFields(admin, "first start"))).secret;
     });
   }
 
@@ -144,9 +147,14 @@ export class ApiTokenService {
       const existing = await em.findOne(ApiToken, { where: { secretSha256: hashSecret(secret) } });
       if (existing?.revokedAt) return { kind: "revoked", revokedAt: existing.revokedAt };
       const admin = await this.ensureAdminUser(em);
-      if (!existing) await this.issue(em, { userId: admin.id, name: "bootstrap", origin: ApiTokenOrigin.BOOTSTRAP, createdById: null }, secret);
+      if (!existing) await this.issue(em, this.bootstrapFields(admin, "bootstrap"), secret);
       return { kind: "active" };
     });
+  }
+
+  /** The deployment's own admin credential: every scope an admin's roles allow, and no expiry (see ApiToken). */
+  private bootstrapFields(admin: User, name: string): TokenFields {
+    return { userId: admin.id, name, origin: ApiTokenOrigin.BOOTSTRAP, createdById: null, scopes: [...sessionScopes(admin)], expiresAt: null };
   }
 
   /** The `admin` user with the ADMIN role, and team `admin` with them as MAINTAINER. */
@@ -163,4 +171,26 @@ export class ApiTokenService {
     await em.createQueryBuilder().insert().into(Membership).values({ teamId: team.id, userId: admin.id, role: TeamRole.MAINTAINER }).orIgnore().execute();
     return admin;
   }
+}
+
+/**
+ * Throws ACCOUNT_DISABLED for a deactivated user's token, TOKEN_EXPIRED once `token` is past its expiry, and IP_NOT_ALLOWED when it has allowed CIDRs
+ * and `client` lies in none of them (an unknown address lies in none).
+ */
+function assertUsable(token: ApiToken, client: IpAddress | null, now: Date): void {
+  // Deactivation revokes every token at once (SCIM); this holds even for one revoked by nobody.
+  if (token.user.deactivatedAt !== null) throw new SkillyardError("ACCOUNT_DISABLED", `${token.user.handle} is deactivated: their tokens no longer work.`);
+  if (token.expiresAt !== null && token.expiresAt <= now) {
+    throw new SkillyardError("TOKEN_EXPIRED", `The API token "${token.name}" expired at ${token.expiresAt.toISOString()}; create a new one.`, {
+      expiredAt: token.expiresAt.toISOString(),
+    });
+  }
+  if (token.allowedCidrs === null) return;
+  // Stored as PostgreSQL cidr values, so every one parses.
+  const allowed = token.allowedCidrs.map((text) => parseCidr(text, { strict: false })!);
+  if (client && allowed.some((cidr) => cidrContains(cidr, client))) return;
+  throw new SkillyardError(
+    "IP_NOT_ALLOWED",
+    `The API token "${token.name}" may not be used from ${client ? formatIp(client) : "an unknown address"}: it is limited to certain networks.`,
+  );
 }

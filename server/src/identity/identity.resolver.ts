@@ -1,8 +1,8 @@
-import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from "type-graphql";
+import { Arg, Args, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from "type-graphql";
 import { Access, AccessRule } from "./access";
 import { connectionFromArray, type Connection, PageArgs } from "../common/connection";
 import { expectGlobalId, fromGlobalId, toGlobalId } from "../common/global-id";
-import { ApiToken } from "./api-token.entity";
+import { ApiToken, TokenScope } from "./api-token.entity";
 import type { IdentityContext } from "./identity.loaders";
 import type { IdentityService } from "./identity.service";
 import { Membership } from "./membership.entity";
@@ -42,13 +42,13 @@ export class UserResolver {
     return toGlobalId("User", user.id);
   }
 
-  @Access(AccessRule.PUBLIC)
+  @Access(AccessRule.PUBLIC, TokenScope.READ)
   @Query(() => UserType, { nullable: true, description: "The user the request's token belongs to." })
   viewer(@Ctx() ctx: ViewerContext): User | null {
     return ctx.viewer?.user ?? null;
   }
 
-  @Access(AccessRule.ADMIN)
+  @Access(AccessRule.ADMIN, TokenScope.READ)
   @Query(() => UserConnection, { description: "Every user, ordered by handle. Admins only." })
   users(
     @Args() page: PageArgs,
@@ -57,26 +57,29 @@ export class UserResolver {
     return this.identity.listUsers({ ...page, query });
   }
 
-  @Access(AccessRule.ADMIN)
+  @Access(AccessRule.ADMIN, TokenScope.ADMIN)
   @Mutation(() => UserType, { description: "Creates a person (who then needs an invitation) or a service account. Admins only." })
   createUser(@Ctx() ctx: ViewerContext, @Arg("input") input: CreateUserInput): Promise<User> {
     return this.identity.createUser(ctx, input);
   }
 
-  @Access(AccessRule.ADMIN)
+  @Access(AccessRule.ADMIN, TokenScope.ADMIN)
   @Mutation(() => UserType, { description: "Sets a person's global roles (ADMIN, REVIEWER). Admins only." })
   setUserRoles(@Ctx() ctx: ViewerContext, @Arg("input") input: SetUserRolesInput): Promise<User> {
     return this.identity.setUserRoles(ctx, input);
   }
 
-  @Access(AccessRule.SIGNED_IN)
-  @Mutation(() => CreateApiTokenPayload, { description: "A new token for yourself, or (admins) for a service account; never for another person." })
+  @Access(AccessRule.SIGNED_IN, TokenScope.READ)
+  @Mutation(() => CreateApiTokenPayload, {
+    description:
+      "A new token for yourself, or (admins) for a service account; never for another person. It can do no more than the credential that creates it. The secret is in the answer, once.",
+  })
   async createApiToken(@Ctx() ctx: ViewerContext, @Arg("input") input: CreateApiTokenInput): Promise<CreateApiTokenPayload> {
     const { token, secret } = await this.identity.createApiToken(ctx, input);
     return { token: secret, apiToken: token };
   }
 
-  @Access(AccessRule.SIGNED_IN)
+  @Access(AccessRule.SIGNED_IN, TokenScope.READ)
   @Mutation(() => ApiTokenType, {
     description: "Fails every later request with this token, and closes its open subscriptions. Your own tokens, or any for admins.",
   })
@@ -85,7 +88,19 @@ export class UserResolver {
     return this.identity.revokeApiToken(ctx, decoded.type === "ApiToken" ? decoded.id : "00000000-0000-0000-0000-000000000000");
   }
 
-  @Access(AccessRule.ADMIN)
+  @Access(AccessRule.SIGNED_IN, TokenScope.READ)
+  @Query(() => ApiTokenConnection, {
+    description: "Working tokens that expire within `withinDays`, soonest first: every user's for admins, your own for others.",
+  })
+  async expiringApiTokens(
+    @Ctx() ctx: ViewerContext,
+    @Args() page: PageArgs,
+    @Arg("withinDays", () => Int, { defaultValue: 14 }) withinDays: number,
+  ): Promise<Connection<ApiToken>> {
+    return connectionFromArray("expiringApiTokens", await this.identity.expiringApiTokens(ctx, withinDays), page);
+  }
+
+  @Access(AccessRule.ADMIN, TokenScope.ADMIN)
   @Mutation(() => CreateInvitationPayload, {
     description: "A one-time, expiring code for a person with no working token; they redeem it to get their own. Admins only.",
   })
@@ -94,7 +109,7 @@ export class UserResolver {
     return { code, expiresAt: invitation.expiresAt, user };
   }
 
-  @Access(AccessRule.ANYONE)
+  @Access(AccessRule.ANYONE, TokenScope.READ)
   @Mutation(() => RedeemInvitationPayload, { description: "Redeems an invitation code (no token needed) and answers the new token's secret, once." })
   async redeemInvitation(@Arg("input") input: RedeemInvitationInput): Promise<RedeemInvitationPayload> {
     const { token, secret, user } = await this.identity.redeemInvitation(input);
@@ -154,6 +169,19 @@ export class ApiTokenResolver {
   id(@Root() token: ApiToken): string {
     return Buffer.from(`ApiToken:${token.id}`, "utf8").toString("base64url");
   }
+
+  @FieldResolver(() => UserType, { description: "Whose token it is." })
+  async user(@Ctx() ctx: IdentityRequest, @Root() token: ApiToken): Promise<User> {
+    return (await ctx.loaders.identity.userById.load(token.userId))!;
+  }
+
+  @FieldResolver(() => [TeamType], { nullable: true, description: "The teams its PUBLISH scope is limited to; null: every team its user may publish to." })
+  async publishTeams(@Ctx() ctx: IdentityRequest, @Root() token: ApiToken): Promise<Team[] | null> {
+    if (token.publishTeamIds === null) return null;
+    const teams = await Promise.all(token.publishTeamIds.map((id) => ctx.loaders.identity.teamById.load(id)));
+    // Teams are never deleted; a missing one would be a team a token can publish for that nobody can see.
+    return teams.filter((t): t is Team => t !== null);
+  }
 }
 
 @Resolver(() => TeamType)
@@ -165,19 +193,19 @@ export class TeamResolver {
     return toGlobalId("Team", team.id);
   }
 
-  @Access(AccessRule.ADMIN)
+  @Access(AccessRule.ADMIN, TokenScope.ADMIN)
   @Mutation(() => TeamType, { description: "Admins only." })
   createTeam(@Ctx() ctx: ViewerContext, @Arg("input") input: CreateTeamInput): Promise<Team> {
     return this.identity.createTeam(ctx, input);
   }
 
-  @Access(AccessRule.SIGNED_IN)
+  @Access(AccessRule.SIGNED_IN, TokenScope.PUBLISH)
   @Mutation(() => TeamMembershipType, { description: "Adds a member or changes their role. Admins and the team's maintainers." })
   addTeamMember(@Ctx() ctx: ViewerContext, @Arg("input") input: AddTeamMemberInput): Promise<Membership> {
     return this.identity.addTeamMember(ctx, input);
   }
 
-  @Access(AccessRule.SIGNED_IN)
+  @Access(AccessRule.SIGNED_IN, TokenScope.PUBLISH)
   @Mutation(() => TeamMembershipType, {
     description: "Removes a member: they stop seeing the team's unreleased versions at once. Admins and the team's maintainers; the last maintainer stays.",
   })

@@ -1,17 +1,18 @@
 import { randomBytes } from "node:crypto";
 import { emailProblem, handleProblem, SkillyardError, teamNameProblem, tokenNameProblem } from "@skillyard/core";
-import { type DataSource, type EntityManager, IsNull } from "typeorm";
+import { type DataSource, type EntityManager, In, IsNull } from "typeorm";
 import { AuditAction } from "../audit/audit-event.entity";
 import type { AuditService } from "../audit/audit.service";
 import { type Connection, decodeCursor, encodeCursor, pageSize } from "../common/connection";
+import { type Cidr, cidrWithin, formatCidr, parseCidr } from "../common/cidr";
 import { escapeLike } from "../common/sql";
-import { ApiToken, ApiTokenOrigin } from "./api-token.entity";
+import { ApiToken, ApiTokenOrigin, TokenScope } from "./api-token.entity";
 import { type ApiTokenService, hashSecret, type IssuedToken } from "./api-token.service";
 import { Invitation } from "./invitation.entity";
 import { Membership, MembershipSource, TeamRole } from "./membership.entity";
 import { Team } from "./team.entity";
 import { GlobalRole, User, UserKind } from "./user.entity";
-import { isAdmin, requireViewer, type ViewerContext } from "./viewer";
+import { assertMayPublishFor, isAdmin, requireScope, requireViewer, sessionScopes, type Viewer, type ViewerContext } from "./viewer";
 
 /** NOTIFY channel: a token was revoked (payload: its id). Every process closes that token's subscriptions. */
 export const TOKEN_REVOKED_CHANNEL = "skillyard_token_revoked";
@@ -19,6 +20,45 @@ export const TOKEN_REVOKED_CHANNEL = "skillyard_token_revoked";
 export const VIEWER_CHANGED_CHANNEL = "skillyard_viewer_changed";
 
 const INVITATION_PREFIX = "syi_";
+const DAY_MS = 86_400_000;
+/** Most CIDR ranges one token may list. */
+const MAX_ALLOWED_CIDRS = 32;
+
+export interface TokenLifetimes {
+  /** Expiry of a new token when its creator names none (TOKEN_DEFAULT_TTL_DAYS). */
+  defaultTtlDays: number;
+  /** The longest expiry a creator may name (TOKEN_MAX_TTL_DAYS). */
+  maxTtlDays: number;
+}
+
+export interface CreateApiTokenRequest {
+  /** Handle of a service account (admins); null or absent: the viewer's own token. */
+  user?: string | null;
+  name: string;
+  /** Absent: every scope the creating credential holds that the user's roles allow, INGEST and CATALOG_READ aside. */
+  scopes?: readonly TokenScope[] | null;
+  /** Team names PUBLISH is limited to; absent: the creating credential's own limit (none for most). */
+  publishTeams?: readonly string[] | null;
+  expiresInDays?: number | null;
+  allowedCidrs?: readonly string[] | null;
+}
+
+/**
+ * The scopes a token of `user` may hold: what their roles allow (sessionScopes), and INGEST, which
+ * can do less than any of them.
+ */
+function scopesAllowedFor(user: User): ReadonlySet<TokenScope> {
+  return new Set([...sessionScopes(user), TokenScope.INGEST]);
+}
+
+/** What a credential may put in a token it creates: its own scopes, and INGEST when it holds ADMIN (admins set up telemetry). */
+function grantableBy(viewer: Viewer): ReadonlySet<TokenScope> {
+  const scopes = new Set(viewer.scopes);
+  if (scopes.has(TokenScope.ADMIN)) scopes.add(TokenScope.INGEST);
+  return scopes;
+}
+
+const badInput = (argument: string, message: string) => new SkillyardError("BAD_USER_INPUT", message, { argument });
 
 /** Throws BAD_USER_INPUT naming the argument when a shared input rule (core/src/input-rules.ts) fails. */
 function check(argument: string, problem: string | null): void {
@@ -61,6 +101,7 @@ export class IdentityService {
     private readonly audit: AuditService,
     private readonly tokens: ApiTokenService,
     private readonly invitationTtlHours: number,
+    private readonly lifetimes: TokenLifetimes,
   ) {}
 
   /** Every user ordered by handle (keyset-paged on the unique handle), optionally only those whose handle contains `query`. */
@@ -158,7 +199,7 @@ export class IdentityService {
     const viewer = requireViewer(ctx);
     return this.dataSource.transaction(async (em) => {
       const team = await teamByName(em, input.team);
-      await this.assertCanManageMembers(em, viewer.user, team);
+      await this.assertCanManageMembers(em, viewer, team);
       const user = await userByHandle(em, input.user);
       const existing = await em.findOneBy(Membership, { teamId: team.id, userId: user.id });
       const membership = existing ?? em.create(Membership, { teamId: team.id, userId: user.id });
@@ -188,7 +229,7 @@ export class IdentityService {
     const viewer = requireViewer(ctx);
     return this.dataSource.transaction(async (em) => {
       const team = await teamByName(em, input.team);
-      await this.assertCanManageMembers(em, viewer.user, team);
+      await this.assertCanManageMembers(em, viewer, team);
       const user = await userByHandle(em, input.user);
       // Lock the team's memberships so two removals cannot leave it without a maintainer.
       const members = await em.find(Membership, { where: { teamId: team.id }, lock: { mode: "pessimistic_write" } });
@@ -215,17 +256,27 @@ export class IdentityService {
 
   /**
    * A new token for yourself, or (admins) for a service account. Nobody creates a token for another
-   * person: a person's credential comes from an invitation they redeem. The secret is returned once.
+   * person: a person's credential comes from an invitation they redeem. A credential only makes
+   * tokens that can do no more than itself: scopes it holds (that the user's roles allow too), PUBLISH
+   * for no team it may not publish for, and networks within its own. Expiry: TOKEN_DEFAULT_TTL_DAYS
+   * unless named, at most TOKEN_MAX_TTL_DAYS (a token may make a longer-lived one: that is how people
+   * without single sign-on renew theirs). The secret is returned once.
    */
-  async createApiToken(ctx: ViewerContext, input: { user?: string | null; name: string }): Promise<IssuedToken> {
+  async createApiToken(ctx: ViewerContext, input: CreateApiTokenRequest): Promise<IssuedToken> {
     const viewer = requireViewer(ctx);
     check("name", tokenNameProblem(input.name));
     const name = input.name.trim();
+    const days = input.expiresInDays ?? this.lifetimes.defaultTtlDays;
+    if (!Number.isInteger(days) || days < 1 || days > this.lifetimes.maxTtlDays) {
+      throw badInput("expiresInDays", `A token expires in 1 to ${this.lifetimes.maxTtlDays} days (TOKEN_MAX_TTL_DAYS).`);
+    }
+    const requestedCidrs = input.allowedCidrs ? parseAllowedCidrs(input.allowedCidrs) : null;
     return this.dataSource.transaction(async (em) => {
       const user = input.user && input.user !== viewer.user.handle ? await userByHandle(em, input.user) : viewer.user;
       let origin = ApiTokenOrigin.SELF;
+      const creator = viewer.tokenId ? await em.findOneBy(ApiToken, { id: viewer.tokenId }) : null;
       // A token made with another inherits that one's root invitation, so a chain of tokens still says who invited its person.
-      let invitationId = viewer.tokenId ? ((await em.findOneBy(ApiToken, { id: viewer.tokenId }))?.invitationId ?? null) : null;
+      let invitationId = creator?.invitationId ?? null;
       if (user.id !== viewer.user.id) {
         if (user.kind !== UserKind.SERVICE) {
           throw new SkillyardError(
@@ -235,27 +286,101 @@ export class IdentityService {
           );
         }
         if (!isAdmin(viewer.user)) throw new SkillyardError("FORBIDDEN", "Only admins create tokens for service accounts.", { user: user.handle });
+        requireScope(viewer, TokenScope.ADMIN);
         origin = ApiTokenOrigin.SERVICE_ACCOUNT;
         invitationId = null;
       }
-      const issued = await this.tokens.issue(em, { userId: user.id, name, origin, createdById: viewer.user.id, invitationId });
+      const scopes = tokenScopes(viewer, user, input.scopes ?? null);
+      const publishTeams = await this.publishTeams(em, viewer, user, scopes, input.publishTeams ?? null);
+      const allowedCidrs = withinCreatorNetworks(requestedCidrs, creator?.allowedCidrs ?? null);
+      const expiresAt = new Date(Date.now() + days * DAY_MS);
+      const issued = await this.tokens.issue(em, {
+        userId: user.id,
+        name,
+        origin,
+        createdById: viewer.user.id,
+        invitationId,
+        scopes,
+        publishTeamIds: publishTeams?.map((t) => t.id) ?? null,
+        expiresAt,
+        allowedCidrs,
+      });
       await this.audit.record(em, {
         actorId: viewer.user.id,
         action: AuditAction.TOKEN_CREATE,
         targetType: "ApiToken",
         targetId: issued.token.id,
-        after: { user: user.handle, name, prefix: issued.token.prefix, origin },
+        after: {
+          user: user.handle,
+          name,
+          prefix: issued.token.prefix,
+          origin,
+          scopes,
+          publishTeams: publishTeams?.map((t) => t.name) ?? null,
+          expiresAt: expiresAt.toISOString(),
+          allowedCidrs,
+        },
       });
       return issued;
     });
   }
 
-  /** Revokes at once: HTTP requests fail from the next one on; open subscriptions are closed on every process. */
+  /**
+   * The teams a new token's PUBLISH is limited to (null: not limited): the named ones, which the
+   * user must belong to and the creating credential may publish for; unnamed, the creating
+   * credential's own limit.
+   */
+  private async publishTeams(
+    em: EntityManager,
+    viewer: Viewer,
+    user: User,
+    scopes: readonly TokenScope[],
+    names: readonly string[] | null,
+  ): Promise<Team[] | null> {
+    const publishes = scopes.includes(TokenScope.PUBLISH);
+    if (names === null) return publishes && viewer.publishTeamIds ? em.findBy(Team, { id: In([...viewer.publishTeamIds]) }) : null;
+    if (!publishes) throw badInput("publishTeams", "publishTeams limits the PUBLISH scope: add PUBLISH to the scopes, or leave publishTeams out.");
+    const unique = [...new Set(names.map((n) => n.trim()))];
+    if (unique.length === 0) throw badInput("publishTeams", "Name at least one team, or leave publishTeams out to publish for every team.");
+    const teams = await em.findBy(Team, { name: In(unique) });
+    const missing = unique.filter((n) => !teams.some((t) => t.name === n));
+    if (missing.length > 0) throw badInput("publishTeams", `There is no team ${missing.map((n) => `"${n}"`).join(", ")}.`);
+    const memberOf = new Set((await em.findBy(Membership, { userId: user.id, teamId: In(teams.map((t) => t.id)) })).map((m) => m.teamId));
+    const foreign = teams.filter((t) => !memberOf.has(t.id));
+    if (foreign.length > 0) throw badInput("publishTeams", `${user.handle} is not a member of ${foreign.map((t) => `"${t.name}"`).join(", ")}.`);
+    const beyond = viewer.publishTeamIds ? teams.filter((t) => !viewer.publishTeamIds!.includes(t.id)) : [];
+    if (beyond.length > 0) {
+      throw badInput("publishTeams", `The token you create it with may not publish for ${beyond.map((t) => `"${t.name}"`).join(", ")}.`);
+    }
+    return teams;
+  }
+
+  /** Working tokens that expire within `withinDays`, soonest first: every user's for admins, the viewer's own for others. */
+  async expiringApiTokens(ctx: ViewerContext, withinDays: number): Promise<ApiToken[]> {
+    const viewer = requireViewer(ctx);
+    if (!Number.isInteger(withinDays) || withinDays < 1 || withinDays > this.lifetimes.maxTtlDays) {
+      throw badInput("withinDays", `withinDays is 1 to ${this.lifetimes.maxTtlDays}.`);
+    }
+    const query = this.dataSource
+      .getRepository(ApiToken)
+      .createQueryBuilder("t")
+      .where("t.revokedAt IS NULL AND t.expiresAt > now() AND t.expiresAt <= now() + make_interval(days => :withinDays)", { withinDays })
+      .orderBy("t.expiresAt", "ASC")
+      .addOrderBy("t.id", "ASC");
+    if (!isAdmin(viewer.user)) query.andWhere("t.userId = :userId", { userId: viewer.user.id });
+    return query.getMany();
+  }
+
+  /**
+   * Revokes at once: HTTP requests fail from the next one on; open subscriptions are closed on every
+   * process. Your own tokens, or (admins, with the ADMIN scope) anyone's.
+   */
   async revokeApiToken(ctx: ViewerContext, tokenId: string): Promise<ApiToken> {
     const viewer = requireViewer(ctx);
     return this.dataSource.transaction(async (em) => {
       const token = await em.findOneBy(ApiToken, { id: tokenId });
       if (!token || (token.userId !== viewer.user.id && !isAdmin(viewer.user))) throw new SkillyardError("NOT_FOUND", "There is no such token.");
+      if (token.userId !== viewer.user.id) requireScope(viewer, TokenScope.ADMIN);
       if (!token.revokedAt) {
         token.revokedAt = new Date();
         await em.save(token);
@@ -379,6 +504,8 @@ export class IdentityService {
         origin: ApiTokenOrigin.INVITATION,
         createdById: null,
         invitationId: invitation.id,
+        scopes: [...sessionScopes(user)],
+        expiresAt: new Date(Date.now() + this.lifetimes.defaultTtlDays * DAY_MS),
       });
       invitation.redeemedAt = new Date();
       invitation.tokenId = issued.token.id;
@@ -401,13 +528,78 @@ export class IdentityService {
     });
   }
 
-  private async assertCanManageMembers(em: EntityManager, actor: User, team: Team): Promise<void> {
-    if (isAdmin(actor) || (await em.existsBy(Membership, { teamId: team.id, userId: actor.id, role: TeamRole.MAINTAINER }))) return;
-    throw new SkillyardError("FORBIDDEN", `Only admins and maintainers of "${team.name}" can manage its members.`);
+  private async assertCanManageMembers(em: EntityManager, viewer: Viewer, team: Team): Promise<void> {
+    const actor = viewer.user;
+    if (!isAdmin(actor) && !(await em.existsBy(Membership, { teamId: team.id, userId: actor.id, role: TeamRole.MAINTAINER }))) {
+      throw new SkillyardError("FORBIDDEN", `Only admins and maintainers of "${team.name}" can manage its members.`);
+    }
+    assertMayPublishFor(viewer, team.id, `manage the members of "${team.name}"`);
   }
 }
 
 /** Delivered at commit to every process: open subscriptions of this user are checked again. */
 export async function notifyViewerChanged(em: EntityManager, userId: string): Promise<void> {
   await em.query(`SELECT pg_notify('${VIEWER_CHANGED_CHANNEL}', $1)`, [userId]);
+}
+
+/**
+ * The scopes of a new token: the requested ones, or by default every scope the creating credential
+ * holds that the user's roles allow (INGEST and CATALOG_READ aside). BAD_USER_INPUT for CATALOG_READ
+ * (Skillyard's own), INGEST with anything else, and a scope the credential does not hold or the
+ * user's roles do not allow.
+ */
+function tokenScopes(viewer: Viewer, user: User, requested: readonly TokenScope[] | null): TokenScope[] {
+  const allowed = scopesAllowedFor(user);
+  const grantable = grantableBy(viewer);
+  const order = Object.values(TokenScope);
+  const scopes = (
+    requested === null ? [...viewer.scopes].filter((s) => s !== TokenScope.INGEST && s !== TokenScope.CATALOG_READ && allowed.has(s)) : [...new Set(requested)]
+  ).sort((a, b) => order.indexOf(a) - order.indexOf(b));
+  if (scopes.length === 0) throw badInput("scopes", "A token needs at least one scope.");
+  if (scopes.includes(TokenScope.CATALOG_READ)) throw badInput("scopes", "CATALOG_READ tokens are made by Skillyard for generated settings only.");
+  if (scopes.includes(TokenScope.INGEST) && scopes.length > 1) throw badInput("scopes", "An INGEST token has no other scope: create it on its own.");
+  const ungrantable = scopes.filter((s) => !grantable.has(s));
+  if (ungrantable.length > 0) {
+    throw badInput(
+      "scopes",
+      `The credential you create it with does not hold ${ungrantable.join(", ")}${ungrantable.includes(TokenScope.INGEST) ? " (INGEST tokens are made by admins)" : ""}.`,
+    );
+  }
+  const disallowed = scopes.filter((s) => !allowed.has(s));
+  if (disallowed.length > 0) throw badInput("scopes", `${user.handle}'s roles do not allow ${disallowed.join(", ")}.`);
+  return scopes;
+}
+
+/** The requested networks, parsed (BAD_USER_INPUT naming a bad one), deduplicated and canonical. */
+function parseAllowedCidrs(texts: readonly string[]): Cidr[] {
+  if (texts.length === 0) throw badInput("allowedCidrs", "Name at least one network, or leave allowedCidrs out to allow every address.");
+  if (texts.length > MAX_ALLOWED_CIDRS) throw badInput("allowedCidrs", `A token lists at most ${MAX_ALLOWED_CIDRS} networks.`);
+  const cidrs = new Map<string, Cidr>();
+  for (const text of texts) {
+    const cidr = parseCidr(text, { strict: true });
+    if (!cidr) {
+      throw badInput(
+        "allowedCidrs",
+        `"${text}" is not a network: write an address or address/prefix with no bits set past the prefix, e.g. 10.0.0.0/8 or 2001:db8::/32.`,
+      );
+    }
+    cidrs.set(formatCidr(cidr), cidr);
+  }
+  return [...cidrs.values()];
+}
+
+/**
+ * The new token's networks: the requested ones, which must each lie within one of the creating
+ * token's (a token limited to some networks cannot make one usable from others); none requested,
+ * the creating token's own. Canonical texts; null: from anywhere.
+ */
+function withinCreatorNetworks(requested: Cidr[] | null, creator: readonly string[] | null): string[] | null {
+  if (creator === null) return requested?.map(formatCidr) ?? null;
+  if (requested === null) return [...creator];
+  const outer = creator.map((text) => parseCidr(text, { strict: false })!);
+  const outside = requested.filter((cidr) => !outer.some((o) => cidrWithin(cidr, o)));
+  if (outside.length > 0) {
+    throw badInput("allowedCidrs", `The token you create it with is limited to ${creator.join(", ")}: ${outside.map(formatCidr).join(", ")} lies outside.`);
+  }
+  return requested.map(formatCidr);
 }

@@ -1,6 +1,6 @@
-import { Directive, Field, ID, InputType, ObjectType, registerEnumType } from "type-graphql";
+import { Directive, Field, ID, InputType, Int, ObjectType, registerEnumType } from "type-graphql";
 import { connectionTypes } from "../common/connection";
-import { ApiTokenOrigin } from "./api-token.entity";
+import { ApiTokenOrigin, TokenScope } from "./api-token.entity";
 import { TeamRole } from "./membership.entity";
 import type { Team } from "./team.entity";
 import { GlobalRole, type User, UserKind } from "./user.entity";
@@ -11,7 +11,12 @@ registerEnumType(UserKind, { name: "UserKind", description: "PERSON, or SERVICE:
 registerEnumType(ApiTokenOrigin, {
   name: "ApiTokenOrigin",
   description:
-    "How a token came to be: BOOTSTRAP, INVITATION (redeemed), SELF (created by its user), SERVICE_ACCOUNT (created by an admin), DISTRIBUTION (generated Claude Code settings), SSO (skillyard login --sso).",
+    "How a token came to be: BOOTSTRAP, INVITATION (redeemed), SELF (created by its user), SERVICE_ACCOUNT (created by an admin), DISTRIBUTION (in generated Claude Code settings), SSO (a single sign-on from the CLI).",
+});
+registerEnumType(TokenScope, {
+  name: "TokenScope",
+  description:
+    "What a token may do. READ: every query and subscription, installSkill, rateSkill, downloads. PUBLISH: uploads, publishing, yank/deprecate, channels, required skills, re-runs, team membership (limited to its publishTeams when set). REVIEW: review decisions and quality reviews. ADMIN: admin-only operations. INGEST: telemetry to /v1/logs only. CATALOG_READ: catalogs and plugin archives only (made by Skillyard).",
 });
 
 @ObjectType("User")
@@ -65,6 +70,18 @@ export class ApiTokenType {
 
   @Field(() => ApiTokenOrigin, { nullable: true, description: "Null for tokens created before this was recorded." })
   origin: ApiTokenOrigin | null;
+
+  @Field(() => [TokenScope])
+  scopes: TokenScope[];
+
+  @Field(() => Date, { nullable: true, description: "Null only for bootstrap and distribution tokens, which are rotated instead." })
+  expiresAt: Date | null;
+
+  @Field(() => Date, { nullable: true, description: "When it last authenticated a request, to the minute; null if never." })
+  lastUsedAt: Date | null;
+
+  @Field(() => [String], { nullable: true, description: "The networks (CIDR) it may be used from; null: anywhere." })
+  allowedCidrs: string[] | null;
 
   @Field()
   createdAt: Date;
@@ -159,6 +176,28 @@ export class CreateApiTokenInput {
 
   @Field()
   name: string;
+
+  @Field(() => [TokenScope], {
+    nullable: true,
+    description:
+      "Omitted: every scope the credential you create it with holds that the user's roles allow (INGEST aside). Each must be held by that credential and allowed by the user's roles; INGEST goes alone (admins make those).",
+  })
+  scopes: TokenScope[] | null;
+
+  @Field(() => [String], {
+    nullable: true,
+    description: "Team names PUBLISH is limited to (teams the user belongs to). Omitted: the creating credential's own limit, usually none.",
+  })
+  publishTeams: string[] | null;
+
+  @Field(() => Int, { nullable: true, description: "Days until it expires: TOKEN_DEFAULT_TTL_DAYS (90) when omitted, at most TOKEN_MAX_TTL_DAYS (365)." })
+  expiresInDays: number | null;
+
+  @Field(() => [String], {
+    nullable: true,
+    description: "Networks (CIDR, e.g. 10.0.0.0/8) it may be used from. Omitted: anywhere, or the creating token's own networks if it has some.",
+  })
+  allowedCidrs: string[] | null;
 }
 
 @ObjectType()

@@ -1,6 +1,7 @@
 import { Router, type NextFunction, type Request, type Response } from "express";
 import type { DataSource } from "typeorm";
 import { SkillyardError } from "@skillyard/core";
+import type { RestAuthenticator } from "../identity/rest-access";
 import type { Viewer } from "../identity/viewer";
 import type { BlobStore } from "./blob-store";
 import { sendBlob } from "./blob-download";
@@ -17,8 +18,8 @@ export interface PackageRoutesDeps {
   maxPackageBytes: number;
   /** Downloads need a token too (REQUIRE_AUTH_FOR_READ). */
   requireAuthForRead: boolean;
-  /** Resolves `Authorization: Bearer <token>`; null when absent, unknown or revoked. */
-  authenticate(authorization: string | undefined): Promise<Viewer | null>;
+  /** The request's token, checked against the route's scopes (REST_ROUTE_SCOPES); null without one. */
+  authenticate: RestAuthenticator<Request>;
   /**
    * The visibility policy's answer for a package blob: null unless `viewer` may see a version with
    * this digest; else the size published with it and whether everyone may see it.
@@ -40,7 +41,7 @@ export function packageRoutes(deps: PackageRoutesDeps): Router {
   router.post(
     "/",
     route(async (req, res) => {
-      const viewer = await deps.authenticate(req.headers.authorization);
+      const viewer = await deps.authenticate(req, "POST /packages");
       if (!viewer) throw new SkillyardError("UNAUTHENTICATED", "Uploading needs an API token (Authorization: Bearer <token>).");
       const declared = Number(req.headers["content-length"] ?? NaN);
       if (Number.isFinite(declared) && declared > maxPackageBytes) {
@@ -75,9 +76,7 @@ export function packageRoutes(deps: PackageRoutesDeps): Router {
       const match = /^([0-9a-f]{64})\.tgz$/.exec(String(req.params.file));
       if (!match) throw new SkillyardError("NOT_FOUND", "Packages are served as /packages/{sha256}.tgz.");
       const sha256 = match[1];
-      const authorization = req.headers.authorization;
-      const viewer = await deps.authenticate(authorization);
-      if (authorization && !viewer) throw new SkillyardError("UNAUTHENTICATED", "The API token is invalid or revoked.");
+      const viewer = await deps.authenticate(req, "GET /packages/{sha256}.tgz");
       if (!viewer && deps.requireAuthForRead)
         throw new SkillyardError("UNAUTHENTICATED", "This Skillyard requires a token for every read (Authorization: Bearer <token>).");
       const notFound = () => new SkillyardError("PACKAGE_NOT_FOUND", `No package with sha256 ${sha256}.`, { sha256 });

@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { type DataSource, type EntityManager, In } from "typeorm";
 import { sameSecret } from "../common/same-secret";
 import { hashSecret } from "../identity/api-token.service";
-import { sessionScopes } from "../identity/token-scope";
+import { sessionScopes } from "../identity/viewer";
 import type { User } from "../identity/user.entity";
 import type { Viewer } from "../identity/viewer";
 import { Session } from "./session.entity";

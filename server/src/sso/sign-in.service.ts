@@ -7,6 +7,7 @@ import type { AuditService } from "../audit/audit.service";
 import type { Logger } from "../common/logger";
 import { sameSecret } from "../common/same-secret";
 import { ApiTokenOrigin } from "../identity/api-token.entity";
+import { sessionScopes } from "../identity/viewer";
 import { type ApiTokenService, hashSecret } from "../identity/api-token.service";
 import { User } from "../identity/user.entity";
 import { CliSignInCode, DeviceSignIn } from "./cli-sign-in.entities";
@@ -294,13 +295,15 @@ export class SignInService {
 
   private async issueCliToken(em: EntityManager, user: User, name: string): Promise<CliToken> {
     const expiresAt = new Date(Date.now() + this.options.cliTokenTtlDays * 86400_000);
-    const { token, secret } = await this.apiTokens.issue(em, { userId: user.id, name, origin: ApiTokenOrigin.SSO, createdById: user.id, expiresAt });
+    // Everything the person's roles allow, as the console session they just had; it expires.
+    const scopes = [...sessionScopes(user)];
+    const { token, secret } = await this.apiTokens.issue(em, { userId: user.id, name, origin: ApiTokenOrigin.SSO, createdById: user.id, scopes, expiresAt });
     await this.audit.record(em, {
       actorId: user.id,
       action: AuditAction.TOKEN_CREATE,
       targetType: "ApiToken",
       targetId: token.id,
-      after: { user: user.handle, name, prefix: token.prefix, origin: ApiTokenOrigin.SSO, expiresAt: expiresAt.toISOString() },
+      after: { user: user.handle, name, prefix: token.prefix, origin: ApiTokenOrigin.SSO, scopes, expiresAt: expiresAt.toISOString() },
     });
     return { token: secret, expiresAt, user: { handle: user.handle } };
   }

@@ -4,11 +4,11 @@ import type { CatalogContext } from "../catalog/catalog.context";
 import type { Skill } from "../catalog/skill.entity";
 import { SkillVersion } from "../catalog/skill-version.entity";
 import { Membership } from "../identity/membership.entity";
-import { isAdmin, requireViewer } from "../identity/viewer";
+import { assertMayPublishFor, isAdmin, requireViewer } from "../identity/viewer";
 
 /**
  * Who may re-run a version's sandbox runs (its tests, its evals): members of the team that owns it,
- * and admins. Locks the version row for the caller's transaction, so two re-runs queue one run.
+ * and admins, with a credential whose PUBLISH covers that team. Locks the version row for the caller's transaction, so two re-runs queue one run.
  */
 export async function lockVersionToRerun(
   em: EntityManager,
@@ -24,5 +24,6 @@ export async function lockVersionToRerun(
   if (!isAdmin(viewer.user) && !(await em.getRepository(Membership).existsBy({ userId: viewer.user.id, teamId: version.skill.teamId }))) {
     throw new SkillyardError("FORBIDDEN", `Only members of the team that owns "${version.skill.name}" can re-run its ${what}.`);
   }
+  assertMayPublishFor(viewer, version.skill.teamId, `re-run the ${what} of "${version.skill.name}"`);
   return version;
 }

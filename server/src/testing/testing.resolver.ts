@@ -2,6 +2,7 @@ import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root, Sub
 import type { DataSource } from "typeorm";
 import { SkillyardError } from "@skillyard/core";
 import { Access, AccessRule } from "../identity/access";
+import { TokenScope } from "../identity/api-token.entity";
 import { connectionFromArray, type Connection, PageArgs } from "../common/connection";
 import { expectGlobalId, toGlobalId } from "../common/global-id";
 import { LogStream, type TestRunEvent } from "./test-run-event.entity";
@@ -60,14 +61,14 @@ export class TestRunResolver {
     return storedLogPage(this.dataSource, run.id, page, stream);
   }
 
-  @Access(AccessRule.PUBLIC)
+  @Access(AccessRule.PUBLIC, TokenScope.READ)
   @Query(() => TestRunType, { nullable: true, description: "Null when there is no such run, or you may not see its version." })
   async testRun(@Ctx() ctx: TestingContext, @Arg("id", () => ID) id: string): Promise<TestRun | null> {
     const run = await ctx.loaders.testing.testRunById.load(expectGlobalId(id, "TestRun"));
     return run && (await ctx.visibility.canSeeRun(run)) ? run : null;
   }
 
-  @Access(AccessRule.PUBLIC)
+  @Access(AccessRule.PUBLIC, TokenScope.READ)
   @Query(() => TestQueueType)
   async testQueue(): Promise<TestQueueType> {
     const rows: { status: TestRunStatus; count: number }[] = await this.dataSource.query(
@@ -77,7 +78,7 @@ export class TestRunResolver {
     return { queued: count(TestRunStatus.QUEUED), running: count(TestRunStatus.RUNNING), maxConcurrency: this.maxConcurrency };
   }
 
-  @Access(AccessRule.SIGNED_IN)
+  @Access(AccessRule.SIGNED_IN, TokenScope.PUBLISH)
   @Mutation(() => TestRunType, {
     description: "Re-runs the tests of a version whose last run could not complete (INFRA_ERROR). Members of the owning team and admins.",
   })
@@ -85,7 +86,7 @@ export class TestRunResolver {
     return this.testRuns.rerun(ctx, expectGlobalId(versionId, "SkillVersion"));
   }
 
-  @Access(AccessRule.SIGNED_IN)
+  @Access(AccessRule.SIGNED_IN, TokenScope.READ)
   @Subscription(() => TestRunEventType, {
     description:
       "Every stored event of the run from the start, then live ones; completes after the final status. Ends with an error if you may no longer see the run (your roles or teams changed).",

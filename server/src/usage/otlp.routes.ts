@@ -1,6 +1,7 @@
 import express, { Router, type NextFunction, type Request, type Response } from "express";
 import { ERROR_CODES, type ErrorCode, SkillyardError } from "@skillyard/core";
 import type { Logger } from "../common/logger";
+import type { RestAuthenticator, RestRoute } from "../identity/rest-access";
 import type { Metrics } from "../observability/metrics";
 import { decodeJsonLogs, decodeProtobufLogs, logRecords, logsResponse, statusProtobuf } from "./otlp-logs";
 import { metricDataPoints } from "./otlp-metrics";
@@ -13,10 +14,10 @@ export interface OtlpRoutesDeps {
   teamAttribute: string;
   retentionDays: number;
   maxBodyBytes: number;
-  /** The team of a working INGEST token in the header ("" when it has none); null when the header carries none. */
-  ingestTeam(authorization: string | undefined): Promise<{ team: string | null } | null>;
-  /** Whether the header carries a working token of another scope (403 rather than 401). */
-  hasOtherToken(authorization: string | undefined): Promise<boolean>;
+  /** The request's token, checked against the route's scopes (REST_ROUTE_SCOPES: INGEST); null without one. */
+  authenticate: RestAuthenticator<Request>;
+  /** The team an ingest token reports for (the one whose generated settings carry it); null for any other. */
+  ingestTeam(tokenId: string): Promise<string | null>;
   metrics: Pick<Metrics, "otlpIngested" | "countError">;
 }
 
@@ -28,7 +29,7 @@ const isJson = (req: Request) => (req.headers["content-type"] ?? "").split(";")[
 
 /**
  * OTLP/HTTP receivers for Claude Code's telemetry. `POST /v1/logs` takes an ExportLogsServiceRequest
- * as JSON or protobuf (gzip allowed), from INGEST tokens only, and answers as OTLP specifies: 200 with
+ * as JSON or protobuf (gzip allowed), from tokens with the INGEST scope only, and answers as OTLP specifies: 200 with
  * an ExportLogsServiceResponse (partial success naming rejected records), or an error status with a
  * google.rpc.Status body whose message starts with Skillyard's error code. A failure to store
  * answers 503 so the exporter retries; retries are idempotent. `POST /v1/metrics` is accepted and
@@ -53,20 +54,20 @@ export function otlpRoutes(deps: OtlpRoutesDeps): Router {
   };
 
   /** Authenticates first (before reading the body), then reads it within the limit. */
-  const receive = (handler: (req: Request, res: Response, team: string | null) => Promise<void>) => [
+  const receive = (route: RestRoute, handler: (req: Request, res: Response, team: string | null) => Promise<void>) => [
     (req: Request, res: Response, next: NextFunction) => {
       void (async () => {
-        const authorization = req.headers.authorization;
-        const ingest = await deps.ingestTeam(authorization);
-        if (ingest) {
-          res.locals.team = ingest.team;
-          next();
-        } else if (await deps.hasOtherToken(authorization)) {
-          fail(req, res, "FORBIDDEN", "Only ingest tokens (from generated managed settings) can send telemetry.");
-        } else {
+        const viewer = await deps.authenticate(req, route);
+        if (!viewer?.tokenId) {
           fail(req, res, "UNAUTHENTICATED", "Send an ingest token: Authorization: Bearer <token> (OTEL_EXPORTER_OTLP_HEADERS).");
+          return;
         }
-      })().catch(next);
+        res.locals.team = await deps.ingestTeam(viewer.tokenId);
+        next();
+      })().catch((error: unknown) => {
+        if (error instanceof SkillyardError) fail(req, res, error.code, error.message);
+        else next(error);
+      });
     },
     (req: Request, res: Response, next: NextFunction) => {
       if (!isJson(req) && !isProtobuf(req)) {
@@ -99,7 +100,7 @@ export function otlpRoutes(deps: OtlpRoutesDeps): Router {
 
   router.post(
     "/v1/logs",
-    ...receive(async (req, res, tokenTeam) => {
+    ...receive("POST /v1/logs", async (req, res, tokenTeam) => {
       const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
       const protobuf = isProtobuf(req);
       const request = protobuf ? decodeProtobufLogs(body) : decodeJsonLogs(body);
@@ -121,7 +122,7 @@ export function otlpRoutes(deps: OtlpRoutesDeps): Router {
 
   router.post(
     "/v1/metrics",
-    ...receive(async (req, res) => {
+    ...receive("POST /v1/metrics", async (req, res) => {
       // Accepted and discarded: usage counts come from the log events.
       deps.metrics.otlpIngested("metrics", "ignored", metricDataPoints(Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0), isProtobuf(req)));
       if (isProtobuf(req)) res.status(200).type("application/x-protobuf").send(Buffer.alloc(0));

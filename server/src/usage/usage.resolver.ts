@@ -4,6 +4,7 @@ import type { DataSource } from "typeorm";
 import { UsageTier } from "../catalog/skill.entity";
 import { expectGlobalId, toGlobalId } from "../common/global-id";
 import { Access, AccessRule } from "../identity/access";
+import { TokenScope } from "../identity/api-token.entity";
 import { requireViewer } from "../identity/viewer";
 import { PlatformUpdate, type QualityReview } from "./quality-review.entity";
 import type { QualityReviewService } from "./quality-reviews.service";
@@ -97,7 +98,7 @@ export class UsageQueryResolver {
     private readonly now: () => Date = () => new Date(),
   ) {}
 
-  @Access(AccessRule.REVIEWER)
+  @Access(AccessRule.REVIEWER, TokenScope.READ)
   @Query(() => UsageOverviewType, {
     description:
       "Usage across the organisation over the last `weeks` weeks (1-52): top skills, unmanaged skills in use, reclaimable installs. Reviewers and admins.",
@@ -123,7 +124,7 @@ export class UsageQueryResolver {
     };
   }
 
-  @Access(AccessRule.REVIEWER)
+  @Access(AccessRule.REVIEWER, TokenScope.READ)
   @Query(() => [QualityReviewDueType], {
     description: "Skills whose quality review is due (older than their tier's cadence, or a platform update for Low), most-used first.",
   })
@@ -145,7 +146,7 @@ export class UsageQueryResolver {
       }));
   }
 
-  @Access(AccessRule.REVIEWER)
+  @Access(AccessRule.REVIEWER, TokenScope.READ)
   @Query(() => [PlatformUpdateType], { description: "Platform updates admins marked, newest first." })
   async platformUpdates(): Promise<PlatformUpdateType[]> {
     const updates = await this.dataSource.getRepository(PlatformUpdate).find({ order: { createdAt: "DESC" }, take: 100 });
@@ -158,7 +159,7 @@ export class UsageQueryResolver {
     }));
   }
 
-  @Access(AccessRule.REVIEWER)
+  @Access(AccessRule.REVIEWER, TokenScope.REVIEW)
   @Mutation(() => QualityReviewType, {
     description: "Records a quality review of an installable version (audited). PULL deprecates the version with the notes as its message.",
   })
@@ -168,7 +169,7 @@ export class UsageQueryResolver {
     return qualityReviewView(review);
   }
 
-  @Access(AccessRule.ADMIN)
+  @Access(AccessRule.ADMIN, TokenScope.ADMIN)
   @Mutation(() => PlatformUpdateType, {
     description:
       "Marks a significant platform update (a runtime image, a Claude Code version): Low-tier skills not reviewed since become due. Admins; audited.",

@@ -6,6 +6,8 @@ export enum WebhookEventType {
   REVIEW_DECIDED = "REVIEW_DECIDED",
   VERSION_PUBLISHED = "VERSION_PUBLISHED",
   QUALITY_REVIEW_DUE = "QUALITY_REVIEW_DUE",
+  /** An API token expires within 7 days (once per token). */
+  TOKEN_EXPIRING = "TOKEN_EXPIRING",
 }
 
 export enum WebhookDeliveryStatus {

@@ -1,6 +1,7 @@
 import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from "type-graphql";
 import type { DataSource } from "typeorm";
 import { Access, AccessRule } from "../identity/access";
+import { TokenScope } from "../identity/api-token.entity";
 import { type Connection, connectionFromArray, decodeCursor, encodeCursor, PageArgs, pageSize } from "../common/connection";
 import type { ViewerContext } from "../identity/viewer";
 import { Webhook, type WebhookDelivery, type WebhookDeliveryAttempt } from "./webhook.entities";
@@ -38,7 +39,7 @@ export class WebhookResolver {
     private readonly webhooks: WebhookService,
   ) {}
 
-  @Access(AccessRule.ADMIN)
+  @Access(AccessRule.ADMIN, TokenScope.READ)
   @Query(() => WebhookConnection, { name: "webhooks", description: "Registered webhooks (deleted ones too, inactive), newest first. Admins only." })
   async listWebhooks(@Args() args: PageArgs): Promise<Connection<Webhook>> {
     const size = pageSize(args.first);
@@ -57,7 +58,7 @@ export class WebhookResolver {
     return page("webhooks", rows, size, args.after, total);
   }
 
-  @Access(AccessRule.ADMIN)
+  @Access(AccessRule.ADMIN, TokenScope.ADMIN)
   @Mutation(() => CreateWebhookPayload, {
     description: "Registers a URL for governance events; answers its signing secret, shown only this once. Admins only.",
   })
@@ -65,7 +66,7 @@ export class WebhookResolver {
     return this.webhooks.create(ctx, input);
   }
 
-  @Access(AccessRule.ADMIN)
+  @Access(AccessRule.ADMIN, TokenScope.ADMIN)
   @Mutation(() => DeleteWebhookPayload, {
     description: "Deactivates a webhook: it receives nothing more (pending deliveries are given up) but keeps its history. Admins only.",
   })

@@ -21,6 +21,7 @@ const EVENT_OF_ACTION: Partial<Record<AuditAction, WebhookEventType>> = {
   [AuditAction.REJECT]: WebhookEventType.REVIEW_DECIDED,
   [AuditAction.VERSION_PUBLISHED]: WebhookEventType.VERSION_PUBLISHED,
   [AuditAction.QUALITY_REVIEW_DUE]: WebhookEventType.QUALITY_REVIEW_DUE,
+  [AuditAction.TOKEN_EXPIRING]: WebhookEventType.TOKEN_EXPIRING,
 };
 
 export function webhookEventOf(action: AuditAction): WebhookEventType | null {

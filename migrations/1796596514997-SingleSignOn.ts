@@ -1,7 +1,7 @@
 import { MigrationInterface, QueryRunner } from "typeorm";
 
-export class SingleSignOn1796594207411 implements MigrationInterface {
-    name = 'SingleSignOn1796594207411'
+export class SingleSignOn1796596514997 implements MigrationInterface {
+    name = 'SingleSignOn1796596514997'
 
     public async up(queryRunner: QueryRunner): Promise<void> {
         await queryRunner.query(`
@@ -175,10 +175,6 @@ export class SingleSignOn1796594207411 implements MigrationInterface {
             ADD "directory_roles" "public"."global_role" array NOT NULL DEFAULT '{}'
         `);
         await queryRunner.query(`
-            ALTER TABLE "api_token"
-            ADD "expires_at" TIMESTAMP WITH TIME ZONE
-        `);
-        await queryRunner.query(`
             CREATE TYPE "public"."membership_source" AS ENUM('MANUAL', 'DIRECTORY')
         `);
         await queryRunner.query(`
@@ -188,10 +184,6 @@ export class SingleSignOn1796594207411 implements MigrationInterface {
         await queryRunner.query(`
             ALTER TABLE "review_decision"
             ADD "session_id" uuid
-        `);
-        await queryRunner.query(`
-            ALTER TYPE "public"."api_token_origin"
-            ADD VALUE 'SSO'
         `);
         await queryRunner.query(`
             DROP INDEX "public"."IDX_6d9d5c59e3243dca62cf2760e7"
@@ -319,7 +311,8 @@ export class SingleSignOn1796594207411 implements MigrationInterface {
                 'PLATFORM_UPDATE',
                 'VERSION_EVALUATING',
                 'EVAL_OUTCOME',
-                'EVAL_DRIFT'
+                'EVAL_DRIFT',
+                'TOKEN_EXPIRING'
             )
         `);
         await queryRunner.query(`
@@ -337,26 +330,6 @@ export class SingleSignOn1796594207411 implements MigrationInterface {
             CREATE INDEX "IDX_6d9d5c59e3243dca62cf2760e7" ON "audit_event" USING btree ("action", "at")
         `);
         await queryRunner.query(`
-            CREATE TYPE "public"."api_token_origin_old" AS ENUM(
-                'BOOTSTRAP',
-                'INVITATION',
-                'SELF',
-                'SERVICE_ACCOUNT',
-                'DISTRIBUTION'
-            )
-        `);
-        await queryRunner.query(`
-            ALTER TABLE "api_token"
-            ALTER COLUMN "origin" TYPE "public"."api_token_origin_old" USING "origin"::"text"::"public"."api_token_origin_old"
-        `);
-        await queryRunner.query(`
-            DROP TYPE "public"."api_token_origin"
-        `);
-        await queryRunner.query(`
-            ALTER TYPE "public"."api_token_origin_old"
-            RENAME TO "api_token_origin"
-        `);
-        await queryRunner.query(`
             ALTER TABLE "review_decision" DROP COLUMN "session_id"
         `);
         await queryRunner.query(`
@@ -364,9 +337,6 @@ export class SingleSignOn1796594207411 implements MigrationInterface {
         `);
         await queryRunner.query(`
             DROP TYPE "public"."membership_source"
-        `);
-        await queryRunner.query(`
-            ALTER TABLE "api_token" DROP COLUMN "expires_at"
         `);
         await queryRunner.query(`
             ALTER TABLE "user" DROP COLUMN "directory_roles"
