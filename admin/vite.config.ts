@@ -13,6 +13,7 @@ export default defineConfig({
     proxy: {
       "/graphql": { target: api, ws: true },
       "/packages": api,
+      "/auth": api,
       "/healthz": api,
     },
   },

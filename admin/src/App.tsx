@@ -16,6 +16,8 @@ const ReviewQueueView = lazy(() => import("./features/reviews/views/ReviewQueueV
 const TestRunView = lazy(() => import("./features/runs/views/TestRunView").then((m) => ({ default: m.TestRunView })));
 const PermissionCatalogueView = lazy(() => import("./features/settings/views/PermissionCatalogueView").then((m) => ({ default: m.PermissionCatalogueView })));
 const UsageView = lazy(() => import("./features/usage/views/UsageView").then((m) => ({ default: m.UsageView })));
+const ApiTokensView = lazy(() => import("./features/tokens/views/ApiTokensView").then((m) => ({ default: m.ApiTokensView })));
+const DirectoryGroupsView = lazy(() => import("./features/directory/views/DirectoryGroupsView").then((m) => ({ default: m.DirectoryGroupsView })));
 const UsersAndTokensView = lazy(() => import("./features/settings/views/UsersAndTokensView").then((m) => ({ default: m.UsersAndTokensView })));
 import { AppLayout } from "./layout/AppLayout";
 import { NotFoundView } from "./layout/NotFoundView";
@@ -26,8 +28,15 @@ function Home() {
 }
 
 export function App() {
-  const { token } = useSessionState();
-  if (!token) return <SignInView />;
+  const { credential, checking } = useSessionState();
+  if (checking) {
+    return (
+      <Center mih="100vh" p="md">
+        <LoadingState label="Checking your session…" />
+      </Center>
+    );
+  }
+  if (!credential) return <SignInView />;
   return (
     <ViewerBoundary
       fallback={({ error }) => (
@@ -50,6 +59,8 @@ export function App() {
           <Route path="audit" element={<AuditLogView />} />
           <Route path="permissions" element={<PermissionCatalogueView />} />
           <Route path="tokens" element={<UsersAndTokensView />} />
+          <Route path="settings/api-tokens" element={<ApiTokensView />} />
+          <Route path="settings/directory-groups" element={<DirectoryGroupsView />} />
           <Route path="*" element={<NotFoundView />} />
         </Route>
       </Routes>

@@ -4,7 +4,7 @@ import { ErrorLink } from "@apollo/client/link/error";
 import { GraphQLWsLink } from "@apollo/client/link/subscriptions";
 import { OperationTypeNode } from "graphql";
 import { createClient } from "graphql-ws";
-import { isUnauthenticated } from "./lib/errors";
+import { isCsrfRejected, isUnauthenticated } from "./lib/errors";
 
 declare module "@apollo/client" {
   interface DefaultContext {
@@ -13,11 +13,27 @@ declare module "@apollo/client" {
   }
 }
 
+/** How the tab is signed in: an API token it holds, or the browser's session cookie with that session's CSRF token. */
+export type Credential = { kind: "token"; token: string } | { kind: "session"; csrfToken: string };
+
 export interface ApolloSession {
   /** Read at every request, so a new sign-in needs no new client. */
-  getToken: () => string | null;
-  /** Called when the server says the token is not (or no longer) valid. */
+  getCredential: () => Credential | null;
+  /** Called when the server says the credential is not (or no longer) valid. */
   onUnauthenticated: () => void;
+  /** Called when a request made by cookie was refused for its CSRF token (another tab signed in anew). */
+  onCsrfRejected: () => void;
+}
+
+/**
+ * A token goes in the Authorization header (which the server prefers over any cookie). A session
+ * is the HttpOnly cookie the browser sends by itself, plus its CSRF token, which a page of another
+ * origin cannot read and so cannot send.
+ */
+function credentialHeaders(credential: Credential | null): Record<string, string> {
+  if (credential?.kind === "token") return { authorization: `Bearer ${credential.token}` };
+  if (credential?.kind === "session") return { "x-csrf-token": credential.csrfToken };
+  return {};
 }
 
 function websocketUrl(): string {
@@ -28,23 +44,31 @@ function websocketUrl(): string {
 
 export function createApolloClient(session: ApolloSession): ApolloClient {
   const auth = new SetContextLink((prevContext) => {
-    const token = prevContext.anonymous ? null : session.getToken();
-    return { headers: { ...prevContext["headers"], ...(token ? { authorization: `Bearer ${token}` } : {}) } };
+    const credential = prevContext.anonymous ? null : session.getCredential();
+    return {
+      // An anonymous request carries no cookie either: whatever this tab holds, the invitation code alone proves who redeems it.
+      credentials: prevContext.anonymous ? "omit" : "same-origin",
+      headers: { ...prevContext["headers"], ...credentialHeaders(credential) },
+    };
   });
   const signOutOn401 = new ErrorLink(({ error }) => {
     if (isUnauthenticated(error)) session.onUnauthenticated();
+    else if (isCsrfRejected(error)) session.onCsrfRejected();
   });
-  const http = new HttpLink({ uri: "/graphql" });
+  const http = new HttpLink({ uri: "/graphql", credentials: "same-origin" });
   const ws = new GraphQLWsLink(
     createClient({
       url: websocketUrl(),
       lazy: true,
+      // The browser sends the session cookie with the upgrade request; the CSRF token proves the page is ours.
       connectionParams: () => {
-        const token = session.getToken();
-        return token ? { authorization: `Bearer ${token}` } : {};
+        const credential = session.getCredential();
+        if (credential?.kind === "token") return { authorization: `Bearer ${credential.token}` };
+        if (credential?.kind === "session") return { csrfToken: credential.csrfToken };
+        return {};
       },
       on: {
-        // 4401: the server closed the socket because the token was revoked.
+        // 4401: the server closed the socket because the token was revoked or the session ended.
         closed: (event) => {
           if (event instanceof CloseEvent && event.code === 4401) session.onUnauthenticated();
         },

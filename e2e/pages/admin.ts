@@ -5,8 +5,18 @@ import { waitFor } from "../support/wait";
 export class AdminNavigation {
   constructor(readonly page: Page) {}
 
-  link(to: "reviews" | "skills" | "distribution" | "usage" | "audit" | "permissions" | "tokens"): Locator {
+  link(to: "reviews" | "skills" | "distribution" | "usage" | "audit" | "permissions" | "tokens" | "api-tokens" | "directory-groups"): Locator {
     return this.page.getByTestId(`nav-${to}`);
+  }
+
+  /** The signed-in user's handle in the header. */
+  viewerHandle(): Locator {
+    return this.page.getByTestId("viewer-handle");
+  }
+
+  /** Clicks "Sign out"; where the browser ends up depends on how it was signed in. */
+  async signOut(): Promise<void> {
+    await this.page.getByTestId("sign-out").click();
   }
 
   /** The labels of every navigation link the viewer is shown. */
@@ -15,12 +25,27 @@ export class AdminNavigation {
   }
 }
 
-/** The sign-in page, where an ended session lands: a token, or an invitation to redeem. */
+/** The sign-in page, where an ended session lands: the identity provider (when set up), a token, or an invitation to redeem. */
 export class SignInPage {
   constructor(readonly page: Page) {}
 
   form(): Locator {
     return this.page.getByTestId("sign-in-form");
+  }
+
+  /** "Sign in with <issuer host>", offered only when the server has an identity provider. */
+  ssoButton(): Locator {
+    return this.page.getByTestId("sign-in-sso");
+  }
+
+  /** Leaves for the identity provider's sign-in page. */
+  async chooseSso(): Promise<void> {
+    await this.ssoButton().click();
+  }
+
+  /** Why the last identity provider sign-in failed (its code in data-code). */
+  signInError(): Locator {
+    return this.page.getByTestId("sign-in-error");
   }
 
   /** Why the last session ended (e.g. the token was revoked). */

@@ -137,19 +137,28 @@ export interface PublishedVersion {
   status: string;
 }
 
-/** Packs `files` with the real packer, uploads them and publishes; the version then runs its tests. */
-export async function publish(stack: Stack, token: string, files: Record<string, string>, team?: string): Promise<PublishedVersion> {
+/** Writes `files` into the folder `dir` (made if missing): a skill folder for the CLI, or for packing. */
+export function writeSkillFolder(dir: string, files: Record<string, string>): void {
+  for (const [relative, content] of Object.entries(files)) {
+    mkdirSync(path.dirname(path.join(dir, relative)), { recursive: true });
+    writeFileSync(path.join(dir, relative), content);
+  }
+}
+
+/** The package tarball of `files`, packed with the real packer (what POST /packages takes). */
+export async function packFiles(files: Record<string, string>): Promise<Buffer> {
   const dir = mkdtempSync(path.join(os.tmpdir(), "skillyard-e2e-pkg-"));
-  let tarball: Buffer;
   try {
-    for (const [relative, content] of Object.entries(files)) {
-      mkdirSync(path.dirname(path.join(dir, relative)), { recursive: true });
-      writeFileSync(path.join(dir, relative), content);
-    }
-    tarball = await packDirectory(dir);
+    writeSkillFolder(dir, files);
+    return await packDirectory(dir);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** Packs `files` with the real packer, uploads them and publishes; the version then runs its tests. */
+export async function publish(stack: Stack, token: string, files: Record<string, string>, team?: string): Promise<PublishedVersion> {
+  const tarball = await packFiles(files);
   const upload = await fetch(`${stack.url}/packages`, {
     method: "POST",
     headers: { "content-type": "application/gzip", authorization: `Bearer ${token}` },

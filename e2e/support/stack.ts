@@ -29,12 +29,14 @@ export interface Stack {
 /**
  * Starts `server/dist/.../main.js --role all` on free loopback ports with its own data directory
  * (so its embedded PostgreSQL is fresh) and waits until /readyz says the database and Docker are up.
+ * `port` is for a test that must know the URL before the product starts (an identity provider
+ * registers its redirect URI under it): reserve one with freePort.
  */
-export async function startStack(env: Record<string, string> = {}): Promise<Stack> {
+export async function startStack(env: Record<string, string> = {}, options: { port?: number } = {}): Promise<Stack> {
   if (!existsSync(PRODUCT_MAIN)) throw new Error(`${PRODUCT_MAIN} is missing: run \`npm run build\` first (the root \`npm test\` does).`);
   if (!existsSync(ADMIN_INDEX)) throw new Error(`${ADMIN_INDEX} is missing: run \`npm run build\` first (it builds the admin SPA).`);
   const dataDir = mkdtempSync(path.join(os.tmpdir(), "skillyard-e2e-"));
-  const [port, pgPort] = await freePorts(2);
+  const [port, pgPort] = options.port ? [options.port, ...(await freePorts(1))] : await freePorts(2);
   const adminToken = `sky_e2e_admin_${Math.random().toString(36).slice(2)}${Date.now()}`;
   const url = `http://127.0.0.1:${port}`;
   const child: ChildProcess = spawn(process.execPath, [PRODUCT_MAIN, "--role", "all"], {

@@ -1,10 +1,24 @@
-import { AppShell, Badge, Burger, Group, NavLink, Stack, Text, UnstyledButton } from "@mantine/core";
+import { AppShell, Badge, Burger, Group, Loader, NavLink, Stack, Text, UnstyledButton } from "@mantine/core";
 import { useDisclosure } from "@mantine/hooks";
-import { IconChartBar, IconChecklist, IconHistory, IconKey, IconLogout, IconSearch, IconShieldLock, IconTruckDelivery } from "@tabler/icons-react";
-import { Suspense, type ReactNode } from "react";
+import {
+  IconChartBar,
+  IconChecklist,
+  IconHistory,
+  IconKey,
+  IconLogout,
+  IconSearch,
+  IconShieldLock,
+  IconTruckDelivery,
+  IconUsers,
+  IconUsersGroup,
+} from "@tabler/icons-react";
+import { Suspense, useState, type ReactNode } from "react";
 import { Link, Outlet, useLocation } from "react-router";
 import { useSession, type Session } from "../auth/session";
+import { directoryGroupsPath } from "../features/directory/directory-url";
+import { apiTokensPath } from "../features/tokens/tokens-url";
 import { LoadingState } from "../components/QueryState";
+import { describeError } from "../lib/errors";
 
 interface NavItem {
   to: string;
@@ -22,8 +36,45 @@ const NAV: NavItem[] = [
   { to: "/usage", label: "Usage", icon: <IconChartBar size={18} />, testId: "nav-usage", visible: (s) => s.isReviewer },
   { to: "/audit", label: "Audit log", icon: <IconHistory size={18} />, testId: "nav-audit", visible: (s) => s.isReviewer },
   { to: "/permissions", label: "Permissions", icon: <IconShieldLock size={18} />, testId: "nav-permissions", visible: (s) => s.isAdmin },
-  { to: "/tokens", label: "Users & tokens", icon: <IconKey size={18} />, testId: "nav-tokens", visible: (s) => s.isAdmin },
+  { to: "/tokens", label: "Users & tokens", icon: <IconUsers size={18} />, testId: "nav-tokens", visible: (s) => s.isAdmin },
+  { to: apiTokensPath(), label: "API tokens", icon: <IconKey size={18} />, testId: "nav-api-tokens", visible: () => true },
+  { to: directoryGroupsPath(), label: "Directory groups", icon: <IconUsersGroup size={18} />, testId: "nav-directory-groups", visible: (s) => s.isAdmin },
 ];
+
+/**
+ * Signs out: a token tab forgets its token; a session is ended on the server first (and then at the
+ * identity provider). When the server cannot be reached the tab stays signed in, as its cookie
+ * does, and says so.
+ */
+function SignOutButton({ session }: { session: Session }) {
+  const [pending, setPending] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const signOut = async () => {
+    setPending(true);
+    setError(null);
+    try {
+      await session.signOut();
+    } catch (failure) {
+      setError(describeError(failure).message);
+      setPending(false);
+    }
+  };
+  return (
+    <Stack gap={4} mt="auto">
+      {error && (
+        <Text size="xs" c="red" role="alert" px="xs" data-testid="sign-out-error">
+          Not signed out: {error}
+        </Text>
+      )}
+      <UnstyledButton onClick={() => void signOut()} disabled={pending} data-testid="sign-out" p="xs">
+        <Group gap="xs">
+          {pending ? <Loader size={18} /> : <IconLogout size={18} />}
+          <Text size="sm">Sign out</Text>
+        </Group>
+      </UnstyledButton>
+    </Stack>
+  );
+}
 
 export function AppLayout() {
   const session = useSession();
@@ -69,12 +120,7 @@ export function AppLayout() {
               data-testid={item.testId}
             />
           ))}
-          <UnstyledButton mt="auto" onClick={session.signOut} data-testid="sign-out" p="xs">
-            <Group gap="xs">
-              <IconLogout size={18} />
-              <Text size="sm">Sign out</Text>
-            </Group>
-          </UnstyledButton>
+          <SignOutButton session={session} />
         </Stack>
       </AppShell.Navbar>
       <AppShell.Main>

@@ -3,6 +3,7 @@ import type { ReactNode } from "react";
 import { Link } from "react-router";
 import type { AuditEventFieldsFragment, EvalRunPurpose } from "../../../gql/graphql";
 import { EVAL_PURPOSE_INFO, formatScore } from "../../evals/eval-format";
+import { directoryGroupsPath } from "../../directory/directory-url";
 import { evalRunPath } from "../../evals/evals-url";
 
 type AuditEvent = AuditEventFieldsFragment;
@@ -24,6 +25,8 @@ const TARGET_TYPE_LABEL: Record<string, string> = {
   Webhook: "Webhook",
   Skill: "Skill",
   PlatformUpdate: "Platform update",
+  GroupMapping: "Directory group mapping",
+  DirectoryGroup: "Directory group",
 };
 
 function SkillLink({ name }: { name: string }) {
@@ -179,6 +182,26 @@ function describe(event: AuditEvent): { summary: ReactNode; links: ReactNode[] }
       return { summary: field(event, "url"), links: [] };
     case "PlatformUpdate":
       return { summary: field(event, "description"), links: [] };
+    case "GroupMapping": {
+      const group = field(event, "group");
+      const team = field(event, "team");
+      const grant = team ? `team ${team} as ${(field(event, "teamRole") ?? "MEMBER").toLowerCase()}` : field(event, "role")?.toLowerCase();
+      return {
+        summary: group ? (
+          <>
+            <Code>{group}</Code>
+            {grant && <Text span> → {grant}</Text>}
+          </>
+        ) : null,
+        links: [
+          <Anchor key="groups" component={Link} to={directoryGroupsPath()} size="sm" data-testid="audit-directory-groups-link">
+            Directory groups
+          </Anchor>,
+        ],
+      };
+    }
+    case "DirectoryGroup":
+      return { summary: field(event, "displayName"), links: [] };
     default:
       return { summary: skill, links: [] };
   }

@@ -9,6 +9,7 @@ import { RelativeTime } from "../../../components/RelativeTime";
 import { SettingsCreateApiTokenDocument, SettingsUserDocument, type SettingsApiTokenFieldsFragment } from "../../../gql/graphql";
 import { describeError, type DescribedError } from "../../../lib/errors";
 import { ActionError } from "../../../components/ErrorMessage";
+import { ScopeBadges, TokenExpiry } from "../../tokens/components/TokenFacts";
 import { RevokeTokenModal } from "./RevokeTokenModal";
 import { tokenOriginWords } from "./user-rules";
 import { tokenNameProblem } from "@skillyard/core/src/input-rules";
@@ -111,6 +112,7 @@ function TokenRow({ token, isCurrentSession, onRevoke }: { token: ApiToken; isCu
             </Badge>
           )}
         </Group>
+        <ScopeBadges scopes={token.scopes} />
         <Text size="xs" c="dimmed" component="div">
           <span data-testid="token-origin">{tokenOriginWords(token.origin)}</span>
           {" · "}created <RelativeTime iso={token.createdAt} />
@@ -127,9 +129,7 @@ function TokenRow({ token, isCurrentSession, onRevoke }: { token: ApiToken; isCu
         </Badge>
       ) : (
         <Group gap="xs" wrap="nowrap" style={{ flexShrink: 0 }}>
-          <Badge color="green" variant="light" data-testid="token-status" data-status="ACTIVE" visibleFrom="xs">
-            active
-          </Badge>
+          <TokenExpiry expiresAt={token.expiresAt} />
           <Button size="compact-sm" variant="light" color="red" onClick={onRevoke} aria-label={`Revoke ${token.name}`} data-testid="token-revoke">
             Revoke
           </Button>

@@ -32,6 +32,8 @@ export function tokenOriginWords(origin: ApiTokenOrigin | null): string {
       return "service account token, created by an admin";
     case "DISTRIBUTION":
       return "made by Skillyard for generated Claude Code settings (reads catalogs or sends telemetry, nothing else)";
+    case "SSO":
+      return "from a single sign-on in the CLI";
     case null:
       return "origin not recorded";
   }
