@@ -25,6 +25,48 @@ function queryOf(req: Request): URLSearchParams {
   return new URL(req.originalUrl, "http://skillyard.invalid").searchParams;
 }
 
+/** One SCIM resource type's operations (RFC 7644 §3): what its six routes call. */
+interface ScimResource {
+  list(query: URLSearchParams): Promise<JsonObject>;
+  get(id: string): Promise<JsonObject>;
+  create(body: unknown): Promise<JsonObject>;
+  replace(id: string, body: unknown): Promise<JsonObject>;
+  patch(id: string, body: unknown): Promise<JsonObject>;
+  remove(id: string): Promise<void>;
+}
+
+/** GET (list and one), POST, PUT, PATCH and DELETE of a resource type at `path`. */
+function resourceRoutes(router: Router, path: string, resource: ScimResource): void {
+  const id = (req: Request) => String(req.params.id);
+  router.get(
+    path,
+    route(async (req, res) => send(res, 200, await resource.list(queryOf(req)))),
+  );
+  router.get(
+    `${path}/:id`,
+    route(async (req, res) => send(res, 200, await resource.get(id(req)))),
+  );
+  router.post(
+    path,
+    route(async (req, res) => send(res, 201, await resource.create(req.body))),
+  );
+  router.put(
+    `${path}/:id`,
+    route(async (req, res) => send(res, 200, await resource.replace(id(req), req.body))),
+  );
+  router.patch(
+    `${path}/:id`,
+    route(async (req, res) => send(res, 200, await resource.patch(id(req), req.body))),
+  );
+  router.delete(
+    `${path}/:id`,
+    route(async (req, res) => {
+      await resource.remove(id(req));
+      res.status(204).end();
+    }),
+  );
+}
+
 export interface ScimRoutesDeps {
   token: string;
   scim: ScimService;
@@ -61,61 +103,22 @@ export function scimRoutes(deps: ScimRoutesDeps): Router {
 
   router.get("/ServiceProviderConfig", (_req, res) => send(res, 200, scim.serviceProviderConfig()));
 
-  router.get(
-    "/Users",
-    route(async (req, res) => send(res, 200, await scim.listUsers(queryOf(req)))),
-  );
-  router.get(
-    "/Users/:id",
-    route(async (req, res) => send(res, 200, await scim.getUser(String(req.params.id)))),
-  );
-  router.post(
-    "/Users",
-    route(async (req, res) => send(res, 201, await scim.createUser(req.body))),
-  );
-  router.put(
-    "/Users/:id",
-    route(async (req, res) => send(res, 200, await scim.replaceUser(String(req.params.id), req.body))),
-  );
-  router.patch(
-    "/Users/:id",
-    route(async (req, res) => send(res, 200, await scim.patchUser(String(req.params.id), req.body))),
-  );
-  router.delete(
-    "/Users/:id",
-    route(async (req, res) => {
-      await scim.deleteUser(String(req.params.id));
-      res.status(204).end();
-    }),
-  );
-
-  router.get(
-    "/Groups",
-    route(async (req, res) => send(res, 200, await scim.listGroups(queryOf(req)))),
-  );
-  router.get(
-    "/Groups/:id",
-    route(async (req, res) => send(res, 200, await scim.getGroup(String(req.params.id)))),
-  );
-  router.post(
-    "/Groups",
-    route(async (req, res) => send(res, 201, await scim.createGroup(req.body))),
-  );
-  router.put(
-    "/Groups/:id",
-    route(async (req, res) => send(res, 200, await scim.replaceGroup(String(req.params.id), req.body))),
-  );
-  router.patch(
-    "/Groups/:id",
-    route(async (req, res) => send(res, 200, await scim.patchGroup(String(req.params.id), req.body))),
-  );
-  router.delete(
-    "/Groups/:id",
-    route(async (req, res) => {
-      await scim.deleteGroup(String(req.params.id));
-      res.status(204).end();
-    }),
-  );
+  resourceRoutes(router, "/Users", {
+    list: (query) => scim.listUsers(query),
+    get: (id) => scim.getUser(id),
+    create: (body) => scim.createUser(body),
+    replace: (id, body) => scim.replaceUser(id, body),
+    patch: (id, body) => scim.patchUser(id, body),
+    remove: (id) => scim.deleteUser(id),
+  });
+  resourceRoutes(router, "/Groups", {
+    list: (query) => scim.listGroups(query),
+    get: (id) => scim.getGroup(id),
+    create: (body) => scim.createGroup(body),
+    replace: (id, body) => scim.replaceGroup(id, body),
+    patch: (id, body) => scim.patchGroup(id, body),
+    remove: (id) => scim.deleteGroup(id),
+  });
 
   router.use((req, res) => sendError(res, new SkillyardError("NOT_FOUND", `No SCIM endpoint ${req.method} ${req.path}.`)));
   router.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
