@@ -232,7 +232,9 @@ describe("download counters: installs are appended, a roll-up counts them", () =
     try {
       await holder.query("BEGIN");
       await holder.query(`SELECT id FROM skill WHERE name = 'solo' FOR UPDATE`);
-      const dying = new DownloadCounters(workers[0]).rollUp();
+      // The expectation is attached at once: the rejection may come before the next await returns,
+      // and a rejection nobody handles yet fails the test run (an unhandled rejection).
+      const dying = assert.rejects(new DownloadCounters(workers[0]).rollUp());
       const pid = await waitFor(async () => {
         const rows: { pid: number }[] = await server.runtime.dataSource.query(
           `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%download_rollup%'`,
@@ -240,7 +242,7 @@ describe("download counters: installs are appended, a roll-up counts them", () =
         return rows[0]?.pid;
       }, "the roll-up to wait for the row lock");
       await server.runtime.dataSource.query(`SELECT pg_terminate_backend($1)`, [pid]);
-      await assert.rejects(dying);
+      await dying;
       await holder.query("ROLLBACK");
     } finally {
       await holder.end();
